@@ -1,0 +1,288 @@
+//! Cloud API v1 request and response bodies (DESIGN.md section 4), shared by the cloud, the app
+//! core and the device simulator. All timestamps are unix seconds.
+
+use serde::{Deserialize, Serialize};
+
+pub const API_PREFIX: &str = "/v1";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credentials {
+    pub email: String,
+    pub password: String,
+}
+
+impl std::fmt::Display for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Credentials({}, <redacted>)", self.email)
+    }
+}
+
+/// `POST /v1/accounts` answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountCreated {
+    pub email: String,
+}
+
+/// `POST /v1/auth/login` and `POST /v1/auth/refresh` answer.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in_secs: u64,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokens")
+            .field("expires_in_secs", &self.expires_in_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `POST /v1/auth/refresh` and `POST /v1/auth/logout` body.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+impl std::fmt::Debug for RefreshRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RefreshRequest(<redacted>)")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    pub serial: String,
+    pub name: String,
+    pub model: String,
+    pub added_at: i64,
+}
+
+/// `GET /v1/devices` answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceList {
+    pub devices: Vec<Device>,
+}
+
+/// `POST /v1/devices` body. The label code is printed on the device: proof of physical access.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddDeviceRequest {
+    pub serial: String,
+    pub label_code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl std::fmt::Debug for AddDeviceRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AddDeviceRequest")
+            .field("serial", &self.serial)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `POST /v1/reset-codes` body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetCodeRequest {
+    pub qr: String,
+}
+
+/// `POST /v1/reset-codes` answer.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetCodeResponse {
+    pub serial: String,
+    pub model: String,
+    pub code: String,
+    pub valid_for_secs: u64,
+}
+
+impl std::fmt::Debug for ResetCodeResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResetCodeResponse")
+            .field("serial", &self.serial)
+            .field("model", &self.model)
+            .field("valid_for_secs", &self.valid_for_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What happened to one reset-code request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditOutcome {
+    Issued,
+    InvalidQr,
+    DeviceNotBound,
+    BoundToOtherAccount,
+    RateLimited,
+}
+
+impl AuditOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditOutcome::Issued => "issued",
+            AuditOutcome::InvalidQr => "invalid_qr",
+            AuditOutcome::DeviceNotBound => "device_not_bound",
+            AuditOutcome::BoundToOtherAccount => "bound_to_other_account",
+            AuditOutcome::RateLimited => "rate_limited",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            AuditOutcome::Issued,
+            AuditOutcome::InvalidQr,
+            AuditOutcome::DeviceNotBound,
+            AuditOutcome::BoundToOtherAccount,
+            AuditOutcome::RateLimited,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == text)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub at: i64,
+    /// The serial the QR named, when it parsed.
+    pub serial: Option<String>,
+    /// The challenge nonce in hex, when the QR parsed.
+    pub nonce: Option<String>,
+    pub outcome: AuditOutcome,
+    pub client_addr: Option<String>,
+}
+
+/// `GET /v1/audit` answer, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditList {
+    pub events: Vec<AuditEvent>,
+}
+
+/// `POST /v1/device/sync` body: the device proves it holds its key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceSyncRequest {
+    pub serial: String,
+    pub ts: u64,
+    pub tag: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceSyncResponse {
+    pub bound: bool,
+}
+
+/// Every error answer: `{"error": {"code", "message"}}`. Used by the cloud and by `nvr-sim`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    pub message: String,
+    /// Device API: wrong codes left before the challenge burns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts_left: Option<u32>,
+    /// Rate limits and cool-downs: seconds until a retry may succeed (also in `Retry-After`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
+}
+
+impl ErrorBody {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ErrorBody {
+            error: ErrorDetail {
+                code,
+                message: message.into(),
+                attempts_left: None,
+                retry_after_secs: None,
+            },
+        }
+    }
+}
+
+/// The machine-readable error codes. Unknown codes from a newer server parse as `Unknown`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    // generic
+    BadRequest,
+    Unauthorized,
+    NotFound,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    RateLimited,
+    Internal,
+    Unavailable,
+    // accounts
+    EmailTaken,
+    WeakPassword,
+    InvalidEmail,
+    InvalidCredentials,
+    // devices
+    InvalidSerial,
+    WrongLabelCode,
+    BoundToOtherAccount,
+    AlreadyAdded,
+    // reset codes
+    InvalidQr,
+    DeviceNotBound,
+    // device side (nvr-sim)
+    NotOffered,
+    NoChallenge,
+    ChallengeExpired,
+    WrongCode,
+    CoolingDown,
+    InvalidResetToken,
+    PasswordPolicy,
+    WrongPassword,
+    #[serde(other)]
+    Unknown,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        // serde_json is not a dependency of this crate; keep the names in one match.
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Internal => "internal",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::EmailTaken => "email_taken",
+            ErrorCode::WeakPassword => "weak_password",
+            ErrorCode::InvalidEmail => "invalid_email",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::InvalidSerial => "invalid_serial",
+            ErrorCode::WrongLabelCode => "wrong_label_code",
+            ErrorCode::BoundToOtherAccount => "bound_to_other_account",
+            ErrorCode::AlreadyAdded => "already_added",
+            ErrorCode::InvalidQr => "invalid_qr",
+            ErrorCode::DeviceNotBound => "device_not_bound",
+            ErrorCode::NotOffered => "not_offered",
+            ErrorCode::NoChallenge => "no_challenge",
+            ErrorCode::ChallengeExpired => "challenge_expired",
+            ErrorCode::WrongCode => "wrong_code",
+            ErrorCode::CoolingDown => "cooling_down",
+            ErrorCode::InvalidResetToken => "invalid_reset_token",
+            ErrorCode::PasswordPolicy => "password_policy",
+            ErrorCode::WrongPassword => "wrong_password",
+            ErrorCode::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
