@@ -1,0 +1,31 @@
+// swift-tools-version:5.9
+// HcCore: the Swift face of the hc app core (the uniffi bindings of the Rust crate hc-ffi).
+//
+// Swift 5 language mode on purpose (tools version 5.9): Debian's Swift 6.0.3 compiler, used to test
+// this package on Linux, crashes on uniffi's async foreign traits in Swift 6 mode.
+//
+// The generated sources are build output, written by bindings/scripts/generate.sh and copied here by
+// bindings/scripts/test-swift.sh (git-ignored `Generated/` folders):
+//   Sources/HcCoreFFI/Generated/  module.modulemap + HcCoreFFI.h  (the C interface of libhc_ffi)
+//   Sources/HcCore/Generated/     HcCore.swift                    (the Swift API)
+// On Linux the C module is a system library and libhc_ffi.so is found at link time through
+// `-Xlinker -L<dir>`. Apple platforms will take the C module and the static library from an
+// XCFramework binary target instead.
+import PackageDescription
+
+let package = Package(
+    name: "HcCore",
+    products: [
+        .library(name: "HcCore", targets: ["HcCore"]),
+    ],
+    targets: [
+        .systemLibrary(name: "HcCoreFFI", path: "Sources/HcCoreFFI/Generated"),
+        .target(
+            name: "HcCore",
+            dependencies: ["HcCoreFFI"],
+            path: "Sources/HcCore",
+            linkerSettings: [.linkedLibrary("hc_ffi")]
+        ),
+        .testTarget(name: "HcCoreTests", dependencies: ["HcCore"], path: "Tests/HcCoreTests"),
+    ]
+)
