@@ -1,1 +1,28 @@
-//! Filled in by its own issue.
+//! The device side of Reset Device Password (DESIGN.md sections 3 and 6).
+//!
+//! [`ResetAgent`] is the part a firmware team embeds: the Forget Password menu, challenges, code
+//! entry with lockout and cool-down, the reset window and the admin password, persisted in a
+//! state folder ([`StateStore`]). Clocks ([`Clock`]) and randomness ([`SecureRandom`]) are
+//! injected. With the default `sim` feature the crate also holds `nvr-sim`, a simulated NVR with
+//! a web UI and a JSON API ([`sim`]).
+
+mod agent;
+mod clock;
+pub mod lockout;
+mod password;
+pub mod policy;
+mod random;
+pub mod store;
+
+#[cfg(feature = "sim")]
+pub mod sim;
+
+pub use agent::{
+    ADMIN_USER, CHALLENGE_LIFETIME, ChallengeView, CodeAccepted, DeviceError, DeviceStatus,
+    RESET_WINDOW, ResetAgent, ResetMethod, ResetToken,
+};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use hc_protocol::factory::{DeviceRecord, FactoryError};
+pub use policy::{PASSWORD_POLICY_TEXT, PolicyError, check_password};
+pub use random::{OsRandom, RandomError, ScriptedRandom, SecureRandom};
+pub use store::{PersistedState, StateStore, StoreError};

@@ -1,0 +1,314 @@
+//! Starting and stopping the simulated NVR, in-process or from the `nvr-sim` binary.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use hc_protocol::factory::DeviceRecord;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use zeroize::Zeroizing;
+
+use super::session::Sessions;
+use super::sync::{CloudConfig, SyncError, sync_once};
+use super::{api, web};
+use crate::agent::{ADMIN_USER, DeviceError, DeviceStatus, ResetAgent};
+use crate::clock::{Clock, SystemClock};
+use crate::policy::check_password;
+use crate::random::{OsRandom, RandomError, SecureRandom};
+use crate::store::StateStore;
+
+/// How to run a simulated NVR.
+#[derive(Clone)]
+pub struct NvrConfig {
+    pub device: DeviceRecord,
+    pub state_dir: PathBuf,
+    /// Where to listen; `127.0.0.1:0` (the default) picks a free port.
+    pub listen: SocketAddr,
+    /// The cloud to sync with at start and on `POST /api/sync`.
+    pub cloud: Option<CloudConfig>,
+    /// The admin password for a device that has none yet; `None` generates one.
+    pub admin_password: Option<String>,
+    pub clock: Arc<dyn Clock>,
+    pub random: Arc<dyn SecureRandom>,
+}
+
+impl NvrConfig {
+    /// System clocks and RNG, loopback on a free port, no cloud, generated admin password.
+    pub fn new(device: DeviceRecord, state_dir: impl Into<PathBuf>) -> Self {
+        NvrConfig {
+            device,
+            state_dir: state_dir.into(),
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            cloud: None,
+            admin_password: None,
+            clock: Arc::new(SystemClock::new()),
+            random: Arc::new(OsRandom),
+        }
+    }
+}
+
+impl std::fmt::Debug for NvrConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NvrConfig")
+            .field("serial", &self.device.serial)
+            .field("state_dir", &self.state_dir)
+            .field("listen", &self.listen)
+            .field("cloud", &self.cloud.as_ref().map(|c| &c.url))
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Device(#[from] DeviceError),
+    #[error("the admin password is not allowed: {0}")]
+    AdminPassword(crate::policy::PolicyError),
+    #[error(transparent)]
+    Random(#[from] RandomError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What the request handlers share.
+pub(crate) struct Nvr {
+    agent: Mutex<ResetAgent>,
+    /// "model · serial", for the header of every page.
+    pub label: String,
+    pub sessions: Mutex<Sessions>,
+    pub cloud: Option<CloudConfig>,
+    pub clock: Arc<dyn Clock>,
+    pub random: Arc<dyn SecureRandom>,
+}
+
+/// The agent could not be reached (a bug paniced while holding it).
+#[derive(Debug)]
+pub(crate) struct AgentGone;
+
+impl Nvr {
+    /// Runs `job` on the agent off the async threads: argon2 takes tens of milliseconds.
+    pub async fn with_agent<T, F>(self: &Arc<Self>, job: F) -> Result<T, AgentGone>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut ResetAgent) -> T + Send + 'static,
+    {
+        let nvr = Arc::clone(self);
+        tokio::task::spawn_blocking(move || job(&mut nvr.lock_agent()))
+            .await
+            .map_err(|_| AgentGone)
+    }
+
+    fn lock_agent(&self) -> MutexGuard<'_, ResetAgent> {
+        // Every agent method keeps its state consistent before it can fail.
+        self.agent.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn sessions(&self) -> MutexGuard<'_, Sessions> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Syncs with the configured cloud and stores the bound flag.
+    pub async fn sync(self: &Arc<Self>) -> Result<Option<bool>, SyncOutcomeError> {
+        let Some(cloud) = &self.cloud else {
+            return Ok(None);
+        };
+        let record = self.lock_agent().record().clone();
+        let bound = sync_once(cloud, &record, self.clock.unix_now()).await?;
+        self.with_agent(move |agent| agent.record_sync(bound))
+            .await
+            .map_err(|_| SyncOutcomeError::Agent)??;
+        Ok(Some(bound))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SyncOutcomeError {
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    #[error(transparent)]
+    Device(#[from] DeviceError),
+    #[error("the device agent is unavailable")]
+    Agent,
+}
+
+/// A running simulator. Dropping it stops the server too; [`RunningNvr::shutdown`] waits for it.
+pub struct RunningNvr {
+    addr: SocketAddr,
+    url: String,
+    generated_admin_password: Option<Zeroizing<String>>,
+    nvr: Arc<Nvr>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningNvr {
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The admin password this start generated, if the device had none and none was given.
+    pub fn generated_admin_password(&self) -> Option<&str> {
+        self.generated_admin_password.as_deref().map(String::as_str)
+    }
+
+    pub fn status(&self) -> DeviceStatus {
+        self.nvr.lock_agent().status()
+    }
+
+    /// Syncs with the configured cloud now; `Ok(None)` without a cloud.
+    pub async fn sync_now(&self) -> Result<Option<bool>, String> {
+        self.nvr.sync().await.map_err(|e| e.to_string())
+    }
+
+    /// Stops accepting requests, lets running ones finish, and waits for the server.
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.task.take() {
+            Some(task) => task.await.unwrap_or(Ok(())),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RunningNvr {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Boots the device from its record and state folder, sets the first admin password if needed,
+/// syncs once with the cloud if one is configured (a failure is logged: the device works
+/// offline), and serves the web UI and the JSON API. Must run inside a tokio runtime.
+pub async fn serve(config: NvrConfig) -> Result<RunningNvr, ServeError> {
+    let store = StateStore::open(&config.state_dir).map_err(DeviceError::from)?;
+    let mut agent = ResetAgent::boot(
+        config.device,
+        store,
+        Arc::clone(&config.clock),
+        Arc::clone(&config.random),
+    )?;
+    let mut generated = None;
+    if !agent.is_activated() {
+        let password = match config.admin_password {
+            Some(given) => Zeroizing::new(given),
+            None => {
+                let made = generate_admin_password(config.random.as_ref())?;
+                generated = Some(made.clone());
+                made
+            }
+        };
+        check_password(ADMIN_USER, &password).map_err(ServeError::AdminPassword)?;
+        agent.activate(&password)?;
+    }
+
+    let label = format!("{} · {}", agent.record().model, agent.record().serial);
+    let nvr = Arc::new(Nvr {
+        agent: Mutex::new(agent),
+        label,
+        sessions: Mutex::new(Sessions::default()),
+        cloud: config.cloud,
+        clock: config.clock,
+        random: config.random,
+    });
+    if nvr.cloud.is_some()
+        && let Err(e) = nvr.sync().await
+    {
+        tracing::warn!("cloud sync at start failed, keeping the stored bound flag: {e}");
+    }
+
+    spawn_checkpoints(Arc::downgrade(&nvr));
+
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Listen {
+        addr: config.listen,
+        source,
+    })?;
+    let app = router(Arc::clone(&nvr));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(RunningNvr {
+        addr,
+        url: format!("http://{addr}"),
+        generated_admin_password: generated,
+        nvr,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}
+
+/// Saves the cool-down's progress every 15 s while the simulator runs (see
+/// `ResetAgent::checkpoint`). Stops when the simulator is gone.
+fn spawn_checkpoints(nvr: std::sync::Weak<Nvr>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(15));
+        loop {
+            every.tick().await;
+            let Some(nvr) = nvr.upgrade() else { return };
+            if let Ok(Err(e)) = nvr.with_agent(|agent| agent.checkpoint()).await {
+                tracing::warn!("cannot save the cool-down: {e}");
+            }
+        }
+    });
+}
+
+fn router(nvr: Arc<Nvr>) -> Router {
+    Router::new()
+        .merge(web::routes())
+        .nest("/api", api::routes())
+        .fallback(web::not_found)
+        .with_state(nvr)
+}
+
+/// A first admin password that meets the policy: 12 characters from letters and digits without
+/// look-alikes (rejection sampling, so every character is equally likely), retried until it has
+/// at least two kinds and no user name in it.
+pub fn generate_admin_password(
+    random: &dyn SecureRandom,
+) -> Result<Zeroizing<String>, RandomError> {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+    const LEN: usize = 12;
+    // The largest multiple of the alphabet size that fits a byte: bytes above it are skipped.
+    let limit = 256 - 256 % ALPHABET.len();
+    loop {
+        let mut password = Zeroizing::new(String::with_capacity(LEN));
+        while password.len() < LEN {
+            let mut bytes = Zeroizing::new([0u8; 32]);
+            random.fill(bytes.as_mut())?;
+            for byte in bytes.iter().map(|b| usize::from(*b)).filter(|b| *b < limit) {
+                if password.len() < LEN {
+                    password.push(char::from(ALPHABET[byte % ALPHABET.len()]));
+                }
+            }
+        }
+        if check_password(ADMIN_USER, &password).is_ok() {
+            return Ok(password);
+        }
+    }
+}

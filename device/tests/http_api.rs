@@ -1,0 +1,477 @@
+//! The simulator's JSON API on a real loopback port, and its cloud sync against a small fake
+//! cloud that checks the sync tag like the real one.
+#![cfg(feature = "sim")]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use common::*;
+use hc_device::ManualClock;
+use hc_device::sim::{CloudConfig, NvrConfig, RunningNvr, SyncError, serve, sync_once};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+struct Sim {
+    nvr: RunningNvr,
+    clock: ManualClock,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl Sim {
+    /// A simulator whose state folder holds an activated device, bound or not.
+    async fn start(bound: bool) -> Sim {
+        let dir = tempfile::tempdir().unwrap();
+        drop(TestDevice::boot(dir.path(), bound));
+        Self::start_in(dir, None).await
+    }
+
+    async fn start_in(dir: tempfile::TempDir, cloud: Option<CloudConfig>) -> Sim {
+        let clock = ManualClock::new(START_UNIX);
+        let mut config = NvrConfig::new(test_device(), dir.path());
+        config.clock = Arc::new(clock.clone());
+        config.cloud = cloud;
+        let nvr = serve(config).await.unwrap();
+        assert!(nvr.url().starts_with("http://127.0.0.1:"));
+        Sim {
+            nvr,
+            clock,
+            http: reqwest::Client::builder().no_proxy().build().unwrap(),
+            _dir: dir,
+        }
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.nvr.url()))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Option<String>, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.nvr.url()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (
+            status,
+            retry_after,
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    async fn show_qr(&self) -> String {
+        let (status, _, body) = self
+            .post("/api/forget-password/hik-connect", json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["qr"].as_str().unwrap().to_owned()
+    }
+}
+
+fn error_code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("<none>")
+}
+
+#[tokio::test]
+async fn status_names_the_device_and_its_binding() {
+    let sim = Sim::start(true).await;
+    let (status, body) = sim.get("/api/status").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["serial"], "J12345678");
+    assert_eq!(body["model"], "DS-7608NI-K2/8P");
+    assert_eq!(body["bound"], true);
+    assert_eq!(body["admin_password_set"], true);
+    assert_eq!(body["attempts_left"], 5);
+}
+
+#[tokio::test]
+async fn a_new_device_gets_a_generated_admin_password_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let nvr = serve(NvrConfig::new(test_device(), dir.path()))
+        .await
+        .unwrap();
+    let password = nvr.generated_admin_password().unwrap().to_owned();
+    assert!(hc_device::check_password("admin", &password).is_ok());
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let login = http
+        .post(format!("{}/api/login", nvr.url()))
+        .json(&json!({"user": "admin", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+    nvr.shutdown().await.unwrap();
+    let again = serve(NvrConfig::new(test_device(), dir.path()))
+        .await
+        .unwrap();
+    assert_eq!(again.generated_admin_password(), None);
+}
+
+#[tokio::test]
+async fn a_given_first_admin_password_must_meet_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = NvrConfig::new(test_device(), dir.path());
+    config.admin_password = Some("12345".into());
+    assert!(matches!(
+        serve(config).await,
+        Err(hc_device::sim::ServeError::AdminPassword(_))
+    ));
+}
+
+#[tokio::test]
+async fn the_wrong_password_does_not_log_in() {
+    let sim = Sim::start(true).await;
+    let (status, _, body) = sim
+        .post(
+            "/api/login",
+            json!({"user": "admin", "password": "Guess-1234"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&body), "wrong_password");
+    let (status, _, _) = sim
+        .post(
+            "/api/login",
+            json!({"user": "admin", "password": FIRST_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn not_bound_verify_by_hik_connect_is_not_offered() {
+    let sim = Sim::start(false).await;
+    let (_, body) = sim.get("/api/forget-password").await;
+    assert_eq!(body["methods"], json!([]));
+    let (status, _, body) = sim
+        .post("/api/forget-password/hik-connect", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&body), "not_offered");
+}
+
+#[tokio::test]
+async fn the_whole_reset_over_the_api() {
+    let sim = Sim::start(true).await;
+    let (_, body) = sim.get("/api/forget-password").await;
+    assert_eq!(body["methods"], json!(["hik_connect"]));
+    let qr = sim.show_qr().await;
+    let code = code_for_qr(&qr, &test_device());
+
+    let (status, _, body) = sim
+        .post(
+            "/api/forget-password/verify",
+            json!({"code": wrong_code(&code)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&body), "wrong_code");
+    assert_eq!(body["error"]["attempts_left"], 4);
+
+    let (status, _, body) = sim
+        .post("/api/forget-password/verify", json!({"code": code}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = body["reset_token"].as_str().unwrap().to_owned();
+    assert_eq!(body["expires_in_secs"], 600);
+
+    let (status, _, body) = sim
+        .post(
+            "/api/forget-password/new-password",
+            json!({"reset_token": token, "password": "admin-Admin1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_code(&body), "password_policy");
+
+    let (status, _, _) = sim
+        .post(
+            "/api/forget-password/new-password",
+            json!({"reset_token": token, "password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    let (status, _, body) = sim
+        .post(
+            "/api/forget-password/new-password",
+            json!({"reset_token": token, "password": "Another-Pass9"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&body), "invalid_reset_token");
+
+    let (status, _, _) = sim
+        .post(
+            "/api/login",
+            json!({"user": "admin", "password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn five_wrong_codes_answer_with_a_cool_down_and_retry_after() {
+    let sim = Sim::start(true).await;
+    let qr = sim.show_qr().await;
+    let wrong = wrong_code(&code_for_qr(&qr, &test_device()));
+    for left in [4, 3, 2, 1] {
+        let (_, _, body) = sim
+            .post("/api/forget-password/verify", json!({"code": wrong}))
+            .await;
+        assert_eq!(body["error"]["attempts_left"], left);
+    }
+    let (status, retry_after, body) = sim
+        .post("/api/forget-password/verify", json!({"code": wrong}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&body), "wrong_code");
+    assert_eq!(body["error"]["attempts_left"], 0);
+    assert_eq!(body["error"]["retry_after_secs"], 60);
+    assert_eq!(retry_after.as_deref(), Some("60"));
+
+    sim.clock.advance(Duration::from_secs(15));
+    let (status, retry_after, body) = sim
+        .post("/api/forget-password/hik-connect", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(error_code(&body), "cooling_down");
+    assert_eq!(body["error"]["retry_after_secs"], 45);
+    assert_eq!(retry_after.as_deref(), Some("45"));
+    let (_, body) = sim.get("/api/status").await;
+    assert_eq!(body["cooldown_secs"], 45);
+
+    sim.clock.advance(Duration::from_secs(45));
+    sim.show_qr().await;
+}
+
+#[tokio::test]
+async fn codes_without_a_qr_code_or_after_it_expired_are_refused() {
+    let sim = Sim::start(true).await;
+    let (status, _, body) = sim
+        .post("/api/forget-password/verify", json!({"code": "12345678"}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(error_code(&body), "no_challenge");
+
+    let qr = sim.show_qr().await;
+    let (_, body) = sim.get("/api/forget-password/hik-connect").await;
+    assert_eq!(body["qr"], qr.as_str());
+    assert_eq!(body["expires_in_secs"], 1800);
+    sim.clock.advance(Duration::from_secs(1800));
+    let (status, _, body) = sim
+        .post(
+            "/api/forget-password/verify",
+            json!({"code": code_for_qr(&qr, &test_device())}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::GONE);
+    assert_eq!(error_code(&body), "challenge_expired");
+}
+
+#[tokio::test]
+async fn the_qr_png_decodes_to_the_qr_text() {
+    let sim = Sim::start(true).await;
+    let qr = sim.show_qr().await;
+    let png = sim
+        .http
+        .get(format!("{}/api/qr.png", sim.nvr.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(png.headers()["content-type"], "image/png");
+    let image = image::load_from_memory(&png.bytes().await.unwrap())
+        .unwrap()
+        .to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(image);
+    let (_, text) = prepared.detect_grids()[0].decode().unwrap();
+    assert_eq!(text, qr);
+}
+
+#[tokio::test]
+async fn bad_requests_get_the_error_body() {
+    let sim = Sim::start(true).await;
+    let response = sim
+        .http
+        .post(format!("{}/api/forget-password/verify", sim.nvr.url()))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), "bad_request");
+
+    sim.show_qr().await;
+    let (status, _, body) = sim
+        .post("/api/forget-password/verify", json!({"code": "12ab"}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&body), "bad_request");
+
+    let (status, body) = sim.get("/api/no-such-thing").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&body), "not_found");
+}
+
+#[tokio::test]
+async fn after_shutdown_the_port_is_closed() {
+    let sim = Sim::start(true).await;
+    let addr = sim.nvr.addr();
+    sim.nvr.shutdown().await.unwrap();
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+// ---- cloud sync ------------------------------------------------------------------------------
+
+/// A fake cloud with just `POST /v1/device/sync`: checks the tag with the device key of the test
+/// device and answers the configured binding.
+async fn fake_cloud(bound: Arc<AtomicBool>) -> (String, tokio::task::JoinHandle<()>) {
+    use axum::Json;
+    use axum::http::StatusCode as Status;
+    use hc_protocol::api::{DeviceSyncRequest, DeviceSyncResponse, ErrorBody, ErrorCode};
+
+    let app = axum::Router::new().route(
+        "/v1/device/sync",
+        axum::routing::post(move |Json(request): Json<DeviceSyncRequest>| {
+            let bound = Arc::clone(&bound);
+            async move {
+                let record = test_device();
+                let serial_ok = request.serial == record.serial.as_str();
+                if !serial_ok
+                    || !hc_protocol::verify_sync_tag(
+                        &record.device_key,
+                        &record.serial,
+                        request.ts,
+                        &request.tag,
+                    )
+                {
+                    let body = ErrorBody::new(ErrorCode::Unauthorized, "bad device tag");
+                    return Err((Status::UNAUTHORIZED, Json(body)));
+                }
+                Ok(Json(DeviceSyncResponse {
+                    bound: bound.load(Ordering::SeqCst),
+                }))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (url, task)
+}
+
+fn cloud(url: &str) -> CloudConfig {
+    CloudConfig {
+        url: url.to_owned(),
+        ca_cert_pem: None,
+    }
+}
+
+#[tokio::test]
+async fn sync_tells_the_device_it_is_bound_and_then_that_it_is_not() {
+    let bound = Arc::new(AtomicBool::new(true));
+    let (url, _cloud) = fake_cloud(Arc::clone(&bound)).await;
+    let dir = tempfile::tempdir().unwrap();
+    drop(TestDevice::boot(dir.path(), false));
+    let sim = Sim::start_in(dir, Some(cloud(&url))).await;
+    let (_, body) = sim.get("/api/status").await;
+    assert_eq!(body["bound"], true, "synced at start");
+    assert_eq!(body["last_sync_unix"], START_UNIX);
+
+    bound.store(false, Ordering::SeqCst);
+    let (status, _, body) = sim.post("/api/sync", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["bound"], false);
+    let (_, body) = sim.get("/api/forget-password").await;
+    assert_eq!(body["methods"], json!([]));
+}
+
+#[tokio::test]
+async fn sync_with_the_wrong_key_is_rejected_by_the_cloud() {
+    let (url, _cloud) = fake_cloud(Arc::new(AtomicBool::new(true))).await;
+    let mut impostor = test_device();
+    impostor.device_key = hc_protocol::DeviceKey::from_bytes([9; 32]);
+    assert!(matches!(
+        sync_once(&cloud(&url), &impostor, START_UNIX).await,
+        Err(SyncError::Rejected)
+    ));
+    assert!(
+        sync_once(&cloud(&url), &test_device(), START_UNIX)
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn the_sync_request_carries_the_vector_sync_tag() {
+    // The request body for a vector's ts is exactly the vector's tag.
+    for vector in vectors() {
+        let record = vector.record();
+        assert_eq!(
+            hc_protocol::sync_tag(&record.device_key, &record.serial, vector.sync_ts),
+            vector.sync_tag
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_cloud_is_a_network_error_and_the_device_keeps_its_flag() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    assert!(matches!(
+        sync_once(&cloud(&url), &test_device(), START_UNIX).await,
+        Err(SyncError::Network { .. })
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    drop(TestDevice::boot(dir.path(), true));
+    let sim = Sim::start_in(dir, Some(cloud(&url))).await;
+    let (_, body) = sim.get("/api/status").await;
+    assert_eq!(body["bound"], true);
+}
+
+#[tokio::test]
+async fn a_bad_extra_ca_certificate_is_a_clear_error() {
+    let config = CloudConfig {
+        url: "https://127.0.0.1:1".into(),
+        ca_cert_pem: Some(b"not a certificate".to_vec()),
+    };
+    assert!(matches!(
+        sync_once(&config, &test_device(), START_UNIX).await,
+        Err(SyncError::CaCert(_))
+    ));
+    let config = CloudConfig {
+        ca_cert_pem: Some(
+            b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".to_vec(),
+        ),
+        ..config
+    };
+    assert!(matches!(
+        sync_once(&config, &test_device(), START_UNIX).await,
+        Err(SyncError::CaCert(_))
+    ));
+}
