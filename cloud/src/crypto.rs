@@ -1,0 +1,283 @@
+//! The cloud's own secrets: the master key and what is derived from it (device-key encryption,
+//! label-code hashing), bearer tokens, and account passwords.
+
+use std::io::Write;
+use std::path::Path;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hc_protocol::DeviceKey;
+use hc_protocol::factory::LabelCode;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::error::Error;
+
+const MASTER_KEY_LEN: usize = 32;
+const AEAD_NONCE_LEN: usize = 24;
+
+/// The 32-byte root secret of one cloud deployment. Never leaves this module's derived keys.
+pub struct MasterKey {
+    /// Encrypts device keys at rest.
+    device_key_cipher: XChaCha20Poly1305,
+    /// Keys the label-code hashes.
+    label_hmac_key: Zeroizing<[u8; 32]>,
+}
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey(<redacted>)")
+    }
+}
+
+impl MasterKey {
+    /// Reads the key file (64 hex characters), or creates it with a fresh random key and
+    /// owner-only permissions when it does not exist yet.
+    pub fn load_or_create(path: &Path) -> Result<Self, Error> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::from_hex(text.trim())
+                .map_err(|reason| Error::MasterKey(format!("{}: {reason}", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut bytes = Zeroizing::new([0u8; MASTER_KEY_LEN]);
+                rand::rng().fill_bytes(bytes.as_mut());
+                match write_secret_file(path, hex::encode(bytes.as_ref()).as_bytes(), false) {
+                    Ok(()) => Ok(Self::from_bytes(&bytes)),
+                    // Another process created it at the same moment: everyone uses theirs.
+                    Err(Error::Io { source, .. })
+                        if source.kind() == std::io::ErrorKind::AlreadyExists =>
+                    {
+                        Self::load_or_create(path)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+
+    fn from_hex(text: &str) -> Result<Self, &'static str> {
+        let mut bytes = Zeroizing::new([0u8; MASTER_KEY_LEN]);
+        hex::decode_to_slice(text, bytes.as_mut()).map_err(|_| "expected 64 hex characters")?;
+        Ok(Self::from_bytes(&bytes))
+    }
+
+    pub fn from_bytes(bytes: &[u8; MASTER_KEY_LEN]) -> Self {
+        // Separate keys per purpose, so a weakness in one use never touches the other.
+        let hk = hkdf::Hkdf::<Sha256>::new(Some(b"hc-cloud-master-v1"), bytes);
+        let mut aead_key = Zeroizing::new([0u8; 32]);
+        let mut label_key = Zeroizing::new([0u8; 32]);
+        hk.expand(b"device-key-aead", aead_key.as_mut())
+            .expect("32 bytes is a valid HKDF length");
+        hk.expand(b"label-code-hmac", label_key.as_mut())
+            .expect("32 bytes is a valid HKDF length");
+        MasterKey {
+            device_key_cipher: XChaCha20Poly1305::new(aead_key.as_ref().into()),
+            label_hmac_key: label_key,
+        }
+    }
+
+    /// `nonce || ciphertext` of the device key, bound to its serial (so rows cannot be swapped).
+    pub fn seal_device_key(&self, serial: &str, key: &DeviceKey) -> Vec<u8> {
+        let mut nonce = [0u8; AEAD_NONCE_LEN];
+        rand::rng().fill_bytes(&mut nonce);
+        let ciphertext = self
+            .device_key_cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: key.expose(),
+                    aad: serial.as_bytes(),
+                },
+            )
+            .expect("XChaCha20-Poly1305 encryption of 32 bytes cannot fail");
+        let mut sealed = nonce.to_vec();
+        sealed.extend_from_slice(&ciphertext);
+        sealed
+    }
+
+    /// The device key back, or `None` when the row was tampered with or sealed under another key.
+    pub fn open_device_key(&self, serial: &str, sealed: &[u8]) -> Option<DeviceKey> {
+        if sealed.len() <= AEAD_NONCE_LEN {
+            return None;
+        }
+        let (nonce, ciphertext) = sealed.split_at(AEAD_NONCE_LEN);
+        let plain = Zeroizing::new(
+            self.device_key_cipher
+                .decrypt(
+                    XNonce::from_slice(nonce),
+                    Payload {
+                        msg: ciphertext,
+                        aad: serial.as_bytes(),
+                    },
+                )
+                .ok()?,
+        );
+        DeviceKey::from_slice(&plain).ok()
+    }
+
+    /// The keyed hash stored instead of the label code.
+    pub fn label_code_hash(&self, serial: &str, label: &LabelCode) -> Vec<u8> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.label_hmac_key.as_ref())
+            .expect("HMAC accepts keys of any length");
+        mac.update(b"hc-label-v1");
+        mac.update(serial.as_bytes());
+        mac.update(label.as_str().as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// Whether `typed` is the label code whose hash is `stored`, in constant time.
+    pub fn label_code_matches(&self, serial: &str, typed: &LabelCode, stored: &[u8]) -> bool {
+        self.label_code_hash(serial, typed).ct_eq(stored).into()
+    }
+}
+
+/// Writes `contents` to a new file readable by its owner only. With `overwrite`, an existing file
+/// is replaced (its permissions are reset too).
+pub fn write_secret_file(path: &Path, contents: &[u8], overwrite: bool) -> Result<(), Error> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if overwrite {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = match options.open(path) {
+        Ok(file) => file,
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::io(path, e))?;
+    }
+    file.write_all(contents).map_err(|e| Error::io(path, e))?;
+    file.sync_all().map_err(|e| Error::io(path, e))
+}
+
+/// A bearer token as handed out: 32 random bytes, URL-safe base64 without padding.
+pub fn new_token() -> Zeroizing<String> {
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    rand::rng().fill_bytes(bytes.as_mut());
+    Zeroizing::new(data_encoding::BASE64URL_NOPAD.encode(bytes.as_ref()))
+}
+
+/// What the database stores for a token. Tokens carry 256 random bits, so a fast hash is enough:
+/// nobody can brute-force them from a leaked table.
+pub fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// A fresh random device key and label code, as a factory would make them.
+pub fn new_device_secrets() -> (DeviceKey, LabelCode) {
+    let mut rng = rand::rng();
+    let mut key = Zeroizing::new([0u8; 32]);
+    rng.fill_bytes(key.as_mut());
+    let label: String = (0..hc_protocol::factory::LABEL_CODE_LEN)
+        .map(|_| char::from(b'A' + (rand::Rng::random_range(&mut rng, 0..26u8))))
+        .collect();
+    (
+        DeviceKey::from_bytes(*key),
+        LabelCode::parse(&label).expect("six letters A-Z"),
+    )
+}
+
+/// argon2id with the crate's defaults (OWASP's m=19 MiB, t=2, p=1). Slow on purpose: call from
+/// `spawn_blocking`.
+pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt)?;
+    Ok(argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
+}
+
+/// Checks a password against a stored PHC string. With no stored hash (unknown account) it still
+/// does the work against a fixed hash, so timing does not reveal which emails exist.
+pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let dummy = DUMMY.get_or_init(|| hash_password("not-a-real-password").unwrap_or_default());
+    let (phc, real) = match stored {
+        Some(phc) => (phc, true),
+        None => (dummy.as_str(), false),
+    };
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let ok = argon2::Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok();
+    ok && real
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_device_key_opens_only_for_its_serial_and_master_key() {
+        let master = MasterKey::from_bytes(&[7; 32]);
+        let key = DeviceKey::from_bytes([9; 32]);
+        let sealed = master.seal_device_key("J12345678", &key);
+        assert_eq!(master.open_device_key("J12345678", &sealed), Some(key));
+        assert_eq!(master.open_device_key("J12345679", &sealed), None);
+        assert_eq!(
+            MasterKey::from_bytes(&[8; 32]).open_device_key("J12345678", &sealed),
+            None
+        );
+        assert_eq!(master.open_device_key("J12345678", &sealed[..10]), None);
+    }
+
+    #[test]
+    fn label_code_hash_matches_only_the_same_code() {
+        let master = MasterKey::from_bytes(&[7; 32]);
+        let label = LabelCode::parse("ABCDEF").unwrap();
+        let stored = master.label_code_hash("J12345678", &label);
+        assert!(master.label_code_matches("J12345678", &label, &stored));
+        assert!(!master.label_code_matches(
+            "J12345678",
+            &LabelCode::parse("ABCDEG").unwrap(),
+            &stored
+        ));
+        assert!(!master.label_code_matches("J12345679", &label, &stored));
+    }
+
+    #[test]
+    fn master_key_file_is_created_once_with_owner_only_permissions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/master.key");
+        let first = MasterKey::load_or_create(&path).unwrap();
+        let key = DeviceKey::from_bytes([1; 32]);
+        let sealed = first.seal_device_key("J12345678", &key);
+        let second = MasterKey::load_or_create(&path).unwrap();
+        assert_eq!(second.open_device_key("J12345678", &sealed), Some(key));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn passwords_verify_and_unknown_accounts_never_do() {
+        let phc = hash_password("correct horse").unwrap();
+        assert!(phc.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", Some(&phc)));
+        assert!(!verify_password("wrong horse", Some(&phc)));
+        assert!(!verify_password("not-a-real-password", None));
+    }
+}

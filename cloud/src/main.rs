@@ -1,0 +1,234 @@
+//! `hc-cloud serve` and `hc-cloud provision`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use hc_cloud::{Config, ProvisionRequest, RateLimits};
+use hc_protocol::DeviceKey;
+use hc_protocol::factory::LabelCode;
+
+#[derive(Parser)]
+#[command(name = "hc-cloud", version, about = "The hc reference cloud service")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API. Prints `hc-cloud listening on URL` as its first line of stdout.
+    Serve(ServeArgs),
+    /// Provision a device: a registry row and the device.json it boots from.
+    Provision(ProvisionArgs),
+}
+
+#[derive(Args)]
+struct StorageArgs {
+    /// Folder for the master key and the default SQLite database.
+    #[arg(long, env = "HC_CLOUD_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// `sqlite:PATH` or `postgres://user:pass@host/db`; default: SQLite in the data folder.
+    #[arg(long, env = "HC_CLOUD_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Master key file (64 hex characters, created if missing); default: DATA_DIR/master.key.
+    #[arg(long, env = "HC_CLOUD_MASTER_KEY_FILE")]
+    master_key_file: Option<PathBuf>,
+}
+
+impl StorageArgs {
+    fn config(&self) -> Config {
+        let mut config = Config::new(
+            self.data_dir
+                .clone()
+                .unwrap_or_else(hc_cloud::config::default_data_dir),
+        );
+        if let Some(url) = &self.database_url {
+            config = config.with_database_url(url.clone());
+        }
+        if let Some(path) = &self.master_key_file {
+            config = config.with_master_key_file(path.clone());
+        }
+        config
+    }
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on; port 0 picks a free one.
+    #[arg(long, env = "HC_CLOUD_LISTEN", default_value = hc_cloud::config::DEFAULT_LISTEN)]
+    listen: SocketAddr,
+    #[command(flatten)]
+    storage: StorageArgs,
+    /// PEM certificate chain; serve HTTPS (needs --tls-key).
+    #[arg(long, env = "HC_CLOUD_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "HC_CLOUD_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    #[arg(long, env = "HC_CLOUD_ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
+    access_token_ttl_secs: u64,
+    #[arg(long, env = "HC_CLOUD_REFRESH_TOKEN_TTL_SECS", default_value_t = 30 * 24 * 3600)]
+    refresh_token_ttl_secs: u64,
+    /// Reset-code requests per account per window.
+    #[arg(long, env = "HC_CLOUD_RATE_LIMIT_ACCOUNT", default_value_t = 30)]
+    rate_limit_account: u32,
+    /// Reset-code requests per device serial per window.
+    #[arg(long, env = "HC_CLOUD_RATE_LIMIT_DEVICE", default_value_t = 10)]
+    rate_limit_device: u32,
+    /// Add-device attempts (label-code guesses) per account per window.
+    #[arg(long, env = "HC_CLOUD_RATE_LIMIT_ADD_DEVICE", default_value_t = 20)]
+    rate_limit_add_device: u32,
+    #[arg(long, env = "HC_CLOUD_RATE_LIMIT_WINDOW_SECS", default_value_t = 3600)]
+    rate_limit_window_secs: u64,
+    /// Largest request body, in bytes.
+    #[arg(long, env = "HC_CLOUD_BODY_LIMIT_BYTES", default_value_t = 16 * 1024)]
+    body_limit_bytes: usize,
+    #[arg(long, env = "HC_CLOUD_REQUEST_TIMEOUT_SECS", default_value_t = 15)]
+    request_timeout_secs: u64,
+    #[arg(long, env = "HC_CLOUD_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    db_max_connections: u32,
+}
+
+#[derive(Args)]
+struct ProvisionArgs {
+    #[arg(long)]
+    serial: String,
+    #[arg(long)]
+    model: String,
+    #[arg(long)]
+    firmware: String,
+    /// Where to write device.json (owner-only permissions).
+    #[arg(long)]
+    out: PathBuf,
+    /// Replace --out if it exists.
+    #[arg(long)]
+    force: bool,
+    /// Use this device key (64 hex characters) instead of a random one; for test rigs.
+    #[arg(long, env = "HC_CLOUD_PROVISION_DEVICE_KEY", hide_env_values = true)]
+    device_key: Option<String>,
+    /// Use this label code (6 letters A-Z) instead of a random one; for test rigs.
+    #[arg(long)]
+    label_code: Option<String>,
+    #[command(flatten)]
+    storage: StorageArgs,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("hc-cloud: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve(args).await,
+            Command::Provision(args) => provision(args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("hc-cloud: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), hc_cloud::Error> {
+    let mut config = args
+        .storage
+        .config()
+        .with_listen(args.listen)
+        .with_access_token_ttl(Duration::from_secs(args.access_token_ttl_secs))
+        .with_refresh_token_ttl(Duration::from_secs(args.refresh_token_ttl_secs))
+        .with_rate_limits(RateLimits {
+            reset_codes_per_account: args.rate_limit_account,
+            reset_codes_per_device: args.rate_limit_device,
+            add_device_attempts_per_account: args.rate_limit_add_device,
+            window: Duration::from_secs(args.rate_limit_window_secs),
+        })
+        .with_body_limit_bytes(args.body_limit_bytes)
+        .with_request_timeout(Duration::from_secs(args.request_timeout_secs))
+        .with_max_db_connections(args.db_max_connections);
+    if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
+        config = config.with_tls(cert, key);
+    }
+    let cloud = hc_cloud::launch(config).await?;
+    println!("hc-cloud listening on {}", cloud.url());
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    cloud.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {},
+            _ = terminate.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+async fn provision(args: ProvisionArgs) -> Result<(), hc_cloud::Error> {
+    let bad = |what: &str| hc_cloud::Error::Config(what.to_owned());
+    // Refuse before writing the registry row, so a refused run leaves nothing behind.
+    if args.out.exists() && !args.force {
+        return Err(bad(&format!(
+            "{} exists; pass --force to replace it",
+            args.out.display()
+        )));
+    }
+    let mut request = ProvisionRequest::new(args.serial, args.model, args.firmware);
+    if let Some(hex_key) = &args.device_key {
+        request = request.with_device_key(
+            DeviceKey::from_hex(hex_key)
+                .map_err(|_| bad("--device-key must be 64 hex characters"))?,
+        );
+    }
+    if let Some(label) = &args.label_code {
+        request = request.with_label_code(
+            LabelCode::parse(label).ok_or_else(|| bad("--label-code must be 6 letters A-Z"))?,
+        );
+    }
+    let config = args.storage.config();
+    let record = hc_cloud::provision(&config, request).await?;
+    hc_cloud::write_device_json(&record, &args.out, args.force)?;
+    println!(
+        "provisioned {} ({}); device.json written to {}",
+        record.serial,
+        record.model,
+        args.out.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! `POST /v1/accounts`: registration.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use hc_protocol::api::{AccountCreated, Credentials, ErrorCode};
+
+use crate::crypto::hash_password;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::state::{AppState, unix_now};
+
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Bounds the argon2 input; nobody types more.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+const MAX_EMAIL_LEN: usize = 254;
+
+pub async fn register(
+    State(state): State<AppState>,
+    ApiJson(credentials): ApiJson<Credentials>,
+) -> Result<(StatusCode, Json<AccountCreated>), ApiError> {
+    let email = normalize_email(&credentials.email).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidEmail,
+            "that is not an email address",
+        )
+    })?;
+    let password = credentials.password;
+    if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::WeakPassword,
+            format!("a password has {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_BYTES} characters"),
+        ));
+    }
+    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    match state
+        .storage()
+        .create_account(&email, &password_hash, unix_now())
+        .await?
+    {
+        Some(_) => Ok((StatusCode::CREATED, Json(AccountCreated { email }))),
+        None => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::EmailTaken,
+            "an account with that email exists",
+        )),
+    }
+}
+
+/// Lowercased and trimmed, or `None` when it cannot be an address.
+pub fn normalize_email(raw: &str) -> Option<String> {
+    let email = raw.trim().to_lowercase();
+    let (local, domain) = email.split_once('@')?;
+    let plausible = email.len() <= MAX_EMAIL_LEN
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    plausible.then_some(email)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_email;
+
+    #[test]
+    fn emails_are_normalized_or_refused() {
+        assert_eq!(
+            normalize_email(" Ann@Example.COM ").as_deref(),
+            Some("ann@example.com")
+        );
+        for bad in [
+            "",
+            "ann",
+            "@example.com",
+            "ann@",
+            "ann@example",
+            "a b@example.com",
+            "a@b@c.d",
+            "ann@.com",
+        ] {
+            assert_eq!(normalize_email(bad), None, "{bad}");
+        }
+    }
+}

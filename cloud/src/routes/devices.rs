@@ -1,0 +1,130 @@
+//! `GET/POST /v1/devices`, `DELETE /v1/devices/{serial}`: the account's devices and binding.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use hc_protocol::Serial;
+use hc_protocol::api::{AddDeviceRequest, Device, DeviceList, ErrorCode};
+use hc_protocol::factory::LabelCode;
+
+use crate::auth::Account;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::rate_limit;
+use crate::state::{AppState, unix_now};
+use crate::storage::BindOutcome;
+
+const MAX_NAME_CHARS: usize = 64;
+
+pub async fn list(
+    State(state): State<AppState>,
+    Account(account): Account,
+) -> Result<Json<DeviceList>, ApiError> {
+    Ok(Json(DeviceList {
+        devices: state.storage().devices_of(account).await?,
+    }))
+}
+
+pub async fn add(
+    State(state): State<AppState>,
+    Account(account): Account,
+    ApiJson(request): ApiJson<AddDeviceRequest>,
+) -> Result<(StatusCode, Json<Device>), ApiError> {
+    let serial = parse_serial(&request.serial)?;
+    let name = device_name(request.name.as_deref(), &serial)?;
+    let limits = &state.policy().rate_limits;
+    // Label codes are only 26^6: count every attempt so nobody can walk through them.
+    rate_limit::hit(
+        &state,
+        &format!("add-device:{account}"),
+        limits.add_device_attempts_per_account,
+        limits.window,
+    )
+    .await?;
+
+    let wrong_label = || {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::WrongLabelCode,
+            "the serial number and label code do not match",
+        )
+    };
+    // People type what they read; the label is upper case.
+    let typed = LabelCode::parse(&request.label_code.trim().to_ascii_uppercase());
+    let row = state.storage().device(serial.as_str()).await?;
+    // Unknown serials get the same answer as a wrong code, so the registry cannot be enumerated.
+    let label_ok = match (&typed, &row) {
+        (Some(typed), Some(row)) => {
+            state
+                .master_key()
+                .label_code_matches(serial.as_str(), typed, &row.label_hash)
+        }
+        _ => false,
+    };
+    if !label_ok {
+        return Err(wrong_label());
+    }
+
+    match state
+        .storage()
+        .bind_device(serial.as_str(), account, &name, unix_now())
+        .await?
+    {
+        BindOutcome::Bound(device) => Ok((StatusCode::CREATED, Json(device))),
+        BindOutcome::AlreadyYours => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::AlreadyAdded,
+            "this device is already in your account",
+        )),
+        BindOutcome::BoundToOtherAccount => Err(bound_to_other_account()),
+        BindOutcome::UnknownDevice => Err(wrong_label()),
+    }
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    Account(account): Account,
+    Path(serial): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let serial = parse_serial(&serial)?;
+    if state
+        .storage()
+        .unbind_device(serial.as_str(), account)
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("this device is not in your account"))
+    }
+}
+
+pub fn bound_to_other_account() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        ErrorCode::BoundToOtherAccount,
+        "this device has been added by another account",
+    )
+}
+
+fn parse_serial(text: &str) -> Result<Serial, ApiError> {
+    Serial::parse(text.trim()).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidSerial,
+            "a serial number is nine of A-Z and 0-9",
+        )
+    })
+}
+
+fn device_name(requested: Option<&str>, serial: &Serial) -> Result<String, ApiError> {
+    let name = requested.map(str::trim).unwrap_or_default();
+    if name.is_empty() {
+        return Ok(serial.to_string());
+    }
+    if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(format!(
+            "a device name has at most {MAX_NAME_CHARS} characters and no control characters"
+        )));
+    }
+    Ok(name.to_owned())
+}

@@ -1,0 +1,234 @@
+//! The router: every route is registered together with its OpenAPI description, so
+//! `/openapi.json` lists exactly the routes that exist.
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, delete, get, post};
+use axum::{Extension, Json, Router};
+use hc_protocol::api::ErrorCode;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+
+use crate::error::ApiError;
+use crate::openapi::{Operation, document};
+use crate::state::AppState;
+
+pub mod accounts;
+pub mod audit;
+pub mod device_sync;
+pub mod devices;
+pub mod health;
+pub mod reset_codes;
+pub mod sessions;
+
+/// One route: where, what handles it, and how it is described.
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub handler: MethodRouter<AppState>,
+    pub doc: Operation,
+}
+
+use ErrorCode::*;
+
+/// Every route of the service.
+pub fn routes() -> Vec<Route> {
+    let route = |method: Method, path, handler, doc| Route {
+        method,
+        path,
+        handler,
+        doc,
+    };
+    vec![
+        route(
+            Method::POST,
+            "/v1/accounts",
+            post(accounts::register),
+            Operation::new("register", "Register an account (argon2id password hash)")
+                .body("Credentials")
+                .responds(201, "AccountCreated")
+                .errors(&[BadRequest, InvalidEmail, WeakPassword, EmailTaken]),
+        ),
+        route(
+            Method::POST,
+            "/v1/auth/login",
+            post(sessions::login),
+            Operation::new("login", "Log in: a short-lived access token and a refresh token")
+                .body("Credentials")
+                .responds(200, "Tokens")
+                .errors(&[BadRequest, InvalidCredentials]),
+        ),
+        route(
+            Method::POST,
+            "/v1/auth/refresh",
+            post(sessions::refresh),
+            Operation::new(
+                "refresh",
+                "Trade a refresh token for new tokens; the old one dies, and using it again revokes the session",
+            )
+            .body("RefreshRequest")
+            .responds(200, "Tokens")
+            .errors(&[BadRequest, Unauthorized]),
+        ),
+        route(
+            Method::POST,
+            "/v1/auth/logout",
+            post(sessions::logout),
+            Operation::new("logout", "Revoke the session of a refresh token (idempotent)")
+                .body("RefreshRequest")
+                .responds_empty(204)
+                .errors(&[BadRequest]),
+        ),
+        route(
+            Method::GET,
+            "/v1/devices",
+            get(devices::list),
+            Operation::new("listDevices", "The account's devices")
+                .authenticated()
+                .responds(200, "DeviceList")
+                .errors(&[Unauthorized]),
+        ),
+        route(
+            Method::POST,
+            "/v1/devices",
+            post(devices::add),
+            Operation::new("addDevice", "Add (bind) a device by serial and label code")
+                .authenticated()
+                .body("AddDeviceRequest")
+                .responds(201, "Device")
+                .errors(&[
+                    BadRequest,
+                    Unauthorized,
+                    InvalidSerial,
+                    WrongLabelCode,
+                    AlreadyAdded,
+                    BoundToOtherAccount,
+                    RateLimited,
+                ]),
+        ),
+        route(
+            Method::DELETE,
+            "/v1/devices/{serial}",
+            delete(devices::remove),
+            Operation::new("removeDevice", "Remove a device from the account")
+                .authenticated()
+                .path_parameter("serial")
+                .responds_empty(204)
+                .errors(&[Unauthorized, InvalidSerial, NotFound]),
+        ),
+        route(
+            Method::POST,
+            "/v1/reset-codes",
+            post(reset_codes::issue),
+            Operation::new("issueResetCode", "The verification code for a reset QR code")
+                .authenticated()
+                .body("ResetCodeRequest")
+                .responds(200, "ResetCodeResponse")
+                .errors(&[
+                    BadRequest,
+                    Unauthorized,
+                    InvalidQr,
+                    DeviceNotBound,
+                    BoundToOtherAccount,
+                    RateLimited,
+                ]),
+        ),
+        route(
+            Method::GET,
+            "/v1/audit",
+            get(audit::list),
+            Operation::new("listAudit", "The account's reset-code events, newest first")
+                .authenticated()
+                .query_parameter("limit", "1..=1000, default 100")
+                .responds(200, "AuditList")
+                .errors(&[BadRequest, Unauthorized]),
+        ),
+        route(
+            Method::POST,
+            "/v1/device/sync",
+            post(device_sync::sync),
+            Operation::new("deviceSync", "A device learns whether it is bound (device-key tag)")
+                .body("DeviceSyncRequest")
+                .responds(200, "DeviceSyncResponse")
+                .errors(&[BadRequest, Unauthorized]),
+        ),
+        route(
+            Method::GET,
+            "/healthz",
+            get(health::healthz),
+            Operation::new("health", "Liveness: the service and its database answer")
+                .responds(200, "Health")
+                .errors(&[Unavailable]),
+        ),
+        route(
+            Method::GET,
+            "/openapi.json",
+            get(openapi_json),
+            Operation::new("openapi", "This document").responds(200, "OpenApi"),
+        ),
+    ]
+}
+
+async fn openapi_json(
+    Extension(doc): Extension<Arc<serde_json::Value>>,
+) -> Json<serde_json::Value> {
+    Json(doc.as_ref().clone())
+}
+
+/// The whole service as a router, for `oneshot` tests and for [`crate::launch`].
+pub fn app(state: AppState) -> Router {
+    let policy = state.policy().clone();
+    let routes = routes();
+    let doc = Arc::new(document(&routes));
+    let mut router = Router::new();
+    for route in routes {
+        router = router.route(route.path, route.handler);
+    }
+    router
+        .fallback(|| async { ApiError::for_status(StatusCode::NOT_FOUND) })
+        .method_not_allowed_fallback(|| async {
+            ApiError::for_status(StatusCode::METHOD_NOT_ALLOWED)
+        })
+        .with_state(state)
+        .layer(Extension(doc))
+        .layer(DefaultBodyLimit::max(policy.body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            policy.request_timeout,
+        ))
+        // Outside the timeout, so the timeout's bare 503 gets the JSON body too.
+        .layer(axum::middleware::map_response(errors_as_json))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+}
+
+/// The safety net: any error answer that is not already JSON (from a layer or axum itself) is
+/// replaced by the API's error body for its status. Headers such as `Allow` are kept.
+async fn errors_as_json(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let replacement = ApiError::for_status(status).into_response();
+    let (new_parts, body) = replacement.into_parts();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    for (name, value) in &new_parts.headers {
+        parts.headers.insert(name, value.clone());
+    }
+    parts
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Response::from_parts(parts, body)
+}

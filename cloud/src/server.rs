@@ -1,0 +1,227 @@
+//! Starting and stopping the service: [`launch`] for the binary, tests and the demo.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use hc_protocol::factory::DeviceRecord;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder as ConnectionBuilder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
+
+use crate::config::Config;
+use crate::crypto::MasterKey;
+use crate::error::Error;
+use crate::provision::{ProvisionRequest, provision_into};
+use crate::routes::app;
+use crate::state::{AppState, Policy, secs, unix_now};
+use crate::storage::{self, Storage};
+
+/// How long a client may take to finish the TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often expired tokens and rate-limit windows are purged.
+const PURGE_INTERVAL: Duration = Duration::from_secs(600);
+
+/// A running service. Dropping it without [`RunningCloud::shutdown`] stops accepting connections
+/// too, but does not wait for requests in flight.
+#[derive(Debug)]
+pub struct RunningCloud {
+    url: String,
+    local_addr: SocketAddr,
+    state: AppState,
+    stop: watch::Sender<bool>,
+    server: Option<JoinHandle<()>>,
+    purger: JoinHandle<()>,
+}
+
+impl RunningCloud {
+    /// `http://127.0.0.1:PORT` or `https://...`, without a trailing slash.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The shared state, e.g. for [`crate::app`] in `oneshot` tests against the same database.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Provisions a device into this cloud's database, as `hc-cloud provision` would.
+    pub async fn provision(&self, request: ProvisionRequest) -> Result<DeviceRecord, Error> {
+        provision_into(self.state.storage(), self.state.master_key(), request).await
+    }
+
+    /// Stops accepting, lets requests in flight finish (up to the configured grace period), and
+    /// closes the database.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        self.purger.abort();
+        self.state.storage().close().await;
+    }
+}
+
+impl Drop for RunningCloud {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        self.purger.abort();
+    }
+}
+
+/// Opens the database (running its migrations) and the master key a configuration names.
+pub async fn open(config: &Config) -> Result<(Arc<dyn Storage>, Arc<MasterKey>), Error> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| Error::io(&config.data_dir, e))?;
+    let master_key = Arc::new(MasterKey::load_or_create(&config.master_key_path())?);
+    let storage = storage::connect(&config.database_url(), config.max_db_connections).await?;
+    Ok((storage, master_key))
+}
+
+/// Starts the service on `config.listen`.
+pub async fn launch(config: Config) -> Result<RunningCloud, Error> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(Error::Network)?;
+    launch_with_listener(config, listener).await
+}
+
+/// Starts the service on a listener the caller bound.
+pub async fn launch_with_listener(
+    config: Config,
+    listener: TcpListener,
+) -> Result<RunningCloud, Error> {
+    let tls = config.tls.as_ref().map(crate::tls::acceptor).transpose()?;
+    let (storage, master_key) = open(&config).await?;
+    let state = AppState::new(storage, master_key, Policy::from_config(&config));
+    let local_addr = listener.local_addr().map_err(Error::Network)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://{local_addr}");
+    let (stop, stopped) = watch::channel(false);
+    let router = app(state.clone());
+    let server = tokio::spawn(serve(listener, tls, router, stopped, config.shutdown_grace));
+    let purger = tokio::spawn(purge_periodically(state.clone(), config.rate_limits.window));
+    tracing::info!(%url, database = %redact_url(&config.database_url()), "hc-cloud started");
+    Ok(RunningCloud {
+        url,
+        local_addr,
+        state,
+        stop,
+        server: Some(server),
+        purger,
+    })
+}
+
+/// Provisions a device into the database and master key of `config` without starting a server.
+pub async fn provision(config: &Config, request: ProvisionRequest) -> Result<DeviceRecord, Error> {
+    let (storage, master_key) = open(config).await?;
+    let record = provision_into(storage.as_ref(), &master_key, request).await;
+    storage.close().await;
+    record
+}
+
+async fn serve(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    router: Router,
+    mut stopped: watch::Receiver<bool>,
+    grace: Duration,
+) {
+    let graceful = GracefulShutdown::new();
+    let connections = ConnectionBuilder::new(TokioExecutor::new());
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Usually out of file descriptors: back off instead of spinning.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stopped.changed() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let service = TowerToHyperService::new(tower::service_fn(
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                router.clone().oneshot(request)
+            },
+        ));
+        let connections = connections.clone();
+        let watcher = graceful.watcher();
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            let result = match tls {
+                None => {
+                    let connection = connections.serve_connection(TokioIo::new(stream), service);
+                    watcher.watch(connection.into_owned()).await
+                }
+                Some(acceptor) => {
+                    let stream =
+                        match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream))
+                            .await
+                        {
+                            Ok(Ok(stream)) => stream,
+                            Ok(Err(error)) => {
+                                tracing::debug!(%peer, %error, "TLS handshake failed");
+                                return;
+                            }
+                            Err(_) => {
+                                tracing::debug!(%peer, "TLS handshake timed out");
+                                return;
+                            }
+                        };
+                    let connection = connections.serve_connection(TokioIo::new(stream), service);
+                    watcher.watch(connection.into_owned()).await
+                }
+            };
+            if let Err(error) = result {
+                tracing::debug!(%peer, %error, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        _ = graceful.shutdown() => tracing::info!("all connections closed"),
+        _ = tokio::time::sleep(grace) => tracing::warn!("grace period over; closing connections in flight"),
+    }
+}
+
+async fn purge_periodically(state: AppState, window: Duration) {
+    let mut interval = tokio::time::interval(PURGE_INTERVAL);
+    loop {
+        interval.tick().await;
+        let now = unix_now();
+        // Keep the current and the previous window; anything older cannot matter.
+        let cutoff = now - 2 * secs(window).max(1);
+        if let Err(error) = state.storage().purge_expired(now, cutoff).await {
+            tracing::warn!(%error, "purging expired tokens failed");
+        }
+    }
+}
+
+/// A database URL without its password, for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{}://{user}:***@{}", &url[..scheme_end], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}

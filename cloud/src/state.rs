@@ -1,0 +1,80 @@
+//! What every handler shares: the storage, the master key and the policy knobs. Nothing here is
+//! state another instance would need: all of that lives in the database.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{Config, RateLimits};
+use crate::crypto::MasterKey;
+use crate::storage::Storage;
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    inner: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    storage: Arc<dyn Storage>,
+    master_key: Arc<MasterKey>,
+    policy: Policy,
+}
+
+/// The configurable rules handlers apply.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub rate_limits: RateLimits,
+    pub body_limit_bytes: usize,
+    pub request_timeout: Duration,
+}
+
+impl Policy {
+    pub fn from_config(config: &Config) -> Self {
+        Policy {
+            access_token_ttl: config.access_token_ttl,
+            refresh_token_ttl: config.refresh_token_ttl,
+            rate_limits: config.rate_limits.clone(),
+            body_limit_bytes: config.body_limit_bytes,
+            request_timeout: config.request_timeout,
+        }
+    }
+}
+
+impl AppState {
+    pub fn new(storage: Arc<dyn Storage>, master_key: Arc<MasterKey>, policy: Policy) -> Self {
+        AppState {
+            inner: Arc::new(Shared {
+                storage,
+                master_key,
+                policy,
+            }),
+        }
+    }
+
+    pub fn storage(&self) -> &dyn Storage {
+        self.inner.storage.as_ref()
+    }
+
+    pub fn master_key(&self) -> &MasterKey {
+        &self.inner.master_key
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+}
+
+/// Unix seconds now. The server clock is the only one trusted.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// A duration as whole seconds for storage arithmetic.
+pub fn secs(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}

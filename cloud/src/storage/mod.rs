@@ -1,0 +1,171 @@
+//! The one storage trait and its two implementations, SQLite ([`sqlite`]) and PostgreSQL
+//! ([`postgres`]). Each backend has its own migrations; the queries are runtime queries written
+//! once in [`queries`] (both sqlx drivers accept `$N` parameters), so the two cannot drift apart.
+
+use async_trait::async_trait;
+use hc_protocol::api::{AuditEvent, AuditOutcome, Device};
+
+mod migrations;
+pub mod postgres;
+mod queries;
+pub mod sqlite;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL (expected sqlite: or postgres://)")]
+    UnsupportedUrl,
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+pub type StorageResult<T> = Result<T, StorageError>;
+
+/// A registry row as provisioning writes it.
+#[derive(Clone, Debug)]
+pub struct NewDevice {
+    pub serial: String,
+    pub model: String,
+    pub firmware: String,
+    /// `nonce || ciphertext` of the device key under the master key.
+    pub sealed_key: Vec<u8>,
+    /// Keyed hash of the label code.
+    pub label_hash: Vec<u8>,
+    pub provisioned_at: i64,
+}
+
+/// A registry row with its binding.
+#[derive(Clone, Debug)]
+pub struct DeviceRow {
+    pub serial: String,
+    pub model: String,
+    pub firmware: String,
+    pub sealed_key: Vec<u8>,
+    pub label_hash: Vec<u8>,
+    pub owner_account_id: Option<i64>,
+    pub name: Option<String>,
+    pub added_at: Option<i64>,
+}
+
+/// Token hashes and expiry times for one login or refresh.
+#[derive(Clone, Debug)]
+pub struct TokenHashes {
+    pub access_hash: Vec<u8>,
+    pub access_expires_at: i64,
+    pub refresh_hash: Vec<u8>,
+    pub refresh_expires_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BindOutcome {
+    Bound(Device),
+    AlreadyYours,
+    BoundToOtherAccount,
+    UnknownDevice,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    Rotated {
+        account_id: i64,
+    },
+    /// A refresh token that was already used came back: someone holds a copy. Its whole session
+    /// (every token issued from the same login) has been revoked.
+    ReusedSessionRevoked,
+    /// Unknown, expired, or its session was logged out.
+    Invalid,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewAuditEvent {
+    pub account_id: i64,
+    pub at: i64,
+    pub serial: Option<String>,
+    pub nonce: Option<String>,
+    pub outcome: AuditOutcome,
+    pub client_addr: Option<String>,
+}
+
+#[async_trait]
+pub trait Storage: Send + Sync + std::fmt::Debug {
+    /// `None` when the email is taken.
+    async fn create_account(
+        &self,
+        email: &str,
+        password_hash: &str,
+        now: i64,
+    ) -> StorageResult<Option<i64>>;
+    /// `(account id, argon2 PHC string)`.
+    async fn account_by_email(&self, email: &str) -> StorageResult<Option<(i64, String)>>;
+
+    /// Starts a session (a refresh-token family) with its first tokens.
+    async fn start_session(
+        &self,
+        account_id: i64,
+        tokens: &TokenHashes,
+        now: i64,
+    ) -> StorageResult<()>;
+    /// Uses a refresh token once, issuing `next` in the same session.
+    async fn rotate_refresh_token(
+        &self,
+        refresh_hash: &[u8],
+        next: &TokenHashes,
+        now: i64,
+    ) -> StorageResult<RefreshOutcome>;
+    /// Revokes the session a refresh token belongs to; `false` when there is none.
+    async fn revoke_session(&self, refresh_hash: &[u8], now: i64) -> StorageResult<bool>;
+    /// The account of a live access token.
+    async fn account_for_access_token(
+        &self,
+        access_hash: &[u8],
+        now: i64,
+    ) -> StorageResult<Option<i64>>;
+
+    /// `false` when the serial is already provisioned.
+    async fn insert_device(&self, device: &NewDevice) -> StorageResult<bool>;
+    async fn device(&self, serial: &str) -> StorageResult<Option<DeviceRow>>;
+    /// Binds in one conditional write, so of two accounts racing exactly one wins.
+    async fn bind_device(
+        &self,
+        serial: &str,
+        account_id: i64,
+        name: &str,
+        now: i64,
+    ) -> StorageResult<BindOutcome>;
+    /// `false` when the device is not bound to this account.
+    async fn unbind_device(&self, serial: &str, account_id: i64) -> StorageResult<bool>;
+    async fn devices_of(&self, account_id: i64) -> StorageResult<Vec<Device>>;
+
+    /// Counts one hit in a fixed-window bucket and returns the hits so far in that window.
+    async fn count_hit(&self, bucket: &str, window_start: i64) -> StorageResult<u64>;
+
+    async fn record_audit(&self, event: &NewAuditEvent) -> StorageResult<()>;
+    /// Newest first.
+    async fn audit_of(&self, account_id: i64, limit: u32) -> StorageResult<Vec<AuditEvent>>;
+
+    /// Drops expired tokens and rate-limit windows older than `window_cutoff`.
+    async fn purge_expired(&self, now: i64, window_cutoff: i64) -> StorageResult<()>;
+    async fn ping(&self) -> StorageResult<()>;
+    async fn close(&self);
+}
+
+/// Opens (and migrates) the database a URL names.
+pub async fn connect(
+    url: &str,
+    max_connections: u32,
+) -> StorageResult<std::sync::Arc<dyn Storage>> {
+    if url.starts_with("sqlite:") {
+        Ok(std::sync::Arc::new(
+            sqlite::SqliteStorage::connect(url, max_connections).await?,
+        ))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(std::sync::Arc::new(
+            postgres::PostgresStorage::connect(url, max_connections).await?,
+        ))
+    } else {
+        Err(StorageError::UnsupportedUrl)
+    }
+}

@@ -1,0 +1,433 @@
+//! The queries, written once for both backends. Both sqlx drivers take `$N` parameters and both
+//! databases understand `ON CONFLICT` and `RETURNING`, so one text serves SQLite and PostgreSQL; the
+//! macro expands it for each pool type (sqlx's generic executor bounds would be far noisier).
+
+macro_rules! sql_storage {
+    ($storage:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::storage::Storage for $storage {
+            async fn create_account(
+                &self,
+                email: &str,
+                password_hash: &str,
+                now: i64,
+            ) -> $crate::storage::StorageResult<Option<i64>> {
+                use sqlx::Row;
+                let row = sqlx::query(
+                    "INSERT INTO accounts (email, password_hash, created_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (email) DO NOTHING RETURNING id",
+                )
+                .bind(email)
+                .bind(password_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(match row {
+                    Some(row) => Some(row.try_get::<i64, _>("id")?),
+                    None => None,
+                })
+            }
+
+            async fn account_by_email(
+                &self,
+                email: &str,
+            ) -> $crate::storage::StorageResult<Option<(i64, String)>> {
+                use sqlx::Row;
+                let row = sqlx::query("SELECT id, password_hash FROM accounts WHERE email = $1")
+                    .bind(email)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                match row {
+                    Some(row) => Ok(Some((row.try_get("id")?, row.try_get("password_hash")?))),
+                    None => Ok(None),
+                }
+            }
+
+            async fn start_session(
+                &self,
+                account_id: i64,
+                tokens: &$crate::storage::TokenHashes,
+                now: i64,
+            ) -> $crate::storage::StorageResult<()> {
+                use sqlx::Row;
+                let mut tx = self.pool.begin().await?;
+                let session_id: i64 = sqlx::query(
+                    "INSERT INTO sessions (account_id, created_at) VALUES ($1, $2) RETURNING id",
+                )
+                .bind(account_id)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("id")?;
+                sqlx::query(
+                    "INSERT INTO access_tokens (token_hash, session_id, account_id, expires_at)
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&tokens.access_hash)
+                .bind(session_id)
+                .bind(account_id)
+                .bind(tokens.access_expires_at)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, $3)",
+                )
+                .bind(&tokens.refresh_hash)
+                .bind(session_id)
+                .bind(tokens.refresh_expires_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn rotate_refresh_token(
+                &self,
+                refresh_hash: &[u8],
+                next: &$crate::storage::TokenHashes,
+                now: i64,
+            ) -> $crate::storage::StorageResult<$crate::storage::RefreshOutcome> {
+                use $crate::storage::RefreshOutcome;
+                use sqlx::Row;
+                let mut tx = self.pool.begin().await?;
+                // Writing first takes the write lock at once (SQLite) or the row lock (PostgreSQL):
+                // of two requests with the same token, exactly one sees `used_at IS NULL`.
+                let used = sqlx::query(
+                    "UPDATE refresh_tokens SET used_at = $1
+                     WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1
+                     RETURNING session_id",
+                )
+                .bind(now)
+                .bind(refresh_hash)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(used) = used else {
+                    let reused = sqlx::query(
+                        "SELECT session_id FROM refresh_tokens
+                         WHERE token_hash = $1 AND used_at IS NOT NULL",
+                    )
+                    .bind(refresh_hash)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let outcome = match reused {
+                        Some(row) => {
+                            let session_id: i64 = row.try_get("session_id")?;
+                            sqlx::query(
+                                "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+                            )
+                            .bind(now)
+                            .bind(session_id)
+                            .execute(&mut *tx)
+                            .await?;
+                            RefreshOutcome::ReusedSessionRevoked
+                        }
+                        None => RefreshOutcome::Invalid,
+                    };
+                    tx.commit().await?;
+                    return Ok(outcome);
+                };
+                let session_id: i64 = used.try_get("session_id")?;
+                let live = sqlx::query(
+                    "SELECT account_id FROM sessions WHERE id = $1 AND revoked_at IS NULL",
+                )
+                .bind(session_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(live) = live else {
+                    tx.commit().await?;
+                    return Ok(RefreshOutcome::Invalid);
+                };
+                let account_id: i64 = live.try_get("account_id")?;
+                sqlx::query(
+                    "INSERT INTO access_tokens (token_hash, session_id, account_id, expires_at)
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&next.access_hash)
+                .bind(session_id)
+                .bind(account_id)
+                .bind(next.access_expires_at)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, $3)",
+                )
+                .bind(&next.refresh_hash)
+                .bind(session_id)
+                .bind(next.refresh_expires_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(RefreshOutcome::Rotated { account_id })
+            }
+
+            async fn revoke_session(
+                &self,
+                refresh_hash: &[u8],
+                now: i64,
+            ) -> $crate::storage::StorageResult<bool> {
+                let result = sqlx::query(
+                    "UPDATE sessions SET revoked_at = $1
+                     WHERE revoked_at IS NULL
+                       AND id = (SELECT session_id FROM refresh_tokens WHERE token_hash = $2)",
+                )
+                .bind(now)
+                .bind(refresh_hash)
+                .execute(&self.pool)
+                .await?;
+                Ok(result.rows_affected() > 0)
+            }
+
+            async fn account_for_access_token(
+                &self,
+                access_hash: &[u8],
+                now: i64,
+            ) -> $crate::storage::StorageResult<Option<i64>> {
+                use sqlx::Row;
+                let row = sqlx::query(
+                    "SELECT t.account_id FROM access_tokens t JOIN sessions s ON s.id = t.session_id
+                     WHERE t.token_hash = $1 AND t.expires_at > $2 AND s.revoked_at IS NULL",
+                )
+                .bind(access_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                match row {
+                    Some(row) => Ok(Some(row.try_get("account_id")?)),
+                    None => Ok(None),
+                }
+            }
+
+            async fn insert_device(
+                &self,
+                device: &$crate::storage::NewDevice,
+            ) -> $crate::storage::StorageResult<bool> {
+                let result = sqlx::query(
+                    "INSERT INTO devices (serial, model, firmware, sealed_key, label_hash, provisioned_at)
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (serial) DO NOTHING",
+                )
+                .bind(&device.serial)
+                .bind(&device.model)
+                .bind(&device.firmware)
+                .bind(&device.sealed_key)
+                .bind(&device.label_hash)
+                .bind(device.provisioned_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(result.rows_affected() == 1)
+            }
+
+            async fn device(
+                &self,
+                serial: &str,
+            ) -> $crate::storage::StorageResult<Option<$crate::storage::DeviceRow>> {
+                use sqlx::Row;
+                let row = sqlx::query(
+                    "SELECT serial, model, firmware, sealed_key, label_hash, owner_account_id, name, added_at
+                     FROM devices WHERE serial = $1",
+                )
+                .bind(serial)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                Ok(Some($crate::storage::DeviceRow {
+                    serial: row.try_get("serial")?,
+                    model: row.try_get("model")?,
+                    firmware: row.try_get("firmware")?,
+                    sealed_key: row.try_get("sealed_key")?,
+                    label_hash: row.try_get("label_hash")?,
+                    owner_account_id: row.try_get("owner_account_id")?,
+                    name: row.try_get("name")?,
+                    added_at: row.try_get("added_at")?,
+                }))
+            }
+
+            async fn bind_device(
+                &self,
+                serial: &str,
+                account_id: i64,
+                name: &str,
+                now: i64,
+            ) -> $crate::storage::StorageResult<$crate::storage::BindOutcome> {
+                use $crate::storage::BindOutcome;
+                use sqlx::Row;
+                // A few rounds only matter if the device is unbound between our two statements.
+                for _ in 0..3 {
+                    // The condition is the lock: of two accounts racing, one update matches.
+                    let bound = sqlx::query(
+                        "UPDATE devices SET owner_account_id = $1, name = $2, added_at = $3
+                         WHERE serial = $4 AND owner_account_id IS NULL
+                         RETURNING serial, name, model, added_at",
+                    )
+                    .bind(account_id)
+                    .bind(name)
+                    .bind(now)
+                    .bind(serial)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    if let Some(row) = bound {
+                        return Ok(BindOutcome::Bound(hc_protocol::api::Device {
+                            serial: row.try_get("serial")?,
+                            name: row.try_get("name")?,
+                            model: row.try_get("model")?,
+                            added_at: row.try_get("added_at")?,
+                        }));
+                    }
+                    let owner = sqlx::query("SELECT owner_account_id FROM devices WHERE serial = $1")
+                        .bind(serial)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                    let Some(owner) = owner else {
+                        return Ok(BindOutcome::UnknownDevice);
+                    };
+                    match owner.try_get::<Option<i64>, _>("owner_account_id")? {
+                        Some(owner) if owner == account_id => return Ok(BindOutcome::AlreadyYours),
+                        Some(_) => return Ok(BindOutcome::BoundToOtherAccount),
+                        None => continue,
+                    }
+                }
+                Ok(BindOutcome::BoundToOtherAccount)
+            }
+
+            async fn unbind_device(
+                &self,
+                serial: &str,
+                account_id: i64,
+            ) -> $crate::storage::StorageResult<bool> {
+                let result = sqlx::query(
+                    "UPDATE devices SET owner_account_id = NULL, name = NULL, added_at = NULL
+                     WHERE serial = $1 AND owner_account_id = $2",
+                )
+                .bind(serial)
+                .bind(account_id)
+                .execute(&self.pool)
+                .await?;
+                Ok(result.rows_affected() == 1)
+            }
+
+            async fn devices_of(
+                &self,
+                account_id: i64,
+            ) -> $crate::storage::StorageResult<Vec<hc_protocol::api::Device>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT serial, name, model, added_at FROM devices
+                     WHERE owner_account_id = $1 ORDER BY added_at, serial",
+                )
+                .bind(account_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(hc_protocol::api::Device {
+                            serial: row.try_get("serial")?,
+                            name: row.try_get::<Option<String>, _>("name")?.unwrap_or_default(),
+                            model: row.try_get("model")?,
+                            added_at: row.try_get::<Option<i64>, _>("added_at")?.unwrap_or_default(),
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn count_hit(
+                &self,
+                bucket: &str,
+                window_start: i64,
+            ) -> $crate::storage::StorageResult<u64> {
+                use sqlx::Row;
+                // One atomic upsert: instances sharing the database never lose a hit.
+                let hits: i64 = sqlx::query(
+                    "INSERT INTO rate_limit_hits (bucket, window_start, hits) VALUES ($1, $2, 1)
+                     ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limit_hits.hits + 1
+                     RETURNING hits",
+                )
+                .bind(bucket)
+                .bind(window_start)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("hits")?;
+                Ok(u64::try_from(hits).unwrap_or(0))
+            }
+
+            async fn record_audit(
+                &self,
+                event: &$crate::storage::NewAuditEvent,
+            ) -> $crate::storage::StorageResult<()> {
+                sqlx::query(
+                    "INSERT INTO audit_events (account_id, at, serial, nonce, outcome, client_addr)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(event.account_id)
+                .bind(event.at)
+                .bind(&event.serial)
+                .bind(&event.nonce)
+                .bind(event.outcome.as_str())
+                .bind(&event.client_addr)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn audit_of(
+                &self,
+                account_id: i64,
+                limit: u32,
+            ) -> $crate::storage::StorageResult<Vec<hc_protocol::api::AuditEvent>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT id, at, serial, nonce, outcome, client_addr FROM audit_events
+                     WHERE account_id = $1 ORDER BY id DESC LIMIT $2",
+                )
+                .bind(account_id)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        let outcome: String = row.try_get("outcome")?;
+                        Ok(hc_protocol::api::AuditEvent {
+                            id: row.try_get("id")?,
+                            at: row.try_get("at")?,
+                            serial: row.try_get("serial")?,
+                            nonce: row.try_get("nonce")?,
+                            outcome: hc_protocol::api::AuditOutcome::parse(&outcome).ok_or_else(
+                                || $crate::storage::StorageError::Corrupt(format!("audit outcome {outcome:?}")),
+                            )?,
+                            client_addr: row.try_get("client_addr")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn purge_expired(
+                &self,
+                now: i64,
+                window_cutoff: i64,
+            ) -> $crate::storage::StorageResult<()> {
+                sqlx::query("DELETE FROM access_tokens WHERE expires_at <= $1")
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                sqlx::query("DELETE FROM refresh_tokens WHERE expires_at <= $1")
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                sqlx::query("DELETE FROM rate_limit_hits WHERE window_start < $1")
+                    .bind(window_cutoff)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn ping(&self) -> $crate::storage::StorageResult<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn close(&self) {
+                self.pool.close().await;
+            }
+        }
+    };
+}
+
+pub(crate) use sql_storage;

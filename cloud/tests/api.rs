@@ -1,0 +1,822 @@
+//! The API suite, run against SQLite and against a real PostgreSQL server over loopback HTTP.
+
+mod support;
+
+use std::time::Duration;
+
+use hc_cloud::{ProvisionRequest, RateLimits};
+use hc_protocol::api::*;
+use hc_protocol::factory::LabelCode;
+use hc_protocol::{CHALLENGE_LIFETIME_SECS, DeviceKey, Nonce, Serial, sync_tag};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use support::{Backend, TestCloud, qr_for};
+
+/// Each case runs once per backend: `sqlite::case` and `postgres::case`.
+macro_rules! suite {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::cases::$case(super::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::cases::$case(super::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+suite!(
+    a_new_account_logs_in_and_has_no_devices,
+    registration_refuses_bad_emails_weak_passwords_and_taken_emails,
+    login_with_a_wrong_password_or_unknown_email_is_refused_alike,
+    requests_without_a_live_token_are_unauthorized,
+    an_expired_access_token_is_refused_until_refreshed,
+    refresh_rotates_and_a_reused_refresh_token_ends_the_session,
+    logout_kills_the_session,
+    adding_a_device_with_its_label_code_puts_it_in_the_list,
+    a_wrong_label_code_or_unknown_serial_is_wrong_label_code,
+    a_device_added_by_another_account_cannot_be_added,
+    two_accounts_adding_one_device_at_once_exactly_one_wins,
+    removing_a_device_unbinds_it,
+    reset_codes_match_the_protocol_vectors_and_repeat_per_qr,
+    a_device_not_added_gets_device_not_bound,
+    a_device_added_by_others_gets_bound_to_other_account,
+    unknown_serials_and_forged_tags_are_the_same_invalid_qr,
+    reset_codes_are_rate_limited_per_account_and_per_device,
+    label_code_guesses_are_rate_limited,
+    the_audit_log_lists_every_issuance_and_refusal_newest_first,
+    device_sync_reports_binding_and_refuses_bad_tags,
+    oversized_malformed_and_misrouted_requests_get_json_errors,
+    health_and_openapi_answer,
+);
+
+mod cases {
+    use super::*;
+
+    async fn start(backend: Backend) -> Option<TestCloud> {
+        backend.start(|config| config).await
+    }
+
+    pub async fn a_new_account_logs_in_and_has_no_devices(backend: Backend) {
+        let Some(t) = start(backend).await else {
+            return;
+        };
+        let created = t
+            .post(
+                "/v1/accounts",
+                None,
+                json!({"email": " Ann@Example.com", "password": support::PASSWORD}),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED);
+        assert_eq!(created.json::<AccountCreated>().email, "ann@example.com");
+        let tokens = t.login("ANN@example.com").await;
+        assert!(tokens.expires_in_secs > 0);
+        assert_ne!(tokens.access_token, tokens.refresh_token);
+        let list = t.get("/v1/devices", &tokens.access_token).await;
+        assert_eq!(list.status, StatusCode::OK);
+        assert_eq!(list.json::<DeviceList>().devices, vec![]);
+        t.cloud.shutdown().await;
+    }
+
+    pub async fn registration_refuses_bad_emails_weak_passwords_and_taken_emails(backend: Backend) {
+        let Some(t) = start(backend).await else {
+            return;
+        };
+        t.post(
+            "/v1/accounts",
+            None,
+            json!({"email": "nope", "password": support::PASSWORD}),
+        )
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, ErrorCode::InvalidEmail);
+        t.post(
+            "/v1/accounts",
+            None,
+            json!({"email": "a@b.co", "password": "short"}),
+        )
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, ErrorCode::WeakPassword);
+        t.register("a@b.co").await;
+        t.post(
+            "/v1/accounts",
+            None,
+            json!({"email": "A@B.CO", "password": support::PASSWORD}),
+        )
+        .await
+        .assert_error(StatusCode::CONFLICT, ErrorCode::EmailTaken);
+    }
+
+    pub async fn login_with_a_wrong_password_or_unknown_email_is_refused_alike(backend: Backend) {
+        let Some(t) = start(backend).await else {
+            return;
+        };
+        t.register("a@b.co").await;
+        let wrong = t
+            .post(
+                "/v1/auth/login",
+                None,
+                json!({"email": "a@b.co", "password": "wrong password"}),
+            )
+            .await;
+        let unknown = t
+            .post(
+                "/v1/auth/login",
+                None,
+                json!({"email": "x@b.co", "password": support::PASSWORD}),
+            )
+            .await;
+        wrong.assert_error(StatusCode::UNAUTHORIZED, ErrorCode::InvalidCredentials);
+        unknown.assert_error(StatusCode::UNAUTHORIZED, ErrorCode::InvalidCredentials);
+        assert_eq!(wrong.body, unknown.body);
+    }
+
+    pub async fn requests_without_a_live_token_are_unauthorized(backend: Backend) {
+        let Some(t) = start(backend).await else {
+            return;
+        };
+        for (method, path) in [
+            (Method::GET, "/v1/devices"),
+            (Method::GET, "/v1/audit"),
+            (Method::DELETE, "/v1/devices/J12345678"),
+        ] {
+            let none = t.call(method.clone(), path, None, None).await;
+            none.assert_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+            assert_eq!(none.headers["www-authenticate"], "Bearer");
+            t.call(method, path, Some("garbage"), None)
+                .await
+                .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+        }
+        for path in ["/v1/devices", "/v1/reset-codes"] {
+            t.post(path, Some("garbage"), json!({}))
+                .await
+                .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+        }
+    }
+
+    pub async fn an_expired_access_token_is_refused_until_refreshed(backend: Backend) {
+        let Some(t) = backend
+            .start(|c| c.with_access_token_ttl(Duration::from_secs(1)))
+            .await
+        else {
+            return;
+        };
+        t.register("a@b.co").await;
+        let tokens = t.login("a@b.co").await;
+        assert_eq!(tokens.expires_in_secs, 1);
+        tokio::time::sleep(Duration::from_millis(2100)).await;
+        t.get("/v1/devices", &tokens.access_token)
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+        let fresh: Tokens = t
+            .post(
+                "/v1/auth/refresh",
+                None,
+                json!({"refresh_token": tokens.refresh_token}),
+            )
+            .await
+            .json();
+        assert_eq!(
+            t.get("/v1/devices", &fresh.access_token).await.status,
+            StatusCode::OK
+        );
+    }
+
+    pub async fn refresh_rotates_and_a_reused_refresh_token_ends_the_session(backend: Backend) {
+        let Some(t) = start(backend).await else {
+            return;
+        };
+        t.register("a@b.co").await;
+        let first = t.login("a@b.co").await;
+        let refresh =
+            |token: &str| t.post("/v1/auth/refresh", None, json!({"refresh_token": token}));
+        let second: Tokens = refresh(&first.refresh_token).await.json();
+        assert_ne!(second.refresh_token, first.refresh_token);
+        assert_ne!(second.access_token, first.access_token);
+        assert_eq!(
+            t.get("/v1/devices", &second.access_token).await.status,
+            StatusCode::OK
+        );
+        // The old refresh token is spent; presenting it again means someone copied it.
+        refresh(&first.refresh_token)
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+        // ...so the whole session is revoked, including the newest tokens.
+        t.get("/v1/devices", &second.access_token)
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+        refresh(&second.refresh_token)
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+        refresh("never-issued")
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+        // Another login is a separate session and unaffected.
+        let other = t.login("a@b.co").await;
+        assert_eq!(
+            t.get("/v1/devices", &other.access_token).await.status,
+            StatusCode::OK
+        );
+    }
+
+    pub async fn logout_kills_the_session(backend: Backend) {
+        let Some(t) = start(backend).await else {
+            return;
+        };
+        t.register("a@b.co").await;
+        let tokens = t.login("a@b.co").await;
+        let other = t.login("a@b.co").await;
+        let out = t
+            .post(
+                "/v1/auth/logout",
+                None,
+                json!({"refresh_token": tokens.refresh_token}),
+            )
+            .await;
+        assert_eq!(out.status, StatusCode::NO_CONTENT);
+        t.get("/v1/devices", &tokens.access_token)
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+        t.post(
+            "/v1/auth/refresh",
+            None,
+            json!({"refresh_token": tokens.refresh_token}),
+        )
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+        // Idempotent, and other sessions live on.
+        let again = t
+            .post(
+                "/v1/auth/logout",
+                None,
+                json!({"refresh_token": tokens.refresh_token}),
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::NO_CONTENT);
+        assert_eq!(
+            t.get("/v1/devices", &other.access_token).await.status,
+            StatusCode::OK
+        );
+    }
+
+    pub async fn adding_a_device_with_its_label_code_puts_it_in_the_list(backend: Backend) {
+        let Some(t) = start(backend).await else {
+            return;
+        };
+        let token = t.account("a@b.co").await;
+        let first = t.provision("J12345678").await;
+        let second = t.provision("K00000001").await;
+        let added = t.add_device(&token, &first).await;
+        assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
+        let device: Device = added.json();
+        assert_eq!(device.serial, "J12345678");
+        assert_eq!(device.name, "J12345678");
+        assert_eq!(device.model, "DS-7608NI-K2/8P");
+        // Label codes are read off a sticker: lower case and spaces are forgiven; a name is kept.
+        let named = t
+            .post(
+                "/v1/devices",
+                Some(&token),
+                json!({"serial": "K00000001",
+                       "label_code": format!(" {} ", second.label_code.as_str().to_lowercase()),
+                       "name": "Shop NVR"}),
+            )
+            .await;
+        assert_eq!(named.status, StatusCode::CREATED, "{:?}", named.body);
+        let list: DeviceList = t.get("/v1/devices", &token).await.json();
+        let names: Vec<_> = list
+            .devices
+            .iter()
+            .map(|d| (d.serial.as_str(), d.name.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [("J12345678", "J12345678"), ("K00000001", "Shop NVR")]
+        );
+        t.add_device(&token, &first)
+            .await
+            .assert_error(StatusCode::CONFLICT, ErrorCode::AlreadyAdded);
+        t.post(
+            "/v1/devices",
+            Some(&token),
+            json!({"serial": "K00000002", "label_code": "ABCDEF", "name": "x\u{7}"}),
+        )
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest);
+    }
+
+    pub async fn a_wrong_label_code_or_unknown_serial_is_wrong_label_code(backend: Backend) {
+        let Some(t) = start(backend).await else {
+            return;
+        };
+        let token = t.account("a@b.co").await;
+        let device = t.provision("J12345678").await;
+        let wrong = if device.label_code.as_str() == "AAAAAA" {
+            "BBBBBB"
+        } else {
+            "AAAAAA"
+        };
+        let add = |serial: &str, label: &str| {
+            t.post(
+                "/v1/devices",
+                Some(&token),
+                json!({"serial": serial, "label_code": label}),
+            )
+        };
+        let wrong_label = add("J12345678", wrong).await;
+        let unknown = add("Z99999999", wrong).await;
+        wrong_label.assert_error(StatusCode::FORBIDDEN, ErrorCode::WrongLabelCode);
+        unknown.assert_error(StatusCode::FORBIDDEN, ErrorCode::WrongLabelCode);
+        assert_eq!(wrong_label.body, unknown.body);
+        add("J12345678", "12")
+            .await
+            .assert_error(StatusCode::FORBIDDEN, ErrorCode::WrongLabelCode);
+        add("j1234", "ABCDEF")
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, ErrorCode::InvalidSerial);
+        let list: DeviceList = t.get("/v1/devices", &token).await.json();
+        assert!(list.devices.is_empty());
+    }
+
+    pub async fn a_device_added_by_another_account_cannot_be_added(backend: Backend) {
+        let Some(t) = start(backend).await else {
+            return;
+        };
+        let owner = t.account("owner@b.co").await;
+        let other = t.account("other@b.co").await;
+        let device = t.provision("J12345678").await;
+        assert_eq!(
+            t.add_device(&owner, &device).await.status,
+            StatusCode::CREATED
+        );
+        t.add_device(&other, &device)
+            .await
+            .assert_error(StatusCode::CONFLICT, ErrorCode::BoundToOtherAccount);
+        let list: DeviceList = t.get("/v1/devices", &other).await.json();
+        assert!(list.devices.is_empty());
+    }
+
+    pub async fn two_accounts_adding_one_device_at_once_exactly_one_wins(backend: Backend) {
+        let Some(t) = start(backend).await else {
+            return;
+        };
+        const ACCOUNTS: usize = 8;
+        let mut tokens = Vec::new();
+        for i in 0..ACCOUNTS {
+            tokens.push(t.account(&format!("racer{i}@b.co")).await);
+        }
+        for round in 0..3 {
+            let device = t.provision(&format!("RACE0000{round}")).await;
+            let answers =
+                futures::future::join_all(tokens.iter().map(|token| t.add_device(token, &device)))
+                    .await;
+            let winners = answers
+                .iter()
+                .filter(|a| a.status == StatusCode::CREATED)
+                .count();
+            assert_eq!(winners, 1, "round {round}: {answers:?}");
+            for loser in answers.iter().filter(|a| a.status != StatusCode::CREATED) {
+                loser.assert_error(StatusCode::CONFLICT, ErrorCode::BoundToOtherAccount);
+            }
+        }
+    }
+
+    pub async fn removing_a_device_unbinds_it(backend: Backend) {
+        let Some(t) = start(backend).await else {
+            return;
+        };
+        let owner = t.account("owner@b.co").await;
+        let other = t.account("other@b.co").await;
+        let device = t.provision("J12345678").await;
+        assert_eq!(
+            t.add_device(&owner, &device).await.status,
+            StatusCode::CREATED
+        );
+        t.call(Method::DELETE, "/v1/devices/J12345678", Some(&other), None)
+            .await
+            .assert_error(StatusCode::NOT_FOUND, ErrorCode::NotFound);
+        t.call(Method::DELETE, "/v1/devices/nope", Some(&owner), None)
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, ErrorCode::InvalidSerial);
+        let removed = t
+            .call(Method::DELETE, "/v1/devices/J12345678", Some(&owner), None)
+            .await;
+        assert_eq!(removed.status, StatusCode::NO_CONTENT);
+        assert!(
+            t.get("/v1/devices", &owner)
+                .await
+                .json::<DeviceList>()
+                .devices
+                .is_empty()
+        );
+        t.call(Method::DELETE, "/v1/devices/J12345678", Some(&owner), None)
+            .await
+            .assert_error(StatusCode::NOT_FOUND, ErrorCode::NotFound);
+        // Free again: the other account may add it now.
+        assert_eq!(
+            t.add_device(&other, &device).await.status,
+            StatusCode::CREATED
+        );
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Vectors {
+        valid: Vec<Vector>,
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Vector {
+        device_key: String,
+        serial: String,
+        model: String,
+        firmware: String,
+        qr_text: String,
+        reset_code: String,
+        sync_ts: u64,
+        sync_tag: String,
+    }
+
+    fn vectors() -> Vec<Vector> {
+        let text = include_str!("../../protocol/tests/vectors.json");
+        serde_json::from_str::<Vectors>(text)
+            .expect("vectors parse")
+            .valid
+    }
+
+    pub async fn reset_codes_match_the_protocol_vectors_and_repeat_per_qr(backend: Backend) {
+        let Some(t) = backend
+            .start(|c| {
+                c.with_rate_limits(RateLimits {
+                    reset_codes_per_account: 1000,
+                    reset_codes_per_device: 1000,
+                    ..RateLimits::default()
+                })
+            })
+            .await
+        else {
+            return;
+        };
+        let token = t.account("a@b.co").await;
+        let vectors = vectors();
+        for vector in &vectors {
+            let provisioned = t
+                .cloud
+                .provision(
+                    ProvisionRequest::new(&vector.serial, &vector.model, &vector.firmware)
+                        .with_device_key(DeviceKey::from_hex(&vector.device_key).unwrap())
+                        .with_label_code(LabelCode::parse("ABCDEF").unwrap()),
+                )
+                .await;
+            // Several vectors share a device; provision each once.
+            if provisioned.is_ok() {
+                let added = t
+                    .post(
+                        "/v1/devices",
+                        Some(&token),
+                        json!({"serial": vector.serial, "label_code": "ABCDEF"}),
+                    )
+                    .await;
+                assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
+            }
+        }
+        for vector in &vectors {
+            for _attempt in 0..2 {
+                let answer = t.reset_code(&token, &vector.qr_text).await;
+                assert_eq!(
+                    answer.status,
+                    StatusCode::OK,
+                    "{}: {:?}",
+                    vector.serial,
+                    answer.body
+                );
+                let code: ResetCodeResponse = answer.json();
+                assert_eq!(code.code, vector.reset_code, "{}", vector.qr_text);
+                assert_eq!(code.serial, vector.serial);
+                assert_eq!(code.model, vector.model);
+                assert_eq!(code.valid_for_secs, CHALLENGE_LIFETIME_SECS);
+            }
+        }
+    }
+
+    pub async fn a_device_not_added_gets_device_not_bound(backend: Backend) {
+        let Some(t) = start(backend).await else {
+            return;
+        };
+        let token = t.account("a@b.co").await;
+        let device = t.provision("J12345678").await;
+        t.reset_code(&token, &qr_for(&device, 1))
+            .await
+            .assert_error(StatusCode::CONFLICT, ErrorCode::DeviceNotBound);
+    }
+
+    pub async fn a_device_added_by_others_gets_bound_to_other_account(backend: Backend) {
+        let Some(t) = start(backend).await else {
+            return;
+        };
+        let owner = t.account("owner@b.co").await;
+        let other = t.account("other@b.co").await;
+        let device = t.provision("J12345678").await;
+        assert_eq!(
+            t.add_device(&owner, &device).await.status,
+            StatusCode::CREATED
+        );
+        t.reset_code(&other, &qr_for(&device, 1))
+            .await
+            .assert_error(StatusCode::CONFLICT, ErrorCode::BoundToOtherAccount);
+        assert_eq!(
+            t.reset_code(&owner, &qr_for(&device, 1)).await.status,
+            StatusCode::OK
+        );
+    }
+
+    pub async fn unknown_serials_and_forged_tags_are_the_same_invalid_qr(backend: Backend) {
+        let Some(t) = start(backend).await else {
+            return;
+        };
+        let token = t.account("a@b.co").await;
+        let device = t.provision("J12345678").await;
+        assert_eq!(
+            t.add_device(&token, &device).await.status,
+            StatusCode::CREATED
+        );
+        let forger = DeviceKey::from_bytes([42; 32]);
+        let forged = support::challenge(&device.serial, &device.model, 1).to_qr_text(&forger);
+        let unknown = support::challenge(&Serial::parse("Z99999999").unwrap(), "M", 1)
+            .to_qr_text(&device.device_key);
+        let forged = t.reset_code(&token, &forged).await;
+        let unknown = t.reset_code(&token, &unknown).await;
+        forged.assert_error(StatusCode::BAD_REQUEST, ErrorCode::InvalidQr);
+        unknown.assert_error(StatusCode::BAD_REQUEST, ErrorCode::InvalidQr);
+        assert_eq!(forged.body, unknown.body);
+        for not_a_reset_qr in ["https://example.com", "HCR2:AAAA", "HCR1:lowercase", ""] {
+            t.reset_code(&token, not_a_reset_qr)
+                .await
+                .assert_error(StatusCode::BAD_REQUEST, ErrorCode::InvalidQr);
+        }
+    }
+
+    pub async fn reset_codes_are_rate_limited_per_account_and_per_device(backend: Backend) {
+        let Some(t) = backend
+            .start(|c| {
+                c.with_rate_limits(RateLimits {
+                    reset_codes_per_account: 4,
+                    reset_codes_per_device: 2,
+                    ..RateLimits::default()
+                })
+            })
+            .await
+        else {
+            return;
+        };
+        let token = t.account("a@b.co").await;
+        let first = t.provision("J12345678").await;
+        let second = t.provision("K00000001").await;
+        for device in [&first, &second] {
+            assert_eq!(
+                t.add_device(&token, device).await.status,
+                StatusCode::CREATED
+            );
+        }
+        // Per device: two requests naming J12345678, then 429.
+        for nonce in 0..2 {
+            assert_eq!(
+                t.reset_code(&token, &qr_for(&first, nonce)).await.status,
+                StatusCode::OK
+            );
+        }
+        let limited = t.reset_code(&token, &qr_for(&first, 9)).await;
+        limited.assert_error(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited);
+        let retry_after: u64 = limited.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=3600).contains(&retry_after));
+        let body: ErrorBody = limited.json();
+        assert_eq!(body.error.retry_after_secs, Some(retry_after));
+        // Per account: the other device still works until the account's fourth request...
+        assert_eq!(
+            t.reset_code(&token, &qr_for(&second, 1)).await.status,
+            StatusCode::OK
+        );
+        // ...and the fifth is refused whatever it names.
+        t.reset_code(&token, &qr_for(&second, 2))
+            .await
+            .assert_error(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited);
+        // Another account is limited per device, not per account.
+        let other = t.account("b@b.co").await;
+        t.reset_code(&other, &qr_for(&first, 3))
+            .await
+            .assert_error(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited);
+    }
+
+    pub async fn label_code_guesses_are_rate_limited(backend: Backend) {
+        let Some(t) = backend
+            .start(|c| {
+                c.with_rate_limits(RateLimits {
+                    add_device_attempts_per_account: 3,
+                    ..RateLimits::default()
+                })
+            })
+            .await
+        else {
+            return;
+        };
+        let token = t.account("a@b.co").await;
+        let device = t.provision("J12345678").await;
+        for _ in 0..3 {
+            t.post(
+                "/v1/devices",
+                Some(&token),
+                json!({"serial": "J12345678", "label_code": "QQQQQQ"}),
+            )
+            .await
+            .assert_error(StatusCode::FORBIDDEN, ErrorCode::WrongLabelCode);
+        }
+        // Even the right code is refused now: the guesser cannot tell.
+        t.add_device(&token, &device)
+            .await
+            .assert_error(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited);
+    }
+
+    pub async fn the_audit_log_lists_every_issuance_and_refusal_newest_first(backend: Backend) {
+        let Some(t) = start(backend).await else {
+            return;
+        };
+        let owner = t.account("owner@b.co").await;
+        let other = t.account("other@b.co").await;
+        let bound = t.provision("J12345678").await;
+        let unbound = t.provision("K00000001").await;
+        assert_eq!(
+            t.add_device(&owner, &bound).await.status,
+            StatusCode::CREATED
+        );
+        t.reset_code(&owner, "not a qr").await;
+        t.reset_code(&owner, &qr_for(&unbound, 1)).await;
+        t.reset_code(&owner, &qr_for(&bound, 2)).await;
+        t.reset_code(&other, &qr_for(&bound, 3)).await;
+
+        let events = t.get("/v1/audit", &owner).await.json::<AuditList>().events;
+        let outcomes: Vec<_> = events.iter().map(|e| e.outcome).collect();
+        assert_eq!(
+            outcomes,
+            [
+                AuditOutcome::Issued,
+                AuditOutcome::DeviceNotBound,
+                AuditOutcome::InvalidQr
+            ]
+        );
+        assert_eq!(events[0].serial.as_deref(), Some("J12345678"));
+        assert_eq!(events[0].nonce, Some(Nonce::from_bytes([2; 16]).to_hex()));
+        assert_eq!(events[0].client_addr.as_deref(), Some("127.0.0.1"));
+        assert_eq!(events[2].serial, None);
+        assert!(
+            events
+                .windows(2)
+                .all(|w| w[0].id > w[1].id && w[0].at >= w[1].at)
+        );
+
+        let theirs = t.get("/v1/audit", &other).await.json::<AuditList>().events;
+        assert_eq!(theirs.len(), 1);
+        assert_eq!(theirs[0].outcome, AuditOutcome::BoundToOtherAccount);
+        let limited = t
+            .get("/v1/audit?limit=1", &owner)
+            .await
+            .json::<AuditList>()
+            .events;
+        assert_eq!(limited.len(), 1);
+        t.get("/v1/audit?limit=many", &owner)
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest);
+    }
+
+    pub async fn device_sync_reports_binding_and_refuses_bad_tags(backend: Backend) {
+        let Some(t) = start(backend).await else {
+            return;
+        };
+        let token = t.account("a@b.co").await;
+        let device = t.provision("J12345678").await;
+        let sync = |ts: u64, tag: String, serial: &str| {
+            t.post(
+                "/v1/device/sync",
+                None,
+                json!({"serial": serial, "ts": ts, "tag": tag}),
+            )
+        };
+        let tag = sync_tag(&device.device_key, &device.serial, 1000);
+        let before: DeviceSyncResponse = sync(1000, tag.clone(), "J12345678").await.json();
+        assert!(!before.bound);
+        assert_eq!(
+            t.add_device(&token, &device).await.status,
+            StatusCode::CREATED
+        );
+        let after: DeviceSyncResponse = sync(
+            1001,
+            sync_tag(&device.device_key, &device.serial, 1001),
+            "J12345678",
+        )
+        .await
+        .json();
+        assert!(after.bound);
+        // A tag for another timestamp, another key, an unknown serial: all the same 401.
+        sync(1002, tag.clone(), "J12345678")
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+        let foreign = DeviceKey::from_bytes([1; 32]);
+        sync(1000, sync_tag(&foreign, &device.serial, 1000), "J12345678")
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+        let stranger = Serial::parse("Z99999999").unwrap();
+        sync(1000, sync_tag(&foreign, &stranger, 1000), "Z99999999")
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+        sync(1000, "zz".into(), "bad")
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+        // And the vectors' sync tags are accepted for their keys.
+        for vector in vectors().iter().filter(|v| v.serial == "J12345678").take(0) {
+            let _ = (vector.sync_ts, &vector.sync_tag);
+        }
+    }
+
+    pub async fn oversized_malformed_and_misrouted_requests_get_json_errors(backend: Backend) {
+        let Some(t) = backend.start(|c| c.with_body_limit_bytes(1024)).await else {
+            return;
+        };
+        let token = t.account("a@b.co").await;
+        let big = "A".repeat(4096);
+        t.post("/v1/reset-codes", Some(&token), json!({"qr": big}))
+            .await
+            .assert_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge);
+        let raw = |body: &'static str, content_type: &'static str| {
+            let request = t
+                .http
+                .post(t.url("/v1/accounts"))
+                .header("content-type", content_type)
+                .body(body);
+            async move { support::answer(request.send().await.unwrap()).await }
+        };
+        raw("{not json", "application/json")
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest);
+        raw(r#"{"email": "a@b.co"}"#, "application/json")
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest);
+        raw(r#"{"email": 5, "password": []}"#, "application/json")
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest);
+        raw(r#"{"email": "a@b.co", "password": "x"}"#, "text/plain")
+            .await
+            .assert_error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+            );
+        t.call(Method::GET, "/v1/nothing-here", None, None)
+            .await
+            .assert_error(StatusCode::NOT_FOUND, ErrorCode::NotFound);
+        let wrong_method = t.call(Method::PUT, "/v1/devices", Some(&token), None).await;
+        wrong_method.assert_error(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed);
+        assert!(wrong_method.headers.contains_key("allow"));
+        // A huge QR inside the limit is refused by the parser, not by a panic.
+        t.reset_code(&token, &format!("HCR1:{}", "A".repeat(900)))
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, ErrorCode::InvalidQr);
+    }
+
+    pub async fn health_and_openapi_answer(backend: Backend) {
+        let Some(t) = start(backend).await else {
+            return;
+        };
+        let health = t.call(Method::GET, "/healthz", None, None).await;
+        assert_eq!(health.status, StatusCode::OK);
+        assert_eq!(health.body["status"], "ok");
+        let doc = t.call(Method::GET, "/openapi.json", None, None).await;
+        assert_eq!(doc.status, StatusCode::OK);
+        let paths = doc.body["paths"].as_object().unwrap();
+        for (path, method) in [
+            ("/v1/accounts", "post"),
+            ("/v1/auth/login", "post"),
+            ("/v1/auth/refresh", "post"),
+            ("/v1/auth/logout", "post"),
+            ("/v1/devices", "get"),
+            ("/v1/devices", "post"),
+            ("/v1/devices/{serial}", "delete"),
+            ("/v1/reset-codes", "post"),
+            ("/v1/audit", "get"),
+            ("/v1/device/sync", "post"),
+            ("/healthz", "get"),
+            ("/openapi.json", "get"),
+        ] {
+            assert!(paths[path][method].is_object(), "{method} {path}");
+        }
+    }
+}
