@@ -1,0 +1,282 @@
+//! The app-side commands: each one a few calls into `hc-core`, and what to print.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hc_core::{ClientConfig, HcClient, HcError, ResetFlowListener, ResetState};
+use tokio::sync::mpsc;
+
+use crate::messages::{describe, exit_code, grouped_code, human_duration, utc_time};
+use crate::store::FileStore;
+
+/// How long `hc reset` waits for the flow to finish before giving up.
+const RESET_TIMEOUT: Duration = Duration::from_secs(120);
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Hc(#[from] HcError),
+    /// Bad input on the command line or a file that cannot be read.
+    #[error("{0}")]
+    Input(String),
+}
+
+impl CliError {
+    pub fn describe(&self) -> String {
+        match self {
+            CliError::Hc(error) => describe(error),
+            CliError::Input(text) => text.clone(),
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Hc(error) => exit_code(error),
+            CliError::Input(_) => 2,
+        }
+    }
+}
+
+pub struct Context {
+    client: HcClient,
+}
+
+impl Context {
+    pub fn new(cloud: &str, ca_cert: Option<&Path>, home: Option<&Path>) -> Result<Self, CliError> {
+        let mut config = ClientConfig::new(cloud.trim_end_matches('/'));
+        if let Some(path) = ca_cert {
+            let pem = std::fs::read_to_string(path)
+                .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
+            config.extra_root_ca_pem = Some(pem);
+        }
+        let home = home.map(Path::to_path_buf).unwrap_or_else(default_home);
+        let store = FileStore::open(&home).map_err(HcError::from)?;
+        Ok(Context {
+            client: HcClient::new(config, Arc::new(store))?,
+        })
+    }
+
+    pub fn client(&self) -> &HcClient {
+        &self.client
+    }
+
+    pub async fn register(&self, email: String, password_stdin: bool) -> Result<(), CliError> {
+        let password = read_password(password_stdin, "New password: ")?;
+        self.client.register(email.clone(), password).await?;
+        println!("Account {email} created. Log in with `hc login {email}`.");
+        Ok(())
+    }
+
+    pub async fn login(&self, email: String, password_stdin: bool) -> Result<(), CliError> {
+        let password = read_password(password_stdin, "Password: ")?;
+        self.client.login(email.clone(), password).await?;
+        println!("Logged in as {email}.");
+        Ok(())
+    }
+
+    pub async fn logout(&self) -> Result<(), CliError> {
+        self.client.logout().await?;
+        println!("Logged out.");
+        Ok(())
+    }
+
+    pub async fn devices(&self, refresh: bool) -> Result<(), CliError> {
+        let snapshot = self.client.devices(refresh).await?;
+        if snapshot.devices.is_empty() {
+            println!("No devices in your account. Add one with `hc add SERIAL LABEL_CODE`.");
+        } else {
+            println!("{:<10} {:<24} {:<24} ADDED", "SERIAL", "NAME", "MODEL");
+            for device in &snapshot.devices {
+                println!(
+                    "{:<10} {:<24} {:<24} {}",
+                    device.serial,
+                    device.name,
+                    device.model,
+                    utc_time(device.added_at_unix)
+                );
+            }
+        }
+        if snapshot.from_cache {
+            let age = (unix_now() - snapshot.fetched_at_unix).max(0);
+            println!(
+                "(cached list from {} ago: the cloud was not asked)",
+                human_duration(age.unsigned_abs())
+            );
+        }
+        Ok(())
+    }
+
+    pub async fn add(
+        &self,
+        serial: String,
+        label_code: String,
+        name: Option<String>,
+    ) -> Result<(), CliError> {
+        self.client
+            .add_device(serial.clone(), label_code.to_ascii_uppercase(), name)
+            .await?;
+        println!("Device {serial} added to your account.");
+        Ok(())
+    }
+
+    pub async fn remove(&self, serial: String) -> Result<(), CliError> {
+        self.client.remove_device(serial.clone()).await?;
+        println!("Device {serial} removed from your account.");
+        Ok(())
+    }
+
+    pub async fn audit(&self) -> Result<(), CliError> {
+        let events = self.client.audit_events().await?;
+        if events.is_empty() {
+            println!("No reset-code requests yet.");
+            return Ok(());
+        }
+        println!("{:<23} {:<10} {:<23} FROM", "WHEN", "SERIAL", "OUTCOME");
+        for event in events {
+            println!(
+                "{:<23} {:<10} {:<23} {}",
+                utc_time(event.at_unix),
+                event.serial.as_deref().unwrap_or("-"),
+                event.outcome.as_str(),
+                event.client_addr.as_deref().unwrap_or("-"),
+            );
+        }
+        Ok(())
+    }
+
+    pub async fn reset(
+        &self,
+        image: Option<PathBuf>,
+        text: Option<String>,
+    ) -> Result<(), CliError> {
+        let code = self
+            .reset_code(image, text, |state| print_progress(&state))
+            .await?;
+        println!();
+        println!("Verification code: {}", grouped_code(&code.code));
+        println!(
+            "Enter it on the device {} ({}) before {} (in {}).",
+            code.serial,
+            code.model,
+            utc_time(code.expires_at_unix),
+            human_duration((code.expires_at_unix - unix_now()).max(0).unsigned_abs())
+        );
+        Ok(())
+    }
+
+    /// Runs a `ResetFlow` from an image or a text to its end, reporting each state.
+    pub async fn reset_code(
+        &self,
+        image: Option<PathBuf>,
+        text: Option<String>,
+        mut on_state: impl FnMut(ResetState),
+    ) -> Result<CodeReady, CliError> {
+        let (sender, mut states) = mpsc::unbounded_channel();
+        let flow = self.client.reset_flow(Arc::new(ChannelListener(sender)));
+        match (image, text) {
+            (Some(path), _) => {
+                let bytes = std::fs::read(&path)
+                    .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
+                flow.submit_image(bytes);
+            }
+            (None, Some(text)) => flow.submit_text(text.trim().to_owned()),
+            (None, None) => {
+                return Err(CliError::Input(
+                    "give --image FILE or --text HCR1:...".into(),
+                ));
+            }
+        }
+        let outcome = tokio::time::timeout(RESET_TIMEOUT, async {
+            while let Some(state) = states.recv().await {
+                match state {
+                    ResetState::CodeReady {
+                        serial,
+                        model,
+                        code,
+                        expires_at_unix,
+                    } => {
+                        return Ok(CodeReady {
+                            serial,
+                            model,
+                            code,
+                            expires_at_unix,
+                        });
+                    }
+                    ResetState::Failed { error } => return Err(CliError::Hc(error)),
+                    other => on_state(other),
+                }
+            }
+            Err(CliError::Input(
+                "the reset flow stopped unexpectedly".into(),
+            ))
+        })
+        .await;
+        flow.cancel();
+        outcome.unwrap_or_else(|_| Err(CliError::Input("timed out waiting for the cloud".into())))
+    }
+}
+
+/// The code the flow ended with.
+pub struct CodeReady {
+    pub serial: String,
+    pub model: String,
+    pub code: String,
+    pub expires_at_unix: i64,
+}
+
+struct ChannelListener(mpsc::UnboundedSender<ResetState>);
+
+impl ResetFlowListener for ChannelListener {
+    fn on_state(&self, state: ResetState) {
+        // The receiver is gone only when the command has finished.
+        let _ = self.0.send(state);
+    }
+}
+
+fn print_progress(state: &ResetState) {
+    match state {
+        ResetState::Scanning => println!("Scanning…"),
+        ResetState::Recognized { serial, model } => {
+            println!("Recognized {model}, serial {serial}.")
+        }
+        ResetState::Requesting { .. } => println!("Asking the cloud for the verification code…"),
+        ResetState::CodeReady { .. } | ResetState::Failed { .. } => {}
+    }
+}
+
+fn read_password(from_stdin: bool, prompt: &str) -> Result<String, CliError> {
+    let password = if from_stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| CliError::Input(format!("cannot read the password: {e}")))?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        rpassword::prompt_password(prompt)
+            .map_err(|e| CliError::Input(format!("cannot read the password: {e}")))?
+    };
+    if password.is_empty() {
+        return Err(CliError::Input("the password is empty".into()));
+    }
+    Ok(password)
+}
+
+fn default_home() -> PathBuf {
+    if let Some(dir) = std::env::var_os("XDG_CONFIG_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir).join("hc");
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => PathBuf::from(home).join(".config").join("hc"),
+        None => PathBuf::from(".hc"),
+    }
+}
+
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
