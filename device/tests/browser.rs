@@ -109,8 +109,24 @@ async fn find(browser: &Client, id: &str) -> fantoccini::elements::Element {
         .unwrap_or_else(|e| panic!("#{id} on the page: {e}"))
 }
 
-async fn text_of(browser: &Client, id: &str) -> String {
-    find(browser, id).await.text().await.unwrap()
+/// Waits (up to 10 s) until the element with `id` says `expected`: a click on a submit button
+/// may return before the next page has replaced the current one.
+async fn wait_for_text(browser: &Client, id: &str, expected: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let seen = match browser.find(Locator::Id(id)).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if seen.contains(expected) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "#{id} should say {expected:?}, says {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn type_into(browser: &Client, id: &str, text: &str) {
@@ -152,16 +168,12 @@ async fn the_owner_resets_the_forgotten_password_in_the_browser() {
     browser.goto(&format!("{url}/login")).await.unwrap();
     type_into(&browser, "password", "Remember-me1").await;
     click(&browser, "login").await;
-    assert!(
-        text_of(&browser, "message")
-            .await
-            .contains("Incorrect user name or password")
-    );
+    wait_for_text(&browser, "message", "Incorrect user name or password").await;
 
     // Forget Password > Verify by Hik-Connect: the device shows a QR code.
     click(&browser, "forget-password").await;
     click(&browser, "verify-by-hik-connect").await;
-    assert_eq!(text_of(&browser, "attempts").await, "Attempts left: 5");
+    wait_for_text(&browser, "attempts", "Attempts left: 5").await;
     let qr_text = read_qr_on_page(&browser).await;
     assert!(qr_text.starts_with("HCR1:"));
     let parsed = hc_protocol::parse_qr(&qr_text)
@@ -175,46 +187,31 @@ async fn the_owner_resets_the_forgotten_password_in_the_browser() {
     let code = code_for_qr(&qr_text, &test_device());
     type_into(&browser, "code", &wrong_code(&code)).await;
     click(&browser, "ok").await;
-    assert!(
-        text_of(&browser, "message")
-            .await
-            .contains("Wrong verification code. 4 attempts left.")
-    );
-    assert_eq!(text_of(&browser, "attempts").await, "Attempts left: 4");
+    wait_for_text(
+        &browser,
+        "message",
+        "Wrong verification code. 4 attempts left.",
+    )
+    .await;
+    wait_for_text(&browser, "attempts", "Attempts left: 4").await;
 
     // The right code opens the new-password form.
     type_into(&browser, "code", &code).await;
     click(&browser, "ok").await;
-    assert!(
-        text_of(&browser, "policy")
-            .await
-            .contains("8 to 16 characters")
-    );
+    wait_for_text(&browser, "policy", "8 to 16 characters").await;
     type_into(&browser, "new-password", "Admin12345").await;
     type_into(&browser, "confirm-password", "Admin12345").await;
     click(&browser, "save").await;
-    assert!(
-        text_of(&browser, "message")
-            .await
-            .contains("must not contain the user name")
-    );
+    wait_for_text(&browser, "message", "must not contain the user name").await;
     type_into(&browser, "new-password", NEW_PASSWORD).await;
     type_into(&browser, "confirm-password", NEW_PASSWORD).await;
     click(&browser, "save").await;
 
     // Back at the login: the new password works.
-    assert!(
-        text_of(&browser, "message")
-            .await
-            .contains("Password changed")
-    );
+    wait_for_text(&browser, "message", "Password changed").await;
     type_into(&browser, "password", NEW_PASSWORD).await;
     click(&browser, "login").await;
-    assert!(
-        text_of(&browser, "welcome")
-            .await
-            .contains("Logged in as admin")
-    );
+    wait_for_text(&browser, "welcome", "Logged in as admin").await;
 
     browser.close().await.unwrap();
     nvr.shutdown().await.unwrap();

@@ -332,6 +332,35 @@ async fn bad_requests_get_the_error_body() {
 }
 
 #[tokio::test]
+async fn another_web_site_cannot_post_codes_to_the_device() {
+    let sim = Sim::start(true).await;
+    sim.show_qr().await;
+    let response = sim
+        .http
+        .post(format!("{}/forget-password/verify", sim.nvr.url()))
+        .header("origin", "http://evil.example")
+        .form(&[("code", "12345678")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let (_, body) = sim.get("/api/status").await;
+    assert_eq!(
+        body["attempts_left"], 5,
+        "the cross-site code was not counted"
+    );
+    let same_site = sim
+        .http
+        .post(format!("{}/forget-password/verify", sim.nvr.url()))
+        .header("origin", sim.nvr.url())
+        .form(&[("code", "12345678")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same_site.status(), StatusCode::OK);
+}
+
+#[tokio::test]
 async fn after_shutdown_the_port_is_closed() {
     let sim = Sim::start(true).await;
     let addr = sim.nvr.addr();

@@ -283,7 +283,39 @@ fn router(nvr: Arc<Nvr>) -> Router {
         .merge(web::routes())
         .nest("/api", api::routes())
         .fallback(web::not_found)
+        .layer(axum::middleware::from_fn(same_origin_posts_only))
         .with_state(nvr)
+}
+
+/// Refuses state-changing requests that a browser sent on behalf of another site: any web page
+/// could otherwise post wrong codes to the NVR on the owner's network and burn the challenge.
+/// Browsers always send `Origin` on cross-site posts; scripts and tests send none.
+async fn same_origin_posts_only(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{Method, StatusCode, header};
+    use axum::response::IntoResponse;
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        let header_text = |name| {
+            request
+                .headers()
+                .get(name)
+                .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
+        };
+        if let Some(origin) = header_text(header::ORIGIN) {
+            let same = header_text(header::HOST)
+                .is_some_and(|host| origin.strip_prefix("http://") == Some(host));
+            if !same {
+                let body = hc_protocol::api::ErrorBody::new(
+                    hc_protocol::api::ErrorCode::BadRequest,
+                    "cross-site requests are not accepted",
+                );
+                return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
+            }
+        }
+    }
+    next.run(request).await
 }
 
 /// A first admin password that meets the policy: 12 characters from letters and digits without
