@@ -124,6 +124,15 @@ async fn a_new_device_gets_a_generated_admin_password_once() {
 }
 
 #[tokio::test]
+async fn assume_bound_offers_verify_by_hik_connect_without_a_cloud() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = NvrConfig::new(test_device(), dir.path());
+    config.assume_bound = true;
+    let nvr = serve(config).await.unwrap();
+    assert!(nvr.status().bound);
+}
+
+#[tokio::test]
 async fn a_given_first_admin_password_must_meet_the_policy() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = NvrConfig::new(test_device(), dir.path());

@@ -39,6 +39,9 @@ enum Command {
         /// printed once).
         #[arg(long, env = "NVR_SIM_ADMIN_PASSWORD", hide_env_values = true)]
         admin_password: Option<String>,
+        /// Act as if the last cloud sync said the device is bound (try the UI without a cloud).
+        #[arg(long)]
+        assume_bound: bool,
     },
     /// Start Verify by Hik-Connect and print the QR code. The challenge lives only as long as
     /// this process: use `serve` to also enter the code.
@@ -111,10 +114,12 @@ async fn run(command: Command) -> Result<(), String> {
             listen,
             cloud,
             admin_password,
+            assume_bound,
         } => {
             let mut config = NvrConfig::new(read_device(&device.device)?, device.state);
             config.listen = listen;
             config.admin_password = admin_password;
+            config.assume_bound = assume_bound;
             config.cloud = match cloud.cloud {
                 Some(url) => Some(cloud_config(url, cloud.ca_cert.as_deref())?),
                 None => None,
