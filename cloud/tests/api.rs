@@ -742,10 +742,20 @@ mod cases {
         sync(1000, "zz".into(), "bad")
             .await
             .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
-        // And the vectors' sync tags are accepted for their keys.
-        for vector in vectors().iter().filter(|v| v.serial == "J12345678").take(0) {
-            let _ = (vector.sync_ts, &vector.sync_tag);
-        }
+        // The protocol vectors' sync tags are accepted for their keys.
+        let vector = vectors()
+            .into_iter()
+            .find(|v| v.serial == "D98765432")
+            .unwrap();
+        t.cloud
+            .provision(
+                ProvisionRequest::new(&vector.serial, &vector.model, &vector.firmware)
+                    .with_device_key(DeviceKey::from_hex(&vector.device_key).unwrap()),
+            )
+            .await
+            .unwrap();
+        let answer = sync(vector.sync_ts, vector.sync_tag.clone(), &vector.serial).await;
+        assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
     }
 
     pub async fn oversized_malformed_and_misrouted_requests_get_json_errors(backend: Backend) {
