@@ -1,1 +1,39 @@
-//! Filled in by its own issue.
+//! hc-core: everything the phone app does, in plain Rust (DESIGN.md section 5).
+//!
+//! - [`init`]: logging to the platform, the panic hook, TLS.
+//! - [`HcClient`]: the account session, the device list (cached for offline use), add and remove
+//!   devices, the audit log, reset codes.
+//! - [`ResetFlow`]: the state machine of the "Reset Device Password" screen.
+//! - [`decode_frame`] / [`decode_image`]: the QR scanner over camera frames and image files.
+//!
+//! The core depends on `hc-protocol` only: it never links cloud or device code and never sees a
+//! device key. `hc-ffi` exposes this API to Kotlin and Swift.
+
+mod client;
+mod config;
+mod devices;
+mod error;
+mod http;
+mod logging;
+mod reset_flow;
+pub mod runtime;
+pub mod scan;
+mod session;
+mod store;
+
+pub use client::HcClient;
+pub use config::{ClientConfig, DEFAULT_DEVICE_LIST_MAX_AGE_SECS, DEFAULT_REQUEST_TIMEOUT_MS};
+pub use devices::{AuditEventInfo, AuditOutcome, DeviceInfo, DeviceListSnapshot, ResetCodeInfo};
+pub use error::{HcError, Result};
+pub use logging::{LogLevel, Logger, init};
+pub use reset_flow::{ResetFlow, ResetFlowListener, ResetState};
+pub use scan::{Frame, FrameFormat, decode_frame, decode_image};
+pub use store::{MemoryStore, SecureStore, StoreError};
+
+/// Unix seconds by the phone's clock.
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

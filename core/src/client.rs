@@ -1,0 +1,367 @@
+//! `HcClient`: the account, its devices and reset codes. Plain async Rust; the FFI layer runs
+//! every call on the core runtime.
+
+use std::sync::{Arc, Mutex};
+
+use hc_protocol::api::{
+    AccountCreated, AddDeviceRequest, AuditList, Credentials, DeviceList, RefreshRequest,
+    ResetCodeRequest, ResetCodeResponse,
+};
+use hc_protocol::{CHALLENGE_LIFETIME_SECS, Serial, parse_qr};
+use reqwest::Method;
+
+use crate::config::ClientConfig;
+use crate::devices::{AuditEventInfo, DeviceInfo, DeviceListSnapshot, ResetCodeInfo};
+use crate::error::{HcError, Result};
+use crate::http::{CloudHttp, Retry};
+use crate::reset_flow::{ResetFlow, ResetFlowListener};
+use crate::session::Session;
+use crate::store::{DEVICE_LIST_KEY, SecureStore, Store, StoredDeviceList};
+use crate::unix_now;
+
+/// The app's connection to its cloud account. Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct HcClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: ClientConfig,
+    http: CloudHttp,
+    session: Session,
+    store: Store,
+    /// The last device list, also in the store so that it shows offline.
+    devices: Mutex<Option<StoredDeviceList>>,
+}
+
+impl HcClient {
+    /// Builds the client and restores the session and device list a previous launch saved.
+    pub fn new(config: ClientConfig, store: Arc<dyn SecureStore>) -> Result<Self> {
+        let http = CloudHttp::new(&config)?;
+        let store = Store::new(store);
+        let session = Session::restore(store.clone())?;
+        let devices = if session.is_logged_in() {
+            store.load::<StoredDeviceList>(DEVICE_LIST_KEY)?
+        } else {
+            None
+        };
+        Ok(HcClient {
+            inner: Arc::new(Inner {
+                config,
+                http,
+                session,
+                store,
+                devices: Mutex::new(devices),
+            }),
+        })
+    }
+
+    /// Creates an account. It does not log in.
+    pub async fn register(&self, email: String, password: String) -> Result<()> {
+        let credentials = Credentials { email, password };
+        let _: AccountCreated = self
+            .inner
+            .http
+            .send(
+                Method::POST,
+                "/v1/accounts",
+                Some(&credentials),
+                None,
+                Retry::Once,
+            )
+            .await
+            .map_err(|e| e.into_hc_error(None))?;
+        Ok(())
+    }
+
+    /// Logs in; the tokens go to the secure store. Wrong credentials are
+    /// `Server { status: 401, code: "invalid_credentials" }`.
+    pub async fn login(&self, email: String, password: String) -> Result<()> {
+        self.forget_devices();
+        self.inner
+            .session
+            .login(&self.inner.http, email, password)
+            .await
+    }
+
+    /// Logs out here at once, and revokes the refresh token at the cloud when it can be reached.
+    pub async fn logout(&self) -> Result<()> {
+        self.forget_devices();
+        let Some(refresh_token) = self.inner.session.end()? else {
+            return Ok(());
+        };
+        let request = RefreshRequest { refresh_token };
+        let revoked: Result<serde_json::Value, _> = self
+            .inner
+            .http
+            .send(
+                Method::POST,
+                "/v1/auth/logout",
+                Some(&request),
+                None,
+                Retry::Once,
+            )
+            .await;
+        if let Err(error) = revoked {
+            // Offline logout still logs out: the token is gone from the phone.
+            tracing::info!(target: "hc_core::client", "could not revoke the session at the cloud: {:?}", error.into_hc_error(None));
+        }
+        Ok(())
+    }
+
+    pub fn is_logged_in(&self) -> bool {
+        self.inner.session.is_logged_in()
+    }
+
+    /// The account's devices. A list younger than `device_list_max_age_secs` is served from the
+    /// cache unless `force_refresh`; when the cloud cannot be reached, the last list is served with
+    /// its age instead of an error.
+    pub async fn devices(&self, force_refresh: bool) -> Result<DeviceListSnapshot> {
+        if !self.is_logged_in() {
+            return Err(HcError::NotLoggedIn);
+        }
+        if !force_refresh && let Some(cached) = self.fresh_devices() {
+            return Ok(snapshot(cached, true));
+        }
+        match self.fetch_devices().await {
+            Ok(list) => Ok(snapshot(list, false)),
+            Err(error @ HcError::Network { .. }) => match self.cached_devices() {
+                Some(cached) => {
+                    tracing::info!(target: "hc_core::client", "offline: showing the cached device list");
+                    Ok(snapshot(cached, true))
+                }
+                None => Err(error),
+            },
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Adds (binds) a device with the serial and the label code printed on it. A device bound to
+    /// another account is `DeviceAddedByOthers`.
+    pub async fn add_device(
+        &self,
+        serial: String,
+        label_code: String,
+        name: Option<String>,
+    ) -> Result<()> {
+        let request = AddDeviceRequest {
+            serial: serial.clone(),
+            label_code,
+            name,
+        };
+        let inner = &self.inner;
+        let _: serde_json::Value = inner
+            .session
+            .authorized(&inner.http, Some(&serial), |token| {
+                let request = &request;
+                async move {
+                    inner
+                        .http
+                        .send(
+                            Method::POST,
+                            "/v1/devices",
+                            Some(request),
+                            Some(&token),
+                            Retry::Once,
+                        )
+                        .await
+                }
+            })
+            .await?;
+        self.refresh_devices_after_change().await;
+        Ok(())
+    }
+
+    /// Removes a device from the account.
+    pub async fn remove_device(&self, serial: String) -> Result<()> {
+        // Only a well-formed serial goes into the URL path.
+        let parsed = Serial::parse(&serial).map_err(|_| HcError::DeviceNotAdded {
+            serial: serial.clone(),
+        })?;
+        let path = format!("/v1/devices/{parsed}");
+        let inner = &self.inner;
+        let _: serde_json::Value = inner
+            .session
+            .authorized(&inner.http, Some(&serial), |token| {
+                let path = &path;
+                async move {
+                    inner
+                        .http
+                        .send::<(), _>(Method::DELETE, path, None, Some(&token), Retry::Idempotent)
+                        .await
+                }
+            })
+            .await?;
+        self.refresh_devices_after_change().await;
+        Ok(())
+    }
+
+    /// The account's reset-code requests, newest first.
+    pub async fn audit_events(&self) -> Result<Vec<AuditEventInfo>> {
+        let inner = &self.inner;
+        let list: AuditList = inner
+            .session
+            .authorized(&inner.http, None, |token| async move {
+                inner
+                    .http
+                    .send::<(), _>(
+                        Method::GET,
+                        "/v1/audit",
+                        None,
+                        Some(&token),
+                        Retry::Idempotent,
+                    )
+                    .await
+            })
+            .await?;
+        Ok(list.events.into_iter().map(AuditEventInfo::from).collect())
+    }
+
+    /// The verification code for a reset QR text scanned just now.
+    pub async fn request_reset_code(&self, qr_text: String) -> Result<ResetCodeInfo> {
+        self.request_reset_code_scanned_at(&qr_text, unix_now())
+            .await
+    }
+
+    /// The reset screen's state machine, pushing its states to `listener`.
+    pub fn reset_flow(&self, listener: Arc<dyn ResetFlowListener>) -> ResetFlow {
+        ResetFlow::new(self.clone(), listener)
+    }
+
+    /// Parses, checks the binding, and asks the cloud. The code is good until 30 minutes after the
+    /// scan, the life of the device's challenge.
+    pub(crate) async fn request_reset_code_scanned_at(
+        &self,
+        qr_text: &str,
+        scanned_at: i64,
+    ) -> Result<ResetCodeInfo> {
+        let qr = parse_qr(qr_text)?;
+        let serial = qr.challenge().serial.to_string();
+        self.check_binding(&serial).await?;
+        let request = ResetCodeRequest {
+            qr: qr_text.to_owned(),
+        };
+        let inner = &self.inner;
+        let answer: ResetCodeResponse = inner
+            .session
+            .authorized(&inner.http, Some(&serial), |token| {
+                let request = &request;
+                async move {
+                    // Idempotent: the code is a function of the challenge, so a retried
+                    // request gets the same code.
+                    inner
+                        .http
+                        .send(
+                            Method::POST,
+                            "/v1/reset-codes",
+                            Some(request),
+                            Some(&token),
+                            Retry::Idempotent,
+                        )
+                        .await
+                }
+            })
+            .await?;
+        tracing::info!(target: "hc_core::client", serial = %answer.serial, "reset code issued");
+        Ok(ResetCodeInfo {
+            serial: answer.serial,
+            model: answer.model,
+            code: answer.code,
+            expires_at_unix: scanned_at.saturating_add(CHALLENGE_LIFETIME_SECS as i64),
+        })
+    }
+
+    /// The binding check: a device missing from a fresh device list is `DeviceNotAdded` without
+    /// asking the cloud for a code. When no fresh list can be had, the cloud decides.
+    async fn check_binding(&self, serial: &str) -> Result<()> {
+        let listed = |list: &StoredDeviceList| list.devices.iter().any(|d| d.serial == serial);
+        if self.fresh_devices().as_ref().is_some_and(listed) {
+            return Ok(());
+        }
+        match self.fetch_devices().await {
+            Ok(list) if listed(&list) => Ok(()),
+            Ok(_) => {
+                tracing::info!(target: "hc_core::client", serial, "device not in the account: no code requested");
+                Err(HcError::DeviceNotAdded {
+                    serial: serial.to_owned(),
+                })
+            }
+            Err(HcError::Network { .. }) => Ok(()),
+            Err(HcError::Server { status, .. }) if status >= 500 => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn fetch_devices(&self) -> Result<StoredDeviceList> {
+        let inner = &self.inner;
+        let list: DeviceList = inner
+            .session
+            .authorized(&inner.http, None, |token| async move {
+                inner
+                    .http
+                    .send::<(), _>(
+                        Method::GET,
+                        "/v1/devices",
+                        None,
+                        Some(&token),
+                        Retry::Idempotent,
+                    )
+                    .await
+            })
+            .await?;
+        let stored = StoredDeviceList {
+            fetched_at: unix_now(),
+            devices: list.devices,
+        };
+        if let Err(error) = inner.store.save(DEVICE_LIST_KEY, &stored) {
+            // The list is still good to show; it just will not be there offline.
+            tracing::warn!(target: "hc_core::client", "could not cache the device list: {error}");
+        }
+        *inner.devices.lock().unwrap_or_else(|e| e.into_inner()) = Some(stored.clone());
+        Ok(stored)
+    }
+
+    /// After an add or a remove the cached list is wrong: fetch it again, or mark it stale so the
+    /// next binding check does.
+    async fn refresh_devices_after_change(&self) {
+        if self.fetch_devices().await.is_err()
+            && let Some(list) = self
+                .inner
+                .devices
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_mut()
+        {
+            list.fetched_at = i64::MIN / 2;
+        }
+    }
+
+    fn cached_devices(&self) -> Option<StoredDeviceList> {
+        self.inner
+            .devices
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn fresh_devices(&self) -> Option<StoredDeviceList> {
+        let max_age = i64::try_from(self.inner.config.device_list_max_age_secs).unwrap_or(i64::MAX);
+        self.cached_devices()
+            .filter(|list| unix_now().saturating_sub(list.fetched_at) < max_age)
+    }
+
+    fn forget_devices(&self) {
+        *self.inner.devices.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        if let Err(error) = self.inner.store.delete(DEVICE_LIST_KEY) {
+            tracing::warn!(target: "hc_core::client", "could not drop the cached device list: {error}");
+        }
+    }
+}
+
+fn snapshot(list: StoredDeviceList, from_cache: bool) -> DeviceListSnapshot {
+    DeviceListSnapshot {
+        devices: list.devices.into_iter().map(DeviceInfo::from).collect(),
+        fetched_at_unix: list.fetched_at,
+        from_cache,
+    }
+}

@@ -1,0 +1,232 @@
+//! Finding QR codes in a luma image with rqrr, and picking the reset code among them.
+//!
+//! rqrr 0.11 asserts inside its geometry code on some real photographs; such a panic is contained
+//! here and reported as a miss, so a bad photo can never take the app down.
+
+use std::cell::Cell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use hc_protocol::QR_PREFIX;
+use image::GrayImage;
+
+use crate::error::{HcError, Result};
+use crate::scan::frame::Frame;
+
+/// Longest side worked on first. Camera previews above this are shrunk for detection (a reset QR
+/// fills a good part of the view, so it survives) and only scanned at full size on a miss.
+const DETECTION_SIDE: u32 = 1280;
+
+/// Encoded images bigger than this are refused instead of decoded into memory.
+const MAX_IMAGE_PIXELS: u64 = 50_000_000;
+
+thread_local! {
+    static CONTAINING_PANIC: Cell<bool> = const { Cell::new(false) };
+}
+
+/// True on a thread that is decoding inside the panic guard: the panic hook then logs quietly,
+/// since the panic is an expected decoder miss and not a bug in the app.
+pub(crate) fn panic_is_contained() -> bool {
+    CONTAINING_PANIC.with(Cell::get)
+}
+
+fn contained<T>(work: impl FnOnce() -> T) -> Option<T> {
+    let was = CONTAINING_PANIC.with(|flag| flag.replace(true));
+    let result = catch_unwind(AssertUnwindSafe(work));
+    CONTAINING_PANIC.with(|flag| flag.set(was));
+    match result {
+        Ok(value) => Some(value),
+        Err(_) => {
+            tracing::debug!(target: "hc_core::scan", "the QR decoder gave up on an image (contained panic)");
+            None
+        }
+    }
+}
+
+/// Every QR text rqrr reads in the image, in detection order. Never panics.
+pub(crate) fn read_qr_texts(image: &GrayImage) -> Vec<String> {
+    let Some(mut grids) = contained(|| {
+        let mut prepared = rqrr::PreparedImage::prepare(image.clone());
+        let grids = prepared.detect_grids();
+        // Decode each grid in its own guard: one broken symbol must not hide the reset code.
+        grids
+            .iter()
+            .map(|grid| contained(|| grid.decode().ok().map(|(_, text)| text)).flatten())
+            .collect::<Vec<_>>()
+    }) else {
+        return Vec::new();
+    };
+    grids.drain(..).flatten().collect()
+}
+
+/// The reset code if one is in view, else the first QR text.
+fn pick(texts: Vec<String>) -> Option<String> {
+    match texts.iter().position(|t| t.starts_with(QR_PREFIX)) {
+        Some(index) => texts.into_iter().nth(index),
+        None => texts.into_iter().next(),
+    }
+}
+
+/// Scans an upright luma image: shrunk first when large, at full size when that finds no reset
+/// code. Returns all texts found, reset codes first.
+pub(crate) fn scan_luma(image: &GrayImage) -> Vec<String> {
+    let longest = image.width().max(image.height());
+    let mut texts = Vec::new();
+    if longest > DETECTION_SIDE {
+        let factor = longest.div_ceil(DETECTION_SIDE);
+        texts = read_qr_texts(&shrink(image, factor));
+        if texts.iter().any(|t| t.starts_with(QR_PREFIX)) {
+            return texts;
+        }
+    }
+    for text in read_qr_texts(image) {
+        if !texts.contains(&text) {
+            texts.push(text);
+        }
+    }
+    texts.sort_by_key(|t| !t.starts_with(QR_PREFIX));
+    texts
+}
+
+/// Box-filter downscale by an integer factor: averaging keeps module edges sharp enough for
+/// detection and costs one pass over the pixels.
+fn shrink(image: &GrayImage, factor: u32) -> GrayImage {
+    let (width, height) = (image.width() / factor, image.height() / factor);
+    let source = image.as_raw();
+    let stride = image.width() as usize;
+    let f = factor as usize;
+    let area = (f * f) as u32;
+    GrayImage::from_fn(width, height, |x, y| {
+        let (x0, y0) = (x as usize * f, y as usize * f);
+        let mut sum = 0u32;
+        for row in source[y0 * stride..].chunks(stride).take(f) {
+            sum += row[x0..x0 + f].iter().map(|&p| u32::from(p)).sum::<u32>();
+        }
+        image::Luma([(sum / area) as u8])
+    })
+}
+
+/// Decodes a camera frame: the reset code's text if one is in view, else the first QR text, else
+/// `None`. Malformed frames are `InvalidFrame`.
+pub fn decode_frame(frame: &Frame) -> Result<Option<String>> {
+    Ok(pick(scan_luma(&frame.to_luma()?)))
+}
+
+/// Decodes an encoded PNG or JPEG (a screenshot, a photo from the gallery), with the same answer
+/// as [`decode_frame`]. Bytes that are not such an image are `InvalidFrame`.
+pub fn decode_image(bytes: &[u8]) -> Result<Option<String>> {
+    Ok(pick(scan_luma(&image_to_luma(bytes)?)))
+}
+
+pub(crate) fn image_to_luma(bytes: &[u8]) -> Result<GrayImage> {
+    let invalid = |detail: String| HcError::InvalidFrame { detail };
+    let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| invalid(format!("unreadable image: {e}")))?;
+    if reader.format().is_none() {
+        return Err(invalid("not a PNG or JPEG image".into()));
+    }
+    let (width, height) = reader
+        .into_dimensions()
+        .map_err(|e| invalid(format!("unreadable image: {e}")))?;
+    if u64::from(width) * u64::from(height) > MAX_IMAGE_PIXELS {
+        return Err(invalid(format!("image of {width}x{height} is too large")));
+    }
+    let decoded =
+        image::load_from_memory(bytes).map_err(|e| invalid(format!("unreadable image: {e}")))?;
+    Ok(decoded.into_luma8())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::frame::FrameFormat;
+    use crate::scan::testing::*;
+
+    #[test]
+    fn a_reset_code_in_a_frame_is_read_back() {
+        let text = sample_reset_text();
+        let frame = frame_of(&qr_scene(&[&text], 640, 480), FrameFormat::Luma8, 0, 0);
+        assert_eq!(decode_frame(&frame).unwrap(), Some(text));
+    }
+
+    #[test]
+    fn every_format_and_rotation_reads_the_same_code() {
+        let text = sample_reset_text();
+        let scene = qr_scene(&[&text], 640, 480);
+        for format in ALL_FORMATS {
+            for rotation in [0, 90, 180, 270] {
+                for padding in [0, 24] {
+                    let frame = frame_of(&scene, format, rotation, padding);
+                    assert_eq!(
+                        decode_frame(&frame).unwrap().as_deref(),
+                        Some(text.as_str()),
+                        "{format:?} rotated {rotation} padding {padding}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_reset_code_wins_over_other_codes_in_view() {
+        let text = sample_reset_text();
+        let scene = qr_scene(&["https://example.invalid/menu", &text], 900, 480);
+        let frame = frame_of(&scene, FrameFormat::Luma8, 0, 0);
+        assert_eq!(decode_frame(&frame).unwrap(), Some(text));
+        let texts = scan_luma(&scene);
+        assert_eq!(texts.len(), 2, "both codes are read: {texts:?}");
+    }
+
+    #[test]
+    fn a_frame_without_a_code_is_a_miss() {
+        let blank = GrayImage::from_pixel(320, 240, image::Luma([200]));
+        let frame = frame_of(&blank, FrameFormat::Nv12, 0, 0);
+        assert_eq!(decode_frame(&frame).unwrap(), None);
+    }
+
+    #[test]
+    fn a_large_frame_is_shrunk_for_detection_and_still_read() {
+        let text = sample_reset_text();
+        let scene = qr_scene(&[&text], 1920, 1080);
+        let frame = frame_of(&scene, FrameFormat::Nv21, 90, 0);
+        assert_eq!(decode_frame(&frame).unwrap(), Some(text));
+    }
+
+    #[test]
+    fn png_and_jpeg_files_are_decoded() {
+        let text = sample_reset_text();
+        let scene = qr_scene(&[&text], 400, 400);
+        for format in [image::ImageFormat::Png, image::ImageFormat::Jpeg] {
+            let mut bytes = Vec::new();
+            scene
+                .write_to(&mut std::io::Cursor::new(&mut bytes), format)
+                .unwrap();
+            assert_eq!(
+                decode_image(&bytes).unwrap().as_deref(),
+                Some(text.as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn bytes_that_are_no_image_are_an_invalid_frame() {
+        for junk in [&b""[..], b"hello", b"\x89PNG\r\n\x1a\n broken"] {
+            assert!(
+                matches!(decode_image(junk), Err(HcError::InvalidFrame { .. })),
+                "{junk:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_decoder_panic_is_contained_and_reported_as_a_miss() {
+        assert_eq!(contained(|| panic!("rqrr geometry assertion")), None::<()>);
+        assert!(!panic_is_contained(), "the flag is reset after the guard");
+    }
+
+    #[test]
+    fn shrinking_averages_blocks() {
+        let image = GrayImage::from_raw(4, 2, vec![0, 100, 10, 10, 100, 200, 10, 10]).unwrap();
+        assert_eq!(shrink(&image, 2).into_raw(), vec![100, 10]);
+    }
+}

@@ -1,0 +1,159 @@
+//! The account session: tokens in memory and in the secure store, restored at start, refreshed
+//! when they expire or the cloud rejects them, one refresh at a time however many calls race.
+
+use std::future::Future;
+use std::sync::Mutex;
+
+use hc_protocol::api::{Credentials, RefreshRequest, Tokens};
+use reqwest::Method;
+
+use crate::error::{HcError, Result};
+use crate::http::{CloudHttp, RequestError, Retry};
+use crate::store::{SESSION_KEY, Store, StoredSession};
+use crate::unix_now;
+
+/// Refresh this long before the cloud's stated expiry, so a request does not leave with a token
+/// that dies on the way.
+const EXPIRY_MARGIN_SECS: i64 = 30;
+
+pub(crate) struct Session {
+    tokens: Mutex<Option<StoredSession>>,
+    /// Held while a refresh is in flight: the others wait, then find the new tokens.
+    refresh_lock: tokio::sync::Mutex<()>,
+    store: Store,
+}
+
+impl Session {
+    /// Restores the session saved by a previous launch, if any.
+    pub fn restore(store: Store) -> Result<Self> {
+        let tokens = store.load::<StoredSession>(SESSION_KEY)?;
+        tracing::debug!(target: "hc_core::session", restored = tokens.is_some(), "session restored");
+        Ok(Session {
+            tokens: Mutex::new(tokens),
+            refresh_lock: tokio::sync::Mutex::new(()),
+            store,
+        })
+    }
+
+    fn current(&self) -> Option<StoredSession> {
+        self.tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn is_logged_in(&self) -> bool {
+        self.current().is_some()
+    }
+
+    /// Keeps new tokens, in memory and in the store.
+    pub fn start(&self, tokens: Tokens) -> Result<()> {
+        let expires_in = i64::try_from(tokens.expires_in_secs).unwrap_or(i64::MAX / 2);
+        let session = StoredSession {
+            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token,
+            access_expires_at: unix_now()
+                .saturating_add(expires_in - EXPIRY_MARGIN_SECS.min(expires_in / 2)),
+        };
+        self.store.save(SESSION_KEY, &session)?;
+        *self.tokens.lock().unwrap_or_else(|e| e.into_inner()) = Some(session);
+        Ok(())
+    }
+
+    /// Forgets the session here; returns the refresh token so the caller can revoke it.
+    pub fn end(&self) -> Result<Option<String>> {
+        let previous = self.tokens.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.store.delete(SESSION_KEY)?;
+        Ok(previous.map(|s| s.refresh_token))
+    }
+
+    pub async fn login(&self, http: &CloudHttp, email: String, password: String) -> Result<()> {
+        let credentials = Credentials { email, password };
+        let tokens: Tokens = http
+            .send(
+                Method::POST,
+                "/v1/auth/login",
+                Some(&credentials),
+                None,
+                Retry::Once,
+            )
+            .await
+            .map_err(|e| e.into_hc_error(None))?;
+        self.start(tokens)
+    }
+
+    /// Runs an authorized request: with a fresh access token, refreshed first when it has expired,
+    /// and once more after a refresh when the cloud answers 401.
+    pub async fn authorized<T, F, Fut>(
+        &self,
+        http: &CloudHttp,
+        serial: Option<&str>,
+        call: F,
+    ) -> Result<T>
+    where
+        F: Fn(String) -> Fut,
+        Fut: Future<Output = Result<T, RequestError>>,
+    {
+        let session = self.current().ok_or(HcError::NotLoggedIn)?;
+        let token = if session.access_expires_at <= unix_now() {
+            self.refresh(http, &session.access_token).await?
+        } else {
+            session.access_token
+        };
+        match call(token.clone()).await {
+            Err(error) if error.is_unauthorized() => {
+                let token = self.refresh(http, &token).await?;
+                call(token).await.map_err(|error| {
+                    if error.is_unauthorized() {
+                        // Rejected with brand-new tokens: the account is gone or disabled.
+                        HcError::SessionExpired
+                    } else {
+                        error.into_hc_error(serial)
+                    }
+                })
+            }
+            result => result.map_err(|e| e.into_hc_error(serial)),
+        }
+    }
+
+    /// Exchanges the refresh token for new tokens, unless another call already did since `stale`
+    /// was read. Returns the access token to use.
+    async fn refresh(&self, http: &CloudHttp, stale_access_token: &str) -> Result<String> {
+        let _one_at_a_time = self.refresh_lock.lock().await;
+        let session = self.current().ok_or(HcError::SessionExpired)?;
+        if session.access_token != stale_access_token && session.access_expires_at > unix_now() {
+            return Ok(session.access_token);
+        }
+        tracing::debug!(target: "hc_core::session", "refreshing the session");
+        let request = RefreshRequest {
+            refresh_token: session.refresh_token,
+        };
+        // Not retried: refresh tokens rotate on use, so a repeated request would present a
+        // token the cloud already spent.
+        let answer: Result<Tokens, RequestError> = http
+            .send(
+                Method::POST,
+                "/v1/auth/refresh",
+                Some(&request),
+                None,
+                Retry::Once,
+            )
+            .await;
+        match answer {
+            Ok(tokens) => {
+                let access = tokens.access_token.clone();
+                self.start(tokens)?;
+                Ok(access)
+            }
+            Err(RequestError::Network(error)) => Err(error),
+            Err(RequestError::Cloud(error)) if error.status >= 500 => {
+                Err(RequestError::Cloud(error).into_hc_error(None))
+            }
+            Err(RequestError::Cloud(_)) => {
+                tracing::info!(target: "hc_core::session", "the cloud refused the refresh: session expired");
+                self.end()?;
+                Err(HcError::SessionExpired)
+            }
+        }
+    }
+}
