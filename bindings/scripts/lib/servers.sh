@@ -1,5 +1,5 @@
 # Start and stop the servers the binding tests drive: one hc-cloud (SQLite in a fresh data folder) and
-# two nvr-sim devices provisioned by it, all on 127.0.0.1 with free ports. Sourced after common.sh.
+# one nvr-sim for each test device (A..E), provisioned by it, all on 127.0.0.1 with free ports. Sourced after common.sh.
 #
 #   hc_servers_start DIR   # fresh state under DIR; exports the HC_TEST_* variables below and writes
 #                          # them to DIR/servers.env (for the Swift chroot)
@@ -8,9 +8,9 @@
 # The tests get:
 #   HC_TEST_CLOUD_URL                      the cloud's base URL
 #   HC_TEST_NVR_PASSWORD                   the NVRs' initial admin password
-#   HC_TEST_DEVICE_A_{SERIAL,MODEL,LABEL_CODE,JSON,NVR_URL}   device A (for the account under test)
-#   HC_TEST_DEVICE_B_{SERIAL,MODEL,LABEL_CODE,JSON,NVR_URL}   device B (for "another account")
-# Both devices start unbound; the tests add them and then `POST {NVR_URL}/api/sync`.
+#   HC_TEST_DEVICE_<X>_{SERIAL,MODEL,LABEL_CODE,JSON,NVR_URL}   for X in $HC_TEST_DEVICES (A B C D E)
+# Every device starts unbound; the tests add them to accounts and then `POST {NVR_URL}/api/sync`.
+# Each scenario uses its own device, so the suites need no order.
 # shellcheck shell=bash
 
 HC_SERVER_PIDS=()
@@ -52,10 +52,12 @@ hc_servers_start() {
   rm -rf "$dir"; mkdir -p "$dir/cloud"
   _hc_start_server cloud "$dir" "$cloud" serve --listen 127.0.0.1:0 --data-dir "$dir/cloud" || return 1
   export HC_TEST_CLOUD_URL="$HC_LAST_URL"
-  export HC_TEST_NVR_PASSWORD="Nvr-Admin-2024"
-  for d in A B; do
-    serial="HCTEST00$([ "$d" = A ] && echo 1 || echo 2)"
-    label="$([ "$d" = A ] && echo ABCDEF || echo GHIJKL)"
+  export HC_TEST_NVR_PASSWORD="Nvr-Keeper-2024"
+  local labels=(ABCDEF GHIJKL MNOPQR STUVWX YZABCD FGHJKM) i=0
+  export HC_TEST_DEVICES="${HC_TEST_DEVICES:-A B C D E}"
+  for d in $HC_TEST_DEVICES; do
+    serial="HCTEST00$((++i))"
+    label="${labels[$(( (i - 1) % ${#labels[@]} ))]}"
     mkdir -p "$dir/$d/state"
     "$cloud" provision --serial "$serial" --model "DS-7608NI-K2" --firmware "V4.30.005" --label-code "$label" \
       --out "$dir/$d/device.json" --data-dir "$dir/cloud" >"$dir/$d/provision.log" 2>&1 \
@@ -69,5 +71,5 @@ hc_servers_start() {
   done
   local v
   for v in $(compgen -e | grep '^HC_TEST_' | sort); do printf 'export %s=%q\n' "$v" "${!v}"; done >"$dir/servers.env"
-  hc_log "servers: cloud $HC_TEST_CLOUD_URL, NVR A $HC_TEST_DEVICE_A_NVR_URL, NVR B $HC_TEST_DEVICE_B_NVR_URL"
+  hc_log "servers: cloud $HC_TEST_CLOUD_URL; NVRs for devices $HC_TEST_DEVICES (state in $dir)"
 }
