@@ -58,10 +58,6 @@ impl Context {
         })
     }
 
-    pub fn client(&self) -> &HcClient {
-        &self.client
-    }
-
     pub async fn register(&self, email: String, password_stdin: bool) -> Result<(), CliError> {
         let password = read_password(password_stdin, "New password: ")?;
         self.client.register(email.clone(), password).await?;

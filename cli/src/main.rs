@@ -5,6 +5,7 @@
 //! the message the apps would show.
 
 mod app;
+mod demo;
 mod messages;
 mod store;
 
@@ -38,6 +39,19 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    #[command(flatten)]
+    App(AppCommand),
+    /// Run the whole story on this machine: cloud, simulated NVR, the app scanning the NVR's QR.
+    Demo {
+        /// Leave the cloud and the NVR running afterwards, to try them by hand.
+        #[arg(long)]
+        keep: bool,
+    },
+}
+
+/// The commands of the app itself, on hc-core alone.
+#[derive(Subcommand)]
+enum AppCommand {
     /// Create an account on the cloud.
     Register {
         email: String,
@@ -101,32 +115,41 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> ExitCode {
-    let outcome = {
-        let context =
-            match app::Context::new(&cli.cloud, cli.ca_cert.as_deref(), cli.home.as_deref()) {
-                Ok(context) => context,
-                Err(error) => return fail(&error),
+    let command = match cli.command {
+        Command::Demo { keep } => {
+            return match demo::run(keep).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("hc demo failed: {error}");
+                    ExitCode::FAILURE
+                }
             };
-        match cli.command {
-            Command::Register {
-                email,
-                password_stdin,
-            } => context.register(email, password_stdin).await,
-            Command::Login {
-                email,
-                password_stdin,
-            } => context.login(email, password_stdin).await,
-            Command::Logout => context.logout().await,
-            Command::Devices { refresh } => context.devices(refresh).await,
-            Command::Add {
-                serial,
-                label_code,
-                name,
-            } => context.add(serial, label_code, name).await,
-            Command::Remove { serial } => context.remove(serial).await,
-            Command::Audit => context.audit().await,
-            Command::Reset { image, text } => context.reset(image, text).await,
         }
+        Command::App(command) => command,
+    };
+    let context = match app::Context::new(&cli.cloud, cli.ca_cert.as_deref(), cli.home.as_deref()) {
+        Ok(context) => context,
+        Err(error) => return fail(&error),
+    };
+    let outcome = match command {
+        AppCommand::Register {
+            email,
+            password_stdin,
+        } => context.register(email, password_stdin).await,
+        AppCommand::Login {
+            email,
+            password_stdin,
+        } => context.login(email, password_stdin).await,
+        AppCommand::Logout => context.logout().await,
+        AppCommand::Devices { refresh } => context.devices(refresh).await,
+        AppCommand::Add {
+            serial,
+            label_code,
+            name,
+        } => context.add(serial, label_code, name).await,
+        AppCommand::Remove { serial } => context.remove(serial).await,
+        AppCommand::Audit => context.audit().await,
+        AppCommand::Reset { image, text } => context.reset(image, text).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

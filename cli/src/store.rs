@@ -26,6 +26,7 @@ impl FileStore {
         })
     }
 
+    #[cfg(test)]
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -1,0 +1,445 @@
+//! `hc demo`: the whole Reset Device Password story on one machine, in about a minute.
+//!
+//! It starts the embedded cloud (SQLite in a temporary folder) and a simulated NVR, then plays the
+//! three people of the story: the factory (provisioning), the owner at the NVR's screen (the NVR's
+//! local API, as its web page would call it), and the owner's phone (`hc-core`, exactly as the
+//! apps use it). The failure notes come last. `--keep` leaves both servers running.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hc_cloud::{Config as CloudConfig, ProvisionRequest, RunningCloud};
+use hc_core::{ClientConfig, HcClient, HcError, MemoryStore, ResetFlowListener, ResetState};
+use hc_device::sim::{CloudConfig as NvrCloud, NvrConfig, RunningNvr};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::messages::{describe, grouped_code, utc_time};
+
+const SERIAL: &str = "J12345678";
+const MODEL: &str = "DS-7608NI-K2/8P";
+const FIRMWARE: &str = "V4.61.005";
+const OWNER: &str = "owner@example.com";
+const INSTALLER: &str = "installer@example.com";
+const ACCOUNT_PASSWORD: &str = "correct horse battery";
+const OLD_ADMIN_PASSWORD: &str = "Forgotten-123";
+const NEW_ADMIN_PASSWORD: &str = "Reset-2026!";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("{step}: {detail}")]
+    Step { step: &'static str, detail: String },
+}
+
+fn step_error(step: &'static str) -> impl Fn(&dyn std::fmt::Display) -> DemoError {
+    move |e| DemoError::Step {
+        step,
+        detail: e.to_string(),
+    }
+}
+
+pub async fn run(keep: bool) -> Result<(), DemoError> {
+    let story = Narrator::new();
+    let work = tempfile::Builder::new()
+        .prefix("hc-demo-")
+        .tempdir()
+        .map_err(|e| step_error("temporary folder")(&e))?;
+
+    println!("hc demo: Reset Device Password, end to end, on this machine only (127.0.0.1).");
+    story.heading("The factory and the cloud");
+    let cloud = story
+        .slow("Starting the cloud (SQLite in a temporary folder)", async {
+            let config =
+                CloudConfig::new(work.path().join("cloud")).with_listen(([127, 0, 0, 1], 0).into());
+            hc_cloud::launch(config)
+                .await
+                .map_err(|e| step_error("cloud")(&e))
+        })
+        .await?;
+    story.done(&format!("Cloud listening on {}", cloud.url()));
+    let record = cloud
+        .provision(ProvisionRequest::new(SERIAL, MODEL, FIRMWARE))
+        .await
+        .map_err(|e| step_error("provision")(&e))?;
+    let label_code = record.label_code.as_str().to_owned();
+    story.done(&format!(
+        "Provisioned NVR {SERIAL} ({MODEL}); its label reads {label_code}"
+    ));
+
+    let mut nvr_config = NvrConfig::new(record, work.path().join("nvr"));
+    nvr_config.cloud = Some(NvrCloud {
+        url: cloud.url().to_owned(),
+        ca_cert_pem: None,
+    });
+    nvr_config.admin_password = Some(OLD_ADMIN_PASSWORD.to_owned());
+    let nvr = story
+        .slow("Booting the simulated NVR", async {
+            hc_device::sim::serve(nvr_config)
+                .await
+                .map_err(|e| step_error("nvr")(&e))
+        })
+        .await?;
+    story.done(&format!("NVR web page on {}", nvr.url()));
+
+    story.heading("The owner's phone: account and device");
+    let phone = phone(&cloud);
+    story
+        .slow(&format!("Registering {OWNER} and logging in"), async {
+            phone
+                .register(OWNER.into(), ACCOUNT_PASSWORD.into())
+                .await?;
+            phone.login(OWNER.into(), ACCOUNT_PASSWORD.into()).await
+        })
+        .await
+        .map_err(|e| step_error("owner account")(&e))?;
+    story.done(&format!("Logged in as {OWNER}"));
+    phone
+        .add_device(SERIAL.into(), label_code.clone(), Some("Shop NVR".into()))
+        .await
+        .map_err(|e| step_error("add device")(&e))?;
+    story.done(&format!("Added NVR {SERIAL} with its label code"));
+    let bound = nvr.sync_now().await.map_err(|e| step_error("sync")(&e))?;
+    story.done(&format!(
+        "The NVR synced with the cloud once: bound = {}",
+        bound.unwrap_or(false)
+    ));
+
+    story.heading("At the NVR: the admin password is forgotten");
+    let panel = NvrPanel::new(nvr.url());
+    let refused = panel
+        .login(OLD_ADMIN_PASSWORD.replace('1', "9").as_str())
+        .await;
+    story.done(&format!(
+        "Login with a guessed password: {}",
+        refused.err().unwrap_or_else(|| "accepted?!".into())
+    ));
+    let methods = panel.forget_password_methods().await?;
+    story.done(&format!("Forget Password offers: {}", methods.join(", ")));
+    let qr_text = panel.start_hik_connect().await?;
+    story.done(&format!(
+        "Verify by Hik-Connect shows a QR code ({} characters)",
+        qr_text.len()
+    ));
+    let qr_png = panel.qr_png().await?;
+    story.done(&format!(
+        "Rendered the QR page to a PNG ({} bytes)",
+        qr_png.len()
+    ));
+
+    story.heading("The owner's phone: More > Reset Device Password");
+    let code = story
+        .slow(
+            "Scanning the QR image and asking the cloud",
+            scan(&phone, qr_png),
+        )
+        .await
+        .map_err(|e| step_error("reset")(&describe(&e)))?;
+    story.done(&format!(
+        "Verification code {} for {} {}, valid until {}",
+        grouped_code(&code.1),
+        code.0,
+        MODEL,
+        utc_time(code.2)
+    ));
+
+    story.heading("At the NVR: code, new password, login");
+    let token = panel.verify(&code.1).await?;
+    story.done("The NVR accepted the code (checked offline, with its own key)");
+    panel.new_password(&token, NEW_ADMIN_PASSWORD).await?;
+    story.done(&format!("New admin password set: {NEW_ADMIN_PASSWORD}"));
+    panel
+        .login(NEW_ADMIN_PASSWORD)
+        .await
+        .map_err(|e| step_error("login with the new password")(&e))?;
+    story.done("Logged in to the NVR with the new password");
+
+    story.heading("The notes the app shows instead of a code");
+    phone
+        .remove_device(SERIAL.into())
+        .await
+        .map_err(|e| step_error("remove device")(&e))?;
+    story.done("The owner removed the NVR; offline, it still believes it is bound");
+    let qr_png = panel.fresh_qr_png().await?;
+    let note = scan(&phone, qr_png).await.err();
+    story.note(note.as_ref());
+
+    let installer = phone_with_account(&cloud, INSTALLER).await?;
+    installer
+        .add_device(
+            SERIAL.into(),
+            label_code,
+            Some("Installed for a client".into()),
+        )
+        .await
+        .map_err(|e| step_error("installer adds the device")(&e))?;
+    story.done(&format!("{INSTALLER} added the same NVR to their account"));
+    let qr_png = panel.fresh_qr_png().await?;
+    let note = scan(&phone, qr_png).await.err();
+    story.note(note.as_ref());
+
+    println!();
+    if keep {
+        keep_running(cloud, nvr, work).await;
+    } else {
+        println!(
+            "Done in {:.1} s. Run `hc demo --keep` to click through the NVR page yourself.",
+            story.elapsed().as_secs_f64()
+        );
+        nvr.shutdown().await.ok();
+        cloud.shutdown().await;
+    }
+    Ok(())
+}
+
+fn phone(cloud: &RunningCloud) -> HcClient {
+    let config = ClientConfig::new(cloud.url());
+    // A real phone keeps tokens in Keychain/Keystore; the demo forgets them at exit.
+    HcClient::new(config, Arc::new(MemoryStore::new())).expect("a memory store cannot fail")
+}
+
+async fn phone_with_account(cloud: &RunningCloud, email: &str) -> Result<HcClient, DemoError> {
+    let phone = phone(cloud);
+    let setup = async {
+        phone
+            .register(email.into(), ACCOUNT_PASSWORD.into())
+            .await?;
+        phone.login(email.into(), ACCOUNT_PASSWORD.into()).await
+    };
+    setup.await.map_err(|e| step_error("second account")(&e))?;
+    Ok(phone)
+}
+
+/// One pass of the reset screen: an image in, a code (serial, code, expiry) or an error out.
+async fn scan(phone: &HcClient, png: Vec<u8>) -> Result<(String, String, i64), HcError> {
+    let (sender, mut states) = mpsc::unbounded_channel();
+    let flow = phone.reset_flow(Arc::new(Forward(sender)));
+    flow.submit_image(png);
+    let result = loop {
+        match states.recv().await {
+            Some(ResetState::CodeReady {
+                serial,
+                code,
+                expires_at_unix,
+                ..
+            }) => break Ok((serial, code, expires_at_unix)),
+            Some(ResetState::Failed { error }) => break Err(error),
+            Some(_) => {}
+            None => {
+                break Err(HcError::Network {
+                    detail: "the reset flow stopped".into(),
+                });
+            }
+        }
+    };
+    flow.cancel();
+    result
+}
+
+struct Forward(mpsc::UnboundedSender<ResetState>);
+
+impl ResetFlowListener for Forward {
+    fn on_state(&self, state: ResetState) {
+        let _ = self.0.send(state);
+    }
+}
+
+async fn keep_running(cloud: RunningCloud, nvr: RunningNvr, work: tempfile::TempDir) {
+    println!(
+        "Both servers keep running (Ctrl-C stops them and deletes {}):",
+        work.path().display()
+    );
+    println!("  cloud: {}", cloud.url());
+    println!(
+        "  NVR:   {}  (user admin, password {NEW_ADMIN_PASSWORD}; use Forget Password to try again)",
+        nvr.url()
+    );
+    println!("Try the app side against them (the NVR is bound to {INSTALLER} now):");
+    println!(
+        "  export HC_CLOUD_URL={} HC_HOME={}",
+        cloud.url(),
+        work.path().join("hc").display()
+    );
+    println!("  echo '{ACCOUNT_PASSWORD}' | hc login {INSTALLER} --password-stdin");
+    println!("  hc devices");
+    println!("  hc reset --image screenshot-of-the-qr-page.png   (or --text HCR1:...)");
+    let _ = tokio::signal::ctrl_c().await;
+    println!("\nStopping.");
+    nvr.shutdown().await.ok();
+    cloud.shutdown().await;
+}
+
+/// The owner in front of the NVR: what its local page does, through the NVR's JSON API.
+struct NvrPanel {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl NvrPanel {
+    fn new(url: &str) -> Self {
+        NvrPanel {
+            http: reqwest::Client::new(),
+            base: format!("{}/api", url.trim_end_matches('/')),
+        }
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<reqwest::Response, String> {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.map_err(|e| e.to_string())?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let message = body["error"]["message"].as_str().unwrap_or("no details");
+        let code = body["error"]["code"].as_str().unwrap_or("error");
+        Err(format!("{} ({code}: {message})", status.as_u16()))
+    }
+
+    async fn login(&self, password: &str) -> Result<(), String> {
+        self.call(
+            reqwest::Method::POST,
+            "/login",
+            Some(json!({"user": "admin", "password": password})),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn forget_password_methods(&self) -> Result<Vec<String>, DemoError> {
+        let body: Value = self
+            .call(reqwest::Method::GET, "/forget-password", None)
+            .await
+            .map_err(|e| step_error("forget password")(&e))?
+            .json()
+            .await
+            .map_err(|e| step_error("forget password")(&e))?;
+        Ok(body["methods"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m.as_str())
+            .map(|m| {
+                if m == "hik_connect" {
+                    "Verify by Hik-Connect".to_owned()
+                } else {
+                    m.to_owned()
+                }
+            })
+            .collect())
+    }
+
+    async fn start_hik_connect(&self) -> Result<String, DemoError> {
+        let body: Value = self
+            .call(reqwest::Method::POST, "/forget-password/hik-connect", None)
+            .await
+            .map_err(|e| step_error("Verify by Hik-Connect")(&e))?
+            .json()
+            .await
+            .map_err(|e| step_error("Verify by Hik-Connect")(&e))?;
+        Ok(body["qr"].as_str().unwrap_or_default().to_owned())
+    }
+
+    async fn qr_png(&self) -> Result<Vec<u8>, DemoError> {
+        let bytes = self
+            .call(reqwest::Method::GET, "/qr.png", None)
+            .await
+            .map_err(|e| step_error("QR image")(&e))?
+            .bytes()
+            .await
+            .map_err(|e| step_error("QR image")(&e))?;
+        Ok(bytes.to_vec())
+    }
+
+    async fn fresh_qr_png(&self) -> Result<Vec<u8>, DemoError> {
+        self.start_hik_connect().await?;
+        self.qr_png().await
+    }
+
+    async fn verify(&self, code: &str) -> Result<String, DemoError> {
+        let body: Value = self
+            .call(
+                reqwest::Method::POST,
+                "/forget-password/verify",
+                Some(json!({"code": code})),
+            )
+            .await
+            .map_err(|e| step_error("enter the code")(&e))?
+            .json()
+            .await
+            .map_err(|e| step_error("enter the code")(&e))?;
+        Ok(body["reset_token"].as_str().unwrap_or_default().to_owned())
+    }
+
+    async fn new_password(&self, token: &str, password: &str) -> Result<(), DemoError> {
+        self.call(
+            reqwest::Method::POST,
+            "/forget-password/new-password",
+            Some(json!({"reset_token": token, "password": password})),
+        )
+        .await
+        .map(drop)
+        .map_err(|e| step_error("new password")(&e))
+    }
+}
+
+/// Prints the story: headings, finished steps with the time since the start, spinners for slow ones.
+struct Narrator {
+    start: Instant,
+}
+
+impl Narrator {
+    fn new() -> Self {
+        Narrator {
+            start: Instant::now(),
+        }
+    }
+
+    fn elapsed(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    fn heading(&self, text: &str) {
+        println!("\n{text}");
+    }
+
+    fn done(&self, text: &str) {
+        println!("  [{:>5.2}s] ✔ {text}", self.elapsed().as_secs_f64());
+    }
+
+    fn note(&self, error: Option<&HcError>) {
+        match error {
+            Some(error) => println!(
+                "  [{:>5.2}s] ✘ The app shows: {}",
+                self.elapsed().as_secs_f64(),
+                describe(error)
+            ),
+            None => println!(
+                "  [{:>5.2}s] ? The app got a code where it should not have",
+                self.elapsed().as_secs_f64()
+            ),
+        }
+    }
+
+    /// Runs `work` with a spinner (on a terminal only) saying what is going on.
+    async fn slow<T>(&self, what: &str, work: impl std::future::Future<Output = T>) -> T {
+        let spinner = ProgressBar::new_spinner();
+        spinner.set_style(
+            ProgressStyle::with_template("  {spinner} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        spinner.set_message(format!("{what}…"));
+        spinner.enable_steady_tick(Duration::from_millis(80));
+        let result = work.await;
+        spinner.finish_and_clear();
+        result
+    }
+}
