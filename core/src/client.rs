@@ -365,3 +365,143 @@ fn snapshot(list: StoredDeviceList, from_cache: bool) -> DeviceListSnapshot {
         from_cache,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+    use crate::fake_cloud::FakeCloud;
+    use crate::store::{MemoryStore, SESSION_KEY};
+
+    async fn logged_in(url: &str, store: Arc<MemoryStore>) -> HcClient {
+        let client = HcClient::new(ClientConfig::new(url), store).unwrap();
+        client
+            .login("owner@example.com".into(), "correct horse".into())
+            .await
+            .unwrap();
+        client
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_saved_session_is_restored_at_the_next_launch() {
+        let (_cloud, url) = FakeCloud::start().await;
+        let store = Arc::new(MemoryStore::new());
+        assert!(
+            !HcClient::new(ClientConfig::new(&url), store.clone())
+                .unwrap()
+                .is_logged_in()
+        );
+        logged_in(&url, store.clone()).await;
+        assert!(store.keys().contains(&SESSION_KEY.to_owned()));
+        let relaunched = HcClient::new(ClientConfig::new(&url), store.clone()).unwrap();
+        assert!(relaunched.is_logged_in());
+        relaunched.logout().await.unwrap();
+        assert!(!relaunched.is_logged_in());
+        assert!(store.keys().is_empty(), "logout leaves nothing behind");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn many_calls_racing_an_expired_token_make_one_refresh() {
+        let (cloud, url) = FakeCloud::start().await;
+        *cloud.access_ttl_secs.lock().unwrap() = 0;
+        let client = logged_in(&url, Arc::new(MemoryStore::new())).await;
+        *cloud.access_ttl_secs.lock().unwrap() = 3600;
+        let calls: Vec<_> = (0..16)
+            .map(|_| {
+                let client = client.clone();
+                tokio::spawn(async move { client.devices(true).await })
+            })
+            .collect();
+        for call in calls {
+            call.await.unwrap().unwrap();
+        }
+        assert_eq!(cloud.refreshes.load(Ordering::SeqCst), 1);
+        assert_eq!(cloud.device_lists.load(Ordering::SeqCst), 16);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_token_the_cloud_rejects_is_refreshed_and_the_call_repeated() {
+        let (cloud, url) = FakeCloud::start().await;
+        let client = logged_in(&url, Arc::new(MemoryStore::new())).await;
+        cloud.revoke_access();
+        let calls: Vec<_> = (0..8)
+            .map(|_| {
+                let client = client.clone();
+                tokio::spawn(async move { client.devices(true).await })
+            })
+            .collect();
+        for call in calls {
+            call.await.unwrap().unwrap();
+        }
+        assert_eq!(cloud.refreshes.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refused_refresh_ends_the_session() {
+        let (cloud, url) = FakeCloud::start().await;
+        let store = Arc::new(MemoryStore::new());
+        let client = logged_in(&url, store.clone()).await;
+        cloud.revoke_access();
+        *cloud.refuse_refresh.lock().unwrap() = true;
+        assert_eq!(client.devices(true).await, Err(HcError::SessionExpired));
+        assert!(!client.is_logged_in());
+        assert!(!store.keys().contains(&SESSION_KEY.to_owned()));
+        assert_eq!(client.devices(true).await, Err(HcError::NotLoggedIn));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_device_list_shows_offline_with_its_age() {
+        let (cloud, url) = FakeCloud::start().await;
+        cloud.add_device("J12345678");
+        let store = Arc::new(MemoryStore::new());
+        let client = logged_in(&url, store.clone()).await;
+        let online = client.devices(false).await.unwrap();
+        assert!(!online.from_cache);
+        assert_eq!(online.devices[0].serial, "J12345678");
+        // Within its max age the list is served without a round trip.
+        assert!(client.devices(false).await.unwrap().from_cache);
+        assert_eq!(cloud.device_lists.load(Ordering::SeqCst), 1);
+
+        // The app restarts with no network: nothing listens on port 9 of loopback.
+        let mut offline_config = ClientConfig::new("http://127.0.0.1:9");
+        offline_config.request_timeout_ms = 2_000;
+        let offline = HcClient::new(offline_config, store).unwrap();
+        let shown = offline.devices(true).await.unwrap();
+        assert!(shown.from_cache);
+        assert_eq!(shown.fetched_at_unix, online.fetched_at_unix);
+        assert_eq!(shown.devices, online.devices);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn device_not_added_the_app_says_so_without_asking_for_a_code() {
+        let (cloud, url) = FakeCloud::start().await;
+        let client = logged_in(&url, Arc::new(MemoryStore::new())).await;
+        let qr = crate::scan::testing::sample_reset_text();
+        assert_eq!(
+            client.request_reset_code(qr.clone()).await,
+            Err(HcError::DeviceNotAdded {
+                serial: "J12345678".into()
+            })
+        );
+        assert_eq!(cloud.code_requests.load(Ordering::SeqCst), 0);
+
+        cloud.add_device("J12345678");
+        // The list fetched a moment ago lacks it: the check fetches again before refusing.
+        let code = client.request_reset_code(qr).await.unwrap();
+        assert_eq!(code.code, "01234567");
+        assert_eq!(cloud.code_requests.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn not_logged_in_no_code_is_requested() {
+        let (cloud, url) = FakeCloud::start().await;
+        let client = HcClient::new(ClientConfig::new(&url), Arc::new(MemoryStore::new())).unwrap();
+        let qr = crate::scan::testing::sample_reset_text();
+        assert_eq!(
+            client.request_reset_code(qr).await,
+            Err(HcError::NotLoggedIn)
+        );
+        assert_eq!(cloud.code_requests.load(Ordering::SeqCst), 0);
+    }
+}

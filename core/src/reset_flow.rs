@@ -342,3 +342,274 @@ impl Shared {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+    use std::time::{Duration, Instant};
+
+    use axum::http::StatusCode;
+    use hc_protocol::api::ErrorCode;
+
+    use super::*;
+    use crate::config::ClientConfig;
+    use crate::fake_cloud::FakeCloud;
+    use crate::scan::FrameFormat;
+    use crate::scan::testing::{frame_of, qr_scene, reset_text_for, sample_reset_text};
+    use crate::store::MemoryStore;
+
+    #[derive(Default)]
+    struct Screen(Mutex<Vec<ResetState>>);
+
+    impl ResetFlowListener for Screen {
+        fn on_state(&self, state: ResetState) {
+            self.0.lock().unwrap().push(state);
+        }
+    }
+
+    impl Screen {
+        fn states(&self) -> Vec<ResetState> {
+            self.0.lock().unwrap().clone()
+        }
+
+        /// Waits until the last state shown matches.
+        fn wait_for(&self, what: &str, done: impl Fn(&ResetState) -> bool) -> Vec<ResetState> {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let states = self.states();
+                if states.last().is_some_and(&done) {
+                    return states;
+                }
+                assert!(Instant::now() < deadline, "no {what}; states: {states:?}");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+
+    fn is_code(state: &ResetState) -> bool {
+        matches!(state, ResetState::CodeReady { .. })
+    }
+
+    fn is_failed(state: &ResetState) -> bool {
+        matches!(state, ResetState::Failed { .. })
+    }
+
+    async fn screen_with_device(serial: Option<&str>) -> (Arc<FakeCloud>, ResetFlow, Arc<Screen>) {
+        let (cloud, url) = FakeCloud::start().await;
+        if let Some(serial) = serial {
+            cloud.add_device(serial);
+        }
+        let client = HcClient::new(ClientConfig::new(url), Arc::new(MemoryStore::new())).unwrap();
+        client
+            .login("owner@example.com".into(), "correct horse".into())
+            .await
+            .unwrap();
+        let screen = Arc::new(Screen::default());
+        let flow = client.reset_flow(screen.clone());
+        (cloud, flow, screen)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn scanning_the_device_qr_shows_the_code_valid_for_30_minutes() {
+        let (_cloud, flow, screen) = screen_with_device(Some("J12345678")).await;
+        assert_eq!(flow.state(), ResetState::Scanning);
+        let before = unix_now();
+        let scene = qr_scene(&[&sample_reset_text()], 640, 480);
+        flow.submit_frame(frame_of(&scene, FrameFormat::Nv21, 90, 16));
+        let states = screen.wait_for("code", is_code);
+        let device = ("J12345678".to_owned(), "DS-7608NI-K2".to_owned());
+        assert_eq!(
+            states[..2],
+            [
+                ResetState::Recognized {
+                    serial: device.0.clone(),
+                    model: device.1.clone()
+                },
+                ResetState::Requesting {
+                    serial: device.0.clone(),
+                    model: device.1.clone()
+                },
+            ]
+        );
+        let ResetState::CodeReady {
+            code,
+            expires_at_unix,
+            ..
+        } = flow.state()
+        else {
+            panic!("{:?}", flow.state());
+        };
+        assert_eq!(code, "01234567");
+        assert!((before + 1800..=unix_now() + 1800).contains(&expires_at_unix));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn other_qr_codes_in_view_are_ignored_while_scanning() {
+        let (_cloud, flow, screen) = screen_with_device(Some("J12345678")).await;
+        let menu = qr_scene(&["https://example.invalid/menu"], 480, 480);
+        flow.submit_frame(frame_of(&menu, FrameFormat::Luma8, 0, 0));
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(flow.state(), ResetState::Scanning);
+        assert!(screen.states().is_empty());
+        let both = qr_scene(
+            &["https://example.invalid/menu", &sample_reset_text()],
+            960,
+            480,
+        );
+        flow.submit_frame(frame_of(&both, FrameFormat::Bgra8, 0, 0));
+        screen.wait_for("code", is_code);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_latest_frame_wins_while_the_decoder_is_busy() {
+        let (cloud, flow, screen) = screen_with_device(Some("K00000001")).await;
+        // A large empty frame keeps the decoder busy (it is scanned twice: shrunk and full size)
+        // while the camera delivers more frames; only the newest of them is decoded.
+        let busy = image::GrayImage::from_pixel(3840, 2160, image::Luma([200]));
+        flow.submit_frame(frame_of(&busy, FrameFormat::Luma8, 0, 0));
+        for serial in ["J00000001", "J00000002", "J00000003"] {
+            let scene = qr_scene(&[&reset_text_for(serial)], 480, 480);
+            flow.submit_frame(frame_of(&scene, FrameFormat::Luma8, 0, 0));
+        }
+        let newest = qr_scene(&[&reset_text_for("K00000001")], 480, 480);
+        flow.submit_frame(frame_of(&newest, FrameFormat::Luma8, 0, 0));
+        let states = screen.wait_for("code", is_code);
+        assert_eq!(
+            states[0],
+            ResetState::Recognized {
+                serial: "K00000001".into(),
+                model: "DS-7608NI-K2".into()
+            },
+            "older frames were replaced, never decoded: {states:?}"
+        );
+        assert_eq!(cloud.code_requests.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn typed_text_that_is_no_reset_code_fails_and_retry_scans_again() {
+        let (_cloud, flow, screen) = screen_with_device(Some("J12345678")).await;
+        flow.submit_text("https://example.invalid".into());
+        screen.wait_for("failure", is_failed);
+        assert_eq!(
+            flow.state(),
+            ResetState::Failed {
+                error: HcError::NotAResetQr
+            }
+        );
+        flow.retry();
+        assert_eq!(flow.state(), ResetState::Scanning);
+        flow.submit_text("HCR1:NOTBASE32!".into());
+        screen.wait_for("failure", is_failed);
+        assert_eq!(
+            flow.state(),
+            ResetState::Failed {
+                error: HcError::InvalidQr
+            }
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn device_not_added_fails_without_a_code_request() {
+        let (cloud, flow, screen) = screen_with_device(None).await;
+        flow.submit_text(sample_reset_text());
+        screen.wait_for("failure", is_failed);
+        assert_eq!(
+            flow.state(),
+            ResetState::Failed {
+                error: HcError::DeviceNotAdded {
+                    serial: "J12345678".into()
+                }
+            }
+        );
+        assert_eq!(cloud.code_requests.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_cloud_has_the_final_word_on_binding() {
+        let (cloud, flow, screen) = screen_with_device(Some("J12345678")).await;
+        cloud
+            .code_errors
+            .lock()
+            .unwrap()
+            .push((StatusCode::CONFLICT, ErrorCode::BoundToOtherAccount));
+        flow.submit_text(sample_reset_text());
+        screen.wait_for("failure", is_failed);
+        assert_eq!(
+            flow.state(),
+            ResetState::Failed {
+                error: HcError::DeviceAddedByOthers {
+                    serial: "J12345678".into()
+                }
+            }
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn retry_after_a_server_failure_asks_again_with_the_same_qr() {
+        let (cloud, flow, screen) = screen_with_device(Some("J12345678")).await;
+        cloud
+            .code_errors
+            .lock()
+            .unwrap()
+            .push((StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal));
+        flow.submit_text(sample_reset_text());
+        screen.wait_for("failure", is_failed);
+        flow.retry();
+        let states = screen.wait_for("code", is_code);
+        assert!(
+            matches!(states[states.len() - 2], ResetState::Requesting { .. }),
+            "{states:?}"
+        );
+        assert_eq!(cloud.code_requests.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cancel_stops_the_request_and_its_late_answer_is_dropped() {
+        let (cloud, flow, screen) = screen_with_device(Some("J12345678")).await;
+        *cloud.code_delay.lock().unwrap() = Duration::from_millis(300);
+        flow.submit_text(sample_reset_text());
+        screen.wait_for("request", |s| matches!(s, ResetState::Requesting { .. }));
+        flow.cancel();
+        assert_eq!(flow.state(), ResetState::Scanning);
+        std::thread::sleep(Duration::from_millis(600));
+        assert_eq!(flow.state(), ResetState::Scanning);
+        assert_eq!(screen.states().last(), Some(&ResetState::Scanning));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_malformed_frame_is_reported_not_ignored() {
+        let (_cloud, flow, screen) = screen_with_device(Some("J12345678")).await;
+        flow.submit_frame(Frame {
+            width: 640,
+            height: 480,
+            row_stride: 640,
+            format: FrameFormat::Nv12,
+            bytes: vec![0; 100],
+            rotation_degrees: 0,
+        });
+        screen.wait_for("failure", is_failed);
+        assert!(matches!(
+            flow.state(),
+            ResetState::Failed {
+                error: HcError::InvalidFrame { .. }
+            }
+        ));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_gallery_image_without_a_reset_code_is_a_failure() {
+        let (_cloud, flow, screen) = screen_with_device(Some("J12345678")).await;
+        let mut png = Vec::new();
+        qr_scene(&["https://example.invalid"], 300, 300)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        flow.submit_image(png);
+        screen.wait_for("failure", is_failed);
+        assert_eq!(
+            flow.state(),
+            ResetState::Failed {
+                error: HcError::NotAResetQr
+            }
+        );
+    }
+}

@@ -201,3 +201,14 @@ mod tests {
         assert!(!format!("{session:?}").contains("secret"));
     }
 }
+
+/// A foreign `SecureStore` that throws something other than a `StoreError` (a Kotlin
+/// `RuntimeException`, a Swift error of another type) arrives as this.
+#[cfg(feature = "uniffi")]
+impl From<uniffi::UnexpectedUniFFICallbackError> for StoreError {
+    fn from(error: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        StoreError::Failed {
+            detail: error.reason,
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! A small stand-in for the cloud, for unit tests that need to count or script what the cloud
+//! sees (how many refreshes, whether a code was requested). The end-to-end tests in `tests/` use
+//! the real `hc-cloud`.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use hc_protocol::api::{
+    Device, DeviceList, ErrorBody, ErrorCode, RefreshRequest, ResetCodeRequest, ResetCodeResponse,
+    Tokens,
+};
+
+#[derive(Default)]
+pub struct FakeCloud {
+    pub refreshes: AtomicU32,
+    pub device_lists: AtomicU32,
+    pub code_requests: AtomicU32,
+    /// Lifetime given to new access tokens.
+    pub access_ttl_secs: Mutex<u64>,
+    pub access_token: Mutex<String>,
+    pub refresh_token: Mutex<String>,
+    pub refuse_refresh: Mutex<bool>,
+    pub devices: Mutex<Vec<Device>>,
+    /// Errors to answer reset-code requests with, first one first; then the code.
+    pub code_errors: Mutex<Vec<(StatusCode, ErrorCode)>>,
+    pub code_delay: Mutex<Duration>,
+}
+
+type Shared = Arc<FakeCloud>;
+
+fn error(status: StatusCode, code: ErrorCode) -> Response {
+    (status, Json(ErrorBody::new(code, code.as_str()))).into_response()
+}
+
+fn authorized(cloud: &FakeCloud, headers: &HeaderMap) -> bool {
+    let expected = format!("Bearer {}", cloud.access_token.lock().unwrap());
+    headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(expected.as_str())
+}
+
+fn issue(cloud: &FakeCloud) -> Tokens {
+    let n = cloud.refreshes.load(Ordering::SeqCst);
+    *cloud.access_token.lock().unwrap() = format!("access-{n}");
+    *cloud.refresh_token.lock().unwrap() = format!("refresh-{n}");
+    Tokens {
+        access_token: format!("access-{n}"),
+        refresh_token: format!("refresh-{n}"),
+        expires_in_secs: *cloud.access_ttl_secs.lock().unwrap(),
+    }
+}
+
+async fn login(State(cloud): State<Shared>) -> Response {
+    Json(issue(&cloud)).into_response()
+}
+
+async fn refresh(State(cloud): State<Shared>, Json(body): Json<RefreshRequest>) -> Response {
+    // Slow, so that racing calls really overlap.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    if *cloud.refuse_refresh.lock().unwrap()
+        || body.refresh_token != *cloud.refresh_token.lock().unwrap()
+    {
+        return error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+    }
+    cloud.refreshes.fetch_add(1, Ordering::SeqCst);
+    Json(issue(&cloud)).into_response()
+}
+
+async fn devices(State(cloud): State<Shared>, headers: HeaderMap) -> Response {
+    if !authorized(&cloud, &headers) {
+        return error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+    }
+    cloud.device_lists.fetch_add(1, Ordering::SeqCst);
+    Json(DeviceList {
+        devices: cloud.devices.lock().unwrap().clone(),
+    })
+    .into_response()
+}
+
+async fn reset_code(
+    State(cloud): State<Shared>,
+    headers: HeaderMap,
+    Json(body): Json<ResetCodeRequest>,
+) -> Response {
+    if !authorized(&cloud, &headers) {
+        return error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+    }
+    cloud.code_requests.fetch_add(1, Ordering::SeqCst);
+    let delay = *cloud.code_delay.lock().unwrap();
+    tokio::time::sleep(delay).await;
+    let scripted = {
+        let mut errors = cloud.code_errors.lock().unwrap();
+        (!errors.is_empty()).then(|| errors.remove(0))
+    };
+    if let Some((status, code)) = scripted {
+        return error(status, code);
+    }
+    let qr = hc_protocol::parse_qr(&body.qr).unwrap();
+    Json(ResetCodeResponse {
+        serial: qr.challenge().serial.to_string(),
+        model: qr.challenge().model.clone(),
+        code: "01234567".into(),
+        valid_for_secs: 1800,
+    })
+    .into_response()
+}
+
+impl FakeCloud {
+    /// Serves on a loopback port of the calling runtime; returns the state and the base URL.
+    pub async fn start() -> (Shared, String) {
+        let cloud = Arc::new(FakeCloud {
+            access_ttl_secs: Mutex::new(3600),
+            ..FakeCloud::default()
+        });
+        let app = Router::new()
+            .route("/v1/auth/login", post(login))
+            .route("/v1/auth/refresh", post(refresh))
+            .route("/v1/auth/logout", post(|| async { StatusCode::NO_CONTENT }))
+            .route("/v1/devices", get(devices))
+            .route("/v1/reset-codes", post(reset_code))
+            .with_state(cloud.clone());
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (cloud, url)
+    }
+
+    pub fn add_device(&self, serial: &str) {
+        self.devices.lock().unwrap().push(Device {
+            serial: serial.into(),
+            name: "Shop NVR".into(),
+            model: "DS-7608NI-K2".into(),
+            added_at: 1_700_000_000,
+        });
+    }
+
+    /// Makes the current access token dead at the cloud, as if it had expired there.
+    pub fn revoke_access(&self) {
+        *self.access_token.lock().unwrap() = "revoked".into();
+    }
+}
