@@ -180,6 +180,13 @@ impl Config {
     }
 }
 
+impl Default for Config {
+    /// Production defaults in [`default_data_dir`].
+    fn default() -> Self {
+        Config::new(default_data_dir())
+    }
+}
+
 fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{}", path.display())
 }

@@ -225,3 +225,20 @@ pub fn redact_url(url: &str) -> String {
         _ => url.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn database_passwords_never_reach_the_logs() {
+        assert_eq!(
+            redact_url("postgres://hc:s3cret@db.internal:5432/hc"),
+            "postgres://hc:***@db.internal:5432/hc"
+        );
+        assert_eq!(
+            redact_url("sqlite:///data/hc.sqlite3"),
+            "sqlite:///data/hc.sqlite3"
+        );
+    }
+}
