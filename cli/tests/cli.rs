@@ -1,0 +1,413 @@
+//! `hc` run as a process, against a real cloud and a simulated NVR on loopback: what a person
+//! typing the commands sees, every error message included.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use hc_cloud::{Config, ProvisionRequest, RateLimits, RunningCloud};
+use hc_device::sim::{CloudConfig, NvrConfig, RunningNvr};
+use hc_protocol::factory::DeviceRecord;
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "correct horse battery";
+/// The first valid vector of `protocol/tests/vectors.json`: a well-formed reset QR.
+const VECTOR_QR: &str = "HCR1:AEAUUMJSGM2DKNRXHBPWCVMAEOPA26MYYAHVABJ7ZUC77SXU5IHUIUZNG43DAOCOJEWUWMRPHBIASVRUFY3DCLRQGA2QU5VSY6LISJBGOVUP2MI";
+
+struct World {
+    cloud: RunningCloud,
+    dir: tempfile::TempDir,
+}
+
+impl World {
+    async fn start(limits: RateLimits) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::for_tests(dir.path().join("cloud")).with_rate_limits(limits);
+        let cloud = hc_cloud::launch(config).await.unwrap();
+        World { cloud, dir }
+    }
+
+    async fn provision(&self, serial: &str) -> DeviceRecord {
+        self.cloud
+            .provision(ProvisionRequest::new(
+                serial,
+                "DS-7608NI-K2/8P",
+                "V4.61.005",
+            ))
+            .await
+            .unwrap()
+    }
+
+    async fn nvr(&self, record: DeviceRecord) -> RunningNvr {
+        let serial = record.serial.to_string();
+        let mut config = NvrConfig::new(record, self.dir.path().join(format!("nvr-{serial}")));
+        config.cloud = Some(CloudConfig {
+            url: self.cloud.url().to_owned(),
+            ca_cert_pem: None,
+        });
+        config.admin_password = Some("Forgotten-123".into());
+        hc_device::sim::serve(config).await.unwrap()
+    }
+
+    /// A user of `hc` with their own session folder.
+    fn user(&self, name: &str) -> User {
+        User {
+            home: self.dir.path().join(format!("home-{name}")),
+            cloud: self.cloud.url().to_owned(),
+        }
+    }
+}
+
+struct User {
+    home: PathBuf,
+    cloud: String,
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl User {
+    async fn hc(&self, args: &[&str], stdin: Option<&str>) -> Run {
+        let (home, cloud) = (self.home.clone(), self.cloud.clone());
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let stdin = stdin.map(str::to_owned);
+        tokio::task::spawn_blocking(move || run_hc(&home, &cloud, &args, stdin.as_deref()))
+            .await
+            .unwrap()
+    }
+
+    async fn signed_up(&self, email: &str) {
+        let run = self
+            .hc(&["register", email, "--password-stdin"], Some(PASSWORD))
+            .await;
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let run = self
+            .hc(&["login", email, "--password-stdin"], Some(PASSWORD))
+            .await;
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(run.stdout.contains(&format!("Logged in as {email}")));
+    }
+}
+
+fn run_hc(home: &Path, cloud: &str, args: &[String], stdin: Option<&str>) -> Run {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hc"))
+        .args(args)
+        .env("HC_HOME", home)
+        .env("HC_CLOUD_URL", cloud)
+        .env_remove("HC_CA_CERT")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("hc runs");
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{text}\n").as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().unwrap();
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+/// What the owner does at the NVR: open Verify by Hik-Connect and take a screenshot of the QR.
+async fn qr_screenshot(nvr: &RunningNvr, dir: &Path) -> (String, PathBuf) {
+    let http = reqwest::Client::new();
+    let challenge: Value = http
+        .post(format!("{}/api/forget-password/hik-connect", nvr.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let png = http
+        .get(format!("{}/api/qr.png", nvr.url()))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let path = dir.join(format!("qr-{}.png", nvr.addr().port()));
+    std::fs::write(&path, &png).unwrap();
+    (challenge["qr"].as_str().unwrap().to_owned(), path)
+}
+
+fn digits_of(stdout: &str) -> String {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("Verification code:"))
+        .expect("a code line");
+    line.chars().filter(char::is_ascii_digit).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owner_resets_the_nvr_password_from_a_screenshot_and_the_nvr_takes_the_code() {
+    let world = World::start(RateLimits::default()).await;
+    let record = world.provision("J12345678").await;
+    let label = record.label_code.as_str().to_owned();
+    let nvr = world.nvr(record).await;
+    let owner = world.user("owner");
+    owner.signed_up("owner@example.com").await;
+
+    let run = owner
+        .hc(
+            &["add", "J12345678", &label.to_lowercase(), "--name", "Shop"],
+            None,
+        )
+        .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("Device J12345678 added"));
+    let run = owner.hc(&["devices"], None).await;
+    assert!(
+        run.stdout.contains("J12345678") && run.stdout.contains("Shop"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(nvr.sync_now().await.unwrap(), Some(true));
+
+    let (_, screenshot) = qr_screenshot(&nvr, world.dir.path()).await;
+    let run = owner
+        .hc(&["reset", "--image", screenshot.to_str().unwrap()], None)
+        .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("Recognized DS-7608NI-K2/8P, serial J12345678"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("Enter it on the device J12345678"),
+        "{}",
+        run.stdout
+    );
+    let code = digits_of(&run.stdout);
+    assert_eq!(code.len(), 8);
+
+    let verify: Value = reqwest::Client::new()
+        .post(format!("{}/api/forget-password/verify", nvr.url()))
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        verify["reset_token"].is_string(),
+        "the NVR refused the code: {verify}"
+    );
+
+    let run = owner.hc(&["audit"], None).await;
+    assert!(run.stdout.contains("issued"), "{}", run.stdout);
+    let run = owner.hc(&["logout"], None).await;
+    assert_eq!(run.code, 0);
+    let run = owner.hc(&["devices"], None).await;
+    assert_eq!(run.code, 6);
+    assert!(
+        run.stderr.contains("You are not logged in"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_vendor_notes_and_every_error_message() {
+    let limits = RateLimits {
+        reset_codes_per_account: 4,
+        ..RateLimits::default()
+    };
+    let world = World::start(limits).await;
+    let record = world.provision("D98765432").await;
+    let label = record.label_code.as_str().to_owned();
+    let nvr = world.nvr(record).await;
+    let owner = world.user("owner");
+    owner.signed_up("owner@example.com").await;
+    let neighbour = world.user("neighbour");
+    neighbour.signed_up("neighbour@example.com").await;
+
+    // Not logged in.
+    let stranger = world.user("stranger");
+    let run = stranger.hc(&["reset", "--text", VECTOR_QR], None).await;
+    assert_eq!(
+        (run.code, run.stderr.contains("You are not logged in")),
+        (6, true),
+        "{}",
+        run.stderr
+    );
+
+    // Wrong password.
+    let run = stranger
+        .hc(
+            &["login", "owner@example.com", "--password-stdin"],
+            Some("nope nope nope"),
+        )
+        .await;
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("Wrong email or password"),
+        "{}",
+        run.stderr
+    );
+
+    // Wrong label code.
+    let run = owner.hc(&["add", "D98765432", "ZZZZZZ"], None).await;
+    assert!(
+        run.stderr.contains("label code does not match"),
+        "{}",
+        run.stderr
+    );
+
+    // Not a reset QR, a damaged one, an unreadable image.
+    let run = owner
+        .hc(&["reset", "--text", "https://example.com/"], None)
+        .await;
+    assert_eq!(run.code, 3);
+    assert!(
+        run.stderr.contains("not a Reset Device Password QR code"),
+        "{}",
+        run.stderr
+    );
+    let run = owner
+        .hc(
+            &["reset", "--text", "HCR1:AEAUUMJSGM2DKNRXHBPWCVMAEOPA26MY"],
+            None,
+        )
+        .await;
+    assert_eq!(run.code, 3);
+    assert!(
+        run.stderr.contains("could not be verified"),
+        "{}",
+        run.stderr
+    );
+    let junk = world.dir.path().join("junk.png");
+    std::fs::write(&junk, b"definitely not a png").unwrap();
+    let run = owner
+        .hc(&["reset", "--image", junk.to_str().unwrap()], None)
+        .await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let run = owner
+        .hc(&["reset", "--image", "/nonexistent/qr.png"], None)
+        .await;
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("cannot read /nonexistent/qr.png"),
+        "{}",
+        run.stderr
+    );
+
+    // Device not added: the owner added it, the NVR synced, then the owner removed it.
+    assert_eq!(owner.hc(&["add", "D98765432", &label], None).await.code, 0);
+    assert_eq!(nvr.sync_now().await.unwrap(), Some(true));
+    assert_eq!(owner.hc(&["remove", "D98765432"], None).await.code, 0);
+    let (qr, _) = qr_screenshot(&nvr, world.dir.path()).await;
+    let run = owner.hc(&["reset", "--text", &qr], None).await;
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("The device is not added to your account (serial D98765432)"),
+        "{}",
+        run.stderr
+    );
+
+    // Added by others: the neighbour adds it; the owner's scan gets the vendor's note.
+    assert_eq!(
+        neighbour.hc(&["add", "D98765432", &label], None).await.code,
+        0
+    );
+    let (qr, _) = qr_screenshot(&nvr, world.dir.path()).await;
+    let run = owner.hc(&["reset", "--text", &qr], None).await;
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("The device has been added by another account (serial D98765432)"),
+        "{}",
+        run.stderr
+    );
+    let run = owner.hc(&["add", "D98765432", &label], None).await;
+    assert!(
+        run.stderr.contains("added by another account"),
+        "{}",
+        run.stderr
+    );
+
+    // Rate limited: the account's budget of reset-code requests runs out.
+    let mut last = None;
+    for _ in 0..6 {
+        let run = neighbour.hc(&["reset", "--text", &qr], None).await;
+        last = Some(run);
+        if last.as_ref().unwrap().code == 7 {
+            break;
+        }
+    }
+    let run = last.unwrap();
+    assert_eq!(run.code, 7, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Too many requests. Try again in"),
+        "{}",
+        run.stderr
+    );
+
+    // Session expired: the stored tokens no longer work and cannot be refreshed.
+    let session = neighbour.home.join("session.json");
+    let mangled = std::fs::read_to_string(&session)
+        .unwrap()
+        .replace(|c: char| c.is_ascii_alphanumeric() && c != 'h', "x");
+    std::fs::write(&session, mangled).unwrap();
+    let run = neighbour.hc(&["devices", "--refresh"], None).await;
+    assert!(matches!(run.code, 1 | 6), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("session has expired")
+            || run.stderr.contains("not logged in")
+            || run.stderr.contains("session file"),
+        "{}",
+        run.stderr
+    );
+
+    // The cloud cannot be reached.
+    let offline = User {
+        home: owner.home.clone(),
+        cloud: "http://127.0.0.1:9".into(),
+    };
+    let run = offline.hc(&["audit"], None).await;
+    assert_eq!(run.code, 8, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Cannot reach the cloud"),
+        "{}",
+        run.stderr
+    );
+
+    // The session folder is not usable.
+    let blocked = User {
+        home: junk.clone(),
+        cloud: world.cloud.url().to_owned(),
+    };
+    let run = blocked.hc(&["devices"], None).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("session file"), "{}", run.stderr);
+
+    // Offline, the device list comes from the cache with its age.
+    let run = owner.hc(&["devices", "--refresh"], None).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let run = offline.hc(&["devices"], None).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("cached list"), "{}", run.stdout);
+}
