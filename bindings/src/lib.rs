@@ -1,1 +1,355 @@
-//! Filled in by its own issue.
+//! hc-ffi: the uniffi surface of hc-core for the Kotlin and Swift shells.
+//!
+//! Thin on purpose: the API is hc-core's. Records, enums and errors are hc-core's own types,
+//! declared here with `#[uniffi::remote]` (uniffi generates their converters in this crate, so the
+//! bindings are one component: one Kotlin package `org.hc.core`, one Swift module `HcCore`). The
+//! foreign traits (logger, secure store, state listener) are declared here and adapted to hc-core's
+//! plain traits. `HcClient` and `ResetFlow` wrap the core objects.
+//!
+//! Every async export is in an `#[uniffi::export(async_runtime = "tokio")]` block AND runs its body
+//! on the core runtime through [`on_core`]: reqwest needs a tokio reactor that a Kotlin coroutine or
+//! a Swift task does not have, and the core runtime is the one with the app's connection pool.
+
+use std::future::Future;
+use std::sync::Arc;
+
+// Re-exported so Rust users of this crate (the callback tests) see the exported API in one place.
+pub use hc_core::{
+    AuditEventInfo, AuditOutcome, ClientConfig, DeviceInfo, DeviceListSnapshot, Frame, FrameFormat,
+    HcError, LogLevel, ResetCodeInfo, ResetState, StoreError,
+};
+
+uniffi::setup_scaffolding!();
+
+// ---- hc-core's records, enums and errors, as the bindings see them ----
+
+/// The cloud and how to reach it. Only `cloud_url` is required.
+#[uniffi::remote(Record)]
+pub struct ClientConfig {
+    pub cloud_url: String,
+    #[uniffi(default = None)]
+    pub extra_root_ca_pem: Option<String>,
+    #[uniffi(default = 15000)]
+    pub request_timeout_ms: u64,
+    #[uniffi(default = 300)]
+    pub device_list_max_age_secs: u64,
+}
+
+#[uniffi::remote(Record)]
+pub struct DeviceInfo {
+    pub serial: String,
+    pub name: String,
+    pub model: String,
+    pub added_at_unix: i64,
+}
+
+#[uniffi::remote(Record)]
+pub struct DeviceListSnapshot {
+    pub devices: Vec<DeviceInfo>,
+    pub fetched_at_unix: i64,
+    pub from_cache: bool,
+}
+
+#[uniffi::remote(Enum)]
+pub enum AuditOutcome {
+    Issued,
+    InvalidQr,
+    DeviceNotBound,
+    BoundToOtherAccount,
+    RateLimited,
+}
+
+#[uniffi::remote(Record)]
+pub struct AuditEventInfo {
+    pub id: i64,
+    pub at_unix: i64,
+    pub serial: Option<String>,
+    pub nonce: Option<String>,
+    pub outcome: AuditOutcome,
+    pub client_addr: Option<String>,
+}
+
+#[uniffi::remote(Record)]
+pub struct ResetCodeInfo {
+    pub serial: String,
+    pub model: String,
+    pub code: String,
+    pub expires_at_unix: i64,
+}
+
+#[uniffi::remote(Enum)]
+pub enum ResetState {
+    Scanning,
+    Recognized {
+        serial: String,
+        model: String,
+    },
+    Requesting {
+        serial: String,
+        model: String,
+    },
+    CodeReady {
+        serial: String,
+        model: String,
+        code: String,
+        expires_at_unix: i64,
+    },
+    Failed {
+        error: HcError,
+    },
+}
+
+#[uniffi::remote(Enum)]
+pub enum FrameFormat {
+    Luma8,
+    Nv21,
+    Nv12,
+    Bgra8,
+    Rgba8,
+}
+
+#[uniffi::remote(Record)]
+pub struct Frame {
+    pub width: u32,
+    pub height: u32,
+    pub row_stride: u32,
+    pub format: FrameFormat,
+    pub bytes: Vec<u8>,
+    #[uniffi(default = 0)]
+    pub rotation_degrees: u32,
+}
+
+#[uniffi::remote(Enum)]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+#[uniffi::remote(Error)]
+pub enum HcError {
+    NotAResetQr,
+    InvalidQr,
+    DeviceNotAdded {
+        serial: String,
+    },
+    DeviceAddedByOthers {
+        serial: String,
+    },
+    NotLoggedIn,
+    SessionExpired,
+    RateLimited {
+        retry_after_secs: u64,
+    },
+    Network {
+        detail: String,
+    },
+    Server {
+        status: u16,
+        code: String,
+        detail: String,
+    },
+    Storage {
+        detail: String,
+    },
+    InvalidFrame {
+        detail: String,
+    },
+}
+
+#[uniffi::remote(Error)]
+pub enum StoreError {
+    Failed { detail: String },
+}
+
+// ---- foreign traits ----
+
+/// The platform's logger (Logcat, os_log).
+#[uniffi::export(with_foreign)]
+pub trait Logger: Send + Sync {
+    fn log(&self, level: LogLevel, target: String, message: String);
+}
+
+/// The platform's secure storage (Keychain, Keystore). Synchronous, like those APIs.
+#[uniffi::export(with_foreign)]
+pub trait SecureStore: Send + Sync {
+    fn get(&self, key: String) -> Result<Option<String>, StoreError>;
+    fn set(&self, key: String, value: String) -> Result<(), StoreError>;
+    fn delete(&self, key: String) -> Result<(), StoreError>;
+}
+
+/// Receives the reset screen's states, in order, on a background thread.
+#[uniffi::export(with_foreign)]
+pub trait ResetFlowListener: Send + Sync {
+    fn on_state(&self, state: ResetState);
+}
+
+struct ForeignLogger(Arc<dyn Logger>);
+
+impl hc_core::Logger for ForeignLogger {
+    fn log(&self, level: LogLevel, target: String, message: String) {
+        self.0.log(level, target, message)
+    }
+}
+
+struct ForeignStore(Arc<dyn SecureStore>);
+
+impl hc_core::SecureStore for ForeignStore {
+    fn get(&self, key: String) -> Result<Option<String>, StoreError> {
+        self.0.get(key)
+    }
+    fn set(&self, key: String, value: String) -> Result<(), StoreError> {
+        self.0.set(key, value)
+    }
+    fn delete(&self, key: String) -> Result<(), StoreError> {
+        self.0.delete(key)
+    }
+}
+
+struct ForeignListener(Arc<dyn ResetFlowListener>);
+
+impl hc_core::ResetFlowListener for ForeignListener {
+    fn on_state(&self, state: ResetState) {
+        self.0.on_state(state)
+    }
+}
+
+// ---- functions ----
+
+/// Call once at start-up (again is harmless): logging to `logger`, the panic hook, TLS.
+#[uniffi::export]
+pub fn init(logger: Option<Arc<dyn Logger>>) {
+    hc_core::init(logger.map(|l| Arc::new(ForeignLogger(l)) as Arc<dyn hc_core::Logger>));
+}
+
+/// The scanner on one camera frame: the reset code's text if one is in view, else the first QR
+/// text, else nothing. CPU-bound: call it off the main thread.
+#[uniffi::export]
+pub fn decode_frame(frame: Frame) -> Result<Option<String>, HcError> {
+    hc_core::decode_frame(&frame)
+}
+
+/// The scanner on a PNG or JPEG file.
+#[uniffi::export]
+pub fn decode_image(bytes: Vec<u8>) -> Result<Option<String>, HcError> {
+    hc_core::decode_image(&bytes)
+}
+
+/// Runs async work on the core runtime: the one path of every async export.
+async fn on_core<T, F>(work: F) -> T
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    hc_core::runtime::run(work).await
+}
+
+// ---- objects ----
+
+/// The app's connection to its cloud account.
+#[derive(uniffi::Object)]
+pub struct HcClient {
+    core: hc_core::HcClient,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl HcClient {
+    /// Restores the session a previous launch saved in `store`.
+    #[uniffi::constructor]
+    pub fn new(config: ClientConfig, store: Arc<dyn SecureStore>) -> Result<Arc<Self>, HcError> {
+        let core = hc_core::HcClient::new(config, Arc::new(ForeignStore(store)))?;
+        Ok(Arc::new(HcClient { core }))
+    }
+
+    pub async fn register(&self, email: String, password: String) -> Result<(), HcError> {
+        let core = self.core.clone();
+        on_core(async move { core.register(email, password).await }).await
+    }
+
+    pub async fn login(&self, email: String, password: String) -> Result<(), HcError> {
+        let core = self.core.clone();
+        on_core(async move { core.login(email, password).await }).await
+    }
+
+    pub async fn logout(&self) -> Result<(), HcError> {
+        let core = self.core.clone();
+        on_core(async move { core.logout().await }).await
+    }
+
+    pub fn is_logged_in(&self) -> bool {
+        self.core.is_logged_in()
+    }
+
+    pub async fn devices(&self, force_refresh: bool) -> Result<DeviceListSnapshot, HcError> {
+        let core = self.core.clone();
+        on_core(async move { core.devices(force_refresh).await }).await
+    }
+
+    pub async fn add_device(
+        &self,
+        serial: String,
+        label_code: String,
+        name: Option<String>,
+    ) -> Result<(), HcError> {
+        let core = self.core.clone();
+        on_core(async move { core.add_device(serial, label_code, name).await }).await
+    }
+
+    pub async fn remove_device(&self, serial: String) -> Result<(), HcError> {
+        let core = self.core.clone();
+        on_core(async move { core.remove_device(serial).await }).await
+    }
+
+    pub async fn audit_events(&self) -> Result<Vec<AuditEventInfo>, HcError> {
+        let core = self.core.clone();
+        on_core(async move { core.audit_events().await }).await
+    }
+
+    pub async fn request_reset_code(&self, qr_text: String) -> Result<ResetCodeInfo, HcError> {
+        let core = self.core.clone();
+        on_core(async move { core.request_reset_code(qr_text).await }).await
+    }
+
+    /// The "Reset Device Password" screen's state machine.
+    pub fn reset_flow(&self, listener: Arc<dyn ResetFlowListener>) -> Arc<ResetFlow> {
+        Arc::new(ResetFlow {
+            core: self.core.reset_flow(Arc::new(ForeignListener(listener))),
+        })
+    }
+}
+
+/// The "Reset Device Password" screen: frames or text in, states out to the listener.
+#[derive(uniffi::Object)]
+pub struct ResetFlow {
+    core: hc_core::ResetFlow,
+}
+
+#[uniffi::export]
+impl ResetFlow {
+    /// Returns at once; a newer frame replaces one still waiting for the decoder.
+    pub fn submit_frame(&self, frame: Frame) {
+        self.core.submit_frame(frame)
+    }
+
+    pub fn submit_image(&self, bytes: Vec<u8>) {
+        self.core.submit_image(bytes)
+    }
+
+    pub fn submit_text(&self, text: String) {
+        self.core.submit_text(text)
+    }
+
+    pub fn state(&self) -> ResetState {
+        self.core.state()
+    }
+
+    pub fn cancel(&self) {
+        self.core.cancel()
+    }
+
+    pub fn retry(&self) {
+        self.core.retry()
+    }
+}
