@@ -1,1 +1,378 @@
-//! Filled in by its own issue.
+//! The world the end-to-end tests run in: the real `hc-cloud` over real TLS (a test CA made with
+//! rcgen, handed to the app as its extra root), simulated NVRs from `hc-device` synced with it, and
+//! the app core as a phone would use it. Everything listens on 127.0.0.1 with free ports.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hc_cloud::{Config, ProvisionRequest, RunningCloud};
+use hc_core::{
+    ClientConfig, Frame, FrameFormat, HcClient, MemoryStore, ResetFlowListener, ResetState,
+};
+use hc_device::sim::{CloudConfig, NvrConfig, RunningNvr};
+use image::GrayImage;
+
+pub const NVR_ADMIN_PASSWORD: &str = "Nvr-Secret-2024";
+pub const MODEL: &str = "DS-7608NI-K2";
+
+/// A certificate authority for the test, and a server certificate for 127.0.0.1 signed by it.
+pub struct TestCa {
+    pub ca_pem: String,
+    pub cert_path: PathBuf,
+    pub key_path: PathBuf,
+}
+
+impl TestCa {
+    pub fn create(dir: &std::path::Path) -> TestCa {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair, SanType};
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "hc test CA");
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+
+        let server_key = KeyPair::generate().unwrap();
+        let mut server_params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        server_params
+            .subject_alt_names
+            .push(SanType::IpAddress([127, 0, 0, 1].into()));
+        let server = server_params.signed_by(&server_key, &ca, &ca_key).unwrap();
+
+        let cert_path = dir.join("cloud.crt");
+        let key_path = dir.join("cloud.key");
+        std::fs::write(&cert_path, server.pem() + &ca.pem()).unwrap();
+        std::fs::write(&key_path, server_key.serialize_pem()).unwrap();
+        TestCa {
+            ca_pem: ca.pem(),
+            cert_path,
+            key_path,
+        }
+    }
+}
+
+/// The cloud, its CA, and the folder its data lives in.
+pub struct World {
+    pub dir: tempfile::TempDir,
+    pub ca: TestCa,
+    pub cloud: Option<RunningCloud>,
+    pub cloud_url: String,
+    config: Config,
+    serials: Mutex<u32>,
+}
+
+impl World {
+    /// Starts the cloud over TLS; `tune` adjusts the test config (token lifetimes, rate limits).
+    pub async fn start(tune: impl FnOnce(Config) -> Config) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = TestCa::create(dir.path());
+        let config =
+            tune(Config::for_tests(dir.path().join("cloud")).with_tls(&ca.cert_path, &ca.key_path));
+        let cloud = hc_cloud::launch(config.clone()).await.unwrap();
+        let cloud_url = cloud.url().to_owned();
+        assert!(cloud_url.starts_with("https://127.0.0.1:"), "{cloud_url}");
+        // Later restarts reuse the port, so the app's configured URL stays right.
+        let addr: SocketAddr = cloud_url.trim_start_matches("https://").parse().unwrap();
+        World {
+            dir,
+            ca,
+            cloud: Some(cloud),
+            cloud_url,
+            config: config.with_listen(addr),
+            serials: Mutex::new(0),
+        }
+    }
+
+    /// The cloud goes down (a deploy, an outage).
+    pub async fn stop_cloud(&mut self) {
+        if let Some(cloud) = self.cloud.take() {
+            cloud.shutdown().await;
+        }
+    }
+
+    /// The cloud comes back on the same address with the same data.
+    pub async fn restart_cloud(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match hc_cloud::launch(self.config.clone()).await {
+                Ok(cloud) => {
+                    self.cloud = Some(cloud);
+                    return;
+                }
+                Err(error) if Instant::now() < deadline => {
+                    eprintln!("cloud restart: {error}; retrying");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(error) => panic!("cloud did not restart: {error}"),
+            }
+        }
+    }
+
+    /// The app on a fresh phone.
+    pub fn phone(&self) -> HcClient {
+        self.phone_with_store(Arc::new(MemoryStore::new()))
+    }
+
+    pub fn phone_with_store(&self, store: Arc<MemoryStore>) -> HcClient {
+        let mut config = ClientConfig::new(&self.cloud_url);
+        config.extra_root_ca_pem = Some(self.ca.ca_pem.clone());
+        config.request_timeout_ms = 5_000;
+        HcClient::new(config, store).unwrap()
+    }
+
+    /// A phone logged in to a new account.
+    pub async fn owner(&self, name: &str) -> HcClient {
+        let phone = self.phone();
+        let email = format!("{name}@example.com");
+        phone
+            .register(email.clone(), "Correct-Horse-42".into())
+            .await
+            .unwrap();
+        phone.login(email, "Correct-Horse-42".into()).await.unwrap();
+        phone
+    }
+
+    /// A factory-fresh NVR provisioned in the cloud and running as nvr-sim.
+    pub async fn nvr(&self) -> Nvr {
+        let serial = {
+            let mut n = self.serials.lock().unwrap();
+            *n += 1;
+            format!("E2E{:06}", *n)
+        };
+        let record = self
+            .cloud
+            .as_ref()
+            .expect("the cloud is up")
+            .provision(ProvisionRequest::new(&serial, MODEL, "V4.30.005"))
+            .await
+            .unwrap();
+        let label_code = record.label_code.as_str().to_owned();
+        let mut config = NvrConfig::new(record, self.dir.path().join(&serial));
+        config.cloud = Some(CloudConfig {
+            url: self.cloud_url.clone(),
+            ca_cert_pem: Some(self.ca.ca_pem.clone().into_bytes()),
+        });
+        config.admin_password = Some(NVR_ADMIN_PASSWORD.into());
+        let running = hc_device::sim::serve(config).await.unwrap();
+        Nvr {
+            serial,
+            label_code,
+            url: running.url().trim_end_matches('/').to_owned(),
+            http: reqwest::Client::builder().no_proxy().build().unwrap(),
+            _running: running,
+        }
+    }
+}
+
+/// A simulated NVR, driven through its JSON API like a person at its local UI.
+pub struct Nvr {
+    pub serial: String,
+    pub label_code: String,
+    pub url: String,
+    http: reqwest::Client,
+    _running: RunningNvr,
+}
+
+impl Nvr {
+    async fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let response = self
+            .http
+            .post(format!("{}/api{path}", self.url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body = response.json().await.unwrap_or(serde_json::Value::Null);
+        (status, body)
+    }
+
+    /// The device is online for a moment and learns whether it is bound.
+    pub async fn sync(&self) -> bool {
+        let (status, body) = self.post("/sync", serde_json::json!({})).await;
+        assert_eq!(status, 200, "{body}");
+        body["bound"].as_bool().unwrap()
+    }
+
+    /// Login > Forget Password > Verify by Hik-Connect: the QR text on screen.
+    pub async fn show_reset_qr(&self) -> String {
+        let (status, body) = self
+            .post("/forget-password/hik-connect", serde_json::json!({}))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["qr"].as_str().unwrap().to_owned()
+    }
+
+    /// The QR code as the device renders it (PNG).
+    pub async fn qr_png(&self) -> Vec<u8> {
+        let response = self
+            .http
+            .get(format!("{}/api/qr.png", self.url))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
+        response.bytes().await.unwrap().to_vec()
+    }
+
+    /// Types the verification code; on success returns the token that allows a new password.
+    pub async fn enter_code(&self, code: &str) -> Result<String, serde_json::Value> {
+        let (status, body) = self
+            .post(
+                "/forget-password/verify",
+                serde_json::json!({ "code": code }),
+            )
+            .await;
+        match status {
+            200 => Ok(body["reset_token"].as_str().unwrap().to_owned()),
+            _ => Err(body),
+        }
+    }
+
+    pub async fn set_password(&self, reset_token: &str, password: &str) {
+        let (status, body) = self
+            .post(
+                "/forget-password/new-password",
+                serde_json::json!({ "reset_token": reset_token, "password": password }),
+            )
+            .await;
+        assert_eq!(status, 204, "{body}");
+    }
+
+    pub async fn login(&self, password: &str) -> bool {
+        let (status, _) = self
+            .post(
+                "/login",
+                serde_json::json!({ "user": "admin", "password": password }),
+            )
+            .await;
+        status == 200
+    }
+}
+
+/// The reset screen, recording what it was shown.
+#[derive(Default)]
+pub struct Screen(Mutex<Vec<ResetState>>);
+
+impl ResetFlowListener for Screen {
+    fn on_state(&self, state: ResetState) {
+        self.0.lock().unwrap().push(state);
+    }
+}
+
+impl Screen {
+    pub fn states(&self) -> Vec<ResetState> {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// Waits (without blocking the test runtime) for a final state: a code or a failure.
+    pub async fn outcome(&self) -> ResetState {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(last) = self.states().last()
+                && matches!(
+                    last,
+                    ResetState::CodeReady { .. } | ResetState::Failed { .. }
+                )
+            {
+                return last.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no outcome; states {:?}",
+                self.states()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits for one more outcome after `seen` states.
+    pub async fn next_outcome(&self, seen: usize) -> ResetState {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let states = self.states();
+            if let Some(last) = states.get(seen..).and_then(|s| {
+                s.iter().rfind(|s| {
+                    matches!(s, ResetState::CodeReady { .. } | ResetState::Failed { .. })
+                })
+            }) {
+                return last.clone();
+            }
+            assert!(Instant::now() < deadline, "no outcome; states {states:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+pub const ALL_FORMATS: [FrameFormat; 5] = [
+    FrameFormat::Luma8,
+    FrameFormat::Nv21,
+    FrameFormat::Nv12,
+    FrameFormat::Bgra8,
+    FrameFormat::Rgba8,
+];
+
+/// A phone camera's view of a monitor showing `symbol`: the symbol scaled into a `width` x
+/// `height` grey scene, slightly off-centre.
+pub fn camera_view(symbol: &GrayImage, width: u32, height: u32) -> GrayImage {
+    let side = (height * 2 / 3).min(width * 2 / 3);
+    let scaled = image::imageops::resize(symbol, side, side, image::imageops::FilterType::Triangle);
+    let mut scene = GrayImage::from_pixel(width, height, image::Luma([180]));
+    let x = (width - side) / 3;
+    let y = (height - side) / 2;
+    image::imageops::overlay(&mut scene, &scaled, i64::from(x), i64::from(y));
+    scene
+}
+
+/// The frame a camera delivers for an upright image: in `format`, rotated so that
+/// `rotation_degrees` makes it upright again, with `padding` bytes after each row.
+pub fn camera_frame(
+    upright: &GrayImage,
+    format: FrameFormat,
+    rotation: u32,
+    padding: u32,
+) -> Frame {
+    let sensor = match rotation {
+        90 => image::imageops::rotate270(upright),
+        180 => image::imageops::rotate180(upright),
+        270 => image::imageops::rotate90(upright),
+        _ => upright.clone(),
+    };
+    let (width, height) = sensor.dimensions();
+    let four = matches!(format, FrameFormat::Bgra8 | FrameFormat::Rgba8);
+    let stride = width * if four { 4 } else { 1 } + padding;
+    let mut bytes = Vec::with_capacity((stride * height * 2) as usize);
+    for row in sensor.rows() {
+        for pixel in row {
+            let l = pixel.0[0];
+            if four {
+                bytes.extend_from_slice(&[l, l, l, 255]);
+            } else {
+                bytes.push(l);
+            }
+        }
+        bytes.extend(std::iter::repeat_n(0, padding as usize));
+    }
+    if matches!(format, FrameFormat::Nv21 | FrameFormat::Nv12) {
+        bytes.extend(std::iter::repeat_n(
+            128,
+            (stride * height.div_ceil(2)) as usize,
+        ));
+    }
+    Frame {
+        width,
+        height,
+        row_stride: stride,
+        format,
+        bytes,
+        rotation_degrees: rotation,
+    }
+}
+
+/// Where the shared QR photographs live: `../shared/qr-corpus` beside the repository.
+pub fn qr_corpus_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/qr-corpus")
+}
