@@ -108,7 +108,13 @@ fn shrink(image: &GrayImage, factor: u32) -> GrayImage {
 /// Decodes a camera frame: the reset code's text if one is in view, else the first QR text, else
 /// `None`. Malformed frames are `InvalidFrame`.
 pub fn decode_frame(frame: &Frame) -> Result<Option<String>> {
-    Ok(pick(scan_luma(&frame.to_luma()?)))
+    Ok(pick(scan_frame_all(frame)?))
+}
+
+/// Every QR text the scanner reads in a camera frame, reset codes first: the camera path of
+/// [`decode_frame`] without the final pick (the corpus benchmark checks any of them).
+pub fn scan_frame_all(frame: &Frame) -> Result<Vec<String>> {
+    Ok(scan_luma(&frame.to_luma()?))
 }
 
 /// Decodes an encoded PNG or JPEG (a screenshot, a photo from the gallery), with the same answer
@@ -117,7 +123,8 @@ pub fn decode_image(bytes: &[u8]) -> Result<Option<String>> {
     Ok(pick(scan_luma(&image_to_luma(bytes)?)))
 }
 
-pub(crate) fn image_to_luma(bytes: &[u8]) -> Result<GrayImage> {
+/// Decodes an encoded PNG or JPEG into its luma plane (what [`decode_image`] scans).
+pub fn image_to_luma(bytes: &[u8]) -> Result<GrayImage> {
     let invalid = |detail: String| HcError::InvalidFrame { detail };
     let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()

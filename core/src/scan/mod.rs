@@ -3,8 +3,8 @@
 mod decode;
 mod frame;
 
-pub use decode::{decode_frame, decode_image};
-pub(crate) use decode::{image_to_luma, panic_is_contained, scan_luma};
+pub use decode::{decode_frame, decode_image, image_to_luma, scan_frame_all};
+pub(crate) use decode::{panic_is_contained, scan_luma};
 pub use frame::{Frame, FrameFormat};
 
 /// QR scenes and camera-like frames for tests: the same helpers the end-to-end tests use.
