@@ -136,6 +136,17 @@ impl SecureStore for MemoryStore {
     }
 }
 
+/// A foreign `SecureStore` that throws something other than a `StoreError` (a Kotlin
+/// `RuntimeException`, a Swift error of another type) arrives as this.
+#[cfg(feature = "uniffi")]
+impl From<uniffi::UnexpectedUniFFICallbackError> for StoreError {
+    fn from(error: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        StoreError::Failed {
+            detail: error.reason,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,16 +210,5 @@ mod tests {
             access_expires_at: 1,
         };
         assert!(!format!("{session:?}").contains("secret"));
-    }
-}
-
-/// A foreign `SecureStore` that throws something other than a `StoreError` (a Kotlin
-/// `RuntimeException`, a Swift error of another type) arrives as this.
-#[cfg(feature = "uniffi")]
-impl From<uniffi::UnexpectedUniFFICallbackError> for StoreError {
-    fn from(error: uniffi::UnexpectedUniFFICallbackError) -> Self {
-        StoreError::Failed {
-            detail: error.reason,
-        }
     }
 }
