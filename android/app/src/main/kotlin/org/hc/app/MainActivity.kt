@@ -1,0 +1,82 @@
+package org.hc.app
+
+import android.os.Bundle
+import androidx.activity.ComponentActivity
+import androidx.activity.compose.setContent
+import androidx.activity.enableEdgeToEdge
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.Surface
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.collectAsState
+import androidx.compose.runtime.getValue
+import androidx.lifecycle.viewmodel.compose.viewModel
+import androidx.navigation.compose.NavHost
+import androidx.navigation.compose.composable
+import androidx.navigation.compose.rememberNavController
+import org.hc.app.ui.AddDeviceScreen
+import org.hc.app.ui.DevicesScreen
+import org.hc.app.ui.LoginScreen
+import org.hc.app.ui.MoreScreen
+import org.hc.app.ui.ResetPasswordScreen
+
+class MainActivity : ComponentActivity() {
+    override fun onCreate(savedInstanceState: Bundle?) {
+        super.onCreate(savedInstanceState)
+        enableEdgeToEdge()
+        setContent {
+            MaterialTheme {
+                Surface { HcNavHost() }
+            }
+        }
+    }
+}
+
+private object Routes {
+    const val LOGIN = "login"
+    const val DEVICES = "devices"
+    const val ADD_DEVICE = "devices/add"
+    const val MORE = "more"
+    const val RESET_PASSWORD = "more/reset-device-password"
+}
+
+@Composable
+private fun HcNavHost() {
+    val nav = rememberNavController()
+    val login: LoginViewModel = viewModel()
+    val session by login.model.screen.collectAsState()
+    NavHost(nav, startDestination = if (session.loggedIn) Routes.DEVICES else Routes.LOGIN) {
+        composable(Routes.LOGIN) {
+            LoginScreen(login.model, onLoggedIn = {
+                nav.navigate(Routes.DEVICES) { popUpTo(Routes.LOGIN) { inclusive = true } }
+            })
+        }
+        composable(Routes.DEVICES) {
+            DevicesScreen(
+                viewModel<DevicesViewModel>().model,
+                onAddDevice = { nav.navigate(Routes.ADD_DEVICE) },
+                onMore = { nav.navigate(Routes.MORE) },
+                onLogIn = { nav.navigate(Routes.LOGIN) },
+            )
+        }
+        composable(Routes.ADD_DEVICE) {
+            AddDeviceScreen(viewModel<AddDeviceViewModel>().model, onDone = { nav.popBackStack() })
+        }
+        composable(Routes.MORE) {
+            MoreScreen(
+                onResetDevicePassword = { nav.navigate(Routes.RESET_PASSWORD) },
+                onLogOut = {
+                    login.model.logout()
+                    nav.navigate(Routes.LOGIN) { popUpTo(0) }
+                },
+            )
+        }
+        composable(Routes.RESET_PASSWORD) {
+            ResetPasswordScreen(
+                viewModel<ResetPasswordViewModel>().model,
+                onAddDevice = { nav.navigate(Routes.ADD_DEVICE) },
+                onLogIn = { nav.navigate(Routes.LOGIN) },
+                onDone = { nav.popBackStack() },
+            )
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package org.hc.app
+
+import androidx.annotation.StringRes
+import androidx.compose.runtime.Composable
+import androidx.compose.ui.res.stringResource
+import org.hc.presentation.MessageId
+import org.hc.presentation.UiMessage
+
+/** The string resource of each message id (exhaustive: a new id fails to compile until it has one). */
+@StringRes
+fun MessageId.res(): Int = when (this) {
+    MessageId.ERROR_NOT_A_RESET_QR -> R.string.error_not_a_reset_qr
+    MessageId.ERROR_INVALID_QR -> R.string.error_invalid_qr
+    MessageId.ERROR_DEVICE_NOT_ADDED -> R.string.error_device_not_added
+    MessageId.ERROR_DEVICE_ADDED_BY_OTHERS -> R.string.error_device_added_by_others
+    MessageId.ERROR_NOT_LOGGED_IN -> R.string.error_not_logged_in
+    MessageId.ERROR_SESSION_EXPIRED -> R.string.error_session_expired
+    MessageId.ERROR_RATE_LIMITED -> R.string.error_rate_limited
+    MessageId.ERROR_NETWORK -> R.string.error_network
+    MessageId.ERROR_SERVER -> R.string.error_server
+    MessageId.ERROR_INVALID_CREDENTIALS -> R.string.error_invalid_credentials
+    MessageId.ERROR_EMAIL_TAKEN -> R.string.error_email_taken
+    MessageId.ERROR_WEAK_PASSWORD -> R.string.error_weak_password
+    MessageId.ERROR_INVALID_EMAIL -> R.string.error_invalid_email
+    MessageId.ERROR_INVALID_SERIAL -> R.string.error_invalid_serial
+    MessageId.ERROR_WRONG_LABEL_CODE -> R.string.error_wrong_label_code
+    MessageId.ERROR_ALREADY_ADDED -> R.string.error_already_added
+    MessageId.ERROR_STORAGE -> R.string.error_storage
+    MessageId.ERROR_INVALID_FRAME -> R.string.error_invalid_frame
+    MessageId.SCAN_HINT -> R.string.scan_hint
+    MessageId.SCAN_RECOGNIZED -> R.string.scan_recognized
+    MessageId.SCAN_REQUESTING -> R.string.scan_requesting
+    MessageId.CODE_INSTRUCTIONS -> R.string.code_instructions
+    MessageId.CODE_VALID_FOR -> R.string.code_valid_for
+    MessageId.CODE_EXPIRED -> R.string.code_expired
+    MessageId.DEVICES_EMPTY -> R.string.devices_empty
+    MessageId.DEVICES_UPDATED_JUST_NOW -> R.string.devices_updated_just_now
+    MessageId.DEVICES_UPDATED_MINUTES_AGO -> R.string.devices_updated_minutes_ago
+    MessageId.DEVICES_UPDATED_HOURS_AGO -> R.string.devices_updated_hours_ago
+    MessageId.DEVICES_UPDATED_DAYS_AGO -> R.string.devices_updated_days_ago
+    MessageId.DEVICE_ADDED -> R.string.device_added
+}
+
+@Composable
+fun UiMessage.text(): String = stringResource(id.res(), *args.toTypedArray())

@@ -1,0 +1,32 @@
+package org.hc.app
+
+import android.app.Application
+import androidx.lifecycle.AndroidViewModel
+import androidx.lifecycle.viewModelScope
+import org.hc.presentation.AddDeviceModel
+import org.hc.presentation.DeviceListModel
+import org.hc.presentation.LoginModel
+import org.hc.presentation.ResetPasswordModel
+
+// androidx ViewModels only to give the platform-free models (org.hc.presentation) a lifecycle and
+// a scope that survive configuration changes. No logic here.
+
+private val Application.client get() = (this as HcApplication).client
+
+class LoginViewModel(app: Application) : AndroidViewModel(app) {
+    val model = LoginModel(app.client, viewModelScope)
+}
+
+class DevicesViewModel(app: Application) : AndroidViewModel(app) {
+    val model = DeviceListModel(app.client, viewModelScope)
+}
+
+class AddDeviceViewModel(app: Application) : AndroidViewModel(app) {
+    val model = AddDeviceModel(app.client, viewModelScope)
+}
+
+class ResetPasswordViewModel(app: Application) : AndroidViewModel(app) {
+    val model = ResetPasswordModel(app.client, viewModelScope)
+
+    override fun onCleared() = model.close()
+}

@@ -1,0 +1,178 @@
+package org.hc.app.ui
+
+import androidx.compose.foundation.clickable
+import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.Row
+import androidx.compose.foundation.layout.fillMaxSize
+import androidx.compose.foundation.layout.fillMaxWidth
+import androidx.compose.foundation.layout.padding
+import androidx.compose.foundation.lazy.LazyColumn
+import androidx.compose.foundation.lazy.items
+import androidx.compose.foundation.text.KeyboardOptions
+import androidx.compose.material.icons.Icons
+import androidx.compose.material.icons.filled.Add
+import androidx.compose.material.icons.filled.MoreVert
+import androidx.compose.material.icons.filled.Refresh
+import androidx.compose.material3.Button
+import androidx.compose.material3.ExperimentalMaterial3Api
+import androidx.compose.material3.FloatingActionButton
+import androidx.compose.material3.HorizontalDivider
+import androidx.compose.material3.Icon
+import androidx.compose.material3.IconButton
+import androidx.compose.material3.ListItem
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.OutlinedButton
+import androidx.compose.material3.OutlinedTextField
+import androidx.compose.material3.Scaffold
+import androidx.compose.material3.Text
+import androidx.compose.material3.TextButton
+import androidx.compose.material3.TopAppBar
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.collectAsState
+import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.saveable.rememberSaveable
+import androidx.compose.runtime.setValue
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.res.stringResource
+import androidx.compose.ui.text.input.KeyboardType
+import androidx.compose.ui.text.input.PasswordVisualTransformation
+import androidx.compose.ui.unit.dp
+import androidx.lifecycle.compose.LifecycleResumeEffect
+import org.hc.app.R
+import org.hc.app.text
+import org.hc.presentation.AddDeviceModel
+import org.hc.presentation.DeviceListModel
+import org.hc.presentation.FailureAction
+import org.hc.presentation.LoginModel
+
+@OptIn(ExperimentalMaterial3Api::class)
+@Composable
+fun LoginScreen(model: LoginModel, onLoggedIn: () -> Unit) {
+    val screen by model.screen.collectAsState()
+    var email by rememberSaveable { mutableStateOf("") }
+    var password by rememberSaveable { mutableStateOf("") }
+    LaunchedEffect(screen.loggedIn) { if (screen.loggedIn) onLoggedIn() }
+    Scaffold(topBar = { TopAppBar(title = { Text(stringResource(R.string.login_title)) }) }) { padding ->
+        Column(Modifier.padding(padding).padding(24.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
+            OutlinedTextField(
+                email, { email = it }, Modifier.fillMaxWidth(), label = { Text(stringResource(R.string.login_email)) },
+                singleLine = true, keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Email),
+            )
+            OutlinedTextField(
+                password, { password = it }, Modifier.fillMaxWidth(), label = { Text(stringResource(R.string.login_password)) },
+                singleLine = true, visualTransformation = PasswordVisualTransformation(),
+                keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Password),
+            )
+            screen.error?.let { Text(it.text(), color = MaterialTheme.colorScheme.error) }
+            Button({ model.login(email, password) }, Modifier.fillMaxWidth(), enabled = !screen.busy) {
+                Text(stringResource(R.string.login_button))
+            }
+            OutlinedButton({ model.register(email, password) }, Modifier.fillMaxWidth(), enabled = !screen.busy) {
+                Text(stringResource(R.string.register_button))
+            }
+        }
+    }
+}
+
+@OptIn(ExperimentalMaterial3Api::class)
+@Composable
+fun DevicesScreen(model: DeviceListModel, onAddDevice: () -> Unit, onMore: () -> Unit, onLogIn: () -> Unit) {
+    val screen by model.screen.collectAsState()
+    // Cached list while fresh on each visit; the cache age text is recomputed on return.
+    LifecycleResumeEffect(Unit) {
+        model.refresh()
+        model.tick()
+        onPauseOrDispose { }
+    }
+    Scaffold(
+        topBar = {
+            TopAppBar(
+                title = { Text(stringResource(R.string.devices_title)) },
+                actions = {
+                    IconButton({ model.refresh(force = true) }) {
+                        Icon(Icons.Filled.Refresh, stringResource(R.string.devices_refresh))
+                    }
+                    IconButton(onMore) { Icon(Icons.Filled.MoreVert, stringResource(R.string.more_title)) }
+                },
+            )
+        },
+        floatingActionButton = {
+            FloatingActionButton(onAddDevice) { Icon(Icons.Filled.Add, stringResource(R.string.add_device_title)) }
+        },
+    ) { padding ->
+        Column(Modifier.padding(padding).fillMaxSize()) {
+            screen.cacheAge?.let {
+                Text(it.text(), Modifier.padding(horizontal = 16.dp, vertical = 8.dp), style = MaterialTheme.typography.labelMedium)
+            }
+            screen.error?.let { error ->
+                Row(Modifier.padding(16.dp)) {
+                    Text(error.text(), Modifier.weight(1f), color = MaterialTheme.colorScheme.error)
+                    if (screen.errorAction == FailureAction.LOG_IN) {
+                        TextButton(onLogIn) { Text(stringResource(R.string.action_log_in)) }
+                    }
+                }
+            }
+            screen.empty?.let { Text(it.text(), Modifier.padding(16.dp)) }
+            LazyColumn {
+                items(screen.devices, key = { it.serial }) { device ->
+                    ListItem(
+                        headlineContent = { Text(device.name) },
+                        supportingContent = { Text("${device.model} · ${device.serial}") },
+                        trailingContent = {
+                            TextButton({ model.remove(device.serial) }) { Text(stringResource(R.string.devices_remove)) }
+                        },
+                    )
+                    HorizontalDivider()
+                }
+            }
+        }
+    }
+}
+
+@OptIn(ExperimentalMaterial3Api::class)
+@Composable
+fun AddDeviceScreen(model: AddDeviceModel, onDone: () -> Unit) {
+    val screen by model.screen.collectAsState()
+    var serial by rememberSaveable { mutableStateOf("") }
+    var labelCode by rememberSaveable { mutableStateOf("") }
+    var name by rememberSaveable { mutableStateOf("") }
+    Scaffold(topBar = { TopAppBar(title = { Text(stringResource(R.string.add_device_title)) }) }) { padding ->
+        Column(Modifier.padding(padding).padding(24.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
+            OutlinedTextField(serial, { serial = it }, Modifier.fillMaxWidth(),
+                label = { Text(stringResource(R.string.add_device_serial)) }, singleLine = true)
+            OutlinedTextField(labelCode, { labelCode = it }, Modifier.fillMaxWidth(),
+                label = { Text(stringResource(R.string.add_device_label_code)) }, singleLine = true)
+            OutlinedTextField(name, { name = it }, Modifier.fillMaxWidth(),
+                label = { Text(stringResource(R.string.add_device_name)) }, singleLine = true)
+            // The vendor's "added by another account" note shows here too.
+            screen.error?.let { Text(it.text(), color = MaterialTheme.colorScheme.error) }
+            screen.added?.let {
+                Text(it.text())
+                Button(onDone, Modifier.fillMaxWidth()) { Text(stringResource(R.string.action_done)) }
+            } ?: Button({ model.add(serial, labelCode, name) }, Modifier.fillMaxWidth(), enabled = !screen.busy) {
+                Text(stringResource(R.string.add_device_button))
+            }
+        }
+    }
+}
+
+@OptIn(ExperimentalMaterial3Api::class)
+@Composable
+fun MoreScreen(onResetDevicePassword: () -> Unit, onLogOut: () -> Unit) {
+    Scaffold(topBar = { TopAppBar(title = { Text(stringResource(R.string.more_title)) }) }) { padding ->
+        Column(Modifier.padding(padding)) {
+            ListItem(
+                headlineContent = { Text(stringResource(R.string.reset_password_title)) },
+                modifier = Modifier.clickable(onClick = onResetDevicePassword),
+            )
+            HorizontalDivider()
+            ListItem(
+                headlineContent = { Text(stringResource(R.string.logout)) },
+                modifier = Modifier.clickable(onClick = onLogOut),
+            )
+        }
+    }
+}

@@ -1,0 +1,165 @@
+package org.hc.app.ui
+
+import android.Manifest
+import android.content.pm.PackageManager
+import androidx.activity.compose.rememberLauncherForActivityResult
+import androidx.activity.result.PickVisualMediaRequest
+import androidx.activity.result.contract.ActivityResultContracts
+import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.Box
+import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.Row
+import androidx.compose.foundation.layout.fillMaxSize
+import androidx.compose.foundation.layout.fillMaxWidth
+import androidx.compose.foundation.layout.padding
+import androidx.compose.material3.Button
+import androidx.compose.material3.CircularProgressIndicator
+import androidx.compose.material3.ExperimentalMaterial3Api
+import androidx.compose.material3.FilterChip
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.OutlinedButton
+import androidx.compose.material3.Scaffold
+import androidx.compose.material3.Text
+import androidx.compose.material3.TopAppBar
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.collectAsState
+import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.remember
+import androidx.compose.runtime.rememberCoroutineScope
+import androidx.compose.runtime.saveable.rememberSaveable
+import androidx.compose.runtime.setValue
+import androidx.compose.ui.Alignment
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.platform.LocalClipboardManager
+import androidx.compose.ui.platform.LocalContext
+import androidx.compose.ui.res.stringResource
+import androidx.compose.ui.semantics.contentDescription
+import androidx.compose.ui.semantics.semantics
+import androidx.compose.ui.text.AnnotatedString
+import androidx.compose.ui.text.font.FontFamily
+import androidx.compose.ui.text.font.FontWeight
+import androidx.compose.ui.text.style.TextAlign
+import androidx.compose.ui.unit.dp
+import androidx.compose.ui.unit.sp
+import androidx.core.content.ContextCompat
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.withContext
+import org.hc.app.R
+import org.hc.app.text
+import org.hc.presentation.FailureAction
+import org.hc.presentation.ResetPasswordModel
+import org.hc.presentation.ResetPasswordModel.Screen
+
+/** More > Reset Device Password: scanner, then the code (or a failure with what to do next). */
+@OptIn(ExperimentalMaterial3Api::class)
+@Composable
+fun ResetPasswordScreen(model: ResetPasswordModel, onAddDevice: () -> Unit, onLogIn: () -> Unit, onDone: () -> Unit) {
+    val screen by model.screen.collectAsState()
+    Scaffold(topBar = { TopAppBar(title = { Text(stringResource(R.string.reset_password_title)) }) }) { padding ->
+        Box(Modifier.padding(padding).fillMaxSize()) {
+            when (val s = screen) {
+                is Screen.Scanning -> Scanner(model, s)
+                is Screen.Working -> Working(s)
+                is Screen.Code -> CodeView(s, onScanAgain = model::scanAgain, onDone = onDone)
+                is Screen.Failed -> Failure(s, model, onAddDevice, onLogIn)
+            }
+        }
+    }
+}
+
+@Composable
+private fun Scanner(model: ResetPasswordModel, screen: Screen.Scanning) {
+    val context = LocalContext.current
+    val scope = rememberCoroutineScope()
+    var hasCamera by remember {
+        mutableStateOf(ContextCompat.checkSelfPermission(context, Manifest.permission.CAMERA) == PackageManager.PERMISSION_GRANTED)
+    }
+    val askCamera = rememberLauncherForActivityResult(ActivityResultContracts.RequestPermission()) { hasCamera = it }
+    // "Pick a photo": a screenshot or a photo of the device screen; one image is one attempt.
+    val pickPhoto = rememberLauncherForActivityResult(ActivityResultContracts.PickVisualMedia()) { uri ->
+        if (uri != null) scope.launch {
+            val bytes = withContext(Dispatchers.IO) {
+                context.contentResolver.openInputStream(uri)?.use { it.readBytes() }
+            }
+            if (bytes != null) model.submitImage(bytes)
+        }
+    }
+    var torch by rememberSaveable { mutableStateOf(false) }
+
+    Column(Modifier.fillMaxSize()) {
+        Box(Modifier.weight(1f).fillMaxWidth()) {
+            if (hasCamera) {
+                CameraPreview(onFrame = model::submitFrame, wantsFrames = { model.wantsFrames }, torch = torch)
+                Viewfinder(Modifier.fillMaxSize())
+            } else {
+                Column(Modifier.align(Alignment.Center).padding(24.dp), horizontalAlignment = Alignment.CenterHorizontally) {
+                    Text(stringResource(R.string.scan_camera_permission), textAlign = TextAlign.Center)
+                    Button({ askCamera.launch(Manifest.permission.CAMERA) }) { Text(stringResource(R.string.scan_allow_camera)) }
+                }
+            }
+        }
+        Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
+            Text(screen.hint.text(), style = MaterialTheme.typography.bodyLarge)
+            Text(stringResource(R.string.reset_password_steps), style = MaterialTheme.typography.bodySmall)
+            Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+                if (hasCamera) FilterChip(torch, { torch = !torch }, label = { Text(stringResource(R.string.scan_torch)) })
+                OutlinedButton({
+                    pickPhoto.launch(PickVisualMediaRequest(ActivityResultContracts.PickVisualMedia.ImageOnly))
+                }) { Text(stringResource(R.string.scan_pick_photo)) }
+            }
+        }
+    }
+}
+
+@Composable
+private fun Working(screen: Screen.Working) {
+    Column(Modifier.fillMaxSize().padding(24.dp), Arrangement.Center, Alignment.CenterHorizontally) {
+        CircularProgressIndicator()
+        Text(screen.status.text(), Modifier.padding(top = 16.dp), textAlign = TextAlign.Center)
+    }
+}
+
+@Composable
+private fun CodeView(screen: Screen.Code, onScanAgain: () -> Unit, onDone: () -> Unit) {
+    val clipboard = LocalClipboardManager.current
+    val copied = stringResource(R.string.code_copied)
+    var justCopied by remember { mutableStateOf(false) }
+    Column(Modifier.fillMaxSize().padding(24.dp), Arrangement.spacedBy(16.dp), Alignment.CenterHorizontally) {
+        Text("${screen.model} · ${screen.serial}", style = MaterialTheme.typography.titleMedium)
+        Text(screen.instructions.text(), textAlign = TextAlign.Center)
+        Text(
+            screen.groupedCode,
+            // Read digit by digit by screen readers.
+            Modifier.semantics { contentDescription = screen.code.toList().joinToString(" ") },
+            fontFamily = FontFamily.Monospace, fontWeight = FontWeight.Bold, fontSize = 48.sp, letterSpacing = 4.sp,
+            color = if (screen.expired) MaterialTheme.colorScheme.outline else MaterialTheme.colorScheme.onSurface,
+        )
+        Text(
+            screen.countdown.text(),
+            color = if (screen.expired) MaterialTheme.colorScheme.error else MaterialTheme.colorScheme.onSurfaceVariant,
+        )
+        if (!screen.expired) {
+            OutlinedButton({ clipboard.setText(AnnotatedString(screen.code)); justCopied = true }) {
+                Text(if (justCopied) copied else stringResource(R.string.code_copy))
+            }
+        }
+        Button(onDone, Modifier.fillMaxWidth()) { Text(stringResource(R.string.action_done)) }
+        OutlinedButton(onScanAgain, Modifier.fillMaxWidth()) { Text(stringResource(R.string.action_scan_again)) }
+    }
+}
+
+@Composable
+private fun Failure(screen: Screen.Failed, model: ResetPasswordModel, onAddDevice: () -> Unit, onLogIn: () -> Unit) {
+    Column(Modifier.fillMaxSize().padding(24.dp), Arrangement.spacedBy(16.dp, Alignment.CenterVertically), Alignment.CenterHorizontally) {
+        Text(screen.message.text(), textAlign = TextAlign.Center, style = MaterialTheme.typography.bodyLarge)
+        when (screen.action) {
+            FailureAction.RETRY -> Button(model::retry) { Text(stringResource(R.string.action_retry)) }
+            FailureAction.ADD_DEVICE -> Button(onAddDevice) { Text(stringResource(R.string.action_add_device)) }
+            FailureAction.LOG_IN -> Button(onLogIn) { Text(stringResource(R.string.action_log_in)) }
+            FailureAction.SCAN_AGAIN -> {}
+        }
+        OutlinedButton(model::scanAgain) { Text(stringResource(R.string.action_scan_again)) }
+    }
+}

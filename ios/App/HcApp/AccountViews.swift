@@ -1,0 +1,149 @@
+import HcCore
+import HcPresentation
+import SwiftUI
+
+struct LoginView: View {
+    let model: LoginModel
+    @ObservedObject var screen: Observed<LoginModel.Screen>
+    @State private var email = ""
+    @State private var password = ""
+
+    var body: some View {
+        NavigationStack {
+            Form {
+                TextField("login_email", text: $email)
+                    .textContentType(.username).keyboardType(.emailAddress).textInputAutocapitalization(.never)
+                SecureField("login_password", text: $password).textContentType(.password)
+                if let error = screen.value.error { Text(error.text).foregroundStyle(.red) }
+                Button("login_button") { Task { await model.login(email: email, password: password) } }
+                    .disabled(screen.value.busy)
+                Button("register_button") { Task { await model.register(email: email, password: password) } }
+                    .disabled(screen.value.busy)
+            }
+            .navigationTitle("login_title")
+        }
+    }
+}
+
+struct DevicesView: View {
+    @EnvironmentObject private var app: AppModel
+    @StateObject private var holder: Holder
+    @Environment(\.scenePhase) private var scenePhase
+
+    /// Keeps the model (and its observed state) for the life of the view.
+    @MainActor final class Holder: ObservableObject {
+        let model: DeviceListModel
+        let screen: Observed<DeviceListModel.Screen>
+        init(client: HcClient) {
+            model = DeviceListModel(client: client)
+            screen = Observed(model.screen)
+        }
+    }
+
+    init(client: HcClient) { _holder = StateObject(wrappedValue: Holder(client: client)) }
+
+    var body: some View {
+        DeviceList(model: holder.model, screen: holder.screen)
+            .navigationTitle("devices_title")
+            .toolbar {
+                ToolbarItem(placement: .primaryAction) {
+                    NavigationLink { AddDeviceView(client: app.client) } label: { Image(systemName: "plus") }
+                        .accessibilityLabel(Text("add_device_title"))
+                }
+                ToolbarItem(placement: .secondaryAction) {
+                    NavigationLink("more_title") { MoreView() }
+                }
+            }
+            .task { await holder.model.refresh() }
+            .refreshable { await holder.model.refresh(force: true) }
+            .onChange(of: scenePhase) { phase in if phase == .active { holder.model.tick() } }
+    }
+}
+
+private struct DeviceList: View {
+    let model: DeviceListModel
+    @ObservedObject var screen: Observed<DeviceListModel.Screen>
+
+    var body: some View {
+        List {
+            if let age = screen.value.cacheAge {
+                Text(age.text).font(.footnote).foregroundStyle(.secondary)
+            }
+            if let error = screen.value.error { Text(error.text).foregroundStyle(.red) }
+            if let empty = screen.value.empty { Text(empty.text).foregroundStyle(.secondary) }
+            ForEach(screen.value.devices) { device in
+                VStack(alignment: .leading) {
+                    Text(device.name)
+                    Text("\(device.model) · \(device.serial)").font(.caption).foregroundStyle(.secondary)
+                }
+                .swipeActions {
+                    Button("devices_remove", role: .destructive) { Task { await model.remove(serial: device.serial) } }
+                }
+            }
+        }
+    }
+}
+
+struct AddDeviceView: View {
+    @Environment(\.dismiss) private var dismiss
+    @StateObject private var holder: Holder
+    @State private var serial = ""
+    @State private var labelCode = ""
+    @State private var name = ""
+
+    @MainActor final class Holder: ObservableObject {
+        let model: AddDeviceModel
+        let screen: Observed<AddDeviceModel.Screen>
+        init(client: HcClient) {
+            model = AddDeviceModel(client: client)
+            screen = Observed(model.screen)
+        }
+    }
+
+    init(client: HcClient) { _holder = StateObject(wrappedValue: Holder(client: client)) }
+
+    var body: some View {
+        AddDeviceForm(holder: holder, screen: holder.screen, serial: $serial, labelCode: $labelCode, name: $name) { dismiss() }
+            .navigationTitle("add_device_title")
+    }
+}
+
+private struct AddDeviceForm: View {
+    let holder: AddDeviceView.Holder
+    @ObservedObject var screen: Observed<AddDeviceModel.Screen>
+    @Binding var serial: String
+    @Binding var labelCode: String
+    @Binding var name: String
+    let done: () -> Void
+
+    var body: some View {
+        Form {
+            TextField("add_device_serial", text: $serial).textInputAutocapitalization(.characters)
+            TextField("add_device_label_code", text: $labelCode).textInputAutocapitalization(.characters)
+            TextField("add_device_name", text: $name)
+            // The vendor's "added by another account" note shows here too.
+            if let error = screen.value.error { Text(error.text).foregroundStyle(.red) }
+            if let added = screen.value.added {
+                Text(added.text)
+                Button("action_done", action: done)
+            } else {
+                Button("add_device_button") {
+                    Task { await holder.model.add(serial: serial, labelCode: labelCode, name: name) }
+                }
+                .disabled(screen.value.busy)
+            }
+        }
+    }
+}
+
+struct MoreView: View {
+    @EnvironmentObject private var app: AppModel
+
+    var body: some View {
+        List {
+            NavigationLink("reset_password_title") { ResetPasswordView(client: app.client) }
+            Button("logout", role: .destructive) { Task { await app.loginModel.logout() } }
+        }
+        .navigationTitle("more_title")
+    }
+}

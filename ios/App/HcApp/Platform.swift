@@ -1,0 +1,95 @@
+import Foundation
+import HcCore
+import HcPresentation
+import os
+import Security
+
+/// A screen model's state as an `ObservableObject` for SwiftUI: changes arrive on any thread (core
+/// threads for reset states) and are republished on the main actor.
+@MainActor
+final class Observed<Value>: ObservableObject {
+    @Published private(set) var value: Value
+    private var token: ObservationToken?
+
+    init(_ state: ScreenState<Value>) {
+        value = state.value
+        token = state.observe { [weak self] value in
+            Task { @MainActor in self?.value = value }
+        }
+    }
+
+    deinit { token?.cancel() }
+}
+
+extension UiMessage {
+    /// The localized text: Localizable.strings (en, zh-Hans) under `id.key`, arguments as `%n$@`.
+    var text: String {
+        let format = NSLocalizedString(id.key, comment: "")
+        return String(format: format, arguments: args.map { $0 as NSString })
+    }
+}
+
+/// The core's log lines in the unified log (they never carry tokens, passwords or label codes).
+final class OSLogLogger: HcCore.Logger, @unchecked Sendable {
+    private let log = os.Logger(subsystem: "org.hc.app", category: "core")
+
+    func log(level: LogLevel, target: String, message: String) {
+        switch level {
+        case .error: log.error("\(target, privacy: .public): \(message, privacy: .public)")
+        case .warn: log.warning("\(target, privacy: .public): \(message, privacy: .public)")
+        case .info: log.info("\(target, privacy: .public): \(message, privacy: .public)")
+        case .debug, .trace: log.debug("\(target, privacy: .public): \(message, privacy: .public)")
+        }
+    }
+}
+
+/// The core's `SecureStore` on iOS: generic-password Keychain items of this app, readable after the
+/// first unlock (so a session restore works from background refresh) and never synced or backed up
+/// to another device.
+final class KeychainSecureStore: SecureStore, @unchecked Sendable {
+    private let service = "org.hc.app.secure-store"
+
+    private func query(_ key: String) -> [String: Any] {
+        [kSecClass as String: kSecClassGenericPassword,
+         kSecAttrService as String: service,
+         kSecAttrAccount as String: key]
+    }
+
+    private func failure(_ what: String, _ status: OSStatus) -> StoreError {
+        .Failed(detail: "\(what): OSStatus \(status)")
+    }
+
+    func get(key: String) throws -> String? {
+        var q = query(key)
+        q[kSecReturnData as String] = true
+        q[kSecMatchLimit as String] = kSecMatchLimitOne
+        var item: CFTypeRef?
+        let status = SecItemCopyMatching(q as CFDictionary, &item)
+        switch status {
+        case errSecSuccess:
+            guard let data = item as? Data else { throw failure("get", status) }
+            return String(decoding: data, as: UTF8.self)
+        case errSecItemNotFound:
+            return nil
+        default:
+            throw failure("get", status)
+        }
+    }
+
+    func set(key: String, value: String) throws {
+        let data = Data(value.utf8)
+        let update = SecItemUpdate(query(key) as CFDictionary, [kSecValueData as String: data] as CFDictionary)
+        if update == errSecSuccess { return }
+        guard update == errSecItemNotFound else { throw failure("update", update) }
+        var add = query(key)
+        add[kSecValueData as String] = data
+        add[kSecAttrAccessible as String] = kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly
+        let status = SecItemAdd(add as CFDictionary, nil)
+        guard status == errSecSuccess else { throw failure("add", status) }
+    }
+
+    func delete(key: String) throws {
+        let status = SecItemDelete(query(key) as CFDictionary)
+        guard status == errSecSuccess || status == errSecItemNotFound else { throw failure("delete", status) }
+    }
+}
