@@ -1,0 +1,61 @@
+package org.hc.core
+
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertIs
+import kotlin.test.assertNull
+import org.junit.jupiter.api.Test
+
+/** The scanner over the pixel layouts that Android and iOS cameras deliver. */
+class ScannerTest {
+    private val qr: Pair<String, ByteArray> by lazy { kotlinx.coroutines.runBlocking { Rig.deviceD.showingQr() } }
+
+    @Test
+    fun `every camera pixel format and rotation decodes the NVR's QR code`() {
+        val (text, png) = qr
+        for (format in FrameFormat.entries) {
+            for (rotation in listOf(0, 90, 180, 270)) {
+                assertEquals(text, decodeFrame(Frames.frame(png, format, rotation)), "$format rotated $rotation")
+            }
+        }
+    }
+
+    @Test
+    fun `an encoded image decodes and a frame without a QR code gives nothing`() {
+        val (text, png) = qr
+        assertEquals(text, decodeImage(png))
+        assertNull(decodeFrame(Frames.empty()))
+    }
+
+    @Test
+    fun `malformed frames are errors, not crashes`() = coTest {
+        val short = Frame(640u, 480u, 640u, FrameFormat.LUMA8, ByteArray(100), 0u)
+        assertFailsWith<HcException.InvalidFrame> { decodeFrame(short) }
+        val zero = Frame(0u, 0u, 0u, FrameFormat.LUMA8, ByteArray(0), 0u)
+        assertFailsWith<HcException.InvalidFrame> { decodeFrame(zero) }
+        val badStride = Frame(640u, 480u, 100u, FrameFormat.BGRA8, ByteArray(640 * 480 * 4), 0u)
+        assertFailsWith<HcException.InvalidFrame> { decodeFrame(badStride) }
+
+        // In the flow, a malformed frame fails the scan with the same typed error.
+        val states = FlowStates()
+        val flow = Rig.newAccount().client.resetFlow(states)
+        flow.submitFrame(short)
+        val failed = assertIs<ResetState.Failed>(states.await { it is ResetState.Failed })
+        assertIs<HcException.InvalidFrame>(failed.error)
+    }
+
+    @Test
+    fun `a QR code that is not a reset code is a typed failure`() = coTest {
+        val states = FlowStates()
+        val flow = Rig.newAccount().client.resetFlow(states)
+        flow.submitText("https://example.com/not-a-reset-code")
+        val failed = assertIs<ResetState.Failed>(states.await { it is ResetState.Failed })
+        assertIs<HcException.NotAResetQr>(failed.error)
+        flow.cancel()
+        flow.submitText("HCR1:AAAA")
+        val invalid = states.awaitPushed(states.history.size - 1) {
+            it is ResetState.Failed && it.error is HcException.InvalidQr
+        }
+        assertIs<ResetState.Failed>(invalid)
+    }
+}
