@@ -1,0 +1,62 @@
+import Foundation
+import XCTest
+@testable import HcCore
+
+/// Async calls cancelled while the request is in flight.
+///
+/// uniffi 0.32's Swift bindings do not forward `Task` cancellation to the Rust future (its Kotlin
+/// bindings do): a cancelled task's call still runs until the core finishes it, bounded by the
+/// config's request timeout. The reset screen cancels through `ResetFlow.cancel()`, which a
+/// SwiftUI `.task` reaches with `withTaskCancellationHandler`, as tested here.
+final class CancellationTests: XCTestCase {
+    func testCancellingTheTaskOfAResetFlowRequestGoesBackToScanning() async throws {
+        let text = try await Rig.deviceE.showingQr()
+        let account = try await Rig.newAccount()
+        let silent = try SilentServer()
+        defer { silent.close() }
+        // The same account on a phone whose cloud stopped answering: the session comes from the store.
+        let client = try Rig.client(store: account.store, config: Rig.config(cloudUrl: silent.url, requestTimeoutMs: 60_000))
+        XCTAssertTrue(client.isLoggedIn())
+        let states = FlowStates()
+        let flow = client.resetFlow(listener: states)
+
+        // The screen's task: scan, then wait for the code; leaving the screen cancels the task.
+        let screen = Task {
+            await withTaskCancellationHandler {
+                flow.submitText(text: text)
+                return try? await states.next(timeout: 60, where: isFinal)
+            } onCancel: {
+                flow.cancel()
+            }
+        }
+        _ = try await states.next { if case .requesting = $0 { return true } else { return false } }
+        while silent.connections == 0 { try await Task.sleep(nanoseconds: 10_000_000) }  // on the wire
+        let (_, seconds) = await timed {
+            screen.cancel()
+            _ = await screen.value
+        }
+        XCTAssertLessThan(seconds, 2)
+        XCTAssertEqual(flow.state(), .scanning)
+        try await Task.sleep(nanoseconds: 200_000_000)
+        XCTAssertEqual(flow.state(), .scanning, "the abandoned request must not come back")
+    }
+
+    func testACancelledCallEndsWithinTheRequestTimeoutAndTheCoreKeepsWorking() async throws {
+        let silent = try SilentServer()
+        defer { silent.close() }
+        let client = try Rig.client(config: Rig.config(cloudUrl: silent.url, requestTimeoutMs: 1_500))
+        let call = Task { try await client.login(email: "someone@example.test", password: "whatever-password") }
+        while silent.connections == 0 { try await Task.sleep(nanoseconds: 10_000_000) }
+        let (result, seconds) = await timed {
+            call.cancel()
+            return await call.result
+        }
+        XCTAssertLessThan(seconds, 10)
+        guard case .failure(HcError.Network) = result else { return XCTFail("\(result)") }
+
+        // The runtime under the bindings is not wedged by the abandoned call.
+        let account = try await Rig.newAccount()
+        let devices = try await account.client.devices(forceRefresh: true)
+        XCTAssertTrue(devices.devices.isEmpty)
+    }
+}
