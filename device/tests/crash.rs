@@ -1,0 +1,141 @@
+//! The `nvr-sim` process killed (SIGKILL, no chance to clean up) while it writes its state, again
+//! and again: the state file must always parse, the device must boot from it, and the admin
+//! password and the bound flag must never be lost. A person pulling the plug gets the same.
+#![cfg(feature = "sim")]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use hc_device::StateStore;
+use serde_json::{Value, json};
+
+const NVR_SIM: &str = env!("CARGO_BIN_EXE_nvr-sim");
+
+/// Starts `nvr-sim serve` on the state folder; the child and its API base URL.
+fn start(dir: &Path) -> (Child, String) {
+    let mut child = Command::new(NVR_SIM)
+        .args([
+            "serve",
+            "--assume-bound",
+            "--listen",
+            "127.0.0.1:0",
+            "--device",
+        ])
+        .arg(dir.join("device.json"))
+        .arg("--state")
+        .arg(dir.join("state"))
+        .env("NVR_SIM_ADMIN_PASSWORD", FIRST_PASSWORD)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first
+        .strip_prefix("nvr-sim listening on ")
+        .unwrap_or_else(|| panic!("first line: {first}"))
+        .trim_end_matches('/')
+        .to_owned();
+    (child, url)
+}
+
+async fn post(http: &reqwest::Client, url: &str, path: &str, body: Value) -> Option<Value> {
+    let response = http
+        .post(format!("{url}/api{path}"))
+        .json(&body)
+        .send()
+        .await
+        .ok()?;
+    response.json().await.ok()
+}
+
+/// Show a QR code, type a wrong code, type the right one: two state writes a round, forever
+/// (the right code ends any lockout), until the process dies under it.
+async fn hammer(url: String) -> u32 {
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let record = test_device();
+    let mut writes = 0;
+    loop {
+        let Some(shown) = post(&http, &url, "/forget-password/hik-connect", json!({})).await else {
+            return writes;
+        };
+        let Some(qr) = shown["qr"].as_str() else {
+            return writes;
+        };
+        let right = code_for_qr(qr, &record);
+        for code in [wrong_code(&right), right] {
+            if post(
+                &http,
+                &url,
+                "/forget-password/verify",
+                json!({ "code": code }),
+            )
+            .await
+            .is_none()
+            {
+                return writes;
+            }
+            writes += 1;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_nvr_sim_while_it_writes_its_state_never_damages_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("device.json"), DEVICE_JSON).unwrap();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let started = Instant::now();
+    let mut kills = 0;
+    let mut acknowledged_writes = 0;
+    // Bounded in count and time: at most 12 kills, at most ~12 s.
+    while kills < 12 && started.elapsed() < Duration::from_secs(12) {
+        let (mut child, url) = start(dir.path());
+        // The device booted from whatever the last kill left: admin password and binding intact.
+        let login = post(
+            &http,
+            &url,
+            "/login",
+            json!({"user": "admin", "password": FIRST_PASSWORD}),
+        )
+        .await;
+        assert!(
+            login.is_some_and(|body| body.get("error").is_none()),
+            "after kill {kills} the admin password no longer logs in"
+        );
+        let writer = tokio::spawn(hammer(url));
+        // Kill at a different moment every round: 30..250 ms into the writes.
+        tokio::time::sleep(Duration::from_millis(30 + (kills * 53) % 220)).await;
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        acknowledged_writes += writer.await.unwrap();
+        kills += 1;
+
+        let store = StateStore::open(dir.path().join("state")).unwrap();
+        let state = store
+            .load()
+            .unwrap_or_else(|e| panic!("state damaged by kill {kills}: {e}"))
+            .expect("the state file exists");
+        assert!(state.bound, "kill {kills} lost the bound flag");
+        assert!(
+            state.admin_password_hash.is_some(),
+            "kill {kills} lost the password"
+        );
+        // The right code always follows the wrong one, so no lockout ever builds up.
+        assert!(
+            state.wrong_codes <= 1 && state.burned_challenges == 0,
+            "{state:?}"
+        );
+    }
+    assert!(kills >= 3, "only {kills} kills in the time allowed");
+    assert!(
+        acknowledged_writes > 0,
+        "the sim never wrote before it was killed"
+    );
+    eprintln!("{kills} kills, {acknowledged_writes} acknowledged state writes, state intact");
+}
