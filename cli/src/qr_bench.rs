@@ -43,6 +43,9 @@ pub struct Args {
     /// Add every image's outcome to the JSON output.
     #[arg(long)]
     pub per_image: bool,
+    /// Experiments: scan with this attempt list instead of the scanner's own (luma, no frame).
+    #[arg(long, hide = true)]
+    pub attempts: Option<String>,
 }
 
 /// One image's outcome.
@@ -110,7 +113,13 @@ pub fn run(args: Args) -> Result<(), String> {
             rotation_degrees: 0,
         };
         let started = Instant::now();
-        let texts = hc_core::scan::scan_frame_all(&frame);
+        let texts = match &args.attempts {
+            Some(spec) => {
+                let luma = frame.to_luma().map_err(|e| format!("{e:?}"))?;
+                hc_core::scan::scan_with_spec(&luma, spec)
+            }
+            None => hc_core::scan::scan_frame_all(&frame).map_err(|e| format!("{e:?}")),
+        };
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         let decoded = texts.is_ok_and(|texts| texts.iter().any(|t| *t == case.expected));
         outcomes.push(Outcome {

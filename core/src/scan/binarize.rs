@@ -58,7 +58,8 @@ fn block_black_points(
         for bx in 0..blocks_x {
             let (mut sum, mut count, mut min, mut max) = (0u32, 0u32, 255u32, 0u32);
             for y in by * BLOCK..((by + 1) * BLOCK).min(height) {
-                let row = &pixels[y * width + bx * BLOCK..y * width + ((bx + 1) * BLOCK).min(width)];
+                let row =
+                    &pixels[y * width + bx * BLOCK..y * width + ((bx + 1) * BLOCK).min(width)];
                 for &p in row {
                     let p = u32::from(p);
                     sum += p;
@@ -89,7 +90,13 @@ fn block_black_points(
 }
 
 /// Mean black point of the 5x5 blocks centred on (bx, by), shifted inwards at the edges.
-fn neighbourhood_mean(points: &[u32], blocks_x: usize, blocks_y: usize, bx: usize, by: usize) -> u32 {
+fn neighbourhood_mean(
+    points: &[u32],
+    blocks_x: usize,
+    blocks_y: usize,
+    bx: usize,
+    by: usize,
+) -> u32 {
     let left = bx.clamp(2, blocks_x.saturating_sub(3).max(2)) - 2;
     let top = by.clamp(2, blocks_y.saturating_sub(3).max(2)) - 2;
     let (mut sum, mut count) = (0u32, 0u32);
@@ -120,13 +127,7 @@ mod tests {
             assert_eq!(bit == 1, (x / 4 + y / 4) % 2 == 0, "pixel {x},{y}");
         }
         let inverted = local_average(&image, true);
-        assert!(
-            inverted
-                .bits
-                .iter()
-                .zip(&bitmap.bits)
-                .all(|(a, b)| a != b)
-        );
+        assert!(inverted.bits.iter().zip(&bitmap.bits).all(|(a, b)| a != b));
     }
 
     #[test]

@@ -10,11 +10,9 @@ use hc_protocol::QR_PREFIX;
 use image::GrayImage;
 
 use crate::error::{HcError, Result};
+use crate::scan::binarize::Bitmap;
 use crate::scan::frame::Frame;
-
-/// Longest side worked on first. Camera previews above this are shrunk for detection (a reset QR
-/// fills a good part of the view, so it survives) and only scanned at full size on a miss.
-const DETECTION_SIDE: u32 = 1280;
+use crate::scan::strategy;
 
 /// Encoded images bigger than this are refused instead of decoded into memory.
 const MAX_IMAGE_PIXELS: u64 = 50_000_000;
@@ -42,20 +40,63 @@ fn contained<T>(work: impl FnOnce() -> T) -> Option<T> {
     }
 }
 
-/// Every QR text rqrr reads in the image, in detection order. Never panics.
-pub(crate) fn read_qr_texts(image: &GrayImage) -> Vec<String> {
-    let Some(mut grids) = contained(|| {
-        let mut prepared = rqrr::PreparedImage::prepare(image.clone());
-        let grids = prepared.detect_grids();
-        // Decode each grid in its own guard: one broken symbol must not hide the reset code.
-        grids
-            .iter()
-            .map(|grid| contained(|| grid.decode().ok().map(|(_, text)| text)).flatten())
-            .collect::<Vec<_>>()
-    }) else {
-        return Vec::new();
-    };
-    grids.drain(..).flatten().collect()
+/// Detects and decodes every grid of a freshly prepared rqrr image, each step in a panic guard.
+/// A macro because rqrr's buffer type and its trait are not exported, so no function can name them.
+macro_rules! read_prepared {
+    ($prepare:expr) => {{
+        let texts = contained(|| {
+            let mut prepared = $prepare;
+            let grids = prepared.detect_grids();
+            // Decode each grid in its own guard: one broken symbol must not hide the reset code.
+            grids
+                .iter()
+                .filter_map(|grid| contained(|| grid.decode().ok().map(|(_, text)| text)).flatten())
+                .collect::<Vec<String>>()
+        });
+        texts.unwrap_or_default()
+    }};
+}
+
+/// Every QR text rqrr reads in a grey image, with rqrr's own threshold. Never panics.
+pub(crate) fn read_grey(image: &GrayImage) -> Vec<String> {
+    let (width, pixels) = (image.width() as usize, image.as_raw());
+    // rqrr's plain-slice buffer instead of its `image` adapter, whose per-pixel bounds-checked
+    // accessors cost more than the threshold itself.
+    read_prepared!(rqrr::PreparedImage::prepare_from_greyscale(
+        width,
+        image.height() as usize,
+        |x, y| pixels[y * width + x]
+    ))
+}
+
+/// Every QR text rqrr reads in an already binarized image. Never panics.
+pub(crate) fn read_bitmap(bitmap: &Bitmap) -> Vec<String> {
+    read_prepared!(rqrr::PreparedImage::prepare_from_bitmap(
+        bitmap.width,
+        bitmap.height,
+        |x, y| bitmap.bits[y * bitmap.width + x] != 0
+    ))
+}
+
+/// Every QR text rxing reads (it binarizes and detects on its own). Never panics.
+pub(crate) fn read_rxing(image: &GrayImage) -> Vec<String> {
+    use rxing::{BarcodeFormat, DecodeHints};
+    contained(|| {
+        let mut hints = DecodeHints {
+            TryHarder: Some(true),
+            ..DecodeHints::default()
+        };
+        rxing::helpers::detect_in_luma_slice_with_hints(
+            image.as_raw(),
+            image.width(),
+            image.height(),
+            Some(BarcodeFormat::QR_CODE),
+            &mut hints,
+        )
+        .map(|result| vec![result.getText().to_owned()])
+        .unwrap_or_default()
+    })
+    .unwrap_or_default()
 }
 
 /// The reset code if one is in view, else the first QR text.
@@ -66,43 +107,10 @@ fn pick(texts: Vec<String>) -> Option<String> {
     }
 }
 
-/// Scans an upright luma image: shrunk first when large, at full size when that finds no reset
-/// code. Returns all texts found, reset codes first.
+/// Scans an upright luma image with the search strategy (`strategy`): all texts the first
+/// successful attempt reads, reset codes first.
 pub(crate) fn scan_luma(image: &GrayImage) -> Vec<String> {
-    let longest = image.width().max(image.height());
-    let mut texts = Vec::new();
-    if longest > DETECTION_SIDE {
-        let factor = longest.div_ceil(DETECTION_SIDE);
-        texts = read_qr_texts(&shrink(image, factor));
-        if texts.iter().any(|t| t.starts_with(QR_PREFIX)) {
-            return texts;
-        }
-    }
-    for text in read_qr_texts(image) {
-        if !texts.contains(&text) {
-            texts.push(text);
-        }
-    }
-    texts.sort_by_key(|t| !t.starts_with(QR_PREFIX));
-    texts
-}
-
-/// Box-filter downscale by an integer factor: averaging keeps module edges sharp enough for
-/// detection and costs one pass over the pixels.
-fn shrink(image: &GrayImage, factor: u32) -> GrayImage {
-    let (width, height) = (image.width() / factor, image.height() / factor);
-    let source = image.as_raw();
-    let stride = image.width() as usize;
-    let f = factor as usize;
-    let area = (f * f) as u32;
-    GrayImage::from_fn(width, height, |x, y| {
-        let (x0, y0) = (x as usize * f, y as usize * f);
-        let mut sum = 0u32;
-        for row in source[y0 * stride..].chunks(stride).take(f) {
-            sum += row[x0..x0 + f].iter().map(|&p| u32::from(p)).sum::<u32>();
-        }
-        image::Luma([(sum / area) as u8])
-    })
+    strategy::scan(image, strategy::ATTEMPTS, strategy::BUDGET)
 }
 
 /// Decodes a camera frame: the reset code's text if one is in view, else the first QR text, else
@@ -229,11 +237,5 @@ mod tests {
     fn a_decoder_panic_is_contained_and_reported_as_a_miss() {
         assert_eq!(contained(|| panic!("rqrr geometry assertion")), None::<()>);
         assert!(!panic_is_contained(), "the flag is reset after the guard");
-    }
-
-    #[test]
-    fn shrinking_averages_blocks() {
-        let image = GrayImage::from_raw(4, 2, vec![0, 100, 10, 10, 100, 200, 10, 10]).unwrap();
-        assert_eq!(shrink(&image, 2).into_raw(), vec![100, 10]);
     }
 }

@@ -1,11 +1,17 @@
 //! The scanner: camera frames and image files in, QR text out.
 
+mod binarize;
+mod contrast;
 mod decode;
 mod frame;
+mod scale;
+mod strategy;
 
 pub use decode::{decode_frame, decode_image, image_to_luma, scan_frame_all};
 pub(crate) use decode::{panic_is_contained, scan_luma};
 pub use frame::{Frame, FrameFormat};
+#[doc(hidden)]
+pub use strategy::scan_with_spec;
 
 /// QR scenes and camera-like frames for tests: the same helpers the end-to-end tests use.
 #[cfg(test)]

@@ -16,7 +16,10 @@ pub(crate) fn shrink(image: &GrayImage, factor: u32) -> GrayImage {
         sums.fill(0);
         for row in source[y * f * stride..].chunks(stride).take(f) {
             for (x, sum) in sums.iter_mut().enumerate() {
-                *sum += row[x * f..x * f + f].iter().map(|&p| u32::from(p)).sum::<u32>();
+                *sum += row[x * f..x * f + f]
+                    .iter()
+                    .map(|&p| u32::from(p))
+                    .sum::<u32>();
             }
         }
         out.extend(sums.iter().map(|&s| (s / area) as u8));
@@ -28,11 +31,15 @@ pub(crate) fn shrink(image: &GrayImage, factor: u32) -> GrayImage {
 pub(crate) fn double(image: &GrayImage) -> GrayImage {
     let (width, height) = (image.width(), image.height());
     let src = image.as_raw();
-    let at = |x: u32, y: u32| u32::from(src[(y.min(height - 1) * width + x.min(width - 1)) as usize]);
+    let at =
+        |x: u32, y: u32| u32::from(src[(y.min(height - 1) * width + x.min(width - 1)) as usize]);
     GrayImage::from_fn(width * 2, height * 2, |x, y| {
         // Output pixel centres fall a quarter of a source pixel either side of a source centre.
         let (sx, sy) = (x.saturating_sub(1) / 2, y.saturating_sub(1) / 2);
-        let (wx, wy) = (if x % 2 == 0 { 1 } else { 3 }, if y % 2 == 0 { 1 } else { 3 });
+        let (wx, wy) = (
+            if x % 2 == 0 { 1 } else { 3 },
+            if y % 2 == 0 { 1 } else { 3 },
+        );
         let (wx, wy) = (if x == 0 { 4 } else { wx }, if y == 0 { 4 } else { wy });
         let top = at(sx, sy) * wx + at(sx + 1, sy) * (4 - wx);
         let bottom = at(sx, sy + 1) * wx + at(sx + 1, sy + 1) * (4 - wx);
