@@ -1,0 +1,155 @@
+package org.hc.presentation
+
+import kotlin.test.assertEquals
+import kotlin.test.assertIs
+import kotlin.test.assertNull
+import kotlin.test.assertTrue
+import org.hc.core.HcException
+import org.junit.jupiter.api.Test
+
+/** The screens driven by the real core against the real cloud and simulated NVRs. */
+class ScreensTest {
+    private val deviceA by lazy { TestDevice("A") }
+    private val deviceB by lazy { TestDevice("B") }
+    private val deviceC by lazy { TestDevice("C") }
+
+    @Test
+    fun `scanning the NVR's QR with the camera shows the grouped code and its countdown`() = uiTest { scope ->
+        val me = Rig.newAccount()
+        me.client.addDevice(deviceA.serial, deviceA.labelCode, "Shop NVR")
+        assertTrue(deviceA.sync())
+        deviceA.startHikConnect()
+        val clock = FakeClock()
+        val model = ResetPasswordModel(me.client, scope, clock)
+        assertEquals(ResetPasswordModel.Screen.Scanning(UiMessage(MessageId.SCAN_HINT)), model.screen.value)
+        assertTrue(model.wantsFrames)
+
+        // The analyzer: the QR on the monitor, mounted rotated, rows padded.
+        val png = deviceA.qrPng()
+        model.submitFrame(cameraFrame(png, rotationDegrees = 90))
+        val screen = model.screen.await { it is ResetPasswordModel.Screen.Code || it is ResetPasswordModel.Screen.Failed }
+        val code = assertIs<ResetPasswordModel.Screen.Code>(screen, "$screen")
+        assertEquals(deviceA.serial, code.serial)
+        assertEquals(8, code.code.length)
+        assertEquals(code.code.substring(0, 4) + " " + code.code.substring(4), code.groupedCode)
+        assertEquals(UiMessage(MessageId.CODE_INSTRUCTIONS), code.instructions)
+        assertTrue(!model.wantsFrames)
+
+        // The countdown, second by second of the phone's clock.
+        clock.set(code.expiresAtUnix - 599); model.tick()
+        assertEquals(UiMessage(MessageId.CODE_VALID_FOR, "9:59"), (model.screen.value as ResetPasswordModel.Screen.Code).countdown)
+        clock.set(code.expiresAtUnix - 5); model.tick()
+        assertEquals(UiMessage(MessageId.CODE_VALID_FOR, "0:05"), (model.screen.value as ResetPasswordModel.Screen.Code).countdown)
+        clock.set(code.expiresAtUnix + 1); model.tick()
+        val expired = model.screen.value as ResetPasswordModel.Screen.Code
+        assertTrue(expired.expired)
+        assertEquals(UiMessage(MessageId.CODE_EXPIRED), expired.countdown)
+
+        // The code the screen shows is the one the NVR accepts.
+        assertTrue(deviceA.verify(code.code), "the NVR refused ${code.code}")
+
+        // Leaving the code screen goes back to the camera.
+        model.scanAgain()
+        model.screen.await { it is ResetPasswordModel.Screen.Scanning }
+        model.close()
+    }
+
+    @Test
+    fun `a device not in my account shows the vendor's not-added note with an Add device button`() = uiTest { scope ->
+        val owner = Rig.newAccount()
+        owner.client.addDevice(deviceB.serial, deviceB.labelCode, null)
+        assertTrue(deviceB.sync())
+        deviceB.startHikConnect()
+
+        val me = Rig.newAccount()
+        val model = ResetPasswordModel(me.client, scope)
+        model.submitImage(deviceB.qrPng()) // "pick a photo": a screenshot of the NVR screen
+        val failed = assertIs<ResetPasswordModel.Screen.Failed>(
+            model.screen.await { it is ResetPasswordModel.Screen.Failed || it is ResetPasswordModel.Screen.Code })
+        assertEquals(UiMessage(MessageId.ERROR_DEVICE_NOT_ADDED, deviceB.serial), failed.message)
+        assertEquals(FailureAction.ADD_DEVICE, failed.action)
+
+        // And adding it: the vendor's other note, the device is added by another account.
+        val add = AddDeviceModel(me.client, scope)
+        add.add(deviceB.serial.lowercase(), deviceB.labelCode, "Not mine").join()
+        assertEquals(AddDeviceModel.Screen(error = UiMessage(MessageId.ERROR_DEVICE_ADDED_BY_OTHERS, deviceB.serial)), add.screen.value)
+        model.close()
+    }
+
+    @Test
+    fun `a device given away while my list is stale shows the added-by-others note`() = uiTest { scope ->
+        val me = Rig.newAccount()
+        me.client.addDevice(deviceC.serial, deviceC.labelCode, "Old NVR")
+        val devices = DeviceListModel(me.client, scope)
+        devices.refresh(force = true).join()
+        assertEquals(listOf(deviceC.serial), devices.screen.value.devices.map { it.serial })
+
+        val otherPhone = Rig.client()
+        otherPhone.login(me.email, me.password)
+        otherPhone.removeDevice(deviceC.serial)
+        Rig.newAccount().client.addDevice(deviceC.serial, deviceC.labelCode, null)
+        assertTrue(deviceC.sync())
+        deviceC.startHikConnect()
+
+        val model = ResetPasswordModel(me.client, scope)
+        model.submitImage(deviceC.qrPng())
+        val failed = assertIs<ResetPasswordModel.Screen.Failed>(
+            model.screen.await { it is ResetPasswordModel.Screen.Failed || it is ResetPasswordModel.Screen.Code })
+        assertEquals(UiMessage(MessageId.ERROR_DEVICE_ADDED_BY_OTHERS, deviceC.serial), failed.message)
+        assertEquals(FailureAction.SCAN_AGAIN, failed.action)
+        assertIs<HcException.DeviceAddedByOthers>(failed.error)
+        model.close()
+    }
+
+    @Test
+    fun `a QR code of something else says it is not a reset code`() = uiTest { scope ->
+        val me = Rig.newAccount()
+        val model = ResetPasswordModel(me.client, scope)
+        model.submitText("https://example.com/menu")
+        val failed = assertIs<ResetPasswordModel.Screen.Failed>(model.screen.await { it is ResetPasswordModel.Screen.Failed })
+        assertEquals(UiMessage(MessageId.ERROR_NOT_A_RESET_QR), failed.message)
+        model.scanAgain()
+        model.screen.await { it is ResetPasswordModel.Screen.Scanning }
+        model.close()
+    }
+
+    @Test
+    fun `offline, the device list is the cached one with its age`() = uiTest { scope ->
+        val me = Rig.newAccount()
+        val online = DeviceListModel(me.client, scope)
+        online.refresh(force = true).join()
+        val fresh = online.screen.value
+        assertEquals(false, fresh.fromCache)
+        assertNull(fresh.cacheAge)
+        assertEquals(UiMessage(MessageId.DEVICES_EMPTY), fresh.empty)
+
+        // The next launch, with no network: same secure store, the cloud out of reach.
+        val offlineClient = Rig.client(me.store, cloudUrl = "http://127.0.0.1:9")
+        val clock = FakeClock(fresh.fetchedAtUnix!! + 10 * 60 + 5)
+        val offline = DeviceListModel(offlineClient, scope, clock)
+        offline.refresh(force = true).join()
+        val screen = offline.screen.value
+        assertNull(screen.error, "$screen")
+        assertTrue(screen.fromCache)
+        assertEquals(UiMessage(MessageId.DEVICES_UPDATED_MINUTES_AGO, "10"), screen.cacheAge)
+        clock.set(fresh.fetchedAtUnix!! + 2 * 3600); offline.tick()
+        assertEquals(UiMessage(MessageId.DEVICES_UPDATED_HOURS_AGO, "2"), offline.screen.value.cacheAge)
+    }
+
+    @Test
+    fun `a wrong password is said plainly and a new account logs in`() = uiTest { scope ->
+        val me = Rig.newAccount()
+        val login = LoginModel(Rig.client(), scope)
+        assertEquals(false, login.screen.value.loggedIn)
+        login.login(me.email, "not-the-password").join()
+        assertEquals(LoginModel.Screen(error = UiMessage(MessageId.ERROR_INVALID_CREDENTIALS)), login.screen.value)
+        login.login(" ${me.email} ", me.password).join()
+        assertEquals(LoginModel.Screen(loggedIn = true), login.screen.value)
+
+        val register = LoginModel(Rig.client(), scope)
+        register.register("new-${System.nanoTime()}@example.test", "Another-Good-Pass-42").join()
+        assertEquals(LoginModel.Screen(loggedIn = true), register.screen.value)
+        register.register(me.email, "Another-Good-Pass-42").join()
+        assertEquals(UiMessage(MessageId.ERROR_EMAIL_TAKEN), register.screen.value.error)
+    }
+}
