@@ -1,0 +1,141 @@
+import Foundation
+import XCTest
+import HcCore
+@testable import HcPresentation
+
+/// The screens driven by the real core against the real cloud and simulated NVRs.
+final class ScreensTests: XCTestCase {
+    func testScanningTheNvrQrWithTheCameraShowsTheGroupedCodeAndItsCountdown() async throws {
+        let device = TestDevice("A")
+        let me = try await Rig.newAccount()
+        try await me.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: "Shop NVR")
+        let bound = try await device.sync()
+        XCTAssertTrue(bound)
+        try await device.startHikConnect()
+        let clock = FakeClock()
+        let model = ResetPasswordModel(client: me.client, clock: clock)
+        defer { model.close() }
+        XCTAssertEqual(model.screen.value, .scanning(hint: UiMessage(.scanHint)))
+        XCTAssertTrue(model.wantsFrames)
+
+        // The capture delegate: plane 0 of the NVR's QR on the monitor, sensor rotated, rows padded.
+        model.submitFrame(cameraFrame(modules: try await device.qrModules(), rotation: 90))
+        let screen = try await model.screen.waitFor { if case .code = $0 { return true }; if case .failed = $0 { return true }; return false }
+        guard case let .code(code) = screen else { return XCTFail("\(screen)") }
+        XCTAssertEqual(code.serial, device.serial)
+        XCTAssertEqual(code.code.count, 8)
+        XCTAssertEqual(code.groupedCode, "\(code.code.prefix(4)) \(code.code.suffix(4))")
+        XCTAssertEqual(code.instructions, UiMessage(.codeInstructions))
+        XCTAssertFalse(model.wantsFrames)
+
+        func countdown() -> Code? { if case let .code(c) = model.screen.value { return c }; return nil }
+        clock.set(code.expiresAtUnix - 599); model.tick()
+        XCTAssertEqual(countdown()?.countdown, UiMessage(.codeValidFor, "9:59"))
+        clock.set(code.expiresAtUnix - 5); model.tick()
+        XCTAssertEqual(countdown()?.countdown, UiMessage(.codeValidFor, "0:05"))
+        clock.set(code.expiresAtUnix + 1); model.tick()
+        XCTAssertEqual(countdown()?.countdown, UiMessage(.codeExpired))
+        XCTAssertEqual(countdown()?.expired, true)
+
+        // The code the screen shows is the one the NVR accepts.
+        let accepted = try await device.verify(code: code.code)
+        XCTAssertTrue(accepted, "the NVR refused \(code.code)")
+
+        model.scanAgain()
+        _ = try await model.screen.waitFor { if case .scanning = $0 { return true }; return false }
+    }
+
+    typealias Code = ResetPasswordModel.Code
+
+    func testADeviceNotInMyAccountShowsTheNotAddedNoteAndAddingItShowsTheAddedByOthersNote() async throws {
+        let device = TestDevice("B")
+        let owner = try await Rig.newAccount()
+        try await owner.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: nil)
+        let bound = try await device.sync()
+        XCTAssertTrue(bound)
+        try await device.startHikConnect()
+
+        let me = try await Rig.newAccount()
+        let model = ResetPasswordModel(client: me.client)
+        defer { model.close() }
+        model.submitImage(try await device.qrPng())  // "pick a photo": a screenshot of the NVR screen
+        let screen = try await model.screen.waitFor { if case .failed = $0 { return true }; if case .code = $0 { return true }; return false }
+        XCTAssertEqual(screen, .failed(message: UiMessage(.errorDeviceNotAdded, device.serial), action: .addDevice))
+
+        let add = AddDeviceModel(client: me.client)
+        await add.add(serial: device.serial.lowercased(), labelCode: device.labelCode, name: "Not mine")
+        XCTAssertEqual(add.screen.value, AddDeviceModel.Screen(error: UiMessage(.errorDeviceAddedByOthers, device.serial)))
+    }
+
+    func testADeviceGivenAwayWhileMyListIsStaleShowsTheAddedByOthersNote() async throws {
+        let device = TestDevice("C")
+        let me = try await Rig.newAccount()
+        try await me.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: "Old NVR")
+        let devices = DeviceListModel(client: me.client)
+        await devices.refresh(force: true)
+        XCTAssertEqual(devices.screen.value.devices.map(\.serial), [device.serial])
+
+        let otherPhone = try Rig.client()
+        try await otherPhone.login(email: me.email, password: me.password)
+        try await otherPhone.removeDevice(serial: device.serial)
+        try await Rig.newAccount().client.addDevice(serial: device.serial, labelCode: device.labelCode, name: nil)
+        let bound = try await device.sync()
+        XCTAssertTrue(bound)
+        try await device.startHikConnect()
+
+        let model = ResetPasswordModel(client: me.client)
+        defer { model.close() }
+        model.submitImage(try await device.qrPng())
+        let screen = try await model.screen.waitFor { if case .failed = $0 { return true }; if case .code = $0 { return true }; return false }
+        XCTAssertEqual(screen, .failed(message: UiMessage(.errorDeviceAddedByOthers, device.serial), action: .scanAgain))
+    }
+
+    func testAQrCodeOfSomethingElseSaysItIsNotAResetCode() async throws {
+        let me = try await Rig.newAccount()
+        let model = ResetPasswordModel(client: me.client)
+        defer { model.close() }
+        model.submitText("https://example.com/menu")
+        let screen = try await model.screen.waitFor { if case .failed = $0 { return true }; return false }
+        XCTAssertEqual(screen, .failed(message: UiMessage(.errorNotAResetQr), action: .scanAgain))
+        model.scanAgain()
+        _ = try await model.screen.waitFor { if case .scanning = $0 { return true }; return false }
+    }
+
+    func testOfflineTheDeviceListIsTheCachedOneWithItsAge() async throws {
+        let me = try await Rig.newAccount()
+        let online = DeviceListModel(client: me.client)
+        await online.refresh(force: true)
+        let fresh = online.screen.value
+        XCTAssertFalse(fresh.fromCache)
+        XCTAssertNil(fresh.cacheAge)
+        XCTAssertEqual(fresh.empty, UiMessage(.devicesEmpty))
+        let fetchedAt = try XCTUnwrap(fresh.fetchedAtUnix)
+
+        // The next launch, with no network: same Keychain, the cloud out of reach.
+        let offlineClient = try Rig.client(store: me.store, cloudUrl: "http://127.0.0.1:9")
+        let clock = FakeClock(fetchedAt + 10 * 60 + 5)
+        let offline = DeviceListModel(client: offlineClient, clock: clock)
+        await offline.refresh(force: true)
+        XCTAssertNil(offline.screen.value.error, "\(offline.screen.value)")
+        XCTAssertTrue(offline.screen.value.fromCache)
+        XCTAssertEqual(offline.screen.value.cacheAge, UiMessage(.devicesUpdatedMinutesAgo, "10"))
+        clock.set(fetchedAt + 2 * 3600); offline.tick()
+        XCTAssertEqual(offline.screen.value.cacheAge, UiMessage(.devicesUpdatedHoursAgo, "2"))
+    }
+
+    func testAWrongPasswordIsSaidPlainlyAndANewAccountLogsIn() async throws {
+        let me = try await Rig.newAccount()
+        let login = LoginModel(client: try Rig.client())
+        XCTAssertFalse(login.screen.value.loggedIn)
+        await login.login(email: me.email, password: "not-the-password")
+        XCTAssertEqual(login.screen.value, LoginModel.Screen(error: UiMessage(.errorInvalidCredentials)))
+        await login.login(email: " \(me.email) ", password: me.password)
+        XCTAssertEqual(login.screen.value, LoginModel.Screen(loggedIn: true))
+
+        let register = LoginModel(client: try Rig.client())
+        await register.register(email: "new-\(UUID().uuidString.lowercased())@example.test", password: "Another-Good-Pass-42")
+        XCTAssertEqual(register.screen.value, LoginModel.Screen(loggedIn: true))
+        await register.register(email: me.email, password: "Another-Good-Pass-42")
+        XCTAssertEqual(register.screen.value.error, UiMessage(.errorEmailTaken))
+    }
+}
