@@ -9,7 +9,7 @@ struct HcApp: App {
 
     var body: some Scene {
         WindowGroup {
-            RootView()
+            RootView(session: app.login)
                 .environmentObject(app)
         }
     }
@@ -39,9 +39,10 @@ final class AppModel: ObservableObject {
 
 struct RootView: View {
     @EnvironmentObject private var app: AppModel
+    @ObservedObject var session: Observed<LoginModel.Screen>
 
     var body: some View {
-        if app.login.value.loggedIn {
+        if session.value.loggedIn {
             NavigationStack { DevicesView(client: app.client) }
         } else {
             LoginView(model: app.loginModel, screen: app.login)

@@ -31,14 +31,14 @@ extension UiMessage {
 
 /// The core's log lines in the unified log (they never carry tokens, passwords or label codes).
 final class OSLogLogger: HcCore.Logger, @unchecked Sendable {
-    private let log = os.Logger(subsystem: "org.hc.app", category: "core")
+    private let osLog = os.Logger(subsystem: "org.hc.app", category: "core")
 
     func log(level: LogLevel, target: String, message: String) {
         switch level {
-        case .error: log.error("\(target, privacy: .public): \(message, privacy: .public)")
-        case .warn: log.warning("\(target, privacy: .public): \(message, privacy: .public)")
-        case .info: log.info("\(target, privacy: .public): \(message, privacy: .public)")
-        case .debug, .trace: log.debug("\(target, privacy: .public): \(message, privacy: .public)")
+        case .error: osLog.error("\(target, privacy: .public): \(message, privacy: .public)")
+        case .warn: osLog.warning("\(target, privacy: .public): \(message, privacy: .public)")
+        case .info: osLog.info("\(target, privacy: .public): \(message, privacy: .public)")
+        case .debug, .trace: osLog.debug("\(target, privacy: .public): \(message, privacy: .public)")
         }
     }
 }

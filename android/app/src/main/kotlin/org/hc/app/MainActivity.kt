@@ -7,8 +7,7 @@ import androidx.activity.enableEdgeToEdge
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.Surface
 import androidx.compose.runtime.Composable
-import androidx.compose.runtime.collectAsState
-import androidx.compose.runtime.getValue
+import androidx.compose.runtime.remember
 import androidx.lifecycle.viewmodel.compose.viewModel
 import androidx.navigation.compose.NavHost
 import androidx.navigation.compose.composable
@@ -43,8 +42,14 @@ private object Routes {
 private fun HcNavHost() {
     val nav = rememberNavController()
     val login: LoginViewModel = viewModel()
-    val session by login.model.screen.collectAsState()
-    NavHost(nav, startDestination = if (session.loggedIn) Routes.DEVICES else Routes.LOGIN) {
+    // A restored session (tokens in the Keystore) opens the device list; decided once per launch.
+    val start = remember { if (login.model.screen.value.loggedIn) Routes.DEVICES else Routes.LOGIN }
+    // Session expired or not logged in: drop the local session, then show the login screen.
+    val toLogin = {
+        login.model.logout()
+        nav.navigate(Routes.LOGIN) { popUpTo(0) }
+    }
+    NavHost(nav, startDestination = start) {
         composable(Routes.LOGIN) {
             LoginScreen(login.model, onLoggedIn = {
                 nav.navigate(Routes.DEVICES) { popUpTo(Routes.LOGIN) { inclusive = true } }
@@ -55,7 +60,7 @@ private fun HcNavHost() {
                 viewModel<DevicesViewModel>().model,
                 onAddDevice = { nav.navigate(Routes.ADD_DEVICE) },
                 onMore = { nav.navigate(Routes.MORE) },
-                onLogIn = { nav.navigate(Routes.LOGIN) },
+                onLogIn = toLogin,
             )
         }
         composable(Routes.ADD_DEVICE) {
@@ -64,17 +69,14 @@ private fun HcNavHost() {
         composable(Routes.MORE) {
             MoreScreen(
                 onResetDevicePassword = { nav.navigate(Routes.RESET_PASSWORD) },
-                onLogOut = {
-                    login.model.logout()
-                    nav.navigate(Routes.LOGIN) { popUpTo(0) }
-                },
+                onLogOut = toLogin,
             )
         }
         composable(Routes.RESET_PASSWORD) {
             ResetPasswordScreen(
                 viewModel<ResetPasswordViewModel>().model,
                 onAddDevice = { nav.navigate(Routes.ADD_DEVICE) },
-                onLogIn = { nav.navigate(Routes.LOGIN) },
+                onLogIn = toLogin,
                 onDone = { nav.popBackStack() },
             )
         }
