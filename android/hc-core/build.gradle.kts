@@ -43,7 +43,7 @@ android {
 
 dependencies {
     // JNA with its native dispatch library for every ABI; `api`: the generated classes expose it.
-    api("${libs.jna.aar.get()}@aar")
+    api(libs.jna.aar) { artifact { type = "aar" } }
     api(libs.kotlinx.coroutines.core)
 }
 
@@ -86,7 +86,9 @@ val cargoNdk by tasks.registering(Exec::class) {
     description = "cargo ndk: libhc_ffi.so for ${abis.joinToString()}"
     val out = generatedJniLibs.get().asFile
     workingDir = repoRoot
-    environment("ANDROID_NDK_HOME", android.ndkDirectory.path)
+    // The NDK pinned by `ndkVersion` (installed by the SDK manager), found the way AGP finds it.
+    val ndk = androidComponents.sdkComponents.ndkDirectory
+    doFirst { environment("ANDROID_NDK_HOME", ndk.get().asFile.path) }
     commandLine(
         listOf("cargo", "ndk", "--platform", "26", "-o", out.path) + abis.flatMap { listOf("-t", it) } +
             listOf("build", "--locked", "-p", "hc-ffi", "--lib", "--profile", cargoProfile),
