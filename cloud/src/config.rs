@@ -15,6 +15,8 @@ pub struct RateLimits {
     pub reset_codes_per_device: u32,
     /// Add-device attempts (label code guesses) one account may make per window.
     pub add_device_attempts_per_account: u32,
+    /// Login attempts naming one email per window, right or wrong, known account or not.
+    pub logins_per_email: u32,
     /// Length of the fixed window.
     pub window: Duration,
 }
@@ -25,6 +27,7 @@ impl Default for RateLimits {
             reset_codes_per_account: 30,
             reset_codes_per_device: 10,
             add_device_attempts_per_account: 20,
+            logins_per_email: 20,
             window: Duration::from_secs(3600),
         }
     }

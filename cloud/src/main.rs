@@ -81,6 +81,9 @@ struct ServeArgs {
     /// Add-device attempts (label-code guesses) per account per window.
     #[arg(long, env = "HC_CLOUD_RATE_LIMIT_ADD_DEVICE", default_value_t = 20)]
     rate_limit_add_device: u32,
+    /// Login attempts (password guesses) per email address per window.
+    #[arg(long, env = "HC_CLOUD_RATE_LIMIT_LOGIN", default_value_t = 20)]
+    rate_limit_login: u32,
     #[arg(long, env = "HC_CLOUD_RATE_LIMIT_WINDOW_SECS", default_value_t = 3600)]
     rate_limit_window_secs: u64,
     /// Largest request body, in bytes.
@@ -161,6 +164,7 @@ async fn serve(args: ServeArgs) -> Result<(), hc_cloud::Error> {
             reset_codes_per_account: args.rate_limit_account,
             reset_codes_per_device: args.rate_limit_device,
             add_device_attempts_per_account: args.rate_limit_add_device,
+            logins_per_email: args.rate_limit_login,
             window: Duration::from_secs(args.rate_limit_window_secs),
         })
         .with_body_limit_bytes(args.body_limit_bytes)

@@ -60,7 +60,7 @@ pub fn routes() -> Vec<Route> {
             Operation::new("login", "Log in: a short-lived access token and a refresh token")
                 .body("Credentials")
                 .responds(200, "Tokens")
-                .errors(&[BadRequest, InvalidCredentials]),
+                .errors(&[BadRequest, InvalidCredentials, RateLimited]),
         ),
         route(
             Method::POST,

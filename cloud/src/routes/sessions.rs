@@ -9,6 +9,7 @@ use crate::auth::new_token_pair;
 use crate::crypto::{token_hash, verify_password};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::rate_limit;
 use crate::routes::accounts::{MAX_PASSWORD_BYTES, normalize_email};
 use crate::state::{AppState, unix_now};
 use crate::storage::RefreshOutcome;
@@ -27,7 +28,21 @@ pub async fn login(
     if credentials.password.len() > MAX_PASSWORD_BYTES {
         return Err(refused());
     }
-    let account = match normalize_email(&credentials.email) {
+    let email = normalize_email(&credentials.email);
+    if let Some(email) = &email {
+        // Password guessing: count every attempt on this email, known account or not (the limit
+        // must not tell which emails exist), before the argon2 work. A locked-out owner keeps
+        // the sessions they have: refresh is not counted.
+        let limits = &state.policy().rate_limits;
+        rate_limit::hit(
+            &state,
+            &format!("login:{email}"),
+            limits.logins_per_email,
+            limits.window,
+        )
+        .await?;
+    }
+    let account = match email {
         Some(email) => state.storage().account_by_email(&email).await?,
         None => None,
     };
