@@ -176,9 +176,8 @@ async fn label_code_guesses_over_two_instances_meet_one_limit() {
         ))
         .await
         .unwrap();
-    for at in 0..3 {
-        let guess =
-            json!({"serial": "J12345678", "label_code": format!("QQQQQ{}", ["A", "B", "C"][at])});
+    for (at, label_code) in ["QQQQQA", "QQQQQB", "QQQQQC"].into_iter().enumerate() {
+        let guess = json!({"serial": "J12345678", "label_code": label_code});
         pair.call(at, "/v1/devices", Some(&guesser), Some(guess))
             .await
             .assert_error(StatusCode::FORBIDDEN, ErrorCode::WrongLabelCode);

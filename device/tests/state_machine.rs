@@ -151,7 +151,7 @@ fn submit(device: &mut Device, model: &mut Model, code: &str) -> Result<(), Test
     }
     model.burned += 1;
     let rule = cooldown_after(model.burned).as_secs();
-    prop_assert!(rule >= 60 && rule <= MAX_COOLDOWN.as_secs());
+    prop_assert!((60..=MAX_COOLDOWN.as_secs()).contains(&rule));
     prop_assert_eq!(rule, (60u64 << (model.burned - 1).min(6)).min(3600));
     match answer {
         Err(DeviceError::ChallengeBurned { retry_after }) => {
@@ -185,7 +185,7 @@ fn apply(device: &mut Device, model: &mut Model, step: &Step) -> Result<(), Test
                     if let Some((old, _)) = model.challenge.take() {
                         model.stale_codes.push(old);
                     }
-                    let code = code_for_qr(&view.qr_text, &device.agent.record().clone());
+                    let code = code_for_qr(&view.qr_text, device.agent.record());
                     model.challenge = Some((code, model.now + 30 * 60));
                     // The ended cool-down is forgotten on disk, so a reboot cannot bring it back.
                     model.cooldown_until = None;
