@@ -79,22 +79,46 @@ pub(crate) fn read_bitmap(bitmap: &Bitmap) -> Vec<String> {
 }
 
 /// Every QR text rxing reads (it binarizes and detects on its own). Never panics.
+///
+/// rxing's single-symbol reader stops at the first code it finds. That is the cheap path and
+/// almost always the reset code; when it is some other code (a sticker, a menu link beside the
+/// monitor), the multi-symbol reader looks again so the reset code in the same frame is not lost.
 pub(crate) fn read_rxing(image: &GrayImage) -> Vec<String> {
+    use std::collections::HashSet;
+
     use rxing::{BarcodeFormat, DecodeHints};
+    let hints = || DecodeHints {
+        TryHarder: Some(true),
+        PossibleFormats: Some(HashSet::from([BarcodeFormat::QR_CODE])),
+        ..DecodeHints::default()
+    };
     contained(|| {
-        let mut hints = DecodeHints {
-            TryHarder: Some(true),
-            ..DecodeHints::default()
-        };
-        rxing::helpers::detect_in_luma_slice_with_hints(
+        let first = rxing::helpers::detect_in_luma_slice_with_hints(
             image.as_raw(),
             image.width(),
             image.height(),
             Some(BarcodeFormat::QR_CODE),
-            &mut hints,
+            &mut hints(),
         )
-        .map(|result| vec![result.getText().to_owned()])
-        .unwrap_or_default()
+        .map(|result| result.getText().to_owned());
+        match first {
+            Ok(text) if text.starts_with(QR_PREFIX) => vec![text],
+            Ok(text) => {
+                let mut texts: Vec<String> = rxing::helpers::detect_multiple_in_luma_with_hints(
+                    image.as_raw().clone(),
+                    image.width(),
+                    image.height(),
+                    &mut hints(),
+                )
+                .map(|results| results.iter().map(|r| r.getText().to_owned()).collect())
+                .unwrap_or_default();
+                if !texts.contains(&text) {
+                    texts.push(text);
+                }
+                texts
+            }
+            Err(_) => Vec::new(),
+        }
     })
     .unwrap_or_default()
 }
