@@ -56,12 +56,14 @@ class ScreensTest {
 
     @Test
     fun `a device not in my account shows the vendor's not-added note with an Add device button`() = uiTest { scope ->
-        val owner = Rig.newAccount()
-        owner.client.addDevice(deviceB.serial, deviceB.labelCode, null)
+        // Added, seen by the NVR, then removed from the account while the NVR was offline: the NVR
+        // still offers Verify by Hik-Connect, the account no longer has the device.
+        val me = Rig.newAccount()
+        me.client.addDevice(deviceB.serial, deviceB.labelCode, null)
         assertTrue(deviceB.sync())
         deviceB.startHikConnect()
+        me.client.removeDevice(deviceB.serial)
 
-        val me = Rig.newAccount()
         val model = ResetPasswordModel(me.client, scope)
         model.submitImage(deviceB.qrPng()) // "pick a photo": a screenshot of the NVR screen
         val failed = assertIs<ResetPasswordModel.Screen.Failed>(
@@ -69,7 +71,8 @@ class ScreensTest {
         assertEquals(UiMessage(MessageId.ERROR_DEVICE_NOT_ADDED, deviceB.serial), failed.message)
         assertEquals(FailureAction.ADD_DEVICE, failed.action)
 
-        // And adding it: the vendor's other note, the device is added by another account.
+        // Meanwhile someone else adds it; adding it now: the vendor's other note.
+        Rig.newAccount().client.addDevice(deviceB.serial, deviceB.labelCode, null)
         val add = AddDeviceModel(me.client, scope)
         add.add(deviceB.serial.lowercase(), deviceB.labelCode, "Not mine").join()
         assertEquals(AddDeviceModel.Screen(error = UiMessage(MessageId.ERROR_DEVICE_ADDED_BY_OTHERS, deviceB.serial)), add.screen.value)
