@@ -228,8 +228,15 @@ impl HcClient {
         ResetFlow::new(self.clone(), listener)
     }
 
-    /// Parses, checks the binding, and asks the cloud. The code is good until 30 minutes after the
-    /// scan, the life of the device's challenge.
+    /// Parses the QR and asks the cloud. The code is good until 30 minutes after the scan, the
+    /// life of the device's challenge.
+    ///
+    /// The binding: only the cloud can tell the vendor's two notes apart (the device is not in this
+    /// account, or another account holds it), so the request goes out even for a serial that is
+    /// missing from the device list, and the cloud's answer is final: it issues no code for a
+    /// device that is not this account's. The device list speaks when the cloud cannot be reached:
+    /// a device missing from the last list is then `DeviceNotAdded`, which the user can act on,
+    /// rather than a network error.
     pub(crate) async fn request_reset_code_scanned_at(
         &self,
         qr_text: &str,
@@ -237,14 +244,37 @@ impl HcClient {
     ) -> Result<ResetCodeInfo> {
         let qr = parse_qr(qr_text)?;
         let serial = qr.challenge().serial.to_string();
-        self.check_binding(&serial).await?;
+        let answer = match self.ask_for_code(qr_text, &serial).await {
+            Ok(answer) => answer,
+            Err(HcError::Network { detail }) => {
+                return Err(self
+                    .not_in_last_device_list(&serial)
+                    .unwrap_or(HcError::Network { detail }));
+            }
+            Err(error @ (HcError::DeviceNotAdded { .. } | HcError::DeviceAddedByOthers { .. })) => {
+                // The cloud knows better than the cached list: bring the list up to date.
+                self.refresh_devices_after_change().await;
+                return Err(error);
+            }
+            Err(error) => return Err(error),
+        };
+        tracing::info!(target: "hc_core::client", serial = %answer.serial, "reset code issued");
+        Ok(ResetCodeInfo {
+            serial: answer.serial,
+            model: answer.model,
+            code: answer.code,
+            expires_at_unix: scanned_at.saturating_add(CHALLENGE_LIFETIME_SECS as i64),
+        })
+    }
+
+    async fn ask_for_code(&self, qr_text: &str, serial: &str) -> Result<ResetCodeResponse> {
         let request = ResetCodeRequest {
             qr: qr_text.to_owned(),
         };
         let inner = &self.inner;
-        let answer: ResetCodeResponse = inner
+        inner
             .session
-            .authorized(&inner.http, Some(&serial), |token| {
+            .authorized(&inner.http, Some(serial), |token| {
                 let request = &request;
                 async move {
                     // Idempotent: the code is a function of the challenge, so a retried
@@ -261,35 +291,19 @@ impl HcClient {
                         .await
                 }
             })
-            .await?;
-        tracing::info!(target: "hc_core::client", serial = %answer.serial, "reset code issued");
-        Ok(ResetCodeInfo {
-            serial: answer.serial,
-            model: answer.model,
-            code: answer.code,
-            expires_at_unix: scanned_at.saturating_add(CHALLENGE_LIFETIME_SECS as i64),
-        })
+            .await
     }
 
-    /// The binding check: a device missing from a fresh device list is `DeviceNotAdded` without
-    /// asking the cloud for a code. When no fresh list can be had, the cloud decides.
-    async fn check_binding(&self, serial: &str) -> Result<()> {
-        let listed = |list: &StoredDeviceList| list.devices.iter().any(|d| d.serial == serial);
-        if self.fresh_devices().as_ref().is_some_and(listed) {
-            return Ok(());
-        }
-        match self.fetch_devices().await {
-            Ok(list) if listed(&list) => Ok(()),
-            Ok(_) => {
-                tracing::info!(target: "hc_core::client", serial, "device not in the account: no code requested");
-                Err(HcError::DeviceNotAdded {
-                    serial: serial.to_owned(),
-                })
+    /// Offline: `DeviceNotAdded` when the last device list (of any age) lacks the serial.
+    fn not_in_last_device_list(&self, serial: &str) -> Option<HcError> {
+        let list = self.cached_devices()?;
+        let listed = list.devices.iter().any(|d| d.serial == serial);
+        (!listed).then(|| {
+            tracing::info!(target: "hc_core::client", serial, "offline, and the device is not in the last list");
+            HcError::DeviceNotAdded {
+                serial: serial.to_owned(),
             }
-            Err(HcError::Network { .. }) => Ok(()),
-            Err(HcError::Server { status, .. }) if status >= 500 => Ok(()),
-            Err(error) => Err(error),
-        }
+        })
     }
 
     async fn fetch_devices(&self) -> Result<StoredDeviceList> {
@@ -322,7 +336,7 @@ impl HcClient {
     }
 
     /// After an add or a remove the cached list is wrong: fetch it again, or mark it stale so the
-    /// next binding check does.
+    /// next look at the list does.
     async fn refresh_devices_after_change(&self) {
         if self.fetch_devices().await.is_err()
             && let Some(list) = self
@@ -474,7 +488,7 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn device_not_added_the_app_says_so_without_asking_for_a_code() {
+    async fn device_not_added_the_cloud_says_so_and_no_code_is_given() {
         let (cloud, url) = FakeCloud::start().await;
         let client = logged_in(&url, Arc::new(MemoryStore::new())).await;
         let qr = crate::scan::testing::sample_reset_text();
@@ -484,13 +498,31 @@ mod tests {
                 serial: "J12345678".into()
             })
         );
-        assert_eq!(cloud.code_requests.load(Ordering::SeqCst), 0);
+        assert_eq!(cloud.code_requests.load(Ordering::SeqCst), 1);
 
         cloud.add_device("J12345678");
-        // The list fetched a moment ago lacks it: the check fetches again before refusing.
         let code = client.request_reset_code(qr).await.unwrap();
         assert_eq!(code.code, "01234567");
-        assert_eq!(cloud.code_requests.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn offline_a_device_missing_from_the_last_list_is_not_added_not_a_network_error() {
+        let (_cloud, url) = FakeCloud::start().await;
+        let store = Arc::new(MemoryStore::new());
+        let client = logged_in(&url, store.clone()).await;
+        assert!(client.devices(true).await.unwrap().devices.is_empty());
+
+        let mut offline_config = ClientConfig::new("http://127.0.0.1:9");
+        offline_config.request_timeout_ms = 2_000;
+        let offline = HcClient::new(offline_config, store).unwrap();
+        assert_eq!(
+            offline
+                .request_reset_code(crate::scan::testing::sample_reset_text())
+                .await,
+            Err(HcError::DeviceNotAdded {
+                serial: "J12345678".into()
+            })
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,7 +10,7 @@ pub struct ClientConfig {
     pub extra_root_ca_pem: Option<String>,
     /// Upper bound for one HTTP request, connection included.
     pub request_timeout_ms: u64,
-    /// A device list younger than this is fresh: the binding check trusts it without a round trip.
+    /// A device list younger than this is fresh: the device list is shown without a round trip.
     pub device_list_max_age_secs: u64,
 }
 

