@@ -411,3 +411,28 @@ async fn the_vendor_notes_and_every_error_message() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("cached list"), "{}", run.stdout);
 }
+
+#[test]
+fn the_demo_tells_the_whole_story_and_both_notes() {
+    let output = Command::new(env!("CARGO_BIN_EXE_hc"))
+        .arg("demo")
+        .env_remove("HC_CLOUD_URL")
+        .output()
+        .expect("hc demo runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for step in [
+        "Forget Password offers: Verify by Hik-Connect",
+        "Verification code ",
+        "The NVR accepted the code",
+        "Logged in to the NVR with the new password",
+        "The device is not added to your account (serial J12345678)",
+        "The device has been added by another account (serial J12345678)",
+    ] {
+        assert!(stdout.contains(step), "missing {step:?} in:\n{stdout}");
+    }
+}
