@@ -1,9 +1,9 @@
 //! The camera frame decoder (`hc_core::decode_frame`): fuzzed width, height, row stride, format,
 //! rotation and bytes. A bad frame must be an `InvalidFrame` error, never a panic.
 //!
-//! rqrr asserts on some geometry and the core contains that panic by design (a miss, not a crash;
-//! see `core/src/scan/decode.rs`); libFuzzer's hook would abort on it all the same, so panics
-//! raised inside rqrr's own source are let through to the core's guard and any other aborts.
+//! rqrr and rxing assert on some geometry and the core contains those panics by design (a miss,
+//! not a crash; see `core/src/scan/decode.rs`); libFuzzer's hook would abort on it all the same, so panics
+//! raised inside the decoders' own source are let through to the core's guard and any other aborts.
 #![no_main]
 
 use std::sync::Once;
@@ -27,14 +27,17 @@ struct Input {
 
 static HOOK: Once = Once::new();
 
-pub fn contain_rqrr_panics() {
+/// The QR decoders whose panics the core contains (`core/src/scan/decode.rs`).
+const DECODERS: [&str; 2] = ["/rqrr-", "/rxing-"];
+
+pub fn contain_decoder_panics() {
     HOOK.call_once(|| {
         let abort = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let in_rqrr = info
+            let in_decoder = info
                 .location()
-                .is_some_and(|l| l.file().contains("/rqrr-"));
-            if !in_rqrr {
+                .is_some_and(|l| DECODERS.iter().any(|d| l.file().contains(d)));
+            if !in_decoder {
                 abort(info);
             }
         }));
@@ -42,7 +45,7 @@ pub fn contain_rqrr_panics() {
 }
 
 fuzz_target!(|input: Input| {
-    contain_rqrr_panics();
+    contain_decoder_panics();
     let (width, height) = if input.small {
         (input.width % 200, input.height % 200)
     } else {
@@ -55,11 +58,17 @@ fuzz_target!(|input: Input| {
         3 => FrameFormat::Bgra8,
         _ => FrameFormat::Rgba8,
     };
-    let bpp = if matches!(format, FrameFormat::Bgra8 | FrameFormat::Rgba8) { 4 } else { 1 };
+    let bpp = if matches!(format, FrameFormat::Bgra8 | FrameFormat::Rgba8) {
+        4
+    } else {
+        1
+    };
     let row_stride = if input.raw_stride {
         input.stride_pad
     } else {
-        width.saturating_mul(bpp).saturating_add(input.stride_pad % 64)
+        width
+            .saturating_mul(bpp)
+            .saturating_add(input.stride_pad % 64)
     };
     let rotation_degrees = if input.rotation % 8 < 4 {
         (input.rotation % 4) * 90
