@@ -121,7 +121,7 @@ pub fn run(args: Args) -> Result<(), String> {
             None => hc_core::scan::scan_frame_all(&frame).map_err(|e| format!("{e:?}")),
         };
         let ms = started.elapsed().as_secs_f64() * 1000.0;
-        let decoded = texts.is_ok_and(|texts| texts.iter().any(|t| *t == case.expected));
+        let decoded = texts.is_ok_and(|texts| texts.contains(&case.expected));
         outcomes.push(Outcome {
             category: case.category.clone(),
             name: case.name.clone(),
