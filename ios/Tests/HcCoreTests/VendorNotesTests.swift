@@ -4,7 +4,7 @@ import XCTest
 
 /// The vendor flow's two notes: the device is not added, and the device is added by others.
 final class VendorNotesTests: XCTestCase {
-    func testDeviceOfAnotherAccountCannotBeAddedAndItsQrCodeIsNotAdded() async throws {
+    func testDeviceOfAnotherAccountShowsAddedByOthersThenNotAddedOnceRemoved() async throws {
         let device = Rig.deviceB
         let other = try await Rig.newAccount()
         try await other.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: nil)
@@ -20,11 +20,11 @@ final class VendorNotesTests: XCTestCase {
             XCTAssertEqual(serial, device.serial)
         }
 
-        // The scanned device is not in my (fresh) list: the core says so without asking for a code.
+        // Only the cloud can tell "not in this account" from "another account has it": it says which.
         do {
             _ = try await me.client.requestResetCode(qrText: qrText)
-            XCTFail("got a code for a device not added")
-        } catch HcError.DeviceNotAdded(let serial) {
+            XCTFail("got a code for a device of another account")
+        } catch HcError.DeviceAddedByOthers(let serial) {
             XCTAssertEqual(serial, device.serial)
         }
 
@@ -32,11 +32,20 @@ final class VendorNotesTests: XCTestCase {
         let flow = me.client.resetFlow(listener: states)
         flow.submitImage(bytes: try await device.qrPng())
         let end = try await states.next(where: isFinal)
-        XCTAssertEqual(end, .failed(error: .DeviceNotAdded(serial: device.serial)))
+        XCTAssertEqual(end, .failed(error: .DeviceAddedByOthers(serial: device.serial)))
 
         flow.cancel()
         XCTAssertEqual(flow.state(), .scanning)
         _ = try await states.next { $0 == .scanning }
+
+        // The other account removes it; the NVR, offline, still offers the QR: now it is "not added".
+        try await other.client.removeDevice(serial: device.serial)
+        do {
+            _ = try await me.client.requestResetCode(qrText: try await device.startHikConnect())
+            XCTFail("got a code for a device not added")
+        } catch HcError.DeviceNotAdded(let serial) {
+            XCTAssertEqual(serial, device.serial)
+        }
     }
 
     func testDeviceGivenAwayWhileThePhonesListIsStaleIsAddedByOthers() async throws {

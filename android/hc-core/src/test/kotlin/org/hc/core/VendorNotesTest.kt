@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test
 /** The vendor flow's two notes: the device is not added, and the device is added by others. */
 class VendorNotesTest {
     @Test
-    fun `a device of another account cannot be added and its QR code is not added to this account`() = coTest {
+    fun `a device of another account shows the added-by-others note, and once removed the not-added note`() = coTest {
         val device = Rig.deviceB
         val other = Rig.newAccount()
         other.client.addDevice(device.serial, device.labelCode, null)
@@ -22,21 +22,26 @@ class VendorNotesTest {
         }
         assertEquals(device.serial, added.serial)
 
-        // The scanned device is not in my (fresh) list: the core says so without asking for a code.
-        val notAdded = assertFailsWith<HcException.DeviceNotAdded> { me.client.requestResetCode(qrText) }
-        assertEquals(device.serial, notAdded.serial)
+        // Only the cloud can tell "not in this account" from "another account has it": it says which.
+        val byOthers = assertFailsWith<HcException.DeviceAddedByOthers> { me.client.requestResetCode(qrText) }
+        assertEquals(device.serial, byOthers.serial)
 
         val states = FlowStates()
         val flow = me.client.resetFlow(states)
         flow.submitImage(device.qrPng())
         val failed = assertIs<ResetState.Failed>(states.await { it is ResetState.Failed || it is ResetState.CodeReady })
-        val error = assertIs<HcException.DeviceNotAdded>(failed.error)
+        val error = assertIs<HcException.DeviceAddedByOthers>(failed.error)
         assertEquals(device.serial, error.serial)
 
         // Back to scanning, on the user's word.
         flow.cancel()
         assertEquals(ResetState.Scanning, flow.state())
         states.await { it == ResetState.Scanning }
+
+        // The other account removes it; the NVR, offline, still offers the QR: now it is "not added".
+        other.client.removeDevice(device.serial)
+        val notAdded = assertFailsWith<HcException.DeviceNotAdded> { me.client.requestResetCode(device.startHikConnect()) }
+        assertEquals(device.serial, notAdded.serial)
     }
 
     @Test
