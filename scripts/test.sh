@@ -16,7 +16,7 @@ exec </dev/null
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$HC_ROOT"
 
-ALL_STAGES=(deps fmt clippy rust doc kotlin swift)
+ALL_STAGES=(deps fmt clippy rust doc kotlin swift kotlin-presentation swift-presentation)
 STAGES=("$@"); [ ${#STAGES[@]} -gt 0 ] || STAGES=("${ALL_STAGES[@]}")
 for s in "${STAGES[@]}"; do
   [[ " ${ALL_STAGES[*]} " == *" $s "* ]] || hc_die "unknown stage '$s' (stages: ${ALL_STAGES[*]})"
@@ -92,6 +92,9 @@ stage_bindings() {  # LANG: the suites start their own hc-cloud and nvr-sim
 }
 stage_kotlin() { stage_bindings kotlin; }
 stage_swift()  { stage_bindings swift; }
+# The shells' platform-free screen models, on the desktop JVM and Linux Swift, against the real parts.
+stage_kotlin-presentation() { bash "$HC_ROOT/android/scripts/test-presentation.sh"; }
+stage_swift-presentation()  { bash "$HC_ROOT/ios/scripts/test-presentation.sh"; }
 
 echo "hc test: stages ${STAGES[*]}; CARGO_TARGET_DIR=$CARGO_TARGET_DIR; logs in build/test-logs/"
 for s in "${STAGES[@]}"; do
