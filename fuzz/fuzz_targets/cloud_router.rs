@@ -78,25 +78,40 @@ fn world() -> &'static World {
                 .expect("provision");
             let app = hc_cloud::app(cloud.state().clone());
             let call = |path: &str, token: Option<&str>, body: String| {
-                let mut request = Request::post(path).header(header::CONTENT_TYPE, "application/json");
+                let mut request =
+                    Request::post(path).header(header::CONTENT_TYPE, "application/json");
                 if let Some(token) = token {
                     request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
                 }
                 app.clone().oneshot(request.body(Body::from(body)).unwrap())
             };
             let credentials = r#"{"email":"fuzz@example.com","password":"correct horse battery"}"#;
-            call("/v1/accounts", None, credentials.into()).await.unwrap();
-            let login = call("/v1/auth/login", None, credentials.into()).await.unwrap();
-            let bytes = axum::body::to_bytes(login.into_body(), 1 << 16).await.unwrap();
+            call("/v1/accounts", None, credentials.into())
+                .await
+                .unwrap();
+            let login = call("/v1/auth/login", None, credentials.into())
+                .await
+                .unwrap();
+            let bytes = axum::body::to_bytes(login.into_body(), 1 << 16)
+                .await
+                .unwrap();
             let tokens: hc_protocol::api::Tokens = serde_json::from_slice(&bytes).unwrap();
             let add = format!(
                 r#"{{"serial":"J12345678","label_code":"{}"}}"#,
                 device.label_code.as_str()
             );
-            call("/v1/devices", Some(&tokens.access_token), add).await.unwrap();
+            call("/v1/devices", Some(&tokens.access_token), add)
+                .await
+                .unwrap();
             (cloud, tokens.access_token, tokens.refresh_token)
         });
-        World { runtime, cloud, token, refresh, _data: data }
+        World {
+            runtime,
+            cloud,
+            token,
+            refresh,
+            _data: data,
+        }
     })
 }
 
@@ -132,7 +147,9 @@ fuzz_target!(|input: Input| {
         let status = response.status();
         assert!(!status.is_server_error(), "{method} {path}: {status}");
         if status.is_client_error() {
-            let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+            let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .unwrap();
             let body: Result<ErrorBody, _> = serde_json::from_slice(&bytes);
             assert!(body.is_ok(), "{status} without the error body: {bytes:?}");
         }

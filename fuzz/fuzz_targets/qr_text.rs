@@ -28,7 +28,11 @@ fuzz_target!(|data: &[u8]| {
     let key = DeviceKey::from_bytes(KEY);
     if let Ok(verified) = unverified.verify(&key) {
         assert_eq!(verified.challenge(), &challenge);
-        assert_eq!(challenge.to_qr_text(&key), text, "two texts for one challenge");
+        assert_eq!(
+            challenge.to_qr_text(&key),
+            text,
+            "two texts for one challenge"
+        );
         let code = challenge.reset_code(&key);
         assert!(code.as_str().len() == 8 && code.as_str().bytes().all(|b| b.is_ascii_digit()));
     }
