@@ -9,9 +9,20 @@
 //   Sources/HcCoreFFI/Generated/  module.modulemap + HcCoreFFI.h  (the C interface of libhc_ffi)
 //   Sources/HcCore/Generated/     HcCore.swift                    (the Swift API)
 // On Linux the C module is a system library and libhc_ffi.so is found at link time through
-// `-Xlinker -L<dir>`. Apple platforms will take the C module and the static library from an
-// XCFramework binary target instead.
+// `-Xlinker -L<dir>`. Apple platforms take the C module and the static library from the XCFramework
+// binary target that ios/build-xcframework.sh makes.
 import PackageDescription
+
+#if os(Linux)
+let ffi: Target = .systemLibrary(name: "HcCoreFFI", path: "Sources/HcCoreFFI/Generated")
+let coreLinker: [LinkerSetting] = [.linkedLibrary("hc_ffi")]
+#else
+// Made on macOS by ios/build-xcframework.sh: the static libhc_ffi for device and simulators, with the
+// C header and module map. The Rust code needs these system frameworks (rustls reads the keychain's
+// trust settings; reqwest asks SystemConfiguration for proxies).
+let ffi: Target = .binaryTarget(name: "HcCoreFFI", path: "build/HcCoreFFI.xcframework")
+let coreLinker: [LinkerSetting] = [.linkedFramework("SystemConfiguration"), .linkedFramework("Security")]
+#endif
 
 let package = Package(
     name: "HcCore",
@@ -19,12 +30,12 @@ let package = Package(
         .library(name: "HcCore", targets: ["HcCore"]),
     ],
     targets: [
-        .systemLibrary(name: "HcCoreFFI", path: "Sources/HcCoreFFI/Generated"),
+        ffi,
         .target(
             name: "HcCore",
             dependencies: ["HcCoreFFI"],
             path: "Sources/HcCore",
-            linkerSettings: [.linkedLibrary("hc_ffi")]
+            linkerSettings: coreLinker
         ),
         .testTarget(name: "HcCoreTests", dependencies: ["HcCore"], path: "Tests/HcCoreTests"),
     ]
