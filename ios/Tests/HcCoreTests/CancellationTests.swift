@@ -29,8 +29,13 @@ final class CancellationTests: XCTestCase {
                 flow.cancel()
             }
         }
-        _ = try await states.next { if case .requesting = $0 { return true } else { return false } }
-        while silent.connections == 0 { try await Task.sleep(nanoseconds: 10_000_000) }  // on the wire
+        // Poll the flow, not the listener's stream: the screen task is already reading that stream,
+        // and an AsyncStream hands each state to one reader only.
+        let deadline = Date().addingTimeInterval(30)
+        while !isRequesting(flow.state()) || silent.connections == 0 {  // requesting, and on the wire
+            guard Date() < deadline else { return XCTFail("no request on the wire; history \(states.history)") }
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
         let (_, seconds) = await timed {
             screen.cancel()
             _ = await screen.value
@@ -59,4 +64,9 @@ final class CancellationTests: XCTestCase {
         let devices = try await account.client.devices(forceRefresh: true)
         XCTAssertTrue(devices.devices.isEmpty)
     }
+}
+
+private func isRequesting(_ state: ResetState) -> Bool {
+    if case .requesting = state { return true }
+    return false
 }
