@@ -83,7 +83,7 @@ pub async fn run(keep: bool) -> Result<(), DemoError> {
     story.done(&format!("NVR web page on {}", nvr.url()));
 
     story.heading("The owner's phone: account and device");
-    let phone = phone(&cloud);
+    let phone = phone(&cloud)?;
     story
         .slow(&format!("Registering {OWNER} and logging in"), async {
             phone
@@ -192,14 +192,14 @@ pub async fn run(keep: bool) -> Result<(), DemoError> {
     Ok(())
 }
 
-fn phone(cloud: &RunningCloud) -> HcClient {
+fn phone(cloud: &RunningCloud) -> Result<HcClient, DemoError> {
     let config = ClientConfig::new(cloud.url());
     // A real phone keeps tokens in Keychain/Keystore; the demo forgets them at exit.
-    HcClient::new(config, Arc::new(MemoryStore::new())).expect("a memory store cannot fail")
+    HcClient::new(config, Arc::new(MemoryStore::new())).map_err(|e| step_error("phone")(&e))
 }
 
 async fn phone_with_account(cloud: &RunningCloud, email: &str) -> Result<HcClient, DemoError> {
-    let phone = phone(cloud);
+    let phone = phone(cloud)?;
     let setup = async {
         phone
             .register(email.into(), ACCOUNT_PASSWORD.into())
