@@ -8,9 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hc_cloud::{Config, ProvisionRequest, RunningCloud};
-use hc_core::{
-    ClientConfig, Frame, FrameFormat, HcClient, MemoryStore, ResetFlowListener, ResetState,
-};
+use hc_core::{ClientConfig, FrameFormat, HcClient, MemoryStore, ResetFlowListener, ResetState};
 use hc_device::sim::{CloudConfig, NvrConfig, RunningNvr};
 use image::GrayImage;
 
@@ -329,48 +327,7 @@ pub fn camera_view(symbol: &GrayImage, width: u32, height: u32) -> GrayImage {
 
 /// The frame a camera delivers for an upright image: in `format`, rotated so that
 /// `rotation_degrees` makes it upright again, with `padding` bytes after each row.
-pub fn camera_frame(
-    upright: &GrayImage,
-    format: FrameFormat,
-    rotation: u32,
-    padding: u32,
-) -> Frame {
-    let sensor = match rotation {
-        90 => image::imageops::rotate270(upright),
-        180 => image::imageops::rotate180(upright),
-        270 => image::imageops::rotate90(upright),
-        _ => upright.clone(),
-    };
-    let (width, height) = sensor.dimensions();
-    let four = matches!(format, FrameFormat::Bgra8 | FrameFormat::Rgba8);
-    let stride = width * if four { 4 } else { 1 } + padding;
-    let mut bytes = Vec::with_capacity((stride * height * 2) as usize);
-    for row in sensor.rows() {
-        for pixel in row {
-            let l = pixel.0[0];
-            if four {
-                bytes.extend_from_slice(&[l, l, l, 255]);
-            } else {
-                bytes.push(l);
-            }
-        }
-        bytes.extend(std::iter::repeat_n(0, padding as usize));
-    }
-    if matches!(format, FrameFormat::Nv21 | FrameFormat::Nv12) {
-        bytes.extend(std::iter::repeat_n(
-            128,
-            (stride * height.div_ceil(2)) as usize,
-        ));
-    }
-    Frame {
-        width,
-        height,
-        row_stride: stride,
-        format,
-        bytes,
-        rotation_degrees: rotation,
-    }
-}
+pub use hc_core::scan::testing::frame_of as camera_frame;
 
 /// Where the shared QR photographs live: `../shared/qr-corpus` beside the repository.
 pub fn qr_corpus_dir() -> PathBuf {

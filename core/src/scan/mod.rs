@@ -13,9 +13,10 @@ pub use frame::{Frame, FrameFormat};
 #[doc(hidden)]
 pub use strategy::scan_with_spec;
 
-/// QR scenes and camera-like frames for tests: the same helpers the end-to-end tests use.
-#[cfg(test)]
-pub(crate) mod testing {
+/// QR scenes and camera-like frames for tests. `frame_of` is also what the end-to-end tests use
+/// (feature `testing`); the scenes need the `qrcode` dev-dependency and stay unit-test only.
+#[cfg(any(test, feature = "testing"))]
+pub mod testing {
     use image::GrayImage;
 
     use super::{Frame, FrameFormat};
@@ -28,12 +29,14 @@ pub(crate) mod testing {
         FrameFormat::Rgba8,
     ];
 
+    #[cfg(test)]
     /// A valid-looking HCR1 text (the tag is made with a throwaway key: only its shape matters
     /// to the scanner).
     pub fn sample_reset_text() -> String {
         reset_text_for("J12345678")
     }
 
+    #[cfg(test)]
     pub fn reset_text_for(serial: &str) -> String {
         use hc_protocol::{Challenge, DeviceKey, Nonce, Serial};
         let challenge = Challenge::new(
@@ -48,6 +51,7 @@ pub(crate) mod testing {
         challenge.to_qr_text(&DeviceKey::from_bytes([42; 32]))
     }
 
+    #[cfg(test)]
     /// QR codes side by side on a light grey background, like a monitor seen by a phone.
     pub fn qr_scene(texts: &[&str], width: u32, height: u32) -> GrayImage {
         let mut scene = GrayImage::from_pixel(width, height, image::Luma([210]));
