@@ -167,51 +167,72 @@ impl Context {
         &self,
         image: Option<PathBuf>,
         text: Option<String>,
-        mut on_state: impl FnMut(ResetState),
+        on_state: impl FnMut(ResetState),
     ) -> Result<CodeReady, CliError> {
-        let (sender, mut states) = mpsc::unbounded_channel();
-        let flow = self.client.reset_flow(Arc::new(ChannelListener(sender)));
-        match (image, text) {
-            (Some(path), _) => {
-                let bytes = std::fs::read(&path)
-                    .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
-                flow.submit_image(bytes);
-            }
-            (None, Some(text)) => flow.submit_text(text.trim().to_owned()),
+        let input = match (image, text) {
+            (Some(path), _) => ResetInput::Image(
+                std::fs::read(&path)
+                    .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?,
+            ),
+            (None, Some(text)) => ResetInput::Text(text.trim().to_owned()),
             (None, None) => {
                 return Err(CliError::Input(
                     "give --image FILE or --text HCR1:...".into(),
                 ));
             }
-        }
-        let outcome = tokio::time::timeout(RESET_TIMEOUT, async {
-            while let Some(state) = states.recv().await {
-                match state {
-                    ResetState::CodeReady {
-                        serial,
-                        model,
-                        code,
-                        expires_at_unix,
-                    } => {
-                        return Ok(CodeReady {
-                            serial,
-                            model,
-                            code,
-                            expires_at_unix,
-                        });
-                    }
-                    ResetState::Failed { error } => return Err(CliError::Hc(error)),
-                    other => on_state(other),
-                }
-            }
-            Err(CliError::Input(
-                "the reset flow stopped unexpectedly".into(),
-            ))
-        })
-        .await;
-        flow.cancel();
-        outcome.unwrap_or_else(|_| Err(CliError::Input("timed out waiting for the cloud".into())))
+        };
+        tokio::time::timeout(RESET_TIMEOUT, run_reset_flow(&self.client, input, on_state))
+            .await
+            .map_err(|_| CliError::Input("timed out waiting for the cloud".into()))?
+            .map_err(CliError::Hc)
     }
+}
+
+/// What the reset screen is given: a photo or screenshot, or a QR text read by other means.
+pub enum ResetInput {
+    Image(Vec<u8>),
+    Text(String),
+}
+
+/// One pass of the reset screen, as the apps drive it: the input in, states to `on_state`, and the
+/// flow's end: a code, or the error it failed with. The CLI and the demo both use it.
+pub async fn run_reset_flow(
+    client: &HcClient,
+    input: ResetInput,
+    mut on_state: impl FnMut(ResetState),
+) -> Result<CodeReady, HcError> {
+    let (sender, mut states) = mpsc::unbounded_channel();
+    let flow = client.reset_flow(Arc::new(ChannelListener(sender)));
+    match input {
+        ResetInput::Image(bytes) => flow.submit_image(bytes),
+        ResetInput::Text(text) => flow.submit_text(text),
+    }
+    let outcome = loop {
+        match states.recv().await {
+            Some(ResetState::CodeReady {
+                serial,
+                model,
+                code,
+                expires_at_unix,
+            }) => {
+                break Ok(CodeReady {
+                    serial,
+                    model,
+                    code,
+                    expires_at_unix,
+                });
+            }
+            Some(ResetState::Failed { error }) => break Err(error),
+            Some(other) => on_state(other),
+            None => {
+                break Err(HcError::Network {
+                    detail: "the reset flow stopped unexpectedly".into(),
+                });
+            }
+        }
+    };
+    flow.cancel();
+    outcome
 }
 
 /// The code the flow ended with.

@@ -9,12 +9,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hc_cloud::{Config as CloudConfig, ProvisionRequest, RunningCloud};
-use hc_core::{ClientConfig, HcClient, HcError, MemoryStore, ResetFlowListener, ResetState};
+use hc_core::{ClientConfig, HcClient, HcError, MemoryStore};
 use hc_device::sim::{CloudConfig as NvrCloud, NvrConfig, RunningNvr};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 
+use crate::app::{ResetInput, run_reset_flow};
 use crate::messages::{describe, grouped_code, utc_time};
 
 const SERIAL: &str = "J12345678";
@@ -212,36 +212,8 @@ async fn phone_with_account(cloud: &RunningCloud, email: &str) -> Result<HcClien
 
 /// One pass of the reset screen: an image in, a code (serial, code, expiry) or an error out.
 async fn scan(phone: &HcClient, png: Vec<u8>) -> Result<(String, String, i64), HcError> {
-    let (sender, mut states) = mpsc::unbounded_channel();
-    let flow = phone.reset_flow(Arc::new(Forward(sender)));
-    flow.submit_image(png);
-    let result = loop {
-        match states.recv().await {
-            Some(ResetState::CodeReady {
-                serial,
-                code,
-                expires_at_unix,
-                ..
-            }) => break Ok((serial, code, expires_at_unix)),
-            Some(ResetState::Failed { error }) => break Err(error),
-            Some(_) => {}
-            None => {
-                break Err(HcError::Network {
-                    detail: "the reset flow stopped".into(),
-                });
-            }
-        }
-    };
-    flow.cancel();
-    result
-}
-
-struct Forward(mpsc::UnboundedSender<ResetState>);
-
-impl ResetFlowListener for Forward {
-    fn on_state(&self, state: ResetState) {
-        let _ = self.0.send(state);
-    }
+    let code = run_reset_flow(phone, ResetInput::Image(png), |_| {}).await?;
+    Ok((code.serial, code.code, code.expires_at_unix))
 }
 
 async fn keep_running(cloud: RunningCloud, nvr: RunningNvr, work: tempfile::TempDir) {
