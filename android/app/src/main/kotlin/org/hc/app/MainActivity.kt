@@ -8,10 +8,12 @@ import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.Surface
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.remember
+import androidx.compose.runtime.rememberCoroutineScope
 import androidx.lifecycle.viewmodel.compose.viewModel
 import androidx.navigation.compose.NavHost
 import androidx.navigation.compose.composable
 import androidx.navigation.compose.rememberNavController
+import kotlinx.coroutines.launch
 import org.hc.app.ui.AddDeviceScreen
 import org.hc.app.ui.DevicesScreen
 import org.hc.app.ui.LoginScreen
@@ -44,10 +46,15 @@ private fun HcNavHost() {
     val login: LoginViewModel = viewModel()
     // A restored session (tokens in the Keystore) opens the device list; decided once per launch.
     val start = remember { if (login.model.screen.value.loggedIn) Routes.DEVICES else Routes.LOGIN }
-    // Session expired or not logged in: drop the local session, then show the login screen.
-    val toLogin = {
-        login.model.logout()
-        nav.navigate(Routes.LOGIN) { popUpTo(0) }
+    val scope = rememberCoroutineScope()
+    // Log out, session expired or not logged in: drop the local session, then show the login screen
+    // alone. Only once the logout has finished: while the model still says logged in, the login
+    // screen would forward straight back to the device list.
+    val toLogin: () -> Unit = {
+        scope.launch {
+            login.model.logout().join()
+            nav.navigate(Routes.LOGIN) { popUpTo(nav.graph.id) { inclusive = true } }
+        }
     }
     NavHost(nav, startDestination = start) {
         composable(Routes.LOGIN) {

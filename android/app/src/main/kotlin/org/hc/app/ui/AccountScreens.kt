@@ -30,7 +30,6 @@ import androidx.compose.material3.TextButton
 import androidx.compose.material3.TopAppBar
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
-import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.saveable.rememberSaveable
@@ -41,6 +40,7 @@ import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.text.input.PasswordVisualTransformation
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.LifecycleResumeEffect
+import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import org.hc.app.R
 import org.hc.app.text
 import org.hc.presentation.AddDeviceModel
@@ -51,7 +51,7 @@ import org.hc.presentation.LoginModel
 @OptIn(ExperimentalMaterial3Api::class)
 @Composable
 fun LoginScreen(model: LoginModel, onLoggedIn: () -> Unit) {
-    val screen by model.screen.collectAsState()
+    val screen by model.screen.collectAsStateWithLifecycle()
     var email by rememberSaveable { mutableStateOf("") }
     var password by rememberSaveable { mutableStateOf("") }
     LaunchedEffect(screen.loggedIn) { if (screen.loggedIn) onLoggedIn() }
@@ -80,7 +80,7 @@ fun LoginScreen(model: LoginModel, onLoggedIn: () -> Unit) {
 @OptIn(ExperimentalMaterial3Api::class)
 @Composable
 fun DevicesScreen(model: DeviceListModel, onAddDevice: () -> Unit, onMore: () -> Unit, onLogIn: () -> Unit) {
-    val screen by model.screen.collectAsState()
+    val screen by model.screen.collectAsStateWithLifecycle()
     // Cached list while fresh on each visit; the cache age text is recomputed on return.
     LifecycleResumeEffect(Unit) {
         model.refresh()
@@ -135,7 +135,7 @@ fun DevicesScreen(model: DeviceListModel, onAddDevice: () -> Unit, onMore: () ->
 @OptIn(ExperimentalMaterial3Api::class)
 @Composable
 fun AddDeviceScreen(model: AddDeviceModel, onDone: () -> Unit) {
-    val screen by model.screen.collectAsState()
+    val screen by model.screen.collectAsStateWithLifecycle()
     var serial by rememberSaveable { mutableStateOf("") }
     var labelCode by rememberSaveable { mutableStateOf("") }
     var name by rememberSaveable { mutableStateOf("") }

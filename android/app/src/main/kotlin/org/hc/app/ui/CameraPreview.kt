@@ -11,6 +11,7 @@ import androidx.camera.core.resolutionselector.ResolutionStrategy
 import androidx.camera.lifecycle.ProcessCameraProvider
 import androidx.camera.view.PreviewView
 import androidx.compose.foundation.Canvas
+import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.DisposableEffect
 import androidx.compose.runtime.LaunchedEffect
@@ -28,9 +29,9 @@ import androidx.compose.ui.graphics.CompositingStrategy
 import androidx.compose.ui.graphics.drawscope.Stroke
 import androidx.compose.ui.graphics.graphicsLayer
 import androidx.compose.ui.platform.LocalContext
-import androidx.lifecycle.compose.LocalLifecycleOwner
 import androidx.compose.ui.viewinterop.AndroidView
 import androidx.core.content.ContextCompat
+import androidx.lifecycle.compose.LocalLifecycleOwner
 import java.util.concurrent.Executors
 import org.hc.core.Frame
 import org.hc.core.FrameFormat
@@ -76,7 +77,7 @@ fun CameraPreview(onFrame: (Frame) -> Unit, wantsFrames: () -> Boolean, torch: B
     LaunchedEffect(camera, torch) {
         camera?.takeIf { it.cameraInfo.hasFlashUnit() }?.cameraControl?.enableTorch(torch)
     }
-    AndroidView({ previewView })
+    AndroidView({ previewView }, Modifier.fillMaxSize())
 }
 
 /** Plane 0 (Y) of a YUV_420_888 image, with its row stride and the rotation to upright. */

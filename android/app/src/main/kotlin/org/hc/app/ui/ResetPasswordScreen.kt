@@ -1,6 +1,9 @@
+@file:OptIn(ExperimentalMaterial3Api::class) // TopAppBar, FilterChip
+
 package org.hc.app.ui
 
 import android.Manifest
+import android.content.ClipData
 import android.content.pm.PackageManager
 import androidx.activity.compose.rememberLauncherForActivityResult
 import androidx.activity.result.PickVisualMediaRequest
@@ -22,7 +25,7 @@ import androidx.compose.material3.Scaffold
 import androidx.compose.material3.Text
 import androidx.compose.material3.TopAppBar
 import androidx.compose.runtime.Composable
-import androidx.compose.runtime.collectAsState
+import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
@@ -31,18 +34,19 @@ import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
-import androidx.compose.ui.platform.LocalClipboardManager
+import androidx.compose.ui.platform.ClipEntry
+import androidx.compose.ui.platform.LocalClipboard
 import androidx.compose.ui.platform.LocalContext
 import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.semantics.contentDescription
 import androidx.compose.ui.semantics.semantics
-import androidx.compose.ui.text.AnnotatedString
 import androidx.compose.ui.text.font.FontFamily
 import androidx.compose.ui.text.font.FontWeight
 import androidx.compose.ui.text.style.TextAlign
 import androidx.compose.ui.unit.dp
 import androidx.compose.ui.unit.sp
 import androidx.core.content.ContextCompat
+import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
@@ -53,10 +57,9 @@ import org.hc.presentation.ResetPasswordModel
 import org.hc.presentation.ResetPasswordModel.Screen
 
 /** More > Reset Device Password: scanner, then the code (or a failure with what to do next). */
-@OptIn(ExperimentalMaterial3Api::class)
 @Composable
 fun ResetPasswordScreen(model: ResetPasswordModel, onAddDevice: () -> Unit, onLogIn: () -> Unit, onDone: () -> Unit) {
-    val screen by model.screen.collectAsState()
+    val screen by model.screen.collectAsStateWithLifecycle()
     Scaffold(topBar = { TopAppBar(title = { Text(stringResource(R.string.reset_password_title)) }) }) { padding ->
         Box(Modifier.padding(padding).fillMaxSize()) {
             when (val s = screen) {
@@ -77,6 +80,14 @@ private fun Scanner(model: ResetPasswordModel, screen: Screen.Scanning) {
         mutableStateOf(ContextCompat.checkSelfPermission(context, Manifest.permission.CAMERA) == PackageManager.PERMISSION_GRANTED)
     }
     val askCamera = rememberLauncherForActivityResult(ActivityResultContracts.RequestPermission()) { hasCamera = it }
+    // Ask once when the scanner opens; after a refusal the screen offers the button and the photo picker.
+    var askedCamera by rememberSaveable { mutableStateOf(false) }
+    LaunchedEffect(Unit) {
+        if (!hasCamera && !askedCamera) {
+            askedCamera = true
+            askCamera.launch(Manifest.permission.CAMERA)
+        }
+    }
     // "Pick a photo": a screenshot or a photo of the device screen; one image is one attempt.
     val pickPhoto = rememberLauncherForActivityResult(ActivityResultContracts.PickVisualMedia()) { uri ->
         if (uri != null) scope.launch {
@@ -123,7 +134,8 @@ private fun Working(screen: Screen.Working) {
 
 @Composable
 private fun CodeView(screen: Screen.Code, onScanAgain: () -> Unit, onDone: () -> Unit) {
-    val clipboard = LocalClipboardManager.current
+    val clipboard = LocalClipboard.current
+    val scope = rememberCoroutineScope()
     val copied = stringResource(R.string.code_copied)
     var justCopied by remember { mutableStateOf(false) }
     Column(Modifier.fillMaxSize().padding(24.dp), Arrangement.spacedBy(16.dp), Alignment.CenterHorizontally) {
@@ -141,7 +153,10 @@ private fun CodeView(screen: Screen.Code, onScanAgain: () -> Unit, onDone: () ->
             color = if (screen.expired) MaterialTheme.colorScheme.error else MaterialTheme.colorScheme.onSurfaceVariant,
         )
         if (!screen.expired) {
-            OutlinedButton({ clipboard.setText(AnnotatedString(screen.code)); justCopied = true }) {
+            OutlinedButton({
+                scope.launch { clipboard.setClipEntry(ClipEntry(ClipData.newPlainText("code", screen.code))) }
+                justCopied = true
+            }) {
                 Text(if (justCopied) copied else stringResource(R.string.code_copy))
             }
         }
