@@ -61,6 +61,7 @@ struct DevicesView: View {
 }
 
 private struct DeviceList: View {
+    @EnvironmentObject private var app: AppModel
     let model: DeviceListModel
     @ObservedObject var screen: Observed<DeviceListModel.Screen>
 
@@ -69,7 +70,13 @@ private struct DeviceList: View {
             if let age = screen.value.cacheAge {
                 Text(age.text).font(.footnote).foregroundStyle(.secondary)
             }
-            if let error = screen.value.error { Text(error.text).foregroundStyle(.red) }
+            if let error = screen.value.error {
+                Text(error.text).foregroundStyle(.red)
+                // Session expired or not logged in: back to the login screen.
+                if screen.value.errorAction == .logIn {
+                    Button("action_log_in") { Task { await app.loginModel.logout() } }
+                }
+            }
             if let empty = screen.value.empty { Text(empty.text).foregroundStyle(.secondary) }
             ForEach(screen.value.devices) { device in
                 VStack(alignment: .leading) {

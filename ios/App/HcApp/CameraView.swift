@@ -60,13 +60,11 @@ final class CameraController: NSObject, AVCaptureVideoDataOutputSampleBufferDele
         if let orientationObserver { NotificationCenter.default.removeObserver(orientationObserver) }
     }
 
+    /// Starts the capture session. The scanner shows this view only once camera access is granted.
     func start() {
         queue.async { [self] in
-            guard AVCaptureDevice.authorizationStatus(for: .video) != .denied else { return }
-            AVCaptureDevice.requestAccess(for: .video) { granted in
-                guard granted else { return }
-                self.queue.async { self.configure() }
-            }
+            guard AVCaptureDevice.authorizationStatus(for: .video) == .authorized else { return }
+            if session.inputs.isEmpty { configure() } else if !session.isRunning { session.startRunning() }
         }
     }
 
@@ -74,7 +72,8 @@ final class CameraController: NSObject, AVCaptureVideoDataOutputSampleBufferDele
         guard let camera = AVCaptureDevice.default(.builtInWideAngleCamera, for: .video, position: .back),
               let input = try? AVCaptureDeviceInput(device: camera) else { return }
         session.beginConfiguration()
-        session.sessionPreset = .hd1280x720 // plenty for a QR code on a monitor, cheap to copy
+        // 1280x720 is plenty for a QR code on a monitor and cheap to copy.
+        if session.canSetSessionPreset(.hd1280x720) { session.sessionPreset = .hd1280x720 }
         if session.canAddInput(input) { session.addInput(input) }
         let output = AVCaptureVideoDataOutput()
         // 420f: bi-planar Y'CbCr, full range; plane 0 is the luma the core scans.

@@ -1,7 +1,9 @@
+import AVFoundation
 import HcCore
 import HcPresentation
 import PhotosUI
 import SwiftUI
+import UIKit
 
 /// More > Reset Device Password: scanner, then the code (or a failure with what to do next).
 struct ResetPasswordView: View {
@@ -55,19 +57,36 @@ private struct ScannerView: View {
     let hint: UiMessage
     @State private var torch = false
     @State private var photo: PhotosPickerItem?
+    @State private var camera = AVCaptureDevice.authorizationStatus(for: .video)
+    @Environment(\.openURL) private var openURL
 
     var body: some View {
         VStack(spacing: 0) {
             ZStack {
-                CameraView(model: model, torch: torch)
-                Viewfinder()
+                if camera == .authorized {
+                    CameraView(model: model, torch: torch)
+                    Viewfinder()
+                } else if camera != .notDetermined {
+                    // Refused (or restricted): the Settings app can allow it; the photo picker works anyway.
+                    VStack(spacing: 12) {
+                        Text("scan_camera_permission").multilineTextAlignment(.center)
+                        Button("scan_allow_camera") {
+                            if let url = URL(string: UIApplication.openSettingsURLString) { openURL(url) }
+                        }
+                        .buttonStyle(.bordered)
+                    }
+                    .padding()
+                }
             }
+            .frame(maxWidth: .infinity, maxHeight: .infinity)
             VStack(alignment: .leading, spacing: 8) {
                 Text(hint.text).font(.body)
                 Text("reset_password_steps").font(.footnote).foregroundStyle(.secondary)
                 HStack {
-                    Toggle(isOn: $torch) { Label("scan_torch", systemImage: "flashlight.on.fill") }
-                        .toggleStyle(.button)
+                    if camera == .authorized {
+                        Toggle(isOn: $torch) { Label("scan_torch", systemImage: "flashlight.on.fill") }
+                            .toggleStyle(.button)
+                    }
                     // "Pick a photo": a screenshot or a photo of the device screen; one image is one attempt.
                     PhotosPicker(selection: $photo, matching: .images) { Label("scan_pick_photo", systemImage: "photo") }
                         .buttonStyle(.bordered)
@@ -75,9 +94,15 @@ private struct ScannerView: View {
             }
             .padding()
         }
+        .task {
+            // Asked once, when the scanner first opens (Info.plist NSCameraUsageDescription says why).
+            guard camera == .notDetermined else { return }
+            let granted = await AVCaptureDevice.requestAccess(for: .video)
+            await MainActor.run { camera = granted ? .authorized : .denied }
+        }
         .onChange(of: photo) { item in
             guard let item else { return }
-            Task {
+            Task { @MainActor in
                 if let data = try? await item.loadTransferable(type: Data.self) { model.submitImage(data) }
                 photo = nil
             }
@@ -113,10 +138,10 @@ private struct CodeView: View {
             Text(code.instructions.text).multilineTextAlignment(.center)
             Text(code.groupedCode)
                 .font(.system(size: 48, weight: .bold, design: .monospaced))
-                .foregroundStyle(code.expired ? .secondary : .primary)
+                .foregroundStyle(code.expired ? Color.secondary : Color.primary)
                 // Read digit by digit by VoiceOver.
                 .accessibilityLabel(code.code.map(String.init).joined(separator: " "))
-            Text(code.countdown.text).foregroundStyle(code.expired ? .red : .secondary)
+            Text(code.countdown.text).foregroundStyle(code.expired ? Color.red : Color.secondary)
             if !code.expired {
                 Button(copied ? "code_copied" : "code_copy") {
                     UIPasteboard.general.string = code.code
