@@ -63,6 +63,9 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Connections in the database pool.
     pub max_db_connections: u32,
+    /// How long a request waits for a database connection (reconnecting included) before it is
+    /// answered 503 `unavailable`.
+    pub db_acquire_timeout: Duration,
     /// How long shutdown waits for requests in flight.
     pub shutdown_grace: Duration,
 }
@@ -93,6 +96,7 @@ impl Config {
             body_limit_bytes: 16 * 1024,
             request_timeout: Duration::from_secs(15),
             max_db_connections: 16,
+            db_acquire_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
         }
     }
@@ -160,6 +164,11 @@ impl Config {
 
     pub fn with_max_db_connections(mut self, connections: u32) -> Self {
         self.max_db_connections = connections;
+        self
+    }
+
+    pub fn with_db_acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.db_acquire_timeout = timeout;
         self
     }
 

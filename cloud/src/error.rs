@@ -52,6 +52,18 @@ impl ApiError {
         }
     }
 
+    /// The database is away or busy: 503 `unavailable`, try again in a second.
+    pub fn unavailable() -> Self {
+        ApiError {
+            retry_after_secs: Some(1),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                "the service is busy; try again",
+            )
+        }
+    }
+
     /// Logs `detail` and answers a bare 500.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
@@ -110,7 +122,12 @@ impl IntoResponse for ApiError {
 
 impl From<crate::storage::StorageError> for ApiError {
     fn from(error: crate::storage::StorageError) -> Self {
-        ApiError::internal(error)
+        if error.is_unavailable() {
+            tracing::warn!(%error, "database unavailable");
+            ApiError::unavailable()
+        } else {
+            ApiError::internal(error)
+        }
     }
 }
 

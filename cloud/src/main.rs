@@ -93,6 +93,10 @@ struct ServeArgs {
     request_timeout_secs: u64,
     #[arg(long, env = "HC_CLOUD_DB_MAX_CONNECTIONS", default_value_t = 16)]
     db_max_connections: u32,
+    /// Seconds a request waits for a database connection (reconnecting included) before it is
+    /// answered 503.
+    #[arg(long, env = "HC_CLOUD_DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 10)]
+    db_acquire_timeout_secs: u64,
 }
 
 #[derive(Args)]
@@ -169,7 +173,8 @@ async fn serve(args: ServeArgs) -> Result<(), hc_cloud::Error> {
         })
         .with_body_limit_bytes(args.body_limit_bytes)
         .with_request_timeout(Duration::from_secs(args.request_timeout_secs))
-        .with_max_db_connections(args.db_max_connections);
+        .with_max_db_connections(args.db_max_connections)
+        .with_db_acquire_timeout(Duration::from_secs(args.db_acquire_timeout_secs.max(1)));
     if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
         config = config.with_tls(cert, key);
     }

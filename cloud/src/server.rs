@@ -85,7 +85,11 @@ impl Drop for RunningCloud {
 pub async fn open(config: &Config) -> Result<(Arc<dyn Storage>, Arc<MasterKey>), Error> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| Error::io(&config.data_dir, e))?;
     let master_key = Arc::new(MasterKey::load_or_create(&config.master_key_path())?);
-    let storage = storage::connect(&config.database_url(), config.max_db_connections).await?;
+    let pool = storage::PoolSettings {
+        max_connections: config.max_db_connections,
+        acquire_timeout: config.db_acquire_timeout,
+    };
+    let storage = storage::connect(&config.database_url(), pool).await?;
     Ok((storage, master_key))
 }
 

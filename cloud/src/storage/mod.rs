@@ -24,6 +24,49 @@ pub enum StorageError {
 
 pub type StorageResult<T> = Result<T, StorageError>;
 
+impl StorageError {
+    /// The database could not be reached or is too busy right now: a dropped or refused
+    /// connection, a pool with no connection to give in time, a server shutting down or starting
+    /// up, SQLite's lock. The request did nothing it needs to undo (each write is one statement or
+    /// one transaction), so the client may simply try again: the service answers 503, not 500.
+    pub fn is_unavailable(&self) -> bool {
+        let StorageError::Database(error) = self else {
+            return false;
+        };
+        match error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(database) => {
+                let code = database.code().unwrap_or_default();
+                if database
+                    .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+                    .is_some()
+                {
+                    code.parse().is_ok_and(sqlite_unavailable)
+                } else {
+                    postgres_unavailable(&code)
+                }
+            }
+            _ => false,
+        }
+    }
+}
+
+/// PostgreSQL SQLSTATEs of a connection that is gone or a server that is not serving: class 08
+/// (connection exceptions), 57P01-57P03 (shutting down, crashed, not yet accepting connections),
+/// 53300 (too many connections).
+fn postgres_unavailable(sqlstate: &str) -> bool {
+    sqlstate.starts_with("08") || matches!(sqlstate, "57P01" | "57P02" | "57P03" | "53300")
+}
+
+/// SQLite's BUSY (5) and LOCKED (6), in any extended form.
+fn sqlite_unavailable(code: i32) -> bool {
+    matches!(code & 0xff, 5 | 6)
+}
+
 /// A registry row as provisioning writes it.
 #[derive(Clone, Debug)]
 pub struct NewDevice {
@@ -152,20 +195,72 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     async fn close(&self);
 }
 
+/// How the connection pool behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    /// How long a request waits for a connection (including reconnecting to a database that is
+    /// restarting) before it is answered 503.
+    pub acquire_timeout: std::time::Duration,
+}
+
 /// Opens (and migrates) the database a URL names.
-pub async fn connect(
-    url: &str,
-    max_connections: u32,
-) -> StorageResult<std::sync::Arc<dyn Storage>> {
+pub async fn connect(url: &str, pool: PoolSettings) -> StorageResult<std::sync::Arc<dyn Storage>> {
     if url.starts_with("sqlite:") {
         Ok(std::sync::Arc::new(
-            sqlite::SqliteStorage::connect(url, max_connections).await?,
+            sqlite::SqliteStorage::connect(url, pool).await?,
         ))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(std::sync::Arc::new(
-            postgres::PostgresStorage::connect(url, max_connections).await?,
+            postgres::PostgresStorage::connect(url, pool).await?,
         ))
     } else {
         Err(StorageError::UnsupportedUrl)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{StorageError, postgres_unavailable, sqlite_unavailable};
+
+    #[test]
+    fn a_database_that_is_away_or_busy_is_unavailable_not_broken() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        for away in [
+            sqlx::Error::Io(refused),
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::WorkerCrashed,
+        ] {
+            assert!(StorageError::Database(away).is_unavailable());
+        }
+        for broken in [
+            sqlx::Error::RowNotFound,
+            sqlx::Error::Protocol("garbage".into()),
+            sqlx::Error::ColumnNotFound("id".into()),
+        ] {
+            assert!(!StorageError::Database(broken).is_unavailable());
+        }
+        assert!(!StorageError::UnsupportedUrl.is_unavailable());
+        assert!(!StorageError::Corrupt("outcome".into()).is_unavailable());
+    }
+
+    #[test]
+    fn shutdown_connection_and_lock_codes_are_unavailable() {
+        for sqlstate in ["57P01", "57P02", "57P03", "53300", "08006", "08001"] {
+            assert!(postgres_unavailable(sqlstate), "{sqlstate}");
+        }
+        // Unique violation, syntax error, serialization failure: real answers, not an outage.
+        for sqlstate in ["23505", "42601", "40001"] {
+            assert!(!postgres_unavailable(sqlstate), "{sqlstate}");
+        }
+        // BUSY, LOCKED, BUSY_RECOVERY, BUSY_SNAPSHOT, BUSY_TIMEOUT.
+        for code in [5, 6, 261, 517, 773] {
+            assert!(sqlite_unavailable(code), "{code}");
+        }
+        // CONSTRAINT, CONSTRAINT_UNIQUE, CORRUPT.
+        for code in [19, 2067, 11] {
+            assert!(!sqlite_unavailable(code), "{code}");
+        }
     }
 }

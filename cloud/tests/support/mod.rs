@@ -36,15 +36,7 @@ impl Backend {
             let server = postgres::server()?;
             config = config.with_database_url(server.fresh_database().await);
         }
-        let cloud = hc_cloud::launch(tweak(config)).await.expect("cloud starts");
-        Some(TestCloud {
-            cloud,
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .expect("client"),
-            _data: data,
-        })
+        Some(TestCloud::launch(tweak(config), data).await)
     }
 }
 
@@ -73,6 +65,19 @@ impl Answer {
 }
 
 impl TestCloud {
+    /// Starts a cloud on `config`, whose data lives in `data`.
+    pub async fn launch(config: Config, data: tempfile::TempDir) -> TestCloud {
+        let cloud = hc_cloud::launch(config).await.expect("cloud starts");
+        TestCloud {
+            cloud,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("client"),
+            _data: data,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.cloud.url())
     }

@@ -6,6 +6,11 @@
 //! `HC_TEST_POSTGRES_BIN`) in a temporary folder, as the `postgres` user when running as root; a
 //! watchdog process stops it and removes the folder when the test binary exits.
 //! Without PostgreSQL binaries the suite is skipped with a note, unless `CI` is set: then it fails.
+//!
+//! A test that stops and starts PostgreSQL under load takes an [`own_server`] instead: a server of
+//! its own from the same binaries (never the shared one, never `HC_TEST_POSTGRES_URL`), stopped and
+//! removed when dropped.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -38,25 +43,29 @@ pub fn server() -> Option<&'static PgServer> {
 impl PgServer {
     /// A fresh, empty database on the server; its URL.
     pub async fn fresh_database(&self) -> String {
-        use sqlx::Connection;
-        let name = format!(
-            "hc_test_{}_{}",
-            std::process::id(),
-            NEXT_DATABASE.fetch_add(1, Ordering::Relaxed)
-        );
-        let mut admin = sqlx::PgConnection::connect(&self.admin_url)
-            .await
-            .expect("connect to the PostgreSQL test server");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .expect("create a test database");
-        let (base, _) = self
-            .admin_url
-            .rsplit_once('/')
-            .expect("admin URL ends with a database name");
-        format!("{base}/{name}")
+        create_database(&self.admin_url).await
     }
+}
+
+/// Creates a database with a name no other test uses; its URL.
+async fn create_database(admin_url: &str) -> String {
+    use sqlx::Connection;
+    let name = format!(
+        "hc_test_{}_{}",
+        std::process::id(),
+        NEXT_DATABASE.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut admin = sqlx::PgConnection::connect(admin_url)
+        .await
+        .expect("connect to the PostgreSQL test server");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create a test database");
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .expect("admin URL ends with a database name");
+    format!("{base}/{name}")
 }
 
 fn start() -> Result<PgServer, String> {
@@ -65,58 +74,198 @@ fn start() -> Result<PgServer, String> {
             return Ok(PgServer { admin_url: url });
         }
     }
-    let bin = find_bin_dir().ok_or("no PostgreSQL binaries (apt-get install postgresql)")?;
-    let folder = tempfile::Builder::new()
-        .prefix("hc-cloud-pg-")
-        .tempdir()
-        .map_err(|e| e.to_string())?
-        .keep();
-    let data = folder.join("data");
-    let as_root = is_root();
-    if as_root {
-        // PostgreSQL refuses to run as root.
-        run(Command::new("chown")
-            .args(["-R", "postgres:postgres"])
-            .arg(&folder))?;
-    }
-    let pg = |program: &str| -> Command {
-        let path = bin.join(program);
+    let cluster = Cluster::create("hc-cloud-pg-", false)?;
+    cluster.start()?;
+    spawn_watchdog(
+        &cluster.bin,
+        &cluster.data,
+        &cluster.folder,
+        cluster.as_root,
+    );
+    Ok(PgServer {
+        admin_url: cluster.admin_url(),
+    })
+}
+
+/// A database cluster in a temporary folder: its binaries, data folder and port.
+struct Cluster {
+    bin: PathBuf,
+    folder: PathBuf,
+    data: PathBuf,
+    port: u16,
+    as_root: bool,
+    /// `synchronous_commit` on: a commit is in the WAL (the kernel's copy, as `fsync` stays off)
+    /// before it is acknowledged, so it survives the server being killed. The shared server runs
+    /// with it off for speed; a server that a test stops `immediate` needs it, as production does.
+    durable_commits: bool,
+}
+
+impl Cluster {
+    /// `initdb` in a new temporary folder, on a free port; not started.
+    fn create(prefix: &str, durable_commits: bool) -> Result<Cluster, String> {
+        let bin = find_bin_dir().ok_or("no PostgreSQL binaries (apt-get install postgresql)")?;
+        let folder = tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir()
+            .map_err(|e| e.to_string())?
+            .keep();
+        let as_root = is_root();
         if as_root {
+            // PostgreSQL refuses to run as root.
+            run(Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&folder))?;
+        }
+        let cluster = Cluster {
+            data: folder.join("data"),
+            port: free_port()?,
+            bin,
+            folder,
+            as_root,
+            durable_commits,
+        };
+        run(cluster
+            .pg("initdb")
+            .args([
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "-D",
+            ])
+            .arg(&cluster.data))?;
+        Ok(cluster)
+    }
+
+    fn pg(&self, program: &str) -> Command {
+        let path = self.bin.join(program);
+        if self.as_root {
             let mut command = Command::new("runuser");
             command.args(["-u", "postgres", "--"]).arg(path);
             command
         } else {
             Command::new(path)
         }
-    };
-    run(pg("initdb")
-        .args([
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--no-sync",
-            "-D",
-        ])
-        .arg(&data))?;
-    let port = free_port()?;
-    let options = format!(
-        "-k {} -p {port} -c listen_addresses=127.0.0.1 -c max_connections=300 \
-         -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
-        folder.display()
-    );
-    run(pg("pg_ctl")
-        .arg("-D")
-        .arg(&data)
-        .arg("-l")
-        .arg(folder.join("server.log"))
-        .args(["-w", "-t", "60", "-o", &options, "start"]))?;
-    spawn_watchdog(&bin, &data, &folder, as_root);
-    Ok(PgServer {
-        admin_url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
-    })
+    }
+
+    /// Starts the server (again) on its port and waits until it accepts connections.
+    fn start(&self) -> Result<(), String> {
+        let options = format!(
+            "-k {} -p {} -c listen_addresses=127.0.0.1 -c max_connections=300 \
+             -c fsync=off -c synchronous_commit={} -c full_page_writes=off",
+            self.folder.display(),
+            self.port,
+            if self.durable_commits { "on" } else { "off" }
+        );
+        run(self
+            .pg("pg_ctl")
+            .arg("-D")
+            .arg(&self.data)
+            .arg("-l")
+            .arg(self.folder.join("server.log"))
+            .args(["-w", "-t", "60", "-o", &options, "start"]))
+    }
+
+    /// `pg_ctl stop -m MODE`, waiting until the server is gone.
+    fn stop(&self, mode: StopMode) -> Result<(), String> {
+        run(self.pg("pg_ctl").arg("-D").arg(&self.data).args([
+            "-w",
+            "-t",
+            "60",
+            "-m",
+            mode.as_str(),
+            "stop",
+        ]))
+    }
+
+    fn admin_url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+/// How `pg_ctl stop` ends the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopMode {
+    /// Sessions are terminated (their transactions roll back), then a clean shutdown.
+    Fast,
+    /// Every server process quits at once, like a crash; the next start replays the WAL.
+    Immediate,
+}
+
+impl StopMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StopMode::Fast => "fast",
+            StopMode::Immediate => "immediate",
+        }
+    }
+}
+
+/// A PostgreSQL server of one test's own, to stop and start under load, with durable commits (an
+/// acknowledged commit survives `immediate`). Stopped and its folder removed when dropped (and by
+/// a watchdog if the test process dies first).
+pub struct OwnServer {
+    cluster: Cluster,
+}
+
+/// A new server, or `None` (after printing why) when PostgreSQL is not installed and `CI` is not
+/// set; with `CI` set, a missing PostgreSQL fails the test.
+pub fn own_server() -> Option<OwnServer> {
+    let started = Cluster::create("hc-pg-own-", true).and_then(|cluster| {
+        cluster.start()?;
+        spawn_watchdog(
+            &cluster.bin,
+            &cluster.data,
+            &cluster.folder,
+            cluster.as_root,
+        );
+        Ok(OwnServer { cluster })
+    });
+    match started {
+        Ok(server) => Some(server),
+        Err(reason) if std::env::var_os("CI").is_some() => {
+            panic!("PostgreSQL is required when CI is set: {reason}")
+        }
+        Err(reason) => {
+            eprintln!("SKIPPED: PostgreSQL tests ({reason})");
+            None
+        }
+    }
+}
+
+impl OwnServer {
+    /// A fresh, empty database on this server; its URL.
+    pub async fn fresh_database(&self) -> String {
+        create_database(&self.cluster.admin_url()).await
+    }
+
+    pub fn port(&self) -> u16 {
+        self.cluster.port
+    }
+
+    /// Stops the server (`pg_ctl stop -m fast|immediate`) and waits until it is gone.
+    pub fn stop(&self, mode: StopMode) {
+        if let Err(error) = self.cluster.stop(mode) {
+            panic!("PostgreSQL did not stop: {error}");
+        }
+    }
+
+    /// Starts it again on the same port and data folder; returns once it accepts connections.
+    pub fn start(&self) {
+        if let Err(error) = self.cluster.start() {
+            panic!("PostgreSQL did not start again: {error}");
+        }
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        let _ = self.cluster.stop(StopMode::Immediate);
+        let _ = std::fs::remove_dir_all(&self.cluster.folder);
+    }
 }
 
 /// Stops the server and removes its folder once this process is gone (statics have no drop).

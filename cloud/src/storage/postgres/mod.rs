@@ -1,12 +1,10 @@
 //! PostgreSQL: for production and scale-out. Several instances may share one database; every piece
 //! of shared state (sessions, bindings, rate limits, audit) lives here.
 
-use std::time::Duration;
-
 use sqlx::postgres::PgPoolOptions;
 
 use super::migrations::{EmbeddedMigration, migrator};
-use super::{StorageResult, queries::sql_storage};
+use super::{PoolSettings, StorageResult, queries::sql_storage};
 
 static MIGRATIONS: &[EmbeddedMigration] = &[(
     1,
@@ -20,10 +18,16 @@ pub struct PostgresStorage {
 }
 
 impl PostgresStorage {
-    pub async fn connect(url: &str, max_connections: u32) -> StorageResult<Self> {
+    pub async fn connect(url: &str, settings: PoolSettings) -> StorageResult<Self> {
         let pool = PgPoolOptions::new()
-            .max_connections(max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(10))
+            .max_connections(settings.max_connections.max(1))
+            // Waiting for a connection includes reconnecting while the server restarts (sqlx
+            // retries a refused connection until this deadline): a short restart makes requests
+            // slower, not failed. Past it the request is answered 503 (`StorageError::is_unavailable`).
+            .acquire_timeout(settings.acquire_timeout)
+            // Pooled connections die with a server restart; each is checked before it is handed
+            // out, so a request never runs on a dead one.
+            .test_before_acquire(true)
             .connect(url)
             .await?;
         // The migrator takes an advisory lock, so instances starting together migrate once.

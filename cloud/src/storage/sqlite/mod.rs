@@ -7,7 +7,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use super::migrations::{EmbeddedMigration, migrator};
-use super::{StorageResult, queries::sql_storage};
+use super::{PoolSettings, StorageResult, queries::sql_storage};
 
 static MIGRATIONS: &[EmbeddedMigration] = &[(
     1,
@@ -21,7 +21,7 @@ pub struct SqliteStorage {
 }
 
 impl SqliteStorage {
-    pub async fn connect(url: &str, max_connections: u32) -> StorageResult<Self> {
+    pub async fn connect(url: &str, settings: PoolSettings) -> StorageResult<Self> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -31,8 +31,8 @@ impl SqliteStorage {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
-            .max_connections(max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(10))
+            .max_connections(settings.max_connections.max(1))
+            .acquire_timeout(settings.acquire_timeout)
             .connect_with(options)
             .await?;
         migrator(MIGRATIONS).await?.run(&pool).await?;
