@@ -1,15 +1,23 @@
 //! The world the end-to-end tests run in: the real `hc-cloud` over real TLS (a test CA made with
 //! rcgen, handed to the app as its extra root), simulated NVRs from `hc-device` synced with it, and
 //! the app core as a phone would use it. Everything listens on 127.0.0.1 with free ports.
+//!
+//! The cloud runs in the test process ([`World::start`]) or as the real `hc-cloud` binary in a
+//! child process ([`World::start_process`]), which a test can SIGKILL ([`World::kill_cloud`]).
+
+pub mod cloud_process;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use cloud_process::CloudProcess;
+use hc_cloud::storage::Storage;
 use hc_cloud::{Config, ProvisionRequest, RunningCloud};
 use hc_core::{ClientConfig, FrameFormat, HcClient, MemoryStore, ResetFlowListener, ResetState};
 use hc_device::sim::{CloudConfig, NvrConfig, RunningNvr};
+use hc_protocol::factory::DeviceRecord;
 use image::GrayImage;
 
 pub const NVR_ADMIN_PASSWORD: &str = "Nvr-Secret-2024";
@@ -56,9 +64,13 @@ impl TestCa {
 pub struct World {
     pub dir: tempfile::TempDir,
     pub ca: TestCa,
+    /// The cloud when it runs in the test process and is up.
     pub cloud: Option<RunningCloud>,
+    /// The cloud when it runs as an `hc-cloud` process and is up.
+    pub process: Option<CloudProcess>,
     pub cloud_url: String,
     config: Config,
+    as_process: bool,
     serials: Mutex<u32>,
 }
 
@@ -78,22 +90,90 @@ impl World {
             dir,
             ca,
             cloud: Some(cloud),
+            process: None,
             cloud_url,
             config: config.with_listen(addr),
+            as_process: false,
             serials: Mutex::new(0),
         }
     }
 
-    /// The cloud goes down (a deploy, an outage).
+    /// Starts the real `hc-cloud` binary over TLS as a child process; `tune` adjusts the config
+    /// it is given as flags (database URL, rate limits, pool).
+    pub async fn start_process(tune: impl FnOnce(Config) -> Config) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = TestCa::create(dir.path());
+        let config =
+            tune(Config::for_tests(dir.path().join("cloud")).with_tls(&ca.cert_path, &ca.key_path));
+        let log = dir.path().join("hc-cloud.log");
+        let spawned = {
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || CloudProcess::spawn(&config, &log))
+                .await
+                .unwrap()
+        };
+        let process = spawned.unwrap_or_else(|e| panic!("{e}"));
+        let cloud_url = process.url().to_owned();
+        assert!(cloud_url.starts_with("https://127.0.0.1:"), "{cloud_url}");
+        let addr: SocketAddr = cloud_url.trim_start_matches("https://").parse().unwrap();
+        World {
+            dir,
+            ca,
+            cloud: None,
+            process: Some(process),
+            cloud_url,
+            config: config.with_listen(addr),
+            as_process: true,
+            serials: Mutex::new(0),
+        }
+    }
+
+    /// The configuration the cloud runs with (its listen address is the one it got).
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The cloud goes down (a deploy, an outage): in the test process, gracefully; a process
+    /// gets SIGKILL.
     pub async fn stop_cloud(&mut self) {
         if let Some(cloud) = self.cloud.take() {
             cloud.shutdown().await;
+        }
+        self.kill_cloud();
+    }
+
+    /// The `hc-cloud` process gets SIGKILL: no graceful shutdown, requests in flight are cut.
+    pub fn kill_cloud(&mut self) {
+        if let Some(process) = self.process.take() {
+            process.kill();
         }
     }
 
     /// The cloud comes back on the same address with the same data.
     pub async fn restart_cloud(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(10);
+        if self.as_process {
+            let log = self.dir.path().join("hc-cloud.log");
+            loop {
+                let config = self.config.clone();
+                let log = log.clone();
+                let spawned =
+                    tokio::task::spawn_blocking(move || CloudProcess::spawn(&config, &log))
+                        .await
+                        .unwrap();
+                match spawned {
+                    Ok(process) => {
+                        self.process = Some(process);
+                        return;
+                    }
+                    Err(error) if Instant::now() < deadline => {
+                        eprintln!("cloud restart: {error}; retrying");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    Err(error) => panic!("cloud did not restart: {error}"),
+                }
+            }
+        }
         loop {
             match hc_cloud::launch(self.config.clone()).await {
                 Ok(cloud) => {
@@ -133,6 +213,21 @@ impl World {
         phone
     }
 
+    /// The cloud's database, opened beside the cloud (as `hc-cloud provision` does), e.g. to
+    /// read the audit log straight from it.
+    pub async fn storage(&self) -> std::sync::Arc<dyn Storage> {
+        hc_cloud::server::open(&self.config).await.unwrap().0
+    }
+
+    /// Writes a registry row, through the cloud in the test process or straight into the
+    /// database of the cloud process.
+    async fn provision(&self, request: ProvisionRequest) -> DeviceRecord {
+        match &self.cloud {
+            Some(cloud) => cloud.provision(request).await.unwrap(),
+            None => hc_cloud::provision(&self.config, request).await.unwrap(),
+        }
+    }
+
     /// A factory-fresh NVR provisioned in the cloud and running as nvr-sim.
     pub async fn nvr(&self) -> Nvr {
         let serial = {
@@ -141,12 +236,8 @@ impl World {
             format!("E2E{:06}", *n)
         };
         let record = self
-            .cloud
-            .as_ref()
-            .expect("the cloud is up")
             .provision(ProvisionRequest::new(&serial, MODEL, "V4.30.005"))
-            .await
-            .unwrap();
+            .await;
         let label_code = record.label_code.as_str().to_owned();
         let mut config = NvrConfig::new(record, self.dir.path().join(&serial));
         config.cloud = Some(CloudConfig {
