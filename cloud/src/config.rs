@@ -17,6 +17,10 @@ pub struct RateLimits {
     pub add_device_attempts_per_account: u32,
     /// Login attempts naming one email per window, right or wrong, known account or not.
     pub logins_per_email: u32,
+    /// Registrations (accounts created or attempted) from one client address per window; IPv6
+    /// addresses count per /64. The address is the TCP peer: behind a TLS-terminating proxy every
+    /// client has the proxy's address, so raise this there.
+    pub registrations_per_client_addr: u32,
     /// Length of the fixed window.
     pub window: Duration,
 }
@@ -28,6 +32,7 @@ impl Default for RateLimits {
             reset_codes_per_device: 10,
             add_device_attempts_per_account: 20,
             logins_per_email: 20,
+            registrations_per_client_addr: 30,
             window: Duration::from_secs(3600),
         }
     }

@@ -84,6 +84,10 @@ struct ServeArgs {
     /// Login attempts (password guesses) per email address per window.
     #[arg(long, env = "HC_CLOUD_RATE_LIMIT_LOGIN", default_value_t = 20)]
     rate_limit_login: u32,
+    /// Registrations per client address (IPv6: per /64) per window; the address is the TCP peer,
+    /// so behind a TLS-terminating proxy raise it.
+    #[arg(long, env = "HC_CLOUD_RATE_LIMIT_REGISTER", default_value_t = 30)]
+    rate_limit_register: u32,
     #[arg(long, env = "HC_CLOUD_RATE_LIMIT_WINDOW_SECS", default_value_t = 3600)]
     rate_limit_window_secs: u64,
     /// Largest request body, in bytes.
@@ -169,6 +173,7 @@ async fn serve(args: ServeArgs) -> Result<(), hc_cloud::Error> {
             reset_codes_per_device: args.rate_limit_device,
             add_device_attempts_per_account: args.rate_limit_add_device,
             logins_per_email: args.rate_limit_login,
+            registrations_per_client_addr: args.rate_limit_register,
             window: Duration::from_secs(args.rate_limit_window_secs),
         })
         .with_body_limit_bytes(args.body_limit_bytes)

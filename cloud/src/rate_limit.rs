@@ -1,5 +1,6 @@
 //! Fixed-window rate limits counted in the database, so every instance sees the same counts.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::error::ApiError;
@@ -21,4 +22,40 @@ pub async fn hit(
         return Err(ApiError::rate_limited(retry_after));
     }
     Ok(())
+}
+
+/// The bucket name of a client address: an IPv4 address as it is, an IPv6 address by its /64
+/// (one subscriber's prefix: an attacker has all of it), an IPv4-mapped IPv6 address as IPv4.
+pub fn address_bucket(addr: &str) -> String {
+    match addr.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        Err(_) => addr.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::address_bucket;
+
+    #[test]
+    fn an_ipv6_subscriber_is_one_bucket_and_ipv4_is_per_address() {
+        assert_eq!(address_bucket("203.0.113.7"), "203.0.113.7");
+        assert_eq!(address_bucket("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(
+            address_bucket("2001:db8:1:2:aaaa::1"),
+            address_bucket("2001:db8:1:2:ffff:1:2:3")
+        );
+        assert_eq!(address_bucket("2001:db8:1:2::5"), "2001:db8:1:2::/64");
+        assert_ne!(
+            address_bucket("2001:db8:1:2::1"),
+            address_bucket("2001:db8:1:3::1")
+        );
+    }
 }

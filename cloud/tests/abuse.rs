@@ -1,7 +1,8 @@
 //! Abuse across instances: rate limits are counted in the database, so an attacker who spreads
 //! guesses over every instance behind the load balancer meets the same limit as one who does not.
 //! Two `hc_cloud::launch` on one PostgreSQL database (and one master key), requests alternating
-//! between them. Plus password guessing on one email, which the rate limit cuts off.
+//! between them. Plus password guessing on one email, which the rate limit cuts off, and
+//! registrations from one address.
 
 mod support;
 
@@ -95,6 +96,7 @@ fn limits() -> RateLimits {
         reset_codes_per_device: 6,
         add_device_attempts_per_account: 3,
         logins_per_email: 5,
+        registrations_per_client_addr: 3,
         window: Duration::from_secs(3600),
     }
 }
@@ -244,4 +246,66 @@ async fn password_guessing_is_cut_off_for_known_and_unknown_emails_alike() {
     t.register("bystander@example.com").await;
     t.login("bystander@example.com").await;
     t.cloud.shutdown().await;
+}
+
+/// Throwaway accounts would multiply the per-account limits: registrations from one client
+/// address are counted in the database, so spreading them over two instances meets one limit.
+/// Refused attempts count too, and the limit answers before any check or argon2 work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registrations_from_one_address_over_two_instances_meet_one_limit() {
+    let Some(pair) = Pair::start(limits()).await else {
+        return;
+    };
+    let register = |email: &str, password: &str| json!({"email": email, "password": password});
+    let first = pair
+        .call(
+            0,
+            "/v1/accounts",
+            None,
+            Some(register("a@example.com", PASSWORD)),
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{:?}", first.body);
+    pair.call(
+        1,
+        "/v1/accounts",
+        None,
+        Some(register("b@example.com", "short")),
+    )
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, ErrorCode::WeakPassword);
+    let third = pair
+        .call(
+            1,
+            "/v1/accounts",
+            None,
+            Some(register("c@example.com", PASSWORD)),
+        )
+        .await;
+    assert_eq!(third.status, StatusCode::CREATED, "{:?}", third.body);
+    // The fourth from this address, well-formed or not, on either instance, waits.
+    for at in 0..2 {
+        let limited = pair
+            .call(
+                at,
+                "/v1/accounts",
+                None,
+                Some(register("d@example.com", PASSWORD)),
+            )
+            .await;
+        limited.assert_error(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited);
+        assert!(limited.headers.contains_key("retry-after"));
+    }
+    // The accounts made work, on both instances: logging in is not registering.
+    for at in 0..2 {
+        let login = json!({"email": "c@example.com", "password": PASSWORD});
+        let tokens: Tokens = pair
+            .call(at, "/v1/auth/login", None, Some(login))
+            .await
+            .json();
+        assert!(!tokens.access_token.is_empty());
+    }
+    for cloud in pair.clouds {
+        cloud.shutdown().await;
+    }
 }

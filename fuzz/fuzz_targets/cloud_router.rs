@@ -68,6 +68,7 @@ fn world() -> &'static World {
                 reset_codes_per_device: u32::MAX,
                 add_device_attempts_per_account: u32::MAX,
                 logins_per_email: u32::MAX,
+                registrations_per_client_addr: u32::MAX,
                 window: Duration::from_secs(3600),
             });
         let (cloud, token, refresh) = runtime.block_on(async {

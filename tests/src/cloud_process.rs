@@ -126,6 +126,10 @@ pub fn serve_args(config: &Config) -> Vec<OsString> {
         "rate-limit-login",
         limits.logins_per_email.to_string().into(),
     );
+    flag(
+        "rate-limit-register",
+        limits.registrations_per_client_addr.to_string().into(),
+    );
     flag("rate-limit-window-secs", secs(limits.window));
     flag(
         "body-limit-bytes",

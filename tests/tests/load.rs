@@ -33,6 +33,7 @@ async fn unlimited_world() -> World {
             reset_codes_per_device: u32::MAX,
             add_device_attempts_per_account: u32::MAX,
             logins_per_email: u32::MAX,
+            registrations_per_client_addr: u32::MAX,
             window: Duration::from_secs(3600),
         })
     })

@@ -7,7 +7,8 @@ use hc_protocol::api::{AccountCreated, Credentials, ErrorCode};
 
 use crate::crypto::hash_password;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ClientAddr};
+use crate::rate_limit;
 use crate::state::{AppState, unix_now};
 
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -17,8 +18,21 @@ const MAX_EMAIL_LEN: usize = 254;
 
 pub async fn register(
     State(state): State<AppState>,
+    ClientAddr(client_addr): ClientAddr,
     ApiJson(credentials): ApiJson<Credentials>,
 ) -> Result<(StatusCode, Json<AccountCreated>), ApiError> {
+    // Throwaway accounts multiply the per-account limits: count every attempt from the address,
+    // accepted or not, before any check and before the argon2 work.
+    if let Some(addr) = &client_addr {
+        let limits = &state.policy().rate_limits;
+        rate_limit::hit(
+            &state,
+            &format!("register:{}", rate_limit::address_bucket(addr)),
+            limits.registrations_per_client_addr,
+            limits.window,
+        )
+        .await?;
+    }
     let email = normalize_email(&credentials.email).ok_or_else(|| {
         ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -51,7 +51,7 @@ pub fn routes() -> Vec<Route> {
             Operation::new("register", "Register an account (argon2id password hash)")
                 .body("Credentials")
                 .responds(201, "AccountCreated")
-                .errors(&[BadRequest, InvalidEmail, WeakPassword, EmailTaken]),
+                .errors(&[BadRequest, InvalidEmail, WeakPassword, EmailTaken, RateLimited]),
         ),
         route(
             Method::POST,
