@@ -17,15 +17,17 @@
 //!    code), and a QR asked again after the restart gets the same code as before the fault.
 //! 3. Nothing is lost: every code received has an `issued` audit row for its QR's nonce.
 //! 4. Nothing is invented: every audit row is `issued`, for the phone's own device, for a nonce
-//!    that phone asked about. The only rows without a received code are those of requests cut
-//!    by a fault: for the SIGKILL, at most one per phone per kill (a phone has one request in
-//!    flight at a time); for PostgreSQL, at most one per HTTP attempt hc-core makes.
+//!    that phone asked about, and no QR code has more rows than HTTP attempts hc-core made for
+//!    it. The only rows without a received code are those of requests cut by a fault after their
+//!    row was committed; for the SIGKILL, at most one per phone per kill (a phone has one request
+//!    in flight at a time).
 //! 5. The database is intact: SQLite's `PRAGMA integrity_check` is `ok` on the file as each kill
 //!    left it (before the cloud opens it again) and at the end; PostgreSQL's B-tree indexes pass
 //!    `amcheck` after the restarts.
 //!
-//! Short by default (4 phones, 4 s). The long runs, e.g.:
-//! `HC_LOAD_SECS=30 HC_LOAD_PHONES=16 cargo nextest run -p hc-tests --test faults --no-capture`
+//! Short by default (4 phones, 4 s). The long runs of `docs/security.md` section 6:
+//! `HC_LOAD_SECS=30 HC_LOAD_PHONES=16 HC_FAULTS_KILLS=5 cargo nextest run -p hc-tests --test faults
+//! --no-capture --test-threads 1`
 //! Also: `HC_FAULTS_KILLS` (default 1), how many times the cloud is killed, one outage apart;
 //! `HC_FAULTS_OUTAGE_MS` (default 1000), how long the killed cloud stays down;
 //! `HC_FAULTS_PG_OUTAGE_MS` (default 2000), how long PostgreSQL stays down each time;
