@@ -136,7 +136,10 @@ impl Cluster {
                 "--no-sync",
                 "-D",
             ])
-            .arg(&cluster.data))?;
+            .arg(&cluster.data))
+        .inspect_err(|_| {
+            let _ = std::fs::remove_dir_all(&cluster.folder);
+        })?;
         Ok(cluster)
     }
 
