@@ -3,8 +3,9 @@
 # cloud and NVR simulator. Reuses the bindings harness (bindings/scripts/): the same pinned kotlinc,
 # JNA, JUnit 5, generated Kotlin bindings and server start-up.
 #   1. build hc-ffi (+ hc-cloud, nvr-sim) and generate the Kotlin bindings (bindings/scripts/generate.sh);
-#   2. compile the bindings + android/presentation/src/{main,test}/kotlin with plain kotlinc: no
-#      android.jar on the class path, so any Android API in :presentation fails here;
+#   2. compile the bindings + android/presentation/src/{main,test}/kotlin with plain kotlinc at the
+#      language level of the Gradle build's Kotlin: no android.jar on the class path, so any Android
+#      API in :presentation fails here;
 #   3. start hc-cloud and three nvr-sim devices, run JUnit 5 (the message test also reads
 #      android/app/src/main/res/values{,-zh-rCN}/strings.xml), stop the servers.
 # Ends with "kotlin-presentation: N passed, M failed".
@@ -38,11 +39,17 @@ mapfile -t SOURCES < <(find "$GEN/kotlin" "$ANDROID/presentation/src/main/kotlin
   "$ANDROID/presentation/src/test/kotlin" -name '*.kt' | sort)
 CP="$HC_JNA_JAR:$K/kotlinx-coroutines-core-jvm.jar:$K/kotlin-test.jar:$K/kotlin-test-junit5.jar"
 CP+=":/usr/share/java/junit-jupiter-api.jar:/usr/share/java/apiguardian-api.jar:/usr/share/java/opentest4j.jar"
-STAMP=$( { echo "$HC_KOTLIN_VERSION $CP"; cat "${SOURCES[@]}"; } | sha256sum | cut -c1-64)
+# The Gradle build compiles :presentation with the Kotlin of gradle/libs.versions.toml, older than this
+# kotlinc: hold the sources to that language and library level so that both accept them.
+KOTLIN_LEVEL=$(sed -n 's/^kotlin = "\([0-9]*\.[0-9]*\).*/\1/p' "$ANDROID/gradle/libs.versions.toml")
+[ -n "$KOTLIN_LEVEL" ] || fail "no kotlin version in gradle/libs.versions.toml"
+LEVEL_ARGS=(-language-version "$KOTLIN_LEVEL" -api-version "$KOTLIN_LEVEL")
+STAMP=$( { echo "$HC_KOTLIN_VERSION $KOTLIN_LEVEL $CP"; cat "${SOURCES[@]}"; } | sha256sum | cut -c1-64)
 if [ "$(cat "$WORK/classes.stamp" 2>/dev/null)" != "$STAMP" ]; then
   hc_log "kotlinc $HC_KOTLIN_VERSION: ${#SOURCES[@]} source file(s)"
   rm -rf "$CLASSES" "$WORK/classes.stamp"; mkdir -p "$CLASSES"
-  "$KOTLINC" -jvm-target 17 -nowarn -classpath "$CP" -d "$CLASSES" "${SOURCES[@]}" || fail "kotlinc failed"
+  "$KOTLINC" -jvm-target 17 "${LEVEL_ARGS[@]}" -nowarn -classpath "$CP" -d "$CLASSES" "${SOURCES[@]}" \
+    || fail "kotlinc failed"
   echo "$STAMP" >"$WORK/classes.stamp"
 else
   hc_log "kotlinc: sources unchanged, reusing $CLASSES"
