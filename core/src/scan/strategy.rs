@@ -51,12 +51,14 @@ const fn attempt(scale: Scale, method: Method) -> Attempt {
 /// (docs/benchmarks.md). rxing leads because it measured both faster (0.3 ms against rqrr's 10 ms
 /// median on the photo corpus) and more robust than rqrr. Shrinking a frame to at most 640 pixels
 /// first is the fastest read of a phone-sized code and the best on sensor noise (the box filter
-/// averages it out); the local normalization then rescues glare and washed-out screens; 960
-/// pixels and full size rescue small or blurred codes; rqrr on the local-average bitmap and the
-/// doubled image rescue a few photos rxing misses.
+/// averages it out); the local normalization then rescues glare and washed-out screens; 480
+/// pixels averages the heaviest noise of a 720p frame; 960 pixels and full size rescue small or
+/// blurred codes; rqrr on the local-average bitmap and the doubled image rescue a few photos
+/// rxing misses.
 pub(crate) const ATTEMPTS: &[Attempt] = &[
     attempt(Scale::Fit(640), Method::Rxing),
     attempt(Scale::Fit(640), Method::RxingNormalized),
+    attempt(Scale::Fit(480), Method::Rxing),
     attempt(Scale::Fit(960), Method::Rxing),
     attempt(Scale::Fit(960), Method::RxingNormalized),
     attempt(Scale::Fit(u32::MAX), Method::Rxing),
