@@ -18,14 +18,20 @@ let ffi: Target = .systemLibrary(name: "HcCoreFFI", path: "Sources/HcCoreFFI/Gen
 let coreLinker: [LinkerSetting] = [.linkedLibrary("hc_ffi")]
 #else
 // Made on macOS by ios/build-xcframework.sh: the static libhc_ffi for device and simulators, with the
-// C header and module map. The Rust code needs these system frameworks (rustls reads the keychain's
-// trust settings; reqwest asks SystemConfiguration for proxies).
+// C header and module map. A local path needs no checksum; to ship the package elsewhere, upload the
+// zipped XCFramework and use `.binaryTarget(name:url:checksum:)` with `swift package compute-checksum`.
+// TLS roots are compiled in (webpki-roots), so no keychain trust settings are read; Security and
+// SystemConfiguration are linked for Rust crates that may call them on Apple platforms (random numbers,
+// reqwest's system-proxy feature), at no cost when unused.
 let ffi: Target = .binaryTarget(name: "HcCoreFFI", path: "build/HcCoreFFI.xcframework")
 let coreLinker: [LinkerSetting] = [.linkedFramework("SystemConfiguration"), .linkedFramework("Security")]
 #endif
 
 let package = Package(
     name: "HcCore",
+    // The generated Swift uses async/await and Sendable; the app targets iOS 16 (NSLock.withLock,
+    // PhotosPicker, NavigationStack). Ignored on Linux.
+    platforms: [.iOS(.v16), .macOS(.v13)],
     products: [
         .library(name: "HcCore", targets: ["HcCore"]),
     ],

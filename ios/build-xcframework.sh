@@ -35,8 +35,12 @@ echo "==> cargo build -p hc-ffi (host, for uniffi-bindgen)"
 cargo build --locked -p hc-ffi
 rm -rf "$OUT/swift" "$OUT/headers" "$OUT/ios-sim" "$OUT/HcCoreFFI.xcframework"
 mkdir -p "$OUT/swift" "$OUT/headers" "$OUT/ios-sim"
-"$TARGET_DIR/debug/uniffi-bindgen" generate --library "$TARGET_DIR/debug/libhc_ffi.dylib" \
+"$TARGET_DIR/debug/uniffi-bindgen" generate --no-format --library "$TARGET_DIR/debug/libhc_ffi.dylib" \
   --language swift --out-dir "$OUT/swift"
+# The module map must be called module.modulemap and sit at the top of Headers, where Xcode's
+# (explicit) module scanner finds it. Xcode copies a static XCFramework's Headers into the build's
+# shared include/ folder, so a second package with a top-level module.modulemap would collide; this
+# app has one.
 cp "$OUT/swift/HcCoreFFI.h" "$OUT/headers/"
 cp "$OUT/swift/HcCoreFFI.modulemap" "$OUT/headers/module.modulemap"
 mkdir -p "$IOS/Sources/HcCore/Generated"
