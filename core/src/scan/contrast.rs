@@ -23,6 +23,9 @@ const NORMALIZE_MIN_RANGE: i32 = 24;
 /// centres, so the mapping has no seams. Two passes over the pixels.
 pub(crate) fn normalize_local(image: &GrayImage) -> GrayImage {
     let (width, height) = (image.width() as usize, image.height() as usize);
+    if width == 0 || height == 0 {
+        return image.clone();
+    }
     let pixels = image.as_raw();
     let (blocks_x, blocks_y) = (
         width.div_ceil(NORMALIZE_BLOCK),
@@ -130,6 +133,7 @@ mod tests {
         let normalized = normalize_local(&flat);
         assert_eq!(normalized.dimensions(), (13, 7));
         assert!(normalized.pixels().all(|p| p.0[0] == 128));
+        assert_eq!(normalize_local(&GrayImage::new(0, 9)).dimensions(), (0, 9));
         let one = GrayImage::from_pixel(1, 1, image::Luma([255]));
         assert_eq!(normalize_local(&one).as_raw(), &vec![128]);
     }

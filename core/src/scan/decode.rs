@@ -232,6 +232,15 @@ mod tests {
     }
 
     #[test]
+    fn a_sliver_of_a_frame_is_a_miss_at_every_scale() {
+        for (width, height) in [(1, 2000), (2000, 1), (3, 1281), (1, 1)] {
+            let sliver = GrayImage::from_pixel(width, height, image::Luma([90]));
+            let frame = frame_of(&sliver, FrameFormat::Luma8, 0, 0);
+            assert_eq!(decode_frame(&frame).unwrap(), None, "{width}x{height}");
+        }
+    }
+
+    #[test]
     fn png_and_jpeg_files_are_decoded() {
         let text = sample_reset_text();
         let scene = qr_scene(&[&text], 400, 400);

@@ -111,6 +111,10 @@ pub(crate) fn scan(image: &GrayImage, attempts: &[Attempt], budget: Duration) ->
                 .expect("just added")
                 .2
         };
+        // A sliver of a frame can shrink to nothing: there is nothing to read at that size.
+        if work.width() == 0 || work.height() == 0 {
+            continue;
+        }
         let mut texts = match attempt.method {
             Method::Rqrr => read_grey(work),
             Method::LocalAverage => read_bitmap(&binarize::local_average(work, false)),
