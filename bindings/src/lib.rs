@@ -13,13 +13,16 @@
 use std::future::Future;
 use std::sync::Arc;
 
-// Re-exported so Rust users of this crate (the callback tests) see the exported API in one place.
+// Re-exported so the exported API is in one place (the callback tests use it from here).
 pub use hc_core::{
     AuditEventInfo, AuditOutcome, ClientConfig, DeviceInfo, DeviceListSnapshot, Frame, FrameFormat,
     HcError, LogLevel, ResetCodeInfo, ResetState, StoreError,
 };
 
 uniffi::setup_scaffolding!();
+
+#[cfg(test)]
+mod callback_tests;
 
 // ---- hc-core's records, enums and errors, as the bindings see them ----
 

@@ -1,10 +1,13 @@
 //! The callback layer, tested from Rust with fakes in place of Kotlin and Swift: the logger, the
 //! secure store and the state listener go through the same adapters the foreign ones do.
+//!
+//! Unit tests rather than an integration test: the crate builds no Rust library (`lib`) for an
+//! integration test to link, since cargo skips LTO for a cdylib that shares its crate with one.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hc_ffi::{
+use crate::{
     ClientConfig, Frame, FrameFormat, HcClient, HcError, LogLevel, Logger, ResetFlowListener,
     ResetState, SecureStore, StoreError, decode_frame, decode_image, init,
 };
