@@ -110,10 +110,9 @@ impl Context {
         label_code: String,
         name: Option<String>,
     ) -> Result<(), CliError> {
-        self.client
-            .add_device(serial.clone(), label_code.to_ascii_uppercase(), name)
-            .await?;
-        println!("Device {serial} added to your account.");
+        // The core reads the serial and label code as printed, however they were typed.
+        let added = self.client.add_device(serial, label_code, name).await?;
+        println!("Device {} added to your account.", added.serial);
         Ok(())
     }
 

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use hc_protocol::api::{
-    AccountCreated, AddDeviceRequest, AuditList, Credentials, DeviceList, RefreshRequest,
+    AccountCreated, AddDeviceRequest, AuditList, Credentials, Device, DeviceList, RefreshRequest,
     ResetCodeRequest, ResetCodeResponse,
 };
 use hc_protocol::{CHALLENGE_LIFETIME_SECS, Serial, parse_qr};
@@ -14,6 +14,7 @@ use crate::config::ClientConfig;
 use crate::devices::{AuditEventInfo, DeviceInfo, DeviceListSnapshot, ResetCodeInfo};
 use crate::error::{HcError, Result};
 use crate::http::{CloudHttp, Retry};
+use crate::input;
 use crate::reset_flow::{ResetFlow, ResetFlowListener};
 use crate::session::Session;
 use crate::store::{DEVICE_LIST_KEY, SecureStore, Store, StoredDeviceList};
@@ -56,9 +57,13 @@ impl HcClient {
         })
     }
 
-    /// Creates an account. It does not log in.
+    /// Creates an account. It does not log in. The e-mail address is taken without the whitespace
+    /// around it.
     pub async fn register(&self, email: String, password: String) -> Result<()> {
-        let credentials = Credentials { email, password };
+        let credentials = Credentials {
+            email: input::email(&email),
+            password,
+        };
         let _: AccountCreated = self
             .inner
             .http
@@ -75,12 +80,13 @@ impl HcClient {
     }
 
     /// Logs in; the tokens go to the secure store. Wrong credentials are
-    /// `Server { status: 401, code: "invalid_credentials" }`.
+    /// `Server { status: 401, code: "invalid_credentials" }`. The e-mail address is taken without
+    /// the whitespace around it.
     pub async fn login(&self, email: String, password: String) -> Result<()> {
         self.forget_devices();
         self.inner
             .session
-            .login(&self.inner.http, email, password)
+            .login(&self.inner.http, input::email(&email), password)
             .await
     }
 
@@ -136,21 +142,24 @@ impl HcClient {
         }
     }
 
-    /// Adds (binds) a device with the serial and the label code printed on it. A device bound to
+    /// Adds (binds) a device with the serial and the label code printed on it, as typed: spaces
+    /// and dashes are dropped and letters put in upper case (" ds12 345-67 " is "DS1234567"); a
+    /// blank name is no name. Returns the device as the account now lists it. A device bound to
     /// another account is `DeviceAddedByOthers`.
     pub async fn add_device(
         &self,
         serial: String,
         label_code: String,
         name: Option<String>,
-    ) -> Result<()> {
+    ) -> Result<DeviceInfo> {
+        let serial = input::label_text(&serial);
         let request = AddDeviceRequest {
             serial: serial.clone(),
-            label_code,
-            name,
+            label_code: input::label_text(&label_code),
+            name: input::device_name(name),
         };
         let inner = &self.inner;
-        let _: serde_json::Value = inner
+        let added: Device = inner
             .session
             .authorized(&inner.http, Some(&serial), |token| {
                 let request = &request;
@@ -169,7 +178,7 @@ impl HcClient {
             })
             .await?;
         self.refresh_devices_after_change().await;
-        Ok(())
+        Ok(DeviceInfo::from(added))
     }
 
     /// Removes a device from the account.
@@ -522,6 +531,69 @@ mod tests {
             Err(HcError::DeviceNotAdded {
                 serial: "J12345678".into()
             })
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_serial_typed_with_spaces_and_dashes_is_added_as_printed_on_the_label() {
+        let (cloud, url) = FakeCloud::start().await;
+        let client = logged_in(&url, Arc::new(MemoryStore::new())).await;
+        let added = client
+            .add_device(" j1234-5678 ".into(), "abc def\n".into(), None)
+            .await
+            .unwrap();
+        assert_eq!(added.serial, "J12345678");
+        let request = cloud.add_requests.lock().unwrap()[0].clone();
+        assert_eq!(request.serial, "J12345678");
+        assert_eq!(request.label_code, "ABCDEF");
+        assert_eq!(request.name, None);
+        // The list shows it at once, under the serial as printed.
+        let list = client.devices(false).await.unwrap();
+        assert_eq!(list.devices, vec![added]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_device_name_is_sent_trimmed_and_a_blank_one_not_at_all() {
+        let (cloud, url) = FakeCloud::start().await;
+        let client = logged_in(&url, Arc::new(MemoryStore::new())).await;
+        let named = client
+            .add_device(
+                "J12345678".into(),
+                "ABCDEF".into(),
+                Some("  Shop NVR ".into()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(named.name, "Shop NVR");
+        client
+            .add_device("J12345679".into(), "ABCDEF".into(), Some("  ".into()))
+            .await
+            .unwrap();
+        let requests = cloud.add_requests.lock().unwrap().clone();
+        assert_eq!(requests[0].name.as_deref(), Some("Shop NVR"));
+        assert_eq!(requests[1].name, None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_email_typed_with_spaces_around_it_registers_and_logs_in_as_the_address() {
+        let (cloud, url) = FakeCloud::start().await;
+        let client = HcClient::new(ClientConfig::new(&url), Arc::new(MemoryStore::new())).unwrap();
+        client
+            .register(" Owner@Example.com\n".into(), "correct horse".into())
+            .await
+            .unwrap();
+        client
+            .login("\tOwner@Example.com ".into(), "correct horse".into())
+            .await
+            .unwrap();
+        assert!(client.is_logged_in());
+        assert_eq!(
+            *cloud.registered_emails.lock().unwrap(),
+            vec!["Owner@Example.com".to_owned()]
+        );
+        assert_eq!(
+            *cloud.login_emails.lock().unwrap(),
+            vec!["Owner@Example.com".to_owned()]
         );
     }
 

@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use hc_protocol::api::{
-    Device, DeviceList, ErrorBody, ErrorCode, RefreshRequest, ResetCodeRequest, ResetCodeResponse,
-    Tokens,
+    AccountCreated, AddDeviceRequest, Credentials, Device, DeviceList, ErrorBody, ErrorCode,
+    RefreshRequest, ResetCodeRequest, ResetCodeResponse, Tokens,
 };
 
 #[derive(Default)]
@@ -28,6 +28,11 @@ pub struct FakeCloud {
     pub refresh_token: Mutex<String>,
     pub refuse_refresh: Mutex<bool>,
     pub devices: Mutex<Vec<Device>>,
+    /// The e-mail addresses of registrations and logins, as the cloud received them.
+    pub registered_emails: Mutex<Vec<String>>,
+    pub login_emails: Mutex<Vec<String>>,
+    /// The add-device requests, as the cloud received them.
+    pub add_requests: Mutex<Vec<AddDeviceRequest>>,
     /// Errors to answer reset-code requests with, first one first; then the code.
     pub code_errors: Mutex<Vec<(StatusCode, ErrorCode)>>,
     pub code_delay: Mutex<Duration>,
@@ -55,7 +60,21 @@ fn issue(cloud: &FakeCloud) -> Tokens {
     }
 }
 
-async fn login(State(cloud): State<Shared>) -> Response {
+async fn register(State(cloud): State<Shared>, Json(body): Json<Credentials>) -> Response {
+    cloud
+        .registered_emails
+        .lock()
+        .unwrap()
+        .push(body.email.clone());
+    (
+        StatusCode::CREATED,
+        Json(AccountCreated { email: body.email }),
+    )
+        .into_response()
+}
+
+async fn login(State(cloud): State<Shared>, Json(body): Json<Credentials>) -> Response {
+    cloud.login_emails.lock().unwrap().push(body.email);
     Json(issue(&cloud)).into_response()
 }
 
@@ -80,6 +99,26 @@ async fn devices(State(cloud): State<Shared>, headers: HeaderMap) -> Response {
         devices: cloud.devices.lock().unwrap().clone(),
     })
     .into_response()
+}
+
+/// Binds any serial, with any label code.
+async fn add_device(
+    State(cloud): State<Shared>,
+    headers: HeaderMap,
+    Json(body): Json<AddDeviceRequest>,
+) -> Response {
+    if !authorized(&cloud, &headers) {
+        return error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+    }
+    let device = Device {
+        serial: body.serial.clone(),
+        name: body.name.clone().unwrap_or_else(|| body.serial.clone()),
+        model: "DS-7608NI-K2".into(),
+        added_at: 1_700_000_000,
+    };
+    cloud.add_requests.lock().unwrap().push(body);
+    cloud.devices.lock().unwrap().push(device.clone());
+    (StatusCode::CREATED, Json(device)).into_response()
 }
 
 async fn reset_code(
@@ -129,10 +168,11 @@ impl FakeCloud {
             ..FakeCloud::default()
         });
         let app = Router::new()
+            .route("/v1/accounts", post(register))
             .route("/v1/auth/login", post(login))
             .route("/v1/auth/refresh", post(refresh))
             .route("/v1/auth/logout", post(|| async { StatusCode::NO_CONTENT }))
-            .route("/v1/devices", get(devices))
+            .route("/v1/devices", get(devices).post(add_device))
             .route("/v1/reset-codes", post(reset_code))
             .with_state(cloud.clone());
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))

@@ -5,6 +5,8 @@
 //!   devices, the audit log, reset codes.
 //! - [`ResetFlow`]: the state machine of the "Reset Device Password" screen.
 //! - [`decode_frame`] / [`decode_image`]: the QR scanner over camera frames and image files.
+//! - [`group_code`], [`countdown`], [`device_list_age`]: what the screens show about a code and
+//!   the device list, as data for the shells' localized strings.
 //!
 //! The core depends on `hc-protocol` only: it never links cloud or device code and never sees a
 //! device key. `hc-ffi` exposes this API to Kotlin and Swift.
@@ -12,8 +14,10 @@
 mod client;
 mod config;
 mod devices;
+mod display;
 mod error;
 mod http;
+mod input;
 mod logging;
 mod reset_flow;
 pub mod runtime;
@@ -24,6 +28,7 @@ mod store;
 pub use client::HcClient;
 pub use config::{ClientConfig, DEFAULT_DEVICE_LIST_MAX_AGE_SECS, DEFAULT_REQUEST_TIMEOUT_MS};
 pub use devices::{AuditEventInfo, AuditOutcome, DeviceInfo, DeviceListSnapshot, ResetCodeInfo};
+pub use display::{Countdown, DeviceListAge, countdown, device_list_age, group_code};
 pub use error::{HcError, Result};
 pub use logging::{LogLevel, Logger, init};
 pub use reset_flow::{ResetFlow, ResetFlowListener, ResetState};
