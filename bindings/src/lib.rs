@@ -15,8 +15,9 @@ use std::sync::Arc;
 
 // Re-exported so the exported API is in one place (the callback tests use it from here).
 pub use hc_core::{
-    AuditEventInfo, AuditOutcome, ClientConfig, DeviceInfo, DeviceListSnapshot, Frame, FrameFormat,
-    HcError, LogLevel, ResetCodeInfo, ResetState, StoreError,
+    AuditEventInfo, AuditOutcome, ClientConfig, Countdown, DeviceInfo, DeviceListAge,
+    DeviceListSnapshot, Frame, FrameFormat, HcError, LogLevel, ResetCodeInfo, ResetState,
+    StoreError,
 };
 
 uniffi::setup_scaffolding!();
@@ -100,6 +101,23 @@ pub enum ResetState {
     Failed {
         error: HcError,
     },
+}
+
+/// How long a verification code is still good for (see [`countdown`]).
+#[uniffi::remote(Record)]
+pub struct Countdown {
+    pub seconds_left: i64,
+    pub text: String,
+    pub expired: bool,
+}
+
+/// How old the device list is, in the unit the screen says it in (see [`device_list_age`]).
+#[uniffi::remote(Enum)]
+pub enum DeviceListAge {
+    JustNow,
+    Minutes { count: i64 },
+    Hours { count: i64 },
+    Days { count: i64 },
 }
 
 #[uniffi::remote(Enum)]
@@ -240,6 +258,26 @@ pub fn decode_image(bytes: Vec<u8>) -> Result<Option<String>, HcError> {
     hc_core::decode_image(&bytes)
 }
 
+/// The verification code in groups of four for reading aloud: "60784413" -> "6078 4413".
+#[uniffi::export]
+pub fn group_code(code: String) -> String {
+    hc_core::group_code(&code)
+}
+
+/// The countdown to a code's expiry at `now_unix` (the phone's clock, unix seconds): seconds left
+/// (never negative), the m:ss or h:mm:ss text, and whether it has expired.
+#[uniffi::export]
+pub fn countdown(expires_at_unix: i64, now_unix: i64) -> Countdown {
+    hc_core::countdown(expires_at_unix, now_unix)
+}
+
+/// The age of a device list fetched at `fetched_at_unix`, at `now_unix`: just now, or whole
+/// minutes, hours or days. The words are the shell's.
+#[uniffi::export]
+pub fn device_list_age(fetched_at_unix: i64, now_unix: i64) -> DeviceListAge {
+    hc_core::device_list_age(fetched_at_unix, now_unix)
+}
+
 /// Runs async work on the core runtime: the one path of every async export.
 async fn on_core<T, F>(work: F) -> T
 where
@@ -266,6 +304,7 @@ impl HcClient {
         Ok(Arc::new(HcClient { core }))
     }
 
+    /// The e-mail address as typed: the core trims it (also in `login`).
     pub async fn register(&self, email: String, password: String) -> Result<(), HcError> {
         let core = self.core.clone();
         on_core(async move { core.register(email, password).await }).await
@@ -290,12 +329,14 @@ impl HcClient {
         on_core(async move { core.devices(force_refresh).await }).await
     }
 
+    /// The serial and label code as typed (spaces, dashes and lower case are fine), the name as
+    /// typed (blank is none); returns the device as the account now lists it.
     pub async fn add_device(
         &self,
         serial: String,
         label_code: String,
         name: Option<String>,
-    ) -> Result<(), HcError> {
+    ) -> Result<DeviceInfo, HcError> {
         let core = self.core.clone();
         on_core(async move { core.add_device(serial, label_code, name).await }).await
     }

@@ -17,7 +17,7 @@ final class ResetDevicePasswordTests: XCTestCase {
         let refused = try await device.api("POST", "/forget-password/hik-connect")
         XCTAssertEqual(refused.status, 403)
 
-        try await owner.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: "Shop NVR")
+        _ = try await owner.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: "Shop NVR")
         let listed = try await owner.client.devices(forceRefresh: false).devices
         XCTAssertEqual(listed.map(\.serial), [device.serial])
         XCTAssertEqual(listed.first?.name, "Shop NVR")

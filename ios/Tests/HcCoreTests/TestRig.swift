@@ -225,7 +225,7 @@ final class TestDevice: @unchecked Sendable {
     /// Bound to a throwaway account if nobody added it yet, then showing its Hik-Connect QR code.
     func showingQr() async throws -> String {
         if try await !isBound() {
-            try await Rig.newAccount().client.addDevice(serial: serial, labelCode: labelCode, name: nil)
+            _ = try await Rig.newAccount().client.addDevice(serial: serial, labelCode: labelCode, name: nil)
             guard try await sync() else { throw TestFailure("\(serial) not bound after sync") }
         }
         return try await startHikConnect()

@@ -7,14 +7,14 @@ final class VendorNotesTests: XCTestCase {
     func testDeviceOfAnotherAccountShowsAddedByOthersThenNotAddedOnceRemoved() async throws {
         let device = Rig.deviceB
         let other = try await Rig.newAccount()
-        try await other.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: nil)
+        _ = try await other.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: nil)
         let bound = try await device.sync()
         XCTAssertTrue(bound)
         let qrText = try await device.startHikConnect()
 
         let me = try await Rig.newAccount()
         do {
-            try await me.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: "Not mine")
+            _ = try await me.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: "Not mine")
             XCTFail("added a device of another account")
         } catch HcError.DeviceAddedByOthers(let serial) {
             XCTAssertEqual(serial, device.serial)
@@ -51,7 +51,7 @@ final class VendorNotesTests: XCTestCase {
     func testDeviceGivenAwayWhileThePhonesListIsStaleIsAddedByOthers() async throws {
         let device = Rig.deviceC
         let me = try await Rig.newAccount()
-        try await me.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: "Old NVR")
+        _ = try await me.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: "Old NVR")
         let mine = try await me.client.devices(forceRefresh: true)
         XCTAssertEqual(mine.devices.map(\.serial), [device.serial])
 
@@ -60,7 +60,7 @@ final class VendorNotesTests: XCTestCase {
         try await otherPhone.login(email: me.email, password: me.password)
         try await otherPhone.removeDevice(serial: device.serial)
         let newOwner = try await Rig.newAccount()
-        try await newOwner.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: nil)
+        _ = try await newOwner.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: nil)
         let bound = try await device.sync()
         XCTAssertTrue(bound)
         _ = try await device.startHikConnect()

@@ -20,14 +20,13 @@ public final class LoginModel: @unchecked Sendable {
         screen = ScreenState(Screen(loggedIn: client.isLoggedIn()))
     }
 
+    /// The e-mail address as typed: the core trims it.
     public func login(email: String, password: String) async {
-        let email = email.trimmingCharacters(in: .whitespaces)
         await run { try await self.client.login(email: email, password: password) }
     }
 
     /// Creates the account, then logs in with it.
     public func register(email: String, password: String) async {
-        let email = email.trimmingCharacters(in: .whitespaces)
         await run {
             try await self.client.register(email: email, password: password)
             try await self.client.login(email: email, password: password)
@@ -85,7 +84,10 @@ public final class DeviceListModel: @unchecked Sendable {
         screen.update { $0.loading = true; $0.error = nil; $0.errorAction = nil }
         do {
             let list = try await client.devices(forceRefresh: force)
-            let rows = list.devices.map { Row(serial: $0.serial, name: $0.name.isEmpty ? $0.serial : $0.name, model: $0.model) }
+            // A blank name (none, or only spaces) shows the serial, as on Android.
+            let rows = list.devices.map {
+                Row(serial: $0.serial, name: $0.name.allSatisfy(\.isWhitespace) ? $0.serial : $0.name, model: $0.model)
+            }
             var s = Screen()
             s.devices = rows
             s.empty = rows.isEmpty ? UiMessage(.devicesEmpty) : nil
@@ -136,21 +138,14 @@ public final class AddDeviceModel: @unchecked Sendable {
 
     public init(client: HcClient) { self.client = client }
 
+    /// The fields as typed: the core reads the serial and label code as printed on the label.
     public func add(serial: String, labelCode: String, name: String?) async {
-        let serial = Self.normalize(serial)
-        let name = name?.trimmingCharacters(in: .whitespaces)
         screen.set(Screen(busy: true))
         do {
-            try await client.addDevice(serial: serial, labelCode: Self.normalize(labelCode),
-                                       name: (name?.isEmpty ?? true) ? nil : name)
-            screen.set(Screen(added: UiMessage(.deviceAdded, serial)))
+            let device = try await client.addDevice(serial: serial, labelCode: labelCode, name: name)
+            screen.set(Screen(added: UiMessage(.deviceAdded, device.serial)))
         } catch {
             screen.set(Screen(error: uiMessage(of: error)))
         }
-    }
-
-    /// As printed on the label, typed with spaces or in lowercase.
-    public static func normalize(_ text: String) -> String {
-        String(text.filter { !$0.isWhitespace && $0 != "-" }).uppercased()
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import HcCore
 
 /// The clock the screens read (seconds since the epoch); tests pass their own.
 public protocol Clock: Sendable {
@@ -14,42 +15,27 @@ public struct SystemClock: Clock {
     public func nowUnix() -> Int64 { Int64(time(nil)) }
 }
 
-/// The verification code in groups of four, for reading aloud: "60784413" -> "6078 4413".
-public func groupCode(_ code: String, groupSize: Int = 4) -> String {
-    var groups: [Substring] = []
-    var rest = Substring(code)
-    while !rest.isEmpty {
-        groups.append(rest.prefix(groupSize))
-        rest = rest.dropFirst(groupSize)
+// The numbers and their format come from the core (HcCore's groupCode, countdown, deviceListAge);
+// here they only become messages, whose words are in Localizable.strings.
+
+/// The countdown line of the code screen: "Valid for 9:59", or "This code has expired".
+public func countdownMessage(_ countdown: Countdown) -> UiMessage {
+    countdown.expired ? UiMessage(.codeExpired) : UiMessage(.codeValidFor, countdown.text)
+}
+
+extension DeviceListAge {
+    /// "Updated 5 min ago" for the core's age of the device list.
+    public var uiMessage: UiMessage {
+        switch self {
+        case .justNow: return UiMessage(.devicesUpdatedJustNow)
+        case let .minutes(count): return UiMessage(.devicesUpdatedMinutesAgo, count)
+        case let .hours(count): return UiMessage(.devicesUpdatedHoursAgo, count)
+        case let .days(count): return UiMessage(.devicesUpdatedDaysAgo, count)
+        }
     }
-    return groups.joined(separator: " ")
-}
-
-/// Seconds left until `expiresAtUnix`, never negative.
-public func secondsLeft(expiresAtUnix: Int64, nowUnix: Int64) -> Int64 { max(0, expiresAtUnix - nowUnix) }
-
-private func twoDigits(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
-
-/// A countdown as m:ss ("9:59", "0:05"); from an hour on, h:mm:ss.
-public func countdownText(_ seconds: Int64) -> String {
-    let s = max(0, seconds)
-    let h = s / 3600, m = (s % 3600) / 60, sec = s % 60
-    return h > 0 ? "\(h):\(twoDigits(m)):\(twoDigits(sec))" : "\(m):\(twoDigits(sec))"
-}
-
-/// The countdown line of the code screen.
-public func countdownMessage(expiresAtUnix: Int64, nowUnix: Int64) -> UiMessage {
-    let left = secondsLeft(expiresAtUnix: expiresAtUnix, nowUnix: nowUnix)
-    return left == 0 ? UiMessage(.codeExpired) : UiMessage(.codeValidFor, countdownText(left))
 }
 
 /// "Updated 5 min ago" for a device list fetched at `fetchedAtUnix`.
 public func cacheAgeMessage(fetchedAtUnix: Int64, nowUnix: Int64) -> UiMessage {
-    let age = max(0, nowUnix - fetchedAtUnix)
-    switch age {
-    case ..<60: return UiMessage(.devicesUpdatedJustNow)
-    case ..<3600: return UiMessage(.devicesUpdatedMinutesAgo, age / 60)
-    case ..<86_400: return UiMessage(.devicesUpdatedHoursAgo, age / 3600)
-    default: return UiMessage(.devicesUpdatedDaysAgo, age / 86_400)
-    }
+    deviceListAge(fetchedAtUnix: fetchedAtUnix, nowUnix: nowUnix).uiMessage
 }

@@ -112,12 +112,12 @@ public final class ResetPasswordModel: @unchecked Sendable {
         case let .requesting(serial, model):
             return .working(serial: serial, model: model, status: UiMessage(.scanRequesting, model, serial))
         case let .codeReady(serial, model, code, expiresAtUnix):
-            let now = clock.nowUnix()
+            let left = countdown(expiresAtUnix: expiresAtUnix, nowUnix: clock.nowUnix())
             return .code(Code(
-                serial: serial, model: model, code: code, groupedCode: groupCode(code),
+                serial: serial, model: model, code: code, groupedCode: groupCode(code: code),
                 expiresAtUnix: expiresAtUnix,
-                secondsLeft: secondsLeft(expiresAtUnix: expiresAtUnix, nowUnix: now),
-                countdown: countdownMessage(expiresAtUnix: expiresAtUnix, nowUnix: now),
+                secondsLeft: left.secondsLeft,
+                countdown: countdownMessage(left),
                 instructions: UiMessage(.codeInstructions)))
         case let .failed(error):
             return .failed(message: error.uiMessage, action: error.failureAction)

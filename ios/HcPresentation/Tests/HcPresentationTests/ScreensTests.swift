@@ -8,7 +8,7 @@ final class ScreensTests: XCTestCase {
     func testScanningTheNvrQrWithTheCameraShowsTheGroupedCodeAndItsCountdown() async throws {
         let device = TestDevice("A")
         let me = try await Rig.newAccount()
-        try await me.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: "Shop NVR")
+        _ = try await me.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: "Shop NVR")
         let bound = try await device.sync()
         XCTAssertTrue(bound)
         try await device.startHikConnect()
@@ -52,7 +52,7 @@ final class ScreensTests: XCTestCase {
         // still offers Verify by Hik-Connect, the account no longer has the device.
         let device = TestDevice("B")
         let me = try await Rig.newAccount()
-        try await me.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: nil)
+        _ = try await me.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: nil)
         let bound = try await device.sync()
         XCTAssertTrue(bound)
         try await device.startHikConnect()
@@ -65,7 +65,7 @@ final class ScreensTests: XCTestCase {
         XCTAssertEqual(screen, .failed(message: UiMessage(.errorDeviceNotAdded, device.serial), action: .addDevice))
 
         // Meanwhile someone else adds it; adding it now: the vendor's other note.
-        try await Rig.newAccount().client.addDevice(serial: device.serial, labelCode: device.labelCode, name: nil)
+        _ = try await Rig.newAccount().client.addDevice(serial: device.serial, labelCode: device.labelCode, name: nil)
         let add = AddDeviceModel(client: me.client)
         await add.add(serial: device.serial.lowercased(), labelCode: device.labelCode, name: "Not mine")
         XCTAssertEqual(add.screen.value, AddDeviceModel.Screen(error: UiMessage(.errorDeviceAddedByOthers, device.serial)))
@@ -74,15 +74,21 @@ final class ScreensTests: XCTestCase {
     func testADeviceGivenAwayWhileMyListIsStaleShowsTheAddedByOthersNote() async throws {
         let device = TestDevice("C")
         let me = try await Rig.newAccount()
-        try await me.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: "Old NVR")
+        // Typed with spaces, dashes and in lower case: the core adds it as printed on the label.
+        let add = AddDeviceModel(client: me.client)
+        let typed = " " + stride(from: 0, to: device.serial.count, by: 4).map { start in
+            String(device.serial.lowercased().dropFirst(start).prefix(4))
+        }.joined(separator: " - ")
+        await add.add(serial: typed, labelCode: device.labelCode.lowercased(), name: " Old NVR ")
+        XCTAssertEqual(add.screen.value, AddDeviceModel.Screen(added: UiMessage(.deviceAdded, device.serial)))
         let devices = DeviceListModel(client: me.client)
         await devices.refresh(force: true)
-        XCTAssertEqual(devices.screen.value.devices.map(\.serial), [device.serial])
+        XCTAssertEqual(devices.screen.value.devices.map { [$0.serial, $0.name] }, [[device.serial, "Old NVR"]])
 
         let otherPhone = try Rig.client()
         try await otherPhone.login(email: me.email, password: me.password)
         try await otherPhone.removeDevice(serial: device.serial)
-        try await Rig.newAccount().client.addDevice(serial: device.serial, labelCode: device.labelCode, name: nil)
+        _ = try await Rig.newAccount().client.addDevice(serial: device.serial, labelCode: device.labelCode, name: nil)
         let bound = try await device.sync()
         XCTAssertTrue(bound)
         try await device.startHikConnect()

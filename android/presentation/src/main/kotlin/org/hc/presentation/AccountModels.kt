@@ -21,12 +21,13 @@ class LoginModel(private val client: HcClient, private val scope: CoroutineScope
     private val _screen = MutableStateFlow(Screen(loggedIn = client.isLoggedIn()))
     val screen: StateFlow<Screen> = _screen.asStateFlow()
 
-    fun login(email: String, password: String): Job = perform { client.login(email.trim(), password) }
+    /** The e-mail address as typed: the core trims it. */
+    fun login(email: String, password: String): Job = perform { client.login(email, password) }
 
     /** Creates the account, then logs in with it. */
     fun register(email: String, password: String): Job = perform {
-        client.register(email.trim(), password)
-        client.login(email.trim(), password)
+        client.register(email, password)
+        client.login(email, password)
     }
 
     fun logout(): Job = scope.launch {
@@ -123,21 +124,16 @@ class AddDeviceModel(private val client: HcClient, private val scope: CoroutineS
     private val _screen = MutableStateFlow(Screen())
     val screen: StateFlow<Screen> = _screen.asStateFlow()
 
+    /** The fields as typed: the core reads the serial and label code as printed on the label. */
     fun add(serial: String, labelCode: String, name: String?): Job {
-        val s = normalize(serial)
         _screen.value = Screen(busy = true)
         return scope.launch {
             _screen.value = try {
-                client.addDevice(s, normalize(labelCode), name?.trim()?.ifEmpty { null })
-                Screen(added = UiMessage(MessageId.DEVICE_ADDED, s))
+                val device = client.addDevice(serial, labelCode, name)
+                Screen(added = UiMessage(MessageId.DEVICE_ADDED, device.serial))
             } catch (e: HcException) {
                 Screen(error = e.toUiMessage())
             }
         }
-    }
-
-    companion object {
-        /** As printed on the label, typed with spaces or in lowercase. */
-        fun normalize(text: String): String = text.filterNot { it.isWhitespace() || it == '-' }.uppercase()
     }
 }

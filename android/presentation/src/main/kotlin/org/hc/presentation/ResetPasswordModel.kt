@@ -14,6 +14,8 @@ import org.hc.core.HcException
 import org.hc.core.ResetFlow
 import org.hc.core.ResetFlowListener
 import org.hc.core.ResetState
+import org.hc.core.countdown
+import org.hc.core.groupCode
 
 /**
  * More > Reset Device Password: the scanner and code screens. The core's [ResetFlow] is the state
@@ -116,15 +118,15 @@ class ResetPasswordModel(
         is ResetState.Requesting ->
             Screen.Working(state.serial, state.model, UiMessage(MessageId.SCAN_REQUESTING, state.model, state.serial))
         is ResetState.CodeReady -> {
-            val now = clock.nowUnix()
+            val left = countdown(state.expiresAtUnix, clock.nowUnix())
             Screen.Code(
                 serial = state.serial,
                 model = state.model,
                 code = state.code,
                 groupedCode = groupCode(state.code),
                 expiresAtUnix = state.expiresAtUnix,
-                secondsLeft = secondsLeft(state.expiresAtUnix, now),
-                countdown = countdownMessage(state.expiresAtUnix, now),
+                secondsLeft = left.secondsLeft,
+                countdown = countdownMessage(left),
                 instructions = UiMessage(MessageId.CODE_INSTRUCTIONS),
             )
         }

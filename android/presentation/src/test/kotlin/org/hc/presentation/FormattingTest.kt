@@ -1,26 +1,33 @@
 package org.hc.presentation
 
 import kotlin.test.assertEquals
+import org.hc.core.DeviceListAge
+import org.hc.core.countdown
+import org.hc.core.groupCode
 import org.junit.jupiter.api.Test
 
+/** The screens show the core's numbers (grouping, countdown, list age) in their own words. */
 class FormattingTest {
     @Test
-    fun `codes are grouped by four for reading aloud`() {
+    fun `the code screen groups the code as the core does`() {
         assertEquals("6078 4413", groupCode("60784413"))
-        assertEquals("0000 0001", groupCode("00000001"))
         assertEquals("123", groupCode("123"))
     }
 
     @Test
-    fun `the countdown reads minutes and seconds`() {
-        assertEquals("10:00", countdownText(600))
-        assertEquals("9:59", countdownText(599))
-        assertEquals("0:05", countdownText(5))
-        assertEquals("0:00", countdownText(-3))
-        assertEquals("1:00:00", countdownText(3600))
-        assertEquals(UiMessage(MessageId.CODE_VALID_FOR, "1:01"), countdownMessage(1_000_061, 1_000_000))
-        assertEquals(UiMessage(MessageId.CODE_EXPIRED), countdownMessage(1_000_000, 1_000_000))
-        assertEquals(UiMessage(MessageId.CODE_EXPIRED), countdownMessage(1_000_000, 1_000_100))
+    fun `the countdown line shows the core's time left until the code has expired`() {
+        assertEquals(UiMessage(MessageId.CODE_VALID_FOR, "1:01"), countdownMessage(countdown(1_000_061, 1_000_000)))
+        assertEquals(UiMessage(MessageId.CODE_VALID_FOR, "1:00:00"), countdownMessage(countdown(1_003_600, 1_000_000)))
+        assertEquals(UiMessage(MessageId.CODE_EXPIRED), countdownMessage(countdown(1_000_000, 1_000_000)))
+        assertEquals(UiMessage(MessageId.CODE_EXPIRED), countdownMessage(countdown(1_000_000, 1_000_100)))
+    }
+
+    @Test
+    fun `each device list age the core gives has its message`() {
+        assertEquals(UiMessage(MessageId.DEVICES_UPDATED_JUST_NOW), DeviceListAge.JustNow.toUiMessage())
+        assertEquals(UiMessage(MessageId.DEVICES_UPDATED_MINUTES_AGO, "5"), DeviceListAge.Minutes(5).toUiMessage())
+        assertEquals(UiMessage(MessageId.DEVICES_UPDATED_HOURS_AGO, "2"), DeviceListAge.Hours(2).toUiMessage())
+        assertEquals(UiMessage(MessageId.DEVICES_UPDATED_DAYS_AGO, "3"), DeviceListAge.Days(3).toUiMessage())
     }
 
     @Test
@@ -33,10 +40,5 @@ class FormattingTest {
         assertEquals(UiMessage(MessageId.DEVICES_UPDATED_DAYS_AGO, "3"), cacheAgeMessage(t, t + 3 * 86_400))
         // A phone clock behind the server's: never "in the future".
         assertEquals(UiMessage(MessageId.DEVICES_UPDATED_JUST_NOW), cacheAgeMessage(t, t - 100))
-    }
-
-    @Test
-    fun `typed serials and label codes are normalized`() {
-        assertEquals("DS1234567", AddDeviceModel.normalize(" ds12 345-67 "))
     }
 }

@@ -82,10 +82,13 @@ class ScreensTest {
     @Test
     fun `a device given away while my list is stale shows the added-by-others note`() = uiTest { scope ->
         val me = Rig.newAccount()
-        me.client.addDevice(deviceC.serial, deviceC.labelCode, "Old NVR")
+        // Typed with spaces, dashes and in lower case: the core adds it as printed on the label.
+        val add = AddDeviceModel(me.client, scope)
+        add.add(" " + deviceC.serial.lowercase().chunked(4).joinToString(" - "), deviceC.labelCode.lowercase(), " Old NVR ").join()
+        assertEquals(AddDeviceModel.Screen(added = UiMessage(MessageId.DEVICE_ADDED, deviceC.serial)), add.screen.value)
         val devices = DeviceListModel(me.client, scope)
         devices.refresh(force = true).join()
-        assertEquals(listOf(deviceC.serial), devices.screen.value.devices.map { it.serial })
+        assertEquals(listOf(deviceC.serial to "Old NVR"), devices.screen.value.devices.map { it.serial to it.name })
 
         val otherPhone = Rig.client()
         otherPhone.login(me.email, me.password)
