@@ -463,16 +463,23 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_latest_frame_wins_while_the_decoder_is_busy() {
         let (cloud, flow, screen) = screen_with_device(Some("K00000001")).await;
-        // A large empty frame keeps the decoder busy (it is scanned twice: shrunk and full size)
-        // while the camera delivers more frames; only the newest of them is decoded.
+        // A large empty frame keeps the decoder busy (every attempt of the search runs on it)
+        // while the camera delivers more frames; only the newest of them is decoded. The frames
+        // are all drawn first, so they arrive within microseconds of each other, well inside
+        // the busy frame's search.
         let busy = image::GrayImage::from_pixel(3840, 2160, image::Luma([200]));
-        flow.submit_frame(frame_of(&busy, FrameFormat::Luma8, 0, 0));
-        for serial in ["J00000001", "J00000002", "J00000003"] {
-            let scene = qr_scene(&[&reset_text_for(serial)], 480, 480);
-            flow.submit_frame(frame_of(&scene, FrameFormat::Luma8, 0, 0));
+        let busy = frame_of(&busy, FrameFormat::Luma8, 0, 0);
+        let frames: Vec<_> = ["J00000001", "J00000002", "J00000003", "K00000001"]
+            .into_iter()
+            .map(|serial| {
+                let scene = qr_scene(&[&reset_text_for(serial)], 480, 480);
+                frame_of(&scene, FrameFormat::Luma8, 0, 0)
+            })
+            .collect();
+        flow.submit_frame(busy);
+        for frame in frames {
+            flow.submit_frame(frame);
         }
-        let newest = qr_scene(&[&reset_text_for("K00000001")], 480, 480);
-        flow.submit_frame(frame_of(&newest, FrameFormat::Luma8, 0, 0));
         let states = screen.wait_for("code", is_code);
         assert_eq!(
             states[0],
