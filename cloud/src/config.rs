@@ -25,6 +25,21 @@ pub struct RateLimits {
     pub window: Duration,
 }
 
+impl RateLimits {
+    /// No limit at all, for load runs, benchmarks and fuzzing, where the limits would only
+    /// measure themselves (they have their own tests).
+    pub fn unlimited() -> Self {
+        RateLimits {
+            reset_codes_per_account: u32::MAX,
+            reset_codes_per_device: u32::MAX,
+            add_device_attempts_per_account: u32::MAX,
+            logins_per_email: u32::MAX,
+            registrations_per_client_addr: u32::MAX,
+            window: Duration::from_secs(3600),
+        }
+    }
+}
+
 impl Default for RateLimits {
     fn default() -> Self {
         RateLimits {

@@ -213,6 +213,27 @@ impl World {
         phone
     }
 
+    /// `count` owners named `<prefix>0..`, each logged in on its own phone with its own NVR
+    /// added and synced: the cast of the load and fault runs.
+    pub async fn owners_with_nvrs(&self, prefix: &str, count: u64) -> Vec<OwnerWithNvr> {
+        let mut owners = Vec::new();
+        for i in 0..count {
+            let name = format!("{prefix}{i}");
+            let app = self.owner(&name).await;
+            let nvr = self.nvr().await;
+            app.add_device(nvr.serial.clone(), nvr.label_code.clone(), None)
+                .await
+                .unwrap();
+            assert!(nvr.sync().await, "{name}'s NVR synced with the cloud");
+            owners.push(OwnerWithNvr {
+                email: format!("{name}@example.com"),
+                app,
+                nvr,
+            });
+        }
+        owners
+    }
+
     /// The cloud's database, opened beside the cloud (as `hc-cloud provision` does), e.g. to
     /// read the audit log straight from it.
     pub async fn storage(&self) -> std::sync::Arc<dyn Storage> {
@@ -254,6 +275,13 @@ impl World {
             _running: running,
         }
     }
+}
+
+/// An owner's phone with the NVR added to the account (`World::owners_with_nvrs`).
+pub struct OwnerWithNvr {
+    pub email: String,
+    pub app: HcClient,
+    pub nvr: Nvr,
 }
 
 /// A simulated NVR, driven through its JSON API like a person at its local UI.

@@ -47,7 +47,7 @@ use std::time::{Duration, Instant};
 use hc_cloud::{Config, RateLimits};
 use hc_core::{HcClient, HcError};
 use hc_protocol::api::AuditOutcome;
-use hc_tests::{Nvr, World};
+use hc_tests::{Nvr, OwnerWithNvr, World};
 use postgres::{OwnServer, StopMode};
 
 fn env_or(name: &str, default: u64) -> u64 {
@@ -66,14 +66,7 @@ const GIVE_UP_AFTER_END: Duration = Duration::from_secs(60);
 
 /// No limits: the rate limits have their own tests.
 fn unlimited(config: Config) -> Config {
-    config.with_rate_limits(RateLimits {
-        reset_codes_per_account: u32::MAX,
-        reset_codes_per_device: u32::MAX,
-        add_device_attempts_per_account: u32::MAX,
-        logins_per_email: u32::MAX,
-        registrations_per_client_addr: u32::MAX,
-        window: Duration::from_secs(3600),
-    })
+    config.with_rate_limits(RateLimits::unlimited())
 }
 
 /// One QR code a phone asked the cloud about.
@@ -95,23 +88,16 @@ struct Phone {
 }
 
 async fn phones(world: &World, count: u64) -> Vec<Phone> {
-    let mut phones = Vec::new();
-    for i in 0..count {
-        let name = format!("fault{i}");
-        let app = world.owner(&name).await;
-        let nvr = world.nvr().await;
-        app.add_device(nvr.serial.clone(), nvr.label_code.clone(), None)
-            .await
-            .unwrap();
-        assert!(nvr.sync().await);
-        phones.push(Phone {
-            email: format!("{name}@example.com"),
+    let owners = world.owners_with_nvrs("fault", count).await;
+    owners
+        .into_iter()
+        .map(|OwnerWithNvr { email, app, nvr }| Phone {
+            email,
             app,
             nvr,
             asks: Vec::new(),
-        });
-    }
-    phones
+        })
+        .collect()
 }
 
 struct Tally {

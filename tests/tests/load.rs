@@ -14,9 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use hc_cloud::RateLimits;
-use hc_core::{HcClient, HcError};
+use hc_core::HcError;
 use hc_protocol::api::AuditOutcome;
-use hc_tests::{Nvr, World};
+use hc_tests::{OwnerWithNvr, World};
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -27,42 +27,13 @@ fn env_or(name: &str, default: u64) -> u64 {
 
 /// No limits: this measures load, the rate limits have their own tests.
 async fn unlimited_world() -> World {
-    World::start(|c| {
-        c.with_rate_limits(RateLimits {
-            reset_codes_per_account: u32::MAX,
-            reset_codes_per_device: u32::MAX,
-            add_device_attempts_per_account: u32::MAX,
-            logins_per_email: u32::MAX,
-            registrations_per_client_addr: u32::MAX,
-            window: Duration::from_secs(3600),
-        })
-    })
-    .await
+    World::start(|c| c.with_rate_limits(RateLimits::unlimited())).await
 }
 
-struct Phone {
-    email: String,
-    app: HcClient,
-    nvr: Nvr,
-}
+type Phone = OwnerWithNvr;
 
 async fn phones(world: &World, count: u64) -> Vec<Phone> {
-    let mut phones = Vec::new();
-    for i in 0..count {
-        let name = format!("load{i}");
-        let app = world.owner(&name).await;
-        let nvr = world.nvr().await;
-        app.add_device(nvr.serial.clone(), nvr.label_code.clone(), None)
-            .await
-            .unwrap();
-        assert!(nvr.sync().await);
-        phones.push(Phone {
-            email: format!("{name}@example.com"),
-            app,
-            nvr,
-        });
-    }
-    phones
+    world.owners_with_nvrs("load", count).await
 }
 
 #[derive(Default)]
