@@ -49,6 +49,27 @@ struct Tally {
 }
 
 /// One phone's loop until `until`: the whole flow, again and again. Returns the phone.
+/// Every phone runs the flow on its own task until `until`.
+fn start_phones(
+    phones: Vec<Phone>,
+    until: Instant,
+    tally: &Arc<Tally>,
+) -> Vec<tokio::task::JoinHandle<Phone>> {
+    phones
+        .into_iter()
+        .map(|p| tokio::spawn(run_phone(p, until, tally.clone())))
+        .collect()
+}
+
+/// The phones back, once each has stopped.
+async fn finish(tasks: Vec<tokio::task::JoinHandle<Phone>>) -> Vec<Phone> {
+    let mut phones = Vec::new();
+    for task in tasks {
+        phones.push(task.await.unwrap());
+    }
+    phones
+}
+
 async fn run_phone(phone: Phone, until: Instant, tally: Arc<Tally>) -> Phone {
     while Instant::now() < until {
         if let Err(error) = phone.app.devices(false).await {
@@ -131,14 +152,8 @@ async fn many_phones_reset_many_nvrs_at_once_and_every_request_is_audited() {
     let tally = Arc::new(Tally::default());
     let started = Instant::now();
     let until = started + Duration::from_secs(seconds);
-    let tasks: Vec<_> = phones
-        .into_iter()
-        .map(|p| tokio::spawn(run_phone(p, until, tally.clone())))
-        .collect();
-    let mut phones = Vec::new();
-    for task in tasks {
-        phones.push(task.await.unwrap());
-    }
+    let tasks = start_phones(phones, until, &tally);
+    let phones = finish(tasks).await;
     report(
         "steady",
         &tally,
@@ -170,10 +185,7 @@ async fn the_cloud_restarting_under_load_loses_no_audit_row_and_the_phones_carry
     let tally = Arc::new(Tally::default());
     let started = Instant::now();
     let until = started + Duration::from_secs(seconds);
-    let tasks: Vec<_> = phones
-        .into_iter()
-        .map(|p| tokio::spawn(run_phone(p, until, tally.clone())))
-        .collect();
+    let tasks = start_phones(phones, until, &tally);
     // A third of the way in, the cloud goes away for half a second and comes back.
     tokio::time::sleep(Duration::from_secs(seconds) / 3).await;
     world.stop_cloud().await;
@@ -181,10 +193,7 @@ async fn the_cloud_restarting_under_load_loses_no_audit_row_and_the_phones_carry
     tokio::time::sleep(Duration::from_millis(500)).await;
     world.restart_cloud().await;
     let codes_after_restart = tally.codes.load(Ordering::Relaxed);
-    let mut phones = Vec::new();
-    for task in tasks {
-        phones.push(task.await.unwrap());
-    }
+    let phones = finish(tasks).await;
     report(
         "restart",
         &tally,

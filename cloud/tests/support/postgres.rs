@@ -81,13 +81,7 @@ fn start() -> Result<PgServer, String> {
         }
     }
     let cluster = Cluster::create("hc-cloud-pg-", false)?;
-    cluster.start()?;
-    spawn_watchdog(
-        &cluster.bin,
-        &cluster.data,
-        &cluster.folder,
-        cluster.as_root,
-    );
+    cluster.start_watched()?;
     Ok(PgServer {
         admin_url: cluster.admin_url(),
     })
@@ -178,6 +172,14 @@ impl Cluster {
             .args(["-w", "-t", "60", "-o", &options, "start"]))
     }
 
+    /// The first start: also leaves a watchdog that stops the server and removes its folder once
+    /// this process is gone.
+    fn start_watched(&self) -> Result<(), String> {
+        self.start()?;
+        spawn_watchdog(&self.bin, &self.data, &self.folder, self.as_root);
+        Ok(())
+    }
+
     /// `pg_ctl stop -m MODE`, waiting until the server is gone.
     fn stop(&self, mode: StopMode) -> Result<(), String> {
         run(self.pg("pg_ctl").arg("-D").arg(&self.data).args([
@@ -224,13 +226,7 @@ pub struct OwnServer {
 /// set; with `CI` set, a missing PostgreSQL fails the test.
 pub fn own_server() -> Option<OwnServer> {
     let started = Cluster::create("hc-pg-own-", true).and_then(|cluster| {
-        cluster.start()?;
-        spawn_watchdog(
-            &cluster.bin,
-            &cluster.data,
-            &cluster.folder,
-            cluster.as_root,
-        );
+        cluster.start_watched()?;
         Ok(OwnServer { cluster })
     });
     required_unless_local(started)
