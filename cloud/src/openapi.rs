@@ -170,8 +170,9 @@ pub fn schemas() -> Value {
             "outcome": {"type": "string", "enum": ["issued", "invalid_qr", "device_not_bound", "bound_to_other_account", "rate_limited"]},
             "client_addr": opt_string})),
         "AuditList": object(&["events"], json!({"events": {"type": "array", "items": schema_ref("AuditEvent")}})),
-        "DeviceSyncRequest": object(&["serial", "ts", "tag"], json!({"serial": string, "ts": int, "tag": string})),
-        "DeviceSyncResponse": object(&["bound"], json!({"bound": {"type": "boolean"}})),
+        "DeviceSyncRequest": object(&["v", "serial", "nonce", "ts", "tag"], json!({
+            "v": {"type": "integer", "enum": [2]}, "serial": string, "nonce": string, "ts": int, "tag": string})),
+        "DeviceSyncResponse": object(&["bound", "tag"], json!({"bound": {"type": "boolean"}, "tag": string})),
         "ErrorDetail": object(&["code", "message"], json!({
             "code": {"type": "string", "enum": error_codes},
             "message": string, "attempts_left": int, "retry_after_secs": int})),
@@ -309,12 +310,20 @@ mod tests {
         assert_schema_matches(
             "DeviceSyncRequest",
             DeviceSyncRequest {
+                v: 2,
                 serial: "s".into(),
+                nonce: "n".into(),
                 ts: 1,
                 tag: "t".into(),
             },
         );
-        assert_schema_matches("DeviceSyncResponse", DeviceSyncResponse { bound: true });
+        assert_schema_matches(
+            "DeviceSyncResponse",
+            DeviceSyncResponse {
+                bound: true,
+                tag: "t".into(),
+            },
+        );
         let mut error = ErrorBody::new(ErrorCode::RateLimited, "m");
         error.error.retry_after_secs = Some(1);
         error.error.attempts_left = Some(1);

@@ -7,7 +7,9 @@ use std::time::Duration;
 use hc_cloud::{ProvisionRequest, RateLimits};
 use hc_protocol::api::*;
 use hc_protocol::factory::LabelCode;
-use hc_protocol::{CHALLENGE_LIFETIME_SECS, DeviceKey, Nonce, Serial, sync_tag};
+use hc_protocol::{
+    CHALLENGE_LIFETIME_SECS, DeviceKey, Nonce, Serial, sync_tag, sync2_request_tag, verify_sync2_answer,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use support::{Backend, TestCloud, qr_for};
@@ -441,8 +443,11 @@ mod cases {
         firmware: String,
         qr_text: String,
         reset_code: String,
-        sync_ts: u64,
-        sync_tag: String,
+        sync2_nonce: String,
+        sync2_ts: u64,
+        sync2_tag: String,
+        sync2_answer_tag_bound: String,
+        sync2_answer_tag_unbound: String,
     }
 
     fn vectors() -> Vec<Vector> {
@@ -705,57 +710,98 @@ mod cases {
         };
         let token = t.account("a@b.co").await;
         let device = t.provision("J12345678").await;
-        let sync = |ts: u64, tag: String, serial: &str| {
+        let sync = |nonce: Nonce, ts: u64, tag: String, serial: &str| {
             t.post(
                 "/v1/device/sync",
                 None,
-                json!({"serial": serial, "ts": ts, "tag": tag}),
+                json!({"v": 2, "serial": serial, "nonce": nonce.to_hex(), "ts": ts, "tag": tag}),
             )
         };
-        let tag = sync_tag(&device.device_key, &device.serial, 1000);
-        let before: DeviceSyncResponse = sync(1000, tag.clone(), "J12345678").await.json();
+        let n1 = Nonce::from_bytes([1; 16]);
+        let tag = sync2_request_tag(&device.device_key, &device.serial, &n1, 1000);
+        let before: DeviceSyncResponse = sync(n1, 1000, tag.clone(), "J12345678").await.json();
         assert!(!before.bound);
+        assert!(verify_sync2_answer(
+            &device.device_key,
+            &device.serial,
+            &n1,
+            false,
+            &before.tag
+        ));
         assert_eq!(
             t.add_device(&token, &device).await.status,
             StatusCode::CREATED
         );
+        let n2 = Nonce::from_bytes([2; 16]);
         let after: DeviceSyncResponse = sync(
+            n2,
             1001,
-            sync_tag(&device.device_key, &device.serial, 1001),
+            sync2_request_tag(&device.device_key, &device.serial, &n2, 1001),
             "J12345678",
         )
         .await
         .json();
         assert!(after.bound);
-        // A tag for another timestamp, another key, an unknown serial: all the same 401.
-        sync(1002, tag.clone(), "J12345678")
+        assert!(verify_sync2_answer(
+            &device.device_key,
+            &device.serial,
+            &n2,
+            true,
+            &after.tag
+        ));
+        // A tag for another timestamp or nonce, another key, an unknown serial: all the same 401.
+        sync(n1, 1002, tag.clone(), "J12345678")
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+        sync(n2, 1000, tag.clone(), "J12345678")
             .await
             .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
         let foreign = DeviceKey::from_bytes([1; 32]);
-        sync(1000, sync_tag(&foreign, &device.serial, 1000), "J12345678")
-            .await
-            .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+        sync(
+            n1,
+            1000,
+            sync2_request_tag(&foreign, &device.serial, &n1, 1000),
+            "J12345678",
+        )
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
         let stranger = Serial::parse("Z99999999").unwrap();
-        sync(1000, sync_tag(&foreign, &stranger, 1000), "Z99999999")
+        sync(
+            n1,
+            1000,
+            sync2_request_tag(&foreign, &stranger, &n1, 1000),
+            "Z99999999",
+        )
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+        sync(n1, 1000, "zz".into(), "bad")
             .await
             .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
-        sync(1000, "zz".into(), "bad")
-            .await
-            .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
-        // The protocol vectors' sync tags are accepted for their keys.
-        let vector = vectors()
-            .into_iter()
-            .find(|v| v.serial == "D98765432")
-            .unwrap();
-        t.cloud
-            .provision(
-                ProvisionRequest::new(&vector.serial, &vector.model, &vector.firmware)
-                    .with_device_key(DeviceKey::from_hex(&vector.device_key).unwrap()),
-            )
-            .await
-            .unwrap();
-        let answer = sync(vector.sync_ts, vector.sync_tag.clone(), &vector.serial).await;
-        assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+        // A retired v1 request is told so.
+        t.post(
+            "/v1/device/sync",
+            None,
+            json!({"serial": "J12345678", "ts": 1000, "tag": sync_tag(&device.device_key, &device.serial, 1000)}),
+        )
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, ErrorCode::UnsupportedVersion);
+        // The protocol vectors' sync v2 tags are accepted for their keys, and answered with theirs.
+        for vector in vectors() {
+            t.cloud
+                .provision(
+                    ProvisionRequest::new(&vector.serial, &vector.model, &vector.firmware)
+                        .with_device_key(DeviceKey::from_hex(&vector.device_key).unwrap()),
+                )
+                .await
+                .unwrap();
+            let nonce = Nonce::from_hex(&vector.sync2_nonce).unwrap();
+            let answer = sync(nonce, vector.sync2_ts, vector.sync2_tag.clone(), &vector.serial).await;
+            assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+            let answer: DeviceSyncResponse = answer.json();
+            assert!(!answer.bound);
+            assert_eq!(answer.tag, vector.sync2_answer_tag_unbound);
+            assert_ne!(answer.tag, vector.sync2_answer_tag_bound);
+        }
     }
 
     pub async fn oversized_malformed_and_misrouted_requests_get_json_errors(backend: Backend) {

@@ -245,7 +245,15 @@ impl ResetAgent {
         self.state.bound
     }
 
-    /// Records what the cloud said at the last sync.
+    /// A fresh nonce for one sync v2 exchange, from the device's CSPRNG. The caller keeps it until
+    /// the answer arrives and believes only an answer tagged over it.
+    pub fn sync_nonce(&self) -> Result<Nonce, DeviceError> {
+        let mut nonce = [0u8; 16];
+        self.random.fill(&mut nonce)?;
+        Ok(Nonce::from_bytes(nonce))
+    }
+
+    /// Records what the cloud said at the last sync (an answer whose tag verified).
     pub fn record_sync(&mut self, bound: bool) -> Result<(), DeviceError> {
         self.state.bound = bound;
         self.state.last_sync_unix = Some(self.clock.unix_now());

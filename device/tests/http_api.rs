@@ -379,9 +379,27 @@ async fn after_shutdown_the_port_is_closed() {
 
 // ---- cloud sync ------------------------------------------------------------------------------
 
-/// A fake cloud with just `POST /v1/device/sync`: checks the tag with the device key of the test
-/// device and answers the configured binding.
+/// How the fake cloud answers a sync.
+#[derive(Clone, Copy)]
+enum Answer {
+    /// As the real cloud: the bound flag, tagged over the request's nonce.
+    Honest,
+    /// A network attacker's forgery: the flag it wants, with a tag it cannot compute.
+    Forged,
+    /// A replay: a genuine answer recorded for an older nonce.
+    Replayed,
+}
+
+/// A fake cloud with just `POST /v1/device/sync` (v2): checks the request tag with the device key
+/// of the test device and answers the configured binding the configured way.
 async fn fake_cloud(bound: Arc<AtomicBool>) -> (String, tokio::task::JoinHandle<()>) {
+    fake_cloud_answering(bound, Answer::Honest).await
+}
+
+async fn fake_cloud_answering(
+    bound: Arc<AtomicBool>,
+    how: Answer,
+) -> (String, tokio::task::JoinHandle<()>) {
     use axum::Json;
     use axum::http::StatusCode as Status;
     use hc_protocol::api::{DeviceSyncRequest, DeviceSyncResponse, ErrorBody, ErrorCode};
@@ -392,21 +410,36 @@ async fn fake_cloud(bound: Arc<AtomicBool>) -> (String, tokio::task::JoinHandle<
             let bound = Arc::clone(&bound);
             async move {
                 let record = test_device();
-                let serial_ok = request.serial == record.serial.as_str();
-                if !serial_ok
-                    || !hc_protocol::verify_sync_tag(
-                        &record.device_key,
-                        &record.serial,
-                        request.ts,
-                        &request.tag,
-                    )
-                {
+                let nonce = hc_protocol::Nonce::from_hex(&request.nonce);
+                let authentic = request.v == hc_protocol::SYNC_VERSION
+                    && request.serial == record.serial.as_str()
+                    && nonce.as_ref().is_some_and(|nonce| {
+                        hc_protocol::verify_sync2_request(
+                            &record.device_key,
+                            &record.serial,
+                            nonce,
+                            request.ts,
+                            &request.tag,
+                        )
+                    });
+                let Some(nonce) = nonce.filter(|_| authentic) else {
                     let body = ErrorBody::new(ErrorCode::Unauthorized, "bad device tag");
                     return Err((Status::UNAUTHORIZED, Json(body)));
-                }
-                Ok(Json(DeviceSyncResponse {
-                    bound: bound.load(Ordering::SeqCst),
-                }))
+                };
+                let bound = bound.load(Ordering::SeqCst);
+                let tag = match how {
+                    Answer::Honest => {
+                        hc_protocol::sync2_answer_tag(&record.device_key, &record.serial, &nonce, bound)
+                    }
+                    Answer::Forged => "00".repeat(32),
+                    Answer::Replayed => hc_protocol::sync2_answer_tag(
+                        &record.device_key,
+                        &record.serial,
+                        &hc_protocol::Nonce::from_bytes([0x5a; 16]),
+                        bound,
+                    ),
+                };
+                Ok(Json(DeviceSyncResponse { bound, tag }))
             }
         }),
     );
@@ -416,6 +449,31 @@ async fn fake_cloud(bound: Arc<AtomicBool>) -> (String, tokio::task::JoinHandle<
         axum::serve(listener, app).await.unwrap();
     });
     (url, task)
+}
+
+fn fresh_nonce() -> hc_protocol::Nonce {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).unwrap();
+    hc_protocol::Nonce::from_bytes(bytes)
+}
+
+#[tokio::test]
+async fn a_fake_cloud_forging_or_replaying_the_answer_changes_nothing_on_the_device() {
+    for how in [Answer::Forged, Answer::Replayed] {
+        for claimed in [false, true] {
+            let (url, _cloud) = fake_cloud_answering(Arc::new(AtomicBool::new(claimed)), how).await;
+            assert!(matches!(
+                sync_once(&cloud(&url), &test_device(), START_UNIX, fresh_nonce()).await,
+                Err(SyncError::UnauthenticAnswer)
+            ));
+            // A device that believed the opposite keeps believing it.
+            let dir = tempfile::tempdir().unwrap();
+            drop(TestDevice::boot(dir.path(), !claimed));
+            let sim = Sim::start_in(dir, Some(cloud(&url))).await;
+            let (_, body) = sim.get("/api/status").await;
+            assert_eq!(body["bound"], !claimed, "the forged answer was ignored");
+        }
+    }
 }
 
 fn cloud(url: &str) -> CloudConfig {
@@ -450,25 +508,39 @@ async fn sync_with_the_wrong_key_is_rejected_by_the_cloud() {
     let mut impostor = test_device();
     impostor.device_key = hc_protocol::DeviceKey::from_bytes([9; 32]);
     assert!(matches!(
-        sync_once(&cloud(&url), &impostor, START_UNIX).await,
+        sync_once(&cloud(&url), &impostor, START_UNIX, fresh_nonce()).await,
         Err(SyncError::Rejected)
     ));
     assert!(
-        sync_once(&cloud(&url), &test_device(), START_UNIX)
+        sync_once(&cloud(&url), &test_device(), START_UNIX, fresh_nonce())
             .await
             .unwrap()
     );
 }
 
 #[tokio::test]
-async fn the_sync_request_carries_the_vector_sync_tag() {
-    // The request body for a vector's ts is exactly the vector's tag.
+async fn the_sync_request_and_answer_tags_are_the_vectors() {
     for vector in vectors() {
         let record = vector.record();
+        let nonce = hc_protocol::Nonce::from_hex(&vector.sync2_nonce).unwrap();
         assert_eq!(
-            hc_protocol::sync_tag(&record.device_key, &record.serial, vector.sync_ts),
-            vector.sync_tag
+            hc_protocol::sync2_request_tag(&record.device_key, &record.serial, &nonce, vector.sync2_ts),
+            vector.sync2_tag
         );
+        assert!(hc_protocol::verify_sync2_answer(
+            &record.device_key,
+            &record.serial,
+            &nonce,
+            true,
+            &vector.sync2_answer_tag_bound
+        ));
+        assert!(hc_protocol::verify_sync2_answer(
+            &record.device_key,
+            &record.serial,
+            &nonce,
+            false,
+            &vector.sync2_answer_tag_unbound
+        ));
     }
 }
 
@@ -482,7 +554,7 @@ async fn an_unreachable_cloud_is_a_network_error_and_the_device_keeps_its_flag()
         .port();
     let url = format!("http://127.0.0.1:{port}");
     assert!(matches!(
-        sync_once(&cloud(&url), &test_device(), START_UNIX).await,
+        sync_once(&cloud(&url), &test_device(), START_UNIX, fresh_nonce()).await,
         Err(SyncError::Network { .. })
     ));
     let dir = tempfile::tempdir().unwrap();
@@ -499,7 +571,7 @@ async fn a_bad_extra_ca_certificate_is_a_clear_error() {
         ca_cert_pem: Some(b"not a certificate".to_vec()),
     };
     assert!(matches!(
-        sync_once(&config, &test_device(), START_UNIX).await,
+        sync_once(&config, &test_device(), START_UNIX, fresh_nonce()).await,
         Err(SyncError::CaCert(_))
     ));
     let config = CloudConfig {
@@ -509,7 +581,7 @@ async fn a_bad_extra_ca_certificate_is_a_clear_error() {
         ..config
     };
     assert!(matches!(
-        sync_once(&config, &test_device(), START_UNIX).await,
+        sync_once(&config, &test_device(), START_UNIX, fresh_nonce()).await,
         Err(SyncError::CaCert(_))
     ));
 }

@@ -161,17 +161,43 @@ pub struct AuditList {
     pub events: Vec<AuditEvent>,
 }
 
-/// `POST /v1/device/sync` body: the device proves it holds its key.
+/// `POST /v1/device/sync` body, v2 (DESIGN.md section 3): a challenge and response. The device draws
+/// a fresh `nonce` (16 bytes, hex) for every sync and tags `serial || nonce || ts` under `k_sync`.
+/// A body without `v` is a retired v1 request, which the cloud answers `unsupported_version`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceSyncRequest {
+    #[serde(default = "sync_v1")]
+    pub v: u8,
     pub serial: String,
+    #[serde(default)]
+    pub nonce: String,
     pub ts: u64,
     pub tag: String,
 }
 
+fn sync_v1() -> u8 {
+    1
+}
+
+/// `POST /v1/device/sync` answer: the bound flag, tagged over the request's nonce so that the device
+/// can tell the cloud's answer from a forged or replayed one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceSyncResponse {
     pub bound: bool,
+    pub tag: String,
+}
+
+/// `POST /v1/auth/password` body: the account password changes and every other session ends.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+impl std::fmt::Debug for ChangePasswordRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChangePasswordRequest(<redacted>)")
+    }
 }
 
 /// Every error answer: `{"error": {"code", "message"}}`. Used by the cloud and by `nvr-sim`.
@@ -219,6 +245,7 @@ pub enum ErrorCode {
     RateLimited,
     Internal,
     Unavailable,
+    UnsupportedVersion,
     // accounts
     EmailTaken,
     WeakPassword,
@@ -258,6 +285,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::UnsupportedVersion => "unsupported_version",
             ErrorCode::EmailTaken => "email_taken",
             ErrorCode::WeakPassword => "weak_password",
             ErrorCode::InvalidEmail => "invalid_email",

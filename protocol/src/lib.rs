@@ -17,7 +17,10 @@ pub use qr::{
     Challenge, FLAG_BOUND, MAX_TEXT_LEN, Nonce, QR_PREFIX, QrError, QrErrorKind, SERIAL_LEN,
     Serial, TAG_LEN, UnverifiedQr, VerifiedQr, parse_qr,
 };
-pub use sync::{sync_tag, verify_sync_tag};
+pub use sync::{
+    SYNC_VERSION, sync_tag, sync2_answer_tag, sync2_request_tag, verify_sync_tag,
+    verify_sync2_answer, verify_sync2_request,
+};
 
 /// How long a device keeps a challenge alive (30 minutes on its monotonic clock). The cloud and the
 /// app use it to tell the user how long a code is good for.

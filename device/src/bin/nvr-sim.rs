@@ -165,7 +165,8 @@ async fn run(command: Command) -> Result<(), String> {
         } => {
             let mut agent = boot(&device)?;
             let cloud = cloud_config(cloud, ca_cert.as_deref())?;
-            let bound = sync_once(&cloud, agent.record(), SystemClock::new().unix_now())
+            let nonce = agent.sync_nonce().map_err(|e| e.to_string())?;
+            let bound = sync_once(&cloud, agent.record(), SystemClock::new().unix_now(), nonce)
                 .await
                 .map_err(|e| e.to_string())?;
             agent.record_sync(bound).map_err(|e| e.to_string())?;

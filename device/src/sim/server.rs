@@ -122,8 +122,11 @@ impl Nvr {
         let Some(cloud) = &self.cloud else {
             return Ok(None);
         };
-        let record = self.lock_agent().record().clone();
-        let bound = sync_once(cloud, &record, self.clock.unix_now()).await?;
+        let (record, nonce) = {
+            let agent = self.lock_agent();
+            (agent.record().clone(), agent.sync_nonce()?)
+        };
+        let bound = sync_once(cloud, &record, self.clock.unix_now(), nonce).await?;
         self.with_agent(move |agent| agent.record_sync(bound))
             .await
             .map_err(|_| SyncOutcomeError::Agent)??;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use hc_protocol::api::{DeviceSyncRequest, DeviceSyncResponse, ErrorBody};
 use hc_protocol::factory::DeviceRecord;
-use hc_protocol::sync_tag;
+use hc_protocol::{Nonce, SYNC_VERSION, sync2_request_tag, verify_sync2_answer};
 
 /// Where the cloud is and how to trust it.
 #[derive(Clone, Debug)]
@@ -26,6 +26,10 @@ pub enum SyncError {
     Rejected,
     #[error("the cloud answered {status}: {detail}")]
     Server { status: u16, detail: String },
+    /// The answer's tag does not cover the nonce just sent: forged, replayed or not from the cloud
+    /// that holds this device's key. The device keeps what it believed before.
+    #[error("the sync answer is not authentic (its tag does not verify): ignored")]
+    UnauthenticAnswer,
 }
 
 /// Builds the HTTP client: rustls, an optional extra root, no proxies (the cloud is addressed
@@ -56,18 +60,23 @@ pub fn http_client(cloud: &CloudConfig) -> Result<reqwest::Client, SyncError> {
     })
 }
 
-/// Asks the cloud whether this device is bound. `unix_now` is the device's wall clock.
+/// Asks the cloud whether this device is bound (sync v2). `unix_now` is the device's wall clock,
+/// `nonce` fresh from the device's CSPRNG for this one sync. Only an answer tagged over that nonce
+/// is believed.
 pub async fn sync_once(
     cloud: &CloudConfig,
     record: &DeviceRecord,
     unix_now: u64,
+    nonce: Nonce,
 ) -> Result<bool, SyncError> {
     let client = http_client(cloud)?;
     let url = format!("{}/v1/device/sync", cloud.url.trim_end_matches('/'));
     let body = DeviceSyncRequest {
+        v: SYNC_VERSION,
         serial: record.serial.as_str().to_owned(),
+        nonce: nonce.to_hex(),
         ts: unix_now,
-        tag: sync_tag(&record.device_key, &record.serial, unix_now),
+        tag: sync2_request_tag(&record.device_key, &record.serial, &nonce, unix_now),
     };
     let network = |e: reqwest::Error| SyncError::Network {
         url: url.clone(),
@@ -94,5 +103,14 @@ pub async fn sync_once(
         });
     }
     let answer: DeviceSyncResponse = response.json().await.map_err(network)?;
+    if !verify_sync2_answer(
+        &record.device_key,
+        &record.serial,
+        &nonce,
+        answer.bound,
+        &answer.tag,
+    ) {
+        return Err(SyncError::UnauthenticAnswer);
+    }
     Ok(answer.bound)
 }

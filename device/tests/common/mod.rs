@@ -26,6 +26,11 @@ pub struct Vector {
     pub reset_code: String,
     pub sync_ts: u64,
     pub sync_tag: String,
+    pub sync2_nonce: String,
+    pub sync2_ts: u64,
+    pub sync2_tag: String,
+    pub sync2_answer_tag_bound: String,
+    pub sync2_answer_tag_unbound: String,
 }
 
 pub fn vectors() -> Vec<Vector> {
