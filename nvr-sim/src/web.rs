@@ -12,12 +12,11 @@ use axum::{Json, Router};
 use hc_protocol::api::{ErrorBody, ErrorCode};
 use serde::Deserialize;
 
-use super::api;
-use super::html::{duration_text, escape, message, page};
-use super::server::Nvr;
-use super::session::{Session, set_cookie};
-use crate::agent::{ADMIN_USER, DeviceError, ResetMethod};
-use crate::policy::PASSWORD_POLICY_TEXT;
+use crate::api;
+use crate::html::{duration_text, escape, message, page};
+use crate::server::Nvr;
+use crate::session::{Session, set_cookie};
+use hc_device::{ADMIN_USER, DeviceError, PASSWORD_POLICY_TEXT, ResetMethod};
 
 pub(crate) fn routes() -> Router<Arc<Nvr>> {
     Router::new()

@@ -11,14 +11,13 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use zeroize::Zeroizing;
 
-use super::session::Sessions;
-use super::sync::{CloudConfig, SyncError, sync_once};
-use super::{api, web};
-use crate::agent::{ADMIN_USER, DeviceError, DeviceStatus, ResetAgent};
-use crate::clock::{Clock, SystemClock};
-use crate::policy::check_password;
-use crate::random::{OsRandom, RandomError, SecureRandom};
-use crate::store::StateStore;
+use crate::session::Sessions;
+use crate::sync::{CloudConfig, SyncError, sync_once};
+use crate::{api, web};
+use hc_device::{
+    ADMIN_USER, Clock, DeviceError, DeviceStatus, OsRandom, PolicyError, RandomError, ResetAgent,
+    SecureRandom, StateStore, SystemClock, check_password,
+};
 
 /// How to run a simulated NVR.
 #[derive(Clone)]
@@ -69,7 +68,7 @@ pub enum ServeError {
     #[error(transparent)]
     Device(#[from] DeviceError),
     #[error("the admin password is not allowed: {0}")]
-    AdminPassword(crate::policy::PolicyError),
+    AdminPassword(PolicyError),
     #[error(transparent)]
     Random(#[from] RandomError),
     #[error("cannot listen on {addr}: {source}")]

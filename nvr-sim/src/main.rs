@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use hc_device::sim::{CloudConfig, NvrConfig, qr, serve, sync_once};
+use nvr_sim::{CloudConfig, NvrConfig, qr, serve, sync_once};
 use hc_device::{Clock, DeviceError, DeviceRecord, OsRandom, ResetAgent, StateStore, SystemClock};
 
 #[derive(Parser)]

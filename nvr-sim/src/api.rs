@@ -15,10 +15,10 @@ use hc_protocol::api::{ErrorBody, ErrorCode};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::qr;
-use super::server::{AgentGone, Nvr, SyncOutcomeError};
-use super::sync::SyncError;
-use crate::agent::DeviceError;
+use crate::qr;
+use crate::server::{AgentGone, Nvr, SyncOutcomeError};
+use crate::sync::SyncError;
+use hc_device::DeviceError;
 
 pub(crate) fn routes() -> Router<Arc<Nvr>> {
     Router::new()

@@ -1,7 +1,8 @@
 //! The simulator's JSON API on a real loopback port, and its cloud sync against a small fake
 //! cloud that checks the sync tag like the real one.
-#![cfg(feature = "sim")]
 
+// The device library's test helpers, until the shared test kit takes them over.
+#[path = "../../device/tests/common/mod.rs"]
 mod common;
 
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use common::*;
 use hc_device::ManualClock;
-use hc_device::sim::{CloudConfig, NvrConfig, RunningNvr, SyncError, serve, sync_once};
+use nvr_sim::{CloudConfig, NvrConfig, RunningNvr, SyncError, serve, sync_once};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -139,7 +140,7 @@ async fn a_given_first_admin_password_must_meet_the_policy() {
     config.admin_password = Some("12345".into());
     assert!(matches!(
         serve(config).await,
-        Err(hc_device::sim::ServeError::AdminPassword(_))
+        Err(nvr_sim::ServeError::AdminPassword(_))
     ));
 }
 

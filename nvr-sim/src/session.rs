@@ -6,8 +6,7 @@ use std::collections::HashMap;
 use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
 
-use crate::agent::ResetToken;
-use crate::random::SecureRandom;
+use hc_device::{ResetToken, SecureRandom};
 
 pub(crate) const COOKIE_NAME: &str = "nvr_session";
 /// A device serves a handful of browsers; old sessions make room for new ones.

@@ -1,4 +1,4 @@
-//! `nvr-sim`: a simulated NVR around [`crate::ResetAgent`], with the device's local web UI, a
+//! `nvr-sim`: a simulated NVR around [`hc_device::ResetAgent`], with the device's local web UI, a
 //! JSON API for tests, QR rendering and the cloud sync.
 
 mod api;
