@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::qr;
-use crate::server::{AgentGone, Nvr, SyncOutcomeError};
+use crate::nvr::{AgentGone, Nvr, SyncOutcomeError};
 use crate::sync::SyncError;
 use hc_device::DeviceError;
 

@@ -3,6 +3,7 @@
 
 mod api;
 mod html;
+mod nvr;
 pub mod qr;
 mod server;
 mod session;

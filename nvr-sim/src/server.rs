@@ -2,7 +2,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use axum::Router;
 use hc_protocol::factory::DeviceRecord;
@@ -11,8 +11,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use zeroize::Zeroizing;
 
-use crate::session::Sessions;
-use crate::sync::{CloudConfig, SyncError, sync_once};
+use crate::nvr::Nvr;
+use crate::sync::CloudConfig;
 use crate::{api, web};
 use hc_device::{
     ADMIN_USER, Clock, DeviceError, DeviceStatus, OsRandom, PolicyError, RandomError, ResetAgent,
@@ -77,70 +77,6 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
-}
-
-/// What the request handlers share.
-pub(crate) struct Nvr {
-    agent: Mutex<ResetAgent>,
-    /// "model · serial", for the header of every page.
-    pub label: String,
-    pub sessions: Mutex<Sessions>,
-    pub cloud: Option<CloudConfig>,
-    pub clock: Arc<dyn Clock>,
-    pub random: Arc<dyn SecureRandom>,
-}
-
-/// The agent could not be reached (a bug paniced while holding it).
-#[derive(Debug)]
-pub(crate) struct AgentGone;
-
-impl Nvr {
-    /// Runs `job` on the agent off the async threads: argon2 takes tens of milliseconds.
-    pub async fn with_agent<T, F>(self: &Arc<Self>, job: F) -> Result<T, AgentGone>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut ResetAgent) -> T + Send + 'static,
-    {
-        let nvr = Arc::clone(self);
-        tokio::task::spawn_blocking(move || job(&mut nvr.lock_agent()))
-            .await
-            .map_err(|_| AgentGone)
-    }
-
-    fn lock_agent(&self) -> MutexGuard<'_, ResetAgent> {
-        // Every agent method keeps its state consistent before it can fail.
-        self.agent.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub fn sessions(&self) -> MutexGuard<'_, Sessions> {
-        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Syncs with the configured cloud and stores the bound flag.
-    pub async fn sync(self: &Arc<Self>) -> Result<Option<bool>, SyncOutcomeError> {
-        let Some(cloud) = &self.cloud else {
-            return Ok(None);
-        };
-        let (record, nonce) = {
-            let agent = self.lock_agent();
-            (agent.record().clone(), agent.sync_nonce()?)
-        };
-        let bound = sync_once(cloud, &record, self.clock.unix_now(), nonce).await?;
-        self.with_agent(move |agent| agent.record_sync(bound))
-            .await
-            .map_err(|_| SyncOutcomeError::Agent)??;
-        Ok(Some(bound))
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum SyncOutcomeError {
-    #[error(transparent)]
-    Sync(#[from] SyncError),
-    #[error(transparent)]
-    Device(#[from] DeviceError),
-    #[error("the device agent is unavailable")]
-    Agent,
 }
 
 /// A running simulator. Dropping it stops the server too; [`RunningNvr::shutdown`] waits for it.
@@ -225,15 +161,12 @@ pub async fn serve(config: NvrConfig) -> Result<RunningNvr, ServeError> {
         agent.record_sync(true)?;
     }
 
-    let label = format!("{} · {}", agent.record().model, agent.record().serial);
-    let nvr = Arc::new(Nvr {
-        agent: Mutex::new(agent),
-        label,
-        sessions: Mutex::new(Sessions::default()),
-        cloud: config.cloud,
-        clock: config.clock,
-        random: config.random,
-    });
+    let nvr = Arc::new(Nvr::new(
+        agent,
+        config.cloud,
+        config.clock,
+        config.random,
+    ));
     if nvr.cloud.is_some()
         && let Err(e) = nvr.sync().await
     {

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::api;
 use crate::html::{duration_text, escape, message, page};
-use crate::server::Nvr;
+use crate::nvr::Nvr;
 use crate::session::{Session, set_cookie};
 use hc_device::{ADMIN_USER, DeviceError, PASSWORD_POLICY_TEXT, ResetMethod};
 
