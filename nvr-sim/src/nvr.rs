@@ -3,6 +3,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use hc_device::{Clock, DeviceError, ResetAgent, SecureRandom};
+use zeroize::Zeroizing;
 
 use crate::session::Sessions;
 use crate::sync::{CloudConfig, SyncError, sync_once};
@@ -39,7 +40,7 @@ impl Nvr {
         }
     }
 
-    /// Runs `job` on the agent off the async threads: argon2 takes tens of milliseconds.
+    /// Runs `job` on the agent off the async threads: it writes the state file.
     pub async fn with_agent<T, F>(self: &Arc<Self>, job: F) -> Result<T, AgentGone>
     where
         T: Send + 'static,
@@ -49,6 +50,24 @@ impl Nvr {
         tokio::task::spawn_blocking(move || job(&mut nvr.lock_agent()))
             .await
             .map_err(|_| AgentGone)
+    }
+
+    /// The login, with argon2 run while the agent is free for every other request. All of it
+    /// runs on one blocking thread, so a client that hangs up mid-check still has its guess
+    /// counted.
+    pub async fn login(
+        self: &Arc<Self>,
+        user: String,
+        password: Zeroizing<String>,
+    ) -> Result<Result<(), DeviceError>, AgentGone> {
+        let nvr = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let attempt = nvr.lock_agent().begin_login()?;
+            let verdict = attempt.check(&user, &password);
+            nvr.lock_agent().finish_login(verdict)
+        })
+        .await
+        .map_err(|_| AgentGone)
     }
 
     pub fn lock_agent(&self) -> MutexGuard<'_, ResetAgent> {

@@ -17,6 +17,7 @@ use crate::html::{duration_text, escape, message, page};
 use crate::nvr::Nvr;
 use crate::session::{Session, set_cookie};
 use hc_device::{ADMIN_USER, DeviceError, PASSWORD_POLICY_TEXT, ResetMethod};
+use zeroize::Zeroizing;
 
 pub(crate) fn routes() -> Router<Arc<Nvr>> {
     Router::new()
@@ -85,6 +86,11 @@ fn see_other(path: &str) -> Response {
 fn user_message(error: &DeviceError) -> String {
     match error {
         DeviceError::WrongPassword => "Incorrect user name or password.".into(),
+        DeviceError::LoginLocked { retry_after } => format!(
+            "Too many wrong passwords. Try again in {}.",
+            duration_text(ceil_secs(*retry_after).max(1))
+        ),
+        DeviceError::LoginBusy => "The device is busy. Try again in a moment.".into(),
         DeviceError::WrongCode { attempts_left } => format!(
             "Wrong verification code. {attempts_left} attempt{} left.",
             if *attempts_left == 1 { "" } else { "s" }
@@ -184,15 +190,21 @@ async fn login_submit(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let outcome = nvr
-        .with_agent(move |agent| agent.login(&form.user, &form.password))
-        .await;
+    let outcome = nvr.login(form.user, Zeroizing::new(form.password)).await;
     with_session(&nvr, &headers, |session| match outcome {
         Ok(Ok(())) => {
             session.logged_in = true;
             see_other("/")
         }
-        Ok(Err(error)) => login_form(&nvr, Some(message("error", &user_message(&error)))),
+        Ok(Err(error)) => {
+            let status = match error {
+                DeviceError::LoginLocked { .. } => StatusCode::TOO_MANY_REQUESTS,
+                DeviceError::LoginBusy => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            let form = login_form(&nvr, Some(message("error", &user_message(&error))));
+            (status, form).into_response()
+        }
         Err(_) => failure_page(&nvr),
     })
 }

@@ -30,11 +30,34 @@ impl Sim {
         Self::start_in(dir, None).await
     }
 
+    /// Likewise, with the configuration changed by `configure` first.
+    async fn start_with(bound: bool, configure: impl FnOnce(&mut NvrConfig)) -> Sim {
+        let dir = tempfile::tempdir().unwrap();
+        drop(TestDevice::boot(dir.path(), bound));
+        Self::start_configured(dir, None, configure).await
+    }
+
     async fn start_in(dir: tempfile::TempDir, cloud: Option<CloudConfig>) -> Sim {
+        Self::start_configured(dir, cloud, |_| {}).await
+    }
+
+    /// The same device after a power cycle: same state folder, the monotonic clock from zero.
+    async fn reboot(self) -> Sim {
+        let Sim { nvr, _dir: dir, .. } = self;
+        nvr.shutdown().await.unwrap();
+        Self::start_in(dir, None).await
+    }
+
+    async fn start_configured(
+        dir: tempfile::TempDir,
+        cloud: Option<CloudConfig>,
+        configure: impl FnOnce(&mut NvrConfig),
+    ) -> Sim {
         let clock = ManualClock::new(START_UNIX);
         let mut config = NvrConfig::new(test_device(), dir.path());
         config.clock = Arc::new(clock.clone());
         config.cloud = cloud;
+        configure(&mut config);
         let nvr = serve(config).await.unwrap();
         assert!(nvr.url().starts_with("http://127.0.0.1:"));
         Sim {
@@ -585,4 +608,85 @@ async fn a_bad_extra_ca_certificate_is_a_clear_error() {
         sync_once(&config, &test_device(), START_UNIX, fresh_nonce()).await,
         Err(SyncError::CaCert(_))
     ));
+}
+
+// ---- guessing the admin password -------------------------------------------------------------
+
+async fn login(sim: &Sim, password: &str) -> (StatusCode, Option<String>, Value) {
+    sim.post("/api/login", json!({"user": "admin", "password": password}))
+        .await
+}
+
+#[tokio::test]
+async fn guessing_the_admin_password_200_times_stops_being_answered_after_five_also_after_a_reboot()
+{
+    let sim = Sim::start(true).await;
+    let mut statuses = Vec::new();
+    for n in 0..200 {
+        let (status, retry_after, body) = login(&sim, &format!("Guess-{n:04}")).await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(error_code(&body), "cooling_down");
+            assert!(retry_after.is_some(), "a lockout says when to come back");
+        }
+        statuses.push(status);
+    }
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert_eq!(checked, 4, "only four guesses were answered 'wrong'");
+    assert!(statuses[4..].iter().all(|s| *s == StatusCode::TOO_MANY_REQUESTS));
+    // The right password at guess 201: refused with the cool-down.
+    let (status, retry_after, _) = login(&sim, FIRST_PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(retry_after.as_deref(), Some("60"));
+
+    // Power-cycle the NVR: still locked.
+    let sim = sim.reboot().await;
+    let (status, retry_after, _) = login(&sim, FIRST_PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(retry_after.as_deref(), Some("60"));
+    let (_, body) = sim.get("/api/status").await;
+    assert_eq!(body["login_locked_secs"], 60);
+    sim.clock.advance(Duration::from_secs(60));
+    let (status, _, _) = login(&sim, FIRST_PASSWORD).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_page_keeps_answering_during_a_flood_of_wrong_logins() {
+    let sim = Arc::new(Sim::start(true).await);
+    let guesses: Vec<_> = (0..64)
+        .map(|n| {
+            let sim = Arc::clone(&sim);
+            tokio::spawn(async move { login(&sim, &format!("Flood-{n:04}")).await.0 })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for _ in 0..20 {
+        let (status, body) = sim.get("/api/status").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        statuses.push(body);
+    }
+    let mut answers = Vec::new();
+    for guess in guesses {
+        answers.push(guess.await.unwrap());
+    }
+    let wrong = answers
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert!(wrong <= 4, "{wrong} parallel guesses were checked: more than allowed");
+    assert!(answers.iter().all(|s| [
+        StatusCode::UNAUTHORIZED,
+        StatusCode::TOO_MANY_REQUESTS,
+        StatusCode::SERVICE_UNAVAILABLE
+    ]
+    .contains(s)));
+    // However the guesses interleaved, at most five were checked and the fifth locked the login.
+    let (_, body) = sim.get("/api/status").await;
+    let locked = body["login_locked_secs"].as_u64().is_some();
+    let left = body["login_attempts_left"].as_u64().unwrap();
+    assert_eq!(locked, answers.contains(&StatusCode::TOO_MANY_REQUESTS), "{body}");
+    assert!(locked || left == 5 - wrong as u64, "{body}");
 }
