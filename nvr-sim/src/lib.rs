@@ -2,6 +2,7 @@
 //! JSON API for tests, QR rendering and the cloud sync.
 
 mod api;
+mod guard;
 mod html;
 mod nvr;
 pub mod qr;

@@ -1,6 +1,7 @@
 //! What the request handlers share: the device's agent, its browser sessions, its cloud.
 
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use hc_device::{Clock, DeviceError, ResetAgent, SecureRandom};
 use zeroize::Zeroizing;
@@ -77,6 +78,11 @@ impl Nvr {
 
     pub fn sessions(&self) -> MutexGuard<'_, Sessions> {
         self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The device's monotonic time, which sessions expire by.
+    pub fn now(&self) -> Duration {
+        self.clock.monotonic()
     }
 
     /// Syncs with the configured cloud and stores the bound flag. An answer that does not

@@ -11,6 +11,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use zeroize::Zeroizing;
 
+use crate::guard::{Hosts, guard};
 use crate::nvr::Nvr;
 use crate::sync::CloudConfig;
 use crate::{api, web};
@@ -32,6 +33,9 @@ pub struct NvrConfig {
     pub admin_password: Option<String>,
     /// Start as if the last cloud sync said "bound", for trying the UI without a cloud.
     pub assume_bound: bool,
+    /// Host names besides its address and `localhost` that the NVR serves under (`Host`);
+    /// requests naming any other host, e.g. from a DNS-rebinding page, are refused.
+    pub allowed_hosts: Vec<String>,
     pub clock: Arc<dyn Clock>,
     pub random: Arc<dyn SecureRandom>,
 }
@@ -46,6 +50,7 @@ impl NvrConfig {
             cloud: None,
             admin_password: None,
             assume_bound: false,
+            allowed_hosts: Vec::new(),
             clock: Arc::new(SystemClock::new()),
             random: Arc::new(OsRandom),
         }
@@ -106,6 +111,12 @@ impl RunningNvr {
 
     pub fn status(&self) -> DeviceStatus {
         self.nvr.lock_agent().status()
+    }
+
+    /// The browser sessions the web UI holds now (logged in or holding a reset token).
+    pub fn session_count(&self) -> usize {
+        let now = self.nvr.now();
+        self.nvr.sessions().live(now)
     }
 
     /// Syncs with the configured cloud now; `Ok(None)` without a cloud.
@@ -185,7 +196,8 @@ pub async fn serve(config: NvrConfig) -> Result<RunningNvr, ServeError> {
         addr: config.listen,
         source,
     })?;
-    let app = router(Arc::clone(&nvr));
+    let hosts = Hosts::new(addr, &config.allowed_hosts);
+    let app = router(Arc::clone(&nvr), hosts);
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -219,44 +231,13 @@ fn spawn_checkpoints(nvr: std::sync::Weak<Nvr>) {
     });
 }
 
-fn router(nvr: Arc<Nvr>) -> Router {
+fn router(nvr: Arc<Nvr>, hosts: Hosts) -> Router {
     Router::new()
         .merge(web::routes())
         .nest("/api", api::routes())
         .fallback(web::not_found)
-        .layer(axum::middleware::from_fn(same_origin_posts_only))
+        .layer(axum::middleware::from_fn_with_state(Arc::new(hosts), guard))
         .with_state(nvr)
-}
-
-/// Refuses state-changing requests that a browser sent on behalf of another site: any web page
-/// could otherwise post wrong codes to the NVR on the owner's network and burn the challenge.
-/// Browsers always send `Origin` on cross-site posts; scripts and tests send none.
-async fn same_origin_posts_only(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::http::{Method, StatusCode, header};
-    use axum::response::IntoResponse;
-    if request.method() != Method::GET && request.method() != Method::HEAD {
-        let header_text = |name| {
-            request
-                .headers()
-                .get(name)
-                .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
-        };
-        if let Some(origin) = header_text(header::ORIGIN) {
-            let same = header_text(header::HOST)
-                .is_some_and(|host| origin.strip_prefix("http://") == Some(host));
-            if !same {
-                let body = hc_protocol::api::ErrorBody::new(
-                    hc_protocol::api::ErrorCode::BadRequest,
-                    "cross-site requests are not accepted",
-                );
-                return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
-            }
-        }
-    }
-    next.run(request).await
 }
 
 /// A first admin password that meets the policy: 12 characters from letters and digits without

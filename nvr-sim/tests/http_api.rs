@@ -690,3 +690,174 @@ async fn the_status_page_keeps_answering_during_a_flood_of_wrong_logins() {
     assert_eq!(locked, answers.contains(&StatusCode::TOO_MANY_REQUESTS), "{body}");
     assert!(locked || left == 5 - wrong as u64, "{body}");
 }
+
+// ---- hostile pages ---------------------------------------------------------------------------
+
+/// A client that shows redirects and cookies instead of following them.
+fn browser_like() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// `nvr_session=...` from a `Set-Cookie`, ready to send back.
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    let value = response.headers().get("set-cookie")?.to_str().ok()?;
+    let pair = value.split(';').next()?.to_owned();
+    (pair.len() > "nvr_session=".len()).then_some(pair)
+}
+
+/// Logs in through the web form; the session cookie the NVR hands out.
+async fn web_login(sim: &Sim, cookie: Option<&str>) -> String {
+    let mut request = browser_like()
+        .post(format!("{}/login", sim.nvr.url()))
+        .form(&[("user", "admin"), ("password", FIRST_PASSWORD)]);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    session_cookie(&response).expect("a login sets a session cookie")
+}
+
+/// Whether the browser with this cookie is logged in (the live view, not the login page).
+async fn logged_in(sim: &Sim, cookie: &str) -> bool {
+    let response = browser_like()
+        .get(format!("{}/", sim.nvr.url()))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    response.status() == StatusCode::OK && response.text().await.unwrap().contains("welcome")
+}
+
+#[tokio::test]
+async fn a_dns_rebinding_page_gets_nothing_from_the_device() {
+    let sim = Sim::start_with(true, |config| {
+        config.allowed_hosts = vec!["nvr.home.arpa".into()];
+    })
+    .await;
+    let port = sim.nvr.addr().port();
+    let as_host = |host: String, path: &str| {
+        browser_like()
+            .get(format!("{}{path}", sim.nvr.url()))
+            .header("host", host)
+    };
+    // The attacker's name, re-pointed at the NVR's address: the browser calls it same-origin.
+    for path in ["/login", "/api/status", "/forget-password"] {
+        let response = as_host(format!("rebind.attacker.example:{port}"), path)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::MISDIRECTED_REQUEST, "{path}");
+    }
+    let posted = browser_like()
+        .post(format!("{}/api/login", sim.nvr.url()))
+        .header("host", format!("rebind.attacker.example:{port}"))
+        .header("origin", format!("http://rebind.attacker.example:{port}"))
+        .json(&json!({"user": "admin", "password": "Guess-0001"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), StatusCode::MISDIRECTED_REQUEST);
+    let (_, body) = sim.get("/api/status").await;
+    assert_eq!(body["login_attempts_left"], 5, "the rebound guess was not even checked");
+    // The names the NVR does serve under.
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("nvr.home.arpa:{port}"),
+    ] {
+        let response = as_host(host.clone(), "/login").send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{host}");
+    }
+}
+
+#[tokio::test]
+async fn a_session_id_planted_before_the_login_is_worthless_after_it() {
+    let sim = Sim::start(true).await;
+    let planted = format!("nvr_session={}", "ab".repeat(32));
+    let fresh = web_login(&sim, Some(&planted)).await;
+    assert_ne!(fresh, planted);
+    assert!(!logged_in(&sim, &planted).await);
+    assert!(logged_in(&sim, &fresh).await);
+    // And a second login gets yet another id, ending the first.
+    let again = web_login(&sim, Some(&fresh)).await;
+    assert_ne!(again, fresh);
+    assert!(!logged_in(&sim, &fresh).await);
+    assert!(logged_in(&sim, &again).await);
+}
+
+#[tokio::test]
+async fn sessions_end_on_the_device_after_15_idle_minutes_and_after_8_hours() {
+    let sim = Sim::start(true).await;
+    let cookie = web_login(&sim, None).await;
+    sim.clock.advance(Duration::from_secs(14 * 60));
+    assert!(logged_in(&sim, &cookie).await);
+    sim.clock.advance(Duration::from_secs(15 * 60));
+    assert!(!logged_in(&sim, &cookie).await, "idle for 15 minutes");
+
+    let cookie = web_login(&sim, None).await;
+    for _ in 0..(8 * 60 / 10 - 1) {
+        sim.clock.advance(Duration::from_secs(10 * 60));
+        assert!(logged_in(&sim, &cookie).await);
+    }
+    sim.clock.advance(Duration::from_secs(10 * 60));
+    assert!(!logged_in(&sim, &cookie).await, "8 hours after the login");
+}
+
+#[tokio::test]
+async fn cookieless_visitors_never_log_the_admin_out() {
+    let sim = Sim::start(true).await;
+    let cookie = web_login(&sim, None).await;
+    let http = browser_like();
+    for n in 0..260 {
+        let path = ["/", "/login", "/forget-password", "/forget-password/new-password"][n % 4];
+        http.get(format!("{}{path}", sim.nvr.url()))
+            .send()
+            .await
+            .unwrap();
+    }
+    assert!(logged_in(&sim, &cookie).await);
+    assert_eq!(sim.nvr.session_count(), 1, "anonymous visits hold no sessions");
+}
+
+#[tokio::test]
+async fn logging_out_ends_the_session_on_the_device() {
+    let sim = Sim::start(true).await;
+    let cookie = web_login(&sim, None).await;
+    let response = browser_like()
+        .post(format!("{}/logout", sim.nvr.url()))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(!logged_in(&sim, &cookie).await, "the old cookie is dead");
+    assert_eq!(sim.nvr.session_count(), 0);
+}
+
+#[tokio::test]
+async fn no_page_of_the_device_can_be_framed_by_another_site() {
+    let sim = Sim::start(true).await;
+    for path in ["/login", "/forget-password", "/api/status", "/no-such-page", "/style.css"] {
+        let response = browser_like()
+            .get(format!("{}{path}", sim.nvr.url()))
+            .send()
+            .await
+            .unwrap();
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default()
+        };
+        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        let csp = header("content-security-policy");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(csp.contains("default-src 'none'"), "{path}: {csp}");
+    }
+}
