@@ -2,6 +2,7 @@
 //! JSON API for tests, QR rendering and the cloud sync.
 
 mod api;
+mod connection;
 mod guard;
 mod html;
 mod nvr;
@@ -11,5 +12,6 @@ mod session;
 pub mod sync;
 mod web;
 
+pub use connection::Timeouts;
 pub use server::{NvrConfig, RunningNvr, ServeError, generate_admin_password, serve};
 pub use sync::{CloudConfig, SyncError, sync_once};

@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 use crate::guard::{Hosts, guard};
 use crate::nvr::Nvr;
 use crate::sync::CloudConfig;
-use crate::{api, web};
+use crate::{api, connection, web};
 use hc_device::{
     ADMIN_USER, Clock, DeviceError, DeviceStatus, OsRandom, PolicyError, RandomError, ResetAgent,
     SecureRandom, StateStore, SystemClock, check_password,
@@ -36,6 +36,9 @@ pub struct NvrConfig {
     /// Host names besides its address and `localhost` that the NVR serves under (`Host`);
     /// requests naming any other host, e.g. from a DNS-rebinding page, are refused.
     pub allowed_hosts: Vec<String>,
+    /// How long a client may take to send a request's headers, and how long a connection may
+    /// sit with nothing sent either way, before the NVR closes it.
+    pub timeouts: connection::Timeouts,
     pub clock: Arc<dyn Clock>,
     pub random: Arc<dyn SecureRandom>,
 }
@@ -51,6 +54,7 @@ impl NvrConfig {
             admin_password: None,
             assume_bound: false,
             allowed_hosts: Vec::new(),
+            timeouts: connection::Timeouts::default(),
             clock: Arc::new(SystemClock::new()),
             random: Arc::new(OsRandom),
         }
@@ -199,13 +203,7 @@ pub async fn serve(config: NvrConfig) -> Result<RunningNvr, ServeError> {
     let hosts = Hosts::new(addr, &config.allowed_hosts);
     let app = router(Arc::clone(&nvr), hosts);
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let task = tokio::spawn(connection::serve(listener, app, config.timeouts, stopped));
     Ok(RunningNvr {
         addr,
         url: format!("http://{addr}"),

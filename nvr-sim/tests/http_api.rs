@@ -861,3 +861,77 @@ async fn no_page_of_the_device_can_be_framed_by_another_site() {
         assert!(csp.contains("default-src 'none'"), "{path}: {csp}");
     }
 }
+
+// ---- slow clients ------------------------------------------------------------------------------
+
+/// Reads until the NVR closes the connection; what it sent before. A generous bound stops the
+/// test from hanging if it never does.
+async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut received = Vec::new();
+    let read = stream.read_to_end(&mut received);
+    match tokio::time::timeout(Duration::from_secs(60), read).await {
+        Ok(_) => Some(String::from_utf8_lossy(&received).into_owned()),
+        Err(_) => None,
+    }
+}
+
+fn quick_timeouts(config: &mut NvrConfig) {
+    config.timeouts = nvr_sim::Timeouts {
+        header_read: Duration::from_secs(1),
+        idle: Duration::from_secs(2),
+    };
+}
+
+#[tokio::test]
+async fn a_client_that_sends_its_headers_a_byte_at_a_time_is_disconnected() {
+    use tokio::io::AsyncWriteExt;
+    let sim = Sim::start_with(true, quick_timeouts).await;
+    let mut stream = tokio::net::TcpStream::connect(sim.nvr.addr()).await.unwrap();
+    // A slowloris: a header line now and then, never the blank line that ends them.
+    stream
+        .write_all(b"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .unwrap();
+    let writer = async {
+        for n in 0..100 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            if stream
+                .write_all(format!("X-Slow-{n}: 1\r\n").as_bytes())
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    };
+    writer.await;
+    let answer = read_until_closed(&mut stream).await;
+    let answer = answer.expect("the NVR closed the connection");
+    assert!(!answer.contains("200 OK"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_connection_that_sends_nothing_is_closed() {
+    let sim = Sim::start_with(true, quick_timeouts).await;
+    let mut stream = tokio::net::TcpStream::connect(sim.nvr.addr()).await.unwrap();
+    assert!(read_until_closed(&mut stream).await.is_some());
+    // The NVR still answers everyone else.
+    let (status, _) = sim.get("/api/status").await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_client_that_stops_in_the_middle_of_its_body_is_disconnected() {
+    use tokio::io::AsyncWriteExt;
+    let sim = Sim::start_with(true, quick_timeouts).await;
+    let mut stream = tokio::net::TcpStream::connect(sim.nvr.addr()).await.unwrap();
+    stream
+        .write_all(
+            b"POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+              Content-Length: 400\r\n\r\n{\"user\":",
+        )
+        .await
+        .unwrap();
+    assert!(read_until_closed(&mut stream).await.is_some());
+}
