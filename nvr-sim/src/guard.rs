@@ -108,7 +108,8 @@ pub(crate) async fn guard(
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        // Not `no-referrer`: with it browsers send `Origin: null` on the NVR's own form posts.
+        (header::REFERRER_POLICY, "same-origin"),
     ];
     for (name, value) in limits {
         headers.insert(name, HeaderValue::from_static(value));
@@ -123,10 +124,9 @@ fn text(headers: &HeaderMap, name: HeaderName) -> Option<&str> {
 fn refuse(status: StatusCode, message: &str) -> Response {
     let body = ErrorBody::new(ErrorCode::BadRequest, message);
     let mut response = (status, axum::Json(body)).into_response();
-    response.headers_mut().insert(
-        header::X_FRAME_OPTIONS,
-        HeaderValue::from_static("DENY"),
-    );
+    response
+        .headers_mut()
+        .insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
 }
 
@@ -140,7 +140,13 @@ mod tests {
             "127.0.0.1:8080".parse().unwrap(),
             &["NVR.example.".to_owned()],
         );
-        for ours in ["127.0.0.1:8080", "127.0.0.1", "localhost:8080", "LOCALHOST", "nvr.example:81"] {
+        for ours in [
+            "127.0.0.1:8080",
+            "127.0.0.1",
+            "localhost:8080",
+            "LOCALHOST",
+            "nvr.example:81",
+        ] {
             assert!(hosts.serves(ours), "{ours}");
         }
         for theirs in [
