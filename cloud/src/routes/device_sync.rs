@@ -5,9 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use hc_protocol::api::{DeviceSyncRequest, DeviceSyncResponse, ErrorCode};
-use hc_protocol::{
-    DeviceKey, Nonce, SYNC_VERSION, Serial, sync2_answer_tag, verify_sync2_request,
-};
+use hc_protocol::{DeviceKey, Nonce, SYNC_VERSION, Serial, sync2_answer_tag, verify_sync2_request};
 
 use crate::error::ApiError;
 use crate::extract::ApiJson;
