@@ -19,6 +19,8 @@ use crate::error::Error;
 
 const MASTER_KEY_LEN: usize = 32;
 const AEAD_NONCE_LEN: usize = 24;
+/// Not a valid serial (those are nine of A-Z and 0-9), so it never names a real row.
+const DUMMY_SERIAL: &str = "-";
 
 /// The 32-byte root secret of one cloud deployment. Never leaves this module's derived keys.
 pub struct MasterKey {
@@ -26,6 +28,9 @@ pub struct MasterKey {
     device_key_cipher: XChaCha20Poly1305,
     /// Keys the label-code hashes.
     label_hmac_key: Zeroizing<[u8; 32]>,
+    /// A sealed key no device has, opened in place of a real one for unknown serials, so an
+    /// unknown serial costs the same decryption as a known one.
+    dummy_sealed_key: Vec<u8>,
 }
 
 impl std::fmt::Debug for MasterKey {
@@ -74,9 +79,28 @@ impl MasterKey {
             .expect("32 bytes is a valid HKDF length");
         hk.expand(b"label-code-hmac", label_key.as_mut())
             .expect("32 bytes is a valid HKDF length");
-        MasterKey {
+        let mut key = MasterKey {
             device_key_cipher: XChaCha20Poly1305::new(aead_key.as_ref().into()),
             label_hmac_key: label_key,
+            dummy_sealed_key: Vec::new(),
+        };
+        key.dummy_sealed_key = key.seal_device_key(DUMMY_SERIAL, &DeviceKey::from_bytes([0; 32]));
+        key
+    }
+
+    /// The key of a registry row, or for no row (an unknown serial) `None` after the same work:
+    /// a dummy row is opened instead. Returns the key to check tags with in either case (a
+    /// throwaway one for no row), and whether it is a real device's.
+    pub fn open_registered_key(&self, row: Option<(&str, &[u8])>) -> (DeviceKey, bool) {
+        let (serial, sealed) = row.unwrap_or((DUMMY_SERIAL, &self.dummy_sealed_key));
+        match (self.open_device_key(serial, sealed), row.is_some()) {
+            (Some(key), true) => (key, true),
+            (_, known) => {
+                if known {
+                    tracing::error!(%serial, "a device key does not open under the master key");
+                }
+                (DeviceKey::from_bytes([0; 32]), false)
+            }
         }
     }
 
