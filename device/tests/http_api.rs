@@ -428,9 +428,12 @@ async fn fake_cloud_answering(
                 };
                 let bound = bound.load(Ordering::SeqCst);
                 let tag = match how {
-                    Answer::Honest => {
-                        hc_protocol::sync2_answer_tag(&record.device_key, &record.serial, &nonce, bound)
-                    }
+                    Answer::Honest => hc_protocol::sync2_answer_tag(
+                        &record.device_key,
+                        &record.serial,
+                        &nonce,
+                        bound,
+                    ),
                     Answer::Forged => "00".repeat(32),
                     Answer::Replayed => hc_protocol::sync2_answer_tag(
                         &record.device_key,
@@ -524,7 +527,12 @@ async fn the_sync_request_and_answer_tags_are_the_vectors() {
         let record = vector.record();
         let nonce = hc_protocol::Nonce::from_hex(&vector.sync2_nonce).unwrap();
         assert_eq!(
-            hc_protocol::sync2_request_tag(&record.device_key, &record.serial, &nonce, vector.sync2_ts),
+            hc_protocol::sync2_request_tag(
+                &record.device_key,
+                &record.serial,
+                &nonce,
+                vector.sync2_ts
+            ),
             vector.sync2_tag
         );
         assert!(hc_protocol::verify_sync2_answer(
