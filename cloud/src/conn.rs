@@ -74,7 +74,8 @@ impl<S> Guarded<S> {
 impl<S: AsyncWrite + Unpin> Guarded<S> {
     fn poll_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while !self.pending.is_empty() {
-            let written = std::task::ready!(Pin::new(&mut self.inner).poll_write(cx, &self.pending))?;
+            let written =
+                std::task::ready!(Pin::new(&mut self.inner).poll_write(cx, &self.pending))?;
             if written == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }

@@ -95,7 +95,11 @@ struct ServeArgs {
     #[arg(long, env = "HC_CLOUD_RATE_LIMIT_REGISTER_EMAIL", default_value_t = 10)]
     rate_limit_register_email: u32,
     /// Reset-code requests per client address per window whose QR does not verify.
-    #[arg(long, env = "HC_CLOUD_RATE_LIMIT_UNVERIFIED_ADDR", default_value_t = 30)]
+    #[arg(
+        long,
+        env = "HC_CLOUD_RATE_LIMIT_UNVERIFIED_ADDR",
+        default_value_t = 30
+    )]
     rate_limit_unverified_addr: u32,
     /// Device syncs per serial per window (requests whose tag verifies).
     #[arg(long, env = "HC_CLOUD_RATE_LIMIT_SYNC_DEVICE", default_value_t = 60)]

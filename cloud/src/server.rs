@@ -201,8 +201,12 @@ async fn serve(
                 None => {
                     let io = TokioIo::new(Guarded::new(stream, activity.clone()));
                     let connection = connections.serve_connection(io, service);
-                    until_idle(watcher.watch(connection.into_owned()), &activity, timeouts.idle)
-                        .await
+                    until_idle(
+                        watcher.watch(connection.into_owned()),
+                        &activity,
+                        timeouts.idle,
+                    )
+                    .await
                 }
                 Some(acceptor) => {
                     let stream =
@@ -221,8 +225,12 @@ async fn serve(
                         };
                     let io = TokioIo::new(Guarded::new(stream, activity.clone()));
                     let connection = connections.serve_connection(io, service);
-                    until_idle(watcher.watch(connection.into_owned()), &activity, timeouts.idle)
-                        .await
+                    until_idle(
+                        watcher.watch(connection.into_owned()),
+                        &activity,
+                        timeouts.idle,
+                    )
+                    .await
                 }
             };
             if let Err(error) = result {

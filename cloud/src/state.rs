@@ -52,8 +52,10 @@ impl Policy {
 
 impl AppState {
     pub fn new(storage: Arc<dyn Storage>, master_key: Arc<MasterKey>, policy: Policy) -> Self {
-        let hashing =
-            PasswordHashing::new(policy.password_hashing_threads, policy.password_hashing_queue);
+        let hashing = PasswordHashing::new(
+            policy.password_hashing_threads,
+            policy.password_hashing_queue,
+        );
         AppState {
             inner: Arc::new(Shared {
                 storage,

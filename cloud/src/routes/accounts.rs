@@ -38,7 +38,10 @@ pub async fn register(
     }
     rate_limit::hit(
         &state,
-        &format!("register:email:{}", rate_limit::email_bucket(&credentials.email)),
+        &format!(
+            "register:email:{}",
+            rate_limit::email_bucket(&credentials.email)
+        ),
         limits.registrations_per_email,
         limits.window,
     )

@@ -141,7 +141,10 @@ async fn decide(
             if let Some(addr) = client_addr {
                 rate_limit::hit(
                     state,
-                    &format!("reset-codes:unverified:{}", rate_limit::address_bucket(addr)),
+                    &format!(
+                        "reset-codes:unverified:{}",
+                        rate_limit::address_bucket(addr)
+                    ),
                     limits.unverified_reset_codes_per_client_addr,
                     limits.window,
                 )
@@ -188,9 +191,7 @@ async fn verify(
     );
     let verified = unverified.verify(&key);
     Ok(match (row, verified) {
-        (Some(row), Ok(verified)) if known => {
-            Ok((verified, row.model, row.owner_account_id, key))
-        }
+        (Some(row), Ok(verified)) if known => Ok((verified, row.model, row.owner_account_id, key)),
         _ => Err(Refusal::InvalidQr(
             "this QR code was not made by a registered device".into(),
         )),

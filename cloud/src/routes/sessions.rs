@@ -33,8 +33,12 @@ pub async fn login(
     // fresh bucket) and on this email, known account or not (the limit must not tell which
     // emails exist), malformed or not, all before the argon2 work. A locked-out owner keeps the
     // sessions they have: refresh is not counted.
-    login_limits(&state, client_addr.as_deref(), &rate_limit::email_bucket(&credentials.email))
-        .await?;
+    login_limits(
+        &state,
+        client_addr.as_deref(),
+        &rate_limit::email_bucket(&credentials.email),
+    )
+    .await?;
     // A malformed email is no account: nothing to hash, nothing to find.
     let Some(email) = normalize_email(&credentials.email) else {
         return Err(refused());
@@ -129,7 +133,10 @@ pub async fn change_password(
         .storage()
         .change_password(session.account, &new_hash, session.session, unix_now())
         .await?;
-    tracing::info!(account = session.account, "password changed; other sessions ended");
+    tracing::info!(
+        account = session.account,
+        "password changed; other sessions ended"
+    );
     Ok(StatusCode::NO_CONTENT)
 }
 
