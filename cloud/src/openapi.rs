@@ -157,6 +157,8 @@ pub fn schemas() -> Value {
         "Tokens": object(&["access_token", "refresh_token", "expires_in_secs"], json!({
             "access_token": string, "refresh_token": string, "expires_in_secs": int})),
         "RefreshRequest": object(&["refresh_token"], json!({"refresh_token": string})),
+        "ChangePasswordRequest": object(&["current_password", "new_password"], json!({
+            "current_password": string, "new_password": string})),
         "Device": object(&["serial", "name", "model", "added_at"], json!({
             "serial": string, "name": string, "model": string, "added_at": int})),
         "DeviceList": object(&["devices"], json!({"devices": {"type": "array", "items": schema_ref("Device")}})),
@@ -168,7 +170,7 @@ pub fn schemas() -> Value {
         "AuditEvent": object(&["id", "at", "serial", "nonce", "outcome", "client_addr"], json!({
             "id": int, "at": int, "serial": opt_string, "nonce": opt_string,
             "outcome": {"type": "string", "enum": ["issued", "invalid_qr", "device_not_bound", "bound_to_other_account", "rate_limited"]},
-            "client_addr": opt_string})),
+            "client_addr": opt_string, "count": int})),
         "AuditList": object(&["events"], json!({"events": {"type": "array", "items": schema_ref("AuditEvent")}})),
         "DeviceSyncRequest": object(&["v", "serial", "nonce", "ts", "tag"], json!({
             "v": {"type": "integer", "enum": [2]}, "serial": string, "nonce": string, "ts": int, "tag": string})),
@@ -195,6 +197,7 @@ fn all_error_codes() -> &'static [ErrorCode] {
         RateLimited,
         Internal,
         Unavailable,
+        UnsupportedVersion,
         EmailTaken,
         WeakPassword,
         InvalidEmail,
@@ -252,6 +255,7 @@ mod tests {
             nonce: None,
             outcome: AuditOutcome::Issued,
             client_addr: None,
+            count: 1,
         };
         assert_schema_matches(
             "Credentials",
@@ -273,6 +277,13 @@ mod tests {
             "RefreshRequest",
             RefreshRequest {
                 refresh_token: "r".into(),
+            },
+        );
+        assert_schema_matches(
+            "ChangePasswordRequest",
+            ChangePasswordRequest {
+                current_password: "c".into(),
+                new_password: "n".into(),
             },
         );
         assert_schema_matches("Device", device.clone());

@@ -51,7 +51,14 @@ pub fn routes() -> Vec<Route> {
             Operation::new("register", "Register an account (argon2id password hash)")
                 .body("Credentials")
                 .responds(201, "AccountCreated")
-                .errors(&[BadRequest, InvalidEmail, WeakPassword, EmailTaken, RateLimited]),
+                .errors(&[
+                    BadRequest,
+                    InvalidEmail,
+                    WeakPassword,
+                    EmailTaken,
+                    RateLimited,
+                    Unavailable,
+                ]),
         ),
         route(
             Method::POST,
@@ -60,7 +67,7 @@ pub fn routes() -> Vec<Route> {
             Operation::new("login", "Log in: a short-lived access token and a refresh token")
                 .body("Credentials")
                 .responds(200, "Tokens")
-                .errors(&[BadRequest, InvalidCredentials, RateLimited]),
+                .errors(&[BadRequest, InvalidCredentials, RateLimited, Unavailable]),
         ),
         route(
             Method::POST,
@@ -82,6 +89,35 @@ pub fn routes() -> Vec<Route> {
                 .body("RefreshRequest")
                 .responds_empty(204)
                 .errors(&[BadRequest]),
+        ),
+        route(
+            Method::POST,
+            "/v1/auth/password",
+            post(sessions::change_password),
+            Operation::new(
+                "changePassword",
+                "Change the account password; every other session ends, the caller's lives on",
+            )
+            .authenticated()
+            .body("ChangePasswordRequest")
+            .responds_empty(204)
+            .errors(&[
+                BadRequest,
+                Unauthorized,
+                InvalidCredentials,
+                WeakPassword,
+                RateLimited,
+                Unavailable,
+            ]),
+        ),
+        route(
+            Method::POST,
+            "/v1/auth/logout-all",
+            post(sessions::logout_all),
+            Operation::new("logoutAll", "End every session of the account, the caller's too")
+                .authenticated()
+                .responds_empty(204)
+                .errors(&[Unauthorized]),
         ),
         route(
             Method::GET,
@@ -154,7 +190,7 @@ pub fn routes() -> Vec<Route> {
             Operation::new("deviceSync", "A device learns whether it is bound (device-key tag)")
                 .body("DeviceSyncRequest")
                 .responds(200, "DeviceSyncResponse")
-                .errors(&[BadRequest, Unauthorized]),
+                .errors(&[BadRequest, Unauthorized, UnsupportedVersion, RateLimited]),
         ),
         route(
             Method::GET,
