@@ -2,7 +2,13 @@
 //!
 //! Thin on purpose: the API is hc-core's. Records, enums and errors are hc-core's own types,
 //! declared here with `#[uniffi::remote]` (uniffi generates their converters in this crate, so the
-//! bindings are one component: one Kotlin package `org.hc.core`, one Swift module `HcCore`). The
+//! bindings are one component: one Kotlin package `org.hc.core`, one Swift module `HcCore`).
+//! Deriving uniffi in hc-core instead would make hc-core a component of its own: in library mode
+//! every crate with uniffi items needs its own `setup_scaffolding!` namespace, and two components
+//! cannot share a Kotlin package (each file declares the same public helpers, `FfiConverterString`
+//! and the like). A remote declaration cannot drift: uniffi's generated conversions name every
+//! field and match every variant, so a change in hc-core fails to compile here until it is
+//! mirrored, and the one default that is data (`ClientConfig`'s) comes from hc-core's literals. The
 //! foreign traits (logger, secure store, state listener) are declared here and adapted to hc-core's
 //! plain traits. `HcClient` and `ResetFlow` wrap the core objects.
 //!

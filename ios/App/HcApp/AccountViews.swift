@@ -73,7 +73,7 @@ private struct DeviceList: View {
             if let error = screen.value.error {
                 Text(error.text).foregroundStyle(.red)
                 // Session expired or not logged in: back to the login screen.
-                if case .logIn = screen.value.errorAction {
+                if screen.value.errorAction == .logIn {
                     Button("action_log_in") { Task { await app.loginModel.logout() } }
                 }
             }
