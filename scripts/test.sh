@@ -3,7 +3,7 @@
 # test suite of the project. Exits non-zero if anything failed; ends with a summary and per-stage timings.
 #
 #   bash scripts/test.sh                 # everything
-#   bash scripts/test.sh rust kotlin     # only some stages: deps fmt clippy rust doc kotlin swift
+#   bash scripts/test.sh rust kotlin     # only some stages: deps fmt clippy device-lib rust doc kotlin swift
 #
 # Environment:
 #   CARGO_TARGET_DIR   default $HOME/.cache/hc/target (outside the clone, shared by fresh clones)
@@ -16,7 +16,7 @@ exec </dev/null
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$HC_ROOT"
 
-ALL_STAGES=(deps fmt clippy rust doc kotlin swift kotlin-presentation swift-presentation)
+ALL_STAGES=(deps fmt clippy device-lib rust doc kotlin swift kotlin-presentation swift-presentation)
 STAGES=("$@"); [ ${#STAGES[@]} -gt 0 ] || STAGES=("${ALL_STAGES[@]}")
 for s in "${STAGES[@]}"; do
   [[ " ${ALL_STAGES[*]} " == *" $s "* ]] || hc_die "unknown stage '$s' (stages: ${ALL_STAGES[*]})"
@@ -57,6 +57,17 @@ stage_fmt() {
 stage_clippy() {
   cargo clippy --workspace --all-targets --locked -- -D warnings && echo "clippy: ok" \
     || { echo "clippy: FAILED"; return 1; }
+}
+
+# The library a firmware team embeds builds on its own, with none of the simulator's web stack.
+stage_device-lib() {
+  local tree web
+  cargo build -p hc-device --locked || { echo "device-lib: FAILED (cargo build -p hc-device)"; return 1; }
+  tree=$(cargo tree -p hc-device -e normal --prefix none --locked) \
+    || { echo "device-lib: FAILED (cargo tree -p hc-device)"; return 1; }
+  web=$(awk '$1 ~ /^(axum|tokio|reqwest|hyper|tower|image|qrcode)$/ { print $1 }' <<<"$tree" | sort -u | xargs)
+  if [ -n "$web" ]; then echo "device-lib: FAILED (hc-device links $web)"; return 1; fi
+  echo "device-lib: ok (hc-device builds alone, no web stack in its dependencies)"
 }
 
 stage_rust() {

@@ -16,7 +16,7 @@ use cloud_process::CloudProcess;
 use hc_cloud::storage::Storage;
 use hc_cloud::{Config, ProvisionRequest, RunningCloud};
 use hc_core::{ClientConfig, FrameFormat, HcClient, MemoryStore, ResetFlowListener, ResetState};
-use hc_device::sim::{CloudConfig, NvrConfig, RunningNvr};
+use nvr_sim::{CloudConfig, NvrConfig, RunningNvr};
 use hc_protocol::factory::DeviceRecord;
 use image::GrayImage;
 
@@ -266,7 +266,7 @@ impl World {
             ca_cert_pem: Some(self.ca.ca_pem.clone().into_bytes()),
         });
         config.admin_password = Some(NVR_ADMIN_PASSWORD.into());
-        let running = hc_device::sim::serve(config).await.unwrap();
+        let running = nvr_sim::serve(config).await.unwrap();
         Nvr {
             serial,
             label_code,
