@@ -516,6 +516,11 @@ mod cases {
         t.call(Method::POST, "/v1/auth/logout-all", None, None)
             .await
             .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+        // Both account-security routes are in the machine-readable API.
+        let doc = t.call(Method::GET, "/openapi.json", None, None).await;
+        for path in ["/v1/auth/password", "/v1/auth/logout-all"] {
+            assert!(doc.body["paths"][path]["post"].is_object(), "{path}");
+        }
     }
 
     pub async fn nfc_and_nfd_spellings_of_one_address_are_one_account(backend: Backend) {
