@@ -489,6 +489,38 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_login_during_a_flood_on_the_cloud_gets_through_after_one_busy_answer() {
+        let (cloud, url) = FakeCloud::start().await;
+        *cloud.login_errors.lock().unwrap() = vec![(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            hc_protocol::api::ErrorCode::Unavailable,
+        )];
+        let client = logged_in(&url, Arc::new(MemoryStore::new())).await;
+        assert!(client.is_logged_in());
+        assert_eq!(
+            cloud.login_emails.lock().unwrap().len(),
+            2,
+            "tried once more"
+        );
+        // Twice busy: the user is told, not kept waiting.
+        *cloud.login_errors.lock().unwrap() = vec![
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                hc_protocol::api::ErrorCode::Unavailable,
+            );
+            2
+        ];
+        let error = client
+            .login("owner@example.com".into(), PASSWORD.into())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, HcError::Server { status: 503, .. }),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn many_calls_racing_an_expired_token_make_one_refresh() {
         let (cloud, url) = FakeCloud::start().await;
         *cloud.access_ttl_secs.lock().unwrap() = 0;

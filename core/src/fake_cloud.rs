@@ -35,6 +35,8 @@ pub struct FakeCloud {
     pub add_requests: Mutex<Vec<AddDeviceRequest>>,
     /// Errors to answer reset-code requests with, first one first; then the code.
     pub code_errors: Mutex<Vec<(StatusCode, ErrorCode)>>,
+    /// Errors to answer logins with, first one first (with `Retry-After: 1`); then the tokens.
+    pub login_errors: Mutex<Vec<(StatusCode, ErrorCode)>>,
     pub code_delay: Mutex<Duration>,
     /// Accepted password changes: (current, new), as the cloud received them.
     pub password_changes: Mutex<Vec<(String, String)>>,
@@ -82,6 +84,17 @@ async fn register(State(cloud): State<Shared>, Json(body): Json<Credentials>) ->
 
 async fn login(State(cloud): State<Shared>, Json(body): Json<Credentials>) -> Response {
     cloud.login_emails.lock().unwrap().push(body.email);
+    let scripted = {
+        let mut errors = cloud.login_errors.lock().unwrap();
+        (!errors.is_empty()).then(|| errors.remove(0))
+    };
+    if let Some((status, code)) = scripted {
+        let mut answer = error(status, code);
+        answer
+            .headers_mut()
+            .insert("retry-after", axum::http::HeaderValue::from_static("1"));
+        return answer;
+    }
     Json(issue(&cloud)).into_response()
 }
 
