@@ -3,18 +3,15 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use hc_protocol::api::{AccountCreated, Credentials, ErrorCode};
+use hc_protocol::api::{
+    AccountCreated, Credentials, ErrorCode, MAX_EMAIL_CHARS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS,
+};
 
 use crate::crypto::hash_password;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientAddr};
 use crate::rate_limit;
 use crate::state::{AppState, unix_now};
-
-pub const MIN_PASSWORD_CHARS: usize = 8;
-/// Bounds the argon2 input; nobody types more.
-pub const MAX_PASSWORD_BYTES: usize = 1024;
-const MAX_EMAIL_LEN: usize = 254;
 
 pub async fn register(
     State(state): State<AppState>,
@@ -41,11 +38,11 @@ pub async fn register(
         )
     })?;
     let password = credentials.password;
-    if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > MAX_PASSWORD_BYTES {
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&password.chars().count()) {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             ErrorCode::WeakPassword,
-            format!("a password has {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_BYTES} characters"),
+            format!("a password has {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),
         ));
     }
     // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
@@ -71,7 +68,7 @@ pub async fn register(
 pub fn normalize_email(raw: &str) -> Option<String> {
     let email = raw.trim().to_lowercase();
     let (local, domain) = email.split_once('@')?;
-    let plausible = email.len() <= MAX_EMAIL_LEN
+    let plausible = email.chars().count() <= MAX_EMAIL_CHARS
         && !local.is_empty()
         && domain.contains('.')
         && !domain.starts_with('.')

@@ -3,14 +3,14 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use hc_protocol::api::{Credentials, ErrorCode, RefreshRequest, Tokens};
+use hc_protocol::api::{Credentials, ErrorCode, MAX_PASSWORD_CHARS, RefreshRequest, Tokens};
 
 use crate::auth::new_token_pair;
 use crate::crypto::{token_hash, verify_password};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::rate_limit;
-use crate::routes::accounts::{MAX_PASSWORD_BYTES, normalize_email};
+use crate::routes::accounts::normalize_email;
 use crate::state::{AppState, unix_now};
 use crate::storage::RefreshOutcome;
 
@@ -25,7 +25,7 @@ pub async fn login(
             "wrong email or password",
         )
     };
-    if credentials.password.len() > MAX_PASSWORD_BYTES {
+    if credentials.password.chars().count() > MAX_PASSWORD_CHARS {
         return Err(refused());
     }
     let email = normalize_email(&credentials.email);
