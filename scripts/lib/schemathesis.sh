@@ -7,7 +7,7 @@
 # counted per operation (and the stateful run) from schemathesis's JUnit report, which is kept in
 # build/test-logs/schemathesis-junit.xml.
 #
-# Environment: HC_SCHEMATHESIS_EXAMPLES (default 30 per operation and phase),
+# Environment: HC_SCHEMATHESIS_EXAMPLES (default 100 per operation and phase),
 #              HC_SCHEMATHESIS_SEED (default fixed, so a red run is reproducible; set another to explore).
 set -uo pipefail
 # shellcheck source=common.sh
@@ -77,10 +77,10 @@ post /v1/devices "{\"serial\":\"$SERIAL\",\"label_code\":\"$LABEL\"}" "$TOKEN" >
 mkdir -p "$HC_ROOT/build/test-logs"
 REPORT="$HC_ROOT/build/test-logs/schemathesis-junit.xml"
 rm -f "$REPORT"
-hc_log "schemathesis $HC_SCHEMATHESIS_VERSION: all checks, ${HC_SCHEMATHESIS_EXAMPLES:-30} examples, seed ${HC_SCHEMATHESIS_SEED:-2026}"
+hc_log "schemathesis $HC_SCHEMATHESIS_VERSION: all checks, ${HC_SCHEMATHESIS_EXAMPLES:-100} examples, seed ${HC_SCHEMATHESIS_SEED:-2026}"
 "$ST" --no-color --config-file "$HC_ROOT/scripts/lib/schemathesis.toml" run "$URL/openapi.json" \
   --checks all \
-  --max-examples "${HC_SCHEMATHESIS_EXAMPLES:-30}" \
+  --max-examples "${HC_SCHEMATHESIS_EXAMPLES:-100}" \
   --seed "${HC_SCHEMATHESIS_SEED:-2026}" \
   --workers 1 \
   --generation-database none \
