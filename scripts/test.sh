@@ -19,7 +19,7 @@ exec </dev/null
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$HC_ROOT"
 
-ALL_STAGES=(deps fmt clippy rust doc schemathesis kotlin swift kotlin-presentation swift-presentation)
+ALL_STAGES=(deps fmt clippy device-lib rust doc schemathesis kotlin swift kotlin-presentation swift-presentation)
 STAGES=("$@"); [ ${#STAGES[@]} -gt 0 ] || STAGES=("${ALL_STAGES[@]}")
 for s in "${STAGES[@]}"; do
   [[ " ${ALL_STAGES[*]} " == *" $s "* ]] || hc_die "unknown stage '$s' (stages: ${ALL_STAGES[*]})"
@@ -63,6 +63,17 @@ stage_clippy() {
   cargo clippy --workspace --all-targets --locked -- -D warnings \
     && cargo clippy --manifest-path fuzz/Cargo.toml --all-targets --locked -- -D warnings \
     && echo "clippy: ok" || { echo "clippy: FAILED"; return 1; }
+}
+
+# The library a firmware team embeds builds on its own, with none of the simulator's web stack.
+stage_device-lib() {
+  local tree web
+  cargo build -p hc-device --locked || { echo "device-lib: FAILED (cargo build -p hc-device)"; return 1; }
+  tree=$(cargo tree -p hc-device -e normal --prefix none --locked) \
+    || { echo "device-lib: FAILED (cargo tree -p hc-device)"; return 1; }
+  web=$(awk '$1 ~ /^(axum|tokio|reqwest|hyper|tower|image|qrcode)$/ { print $1 }' <<<"$tree" | sort -u | xargs)
+  if [ -n "$web" ]; then echo "device-lib: FAILED (hc-device links $web)"; return 1; fi
+  echo "device-lib: ok (hc-device builds alone, no web stack in its dependencies)"
 }
 
 stage_rust() {

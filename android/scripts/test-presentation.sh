@@ -31,7 +31,7 @@ for f in "$KOTLINC" "$HC_JNA_JAR" "$HC_JUNIT_LAUNCHER"; do [ -e "$f" ] || fail "
 # elsewhere (CARGO_TARGET_DIR must then hold debug/hc-cloud and debug/nvr-sim).
 GEN="${HC_BINDINGS_DIR:-$HC_ROOT/build/bindings}"
 if [ -z "${HC_SKIP_GENERATE:-}" ]; then
-  HC_BUILD_PACKAGES="${HC_BUILD_PACKAGES-hc-cloud hc-device}" bash "$HC_ROOT/bindings/scripts/generate.sh" kotlin \
+  HC_BUILD_PACKAGES="${HC_BUILD_PACKAGES-hc-cloud nvr-sim}" bash "$HC_ROOT/bindings/scripts/generate.sh" kotlin \
     || fail "generate failed"
 fi
 

@@ -26,7 +26,7 @@ fail() { echo "test-kotlin: $*" >&2; result 0 1; exit 1; }
 KOTLINC="$HC_KOTLIN_HOME/bin/kotlinc"; K="$HC_KOTLIN_HOME/lib"
 for f in "$KOTLINC" "$HC_JNA_JAR" "$HC_JUNIT_LAUNCHER"; do [ -e "$f" ] || fail "missing $f"; done
 
-HC_BUILD_PACKAGES="${HC_BUILD_PACKAGES-hc-cloud hc-device}" bash "$HERE/generate.sh" kotlin || fail "generate failed"
+HC_BUILD_PACKAGES="${HC_BUILD_PACKAGES-hc-cloud nvr-sim}" bash "$HERE/generate.sh" kotlin || fail "generate failed"
 
 mapfile -t SOURCES < <(find "$HC_ROOT/build/bindings/kotlin" "$TEST_SRC" -name '*.kt' | sort)
 [ -d "$TEST_SRC" ] && [ -n "$(find "$TEST_SRC" -name '*.kt' -print -quit)" ] || fail "no Kotlin tests in $TEST_SRC"

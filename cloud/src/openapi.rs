@@ -10,6 +10,8 @@ use hc_protocol::api::{
     MIN_PASSWORD_CHARS,
 };
 use hc_protocol::{MAX_TEXT_LEN, QR_PREFIX, SERIAL_LEN};
+use std::sync::LazyLock;
+
 use serde_json::{Map, Value, json};
 
 /// The description of one route.
@@ -21,6 +23,8 @@ pub struct Operation {
     body: Option<&'static str>,
     success: (u16, Option<&'static str>),
     errors: Vec<ErrorCode>,
+    /// Codes this route answers with another status than [`status_of`]'s.
+    statuses: Vec<(ErrorCode, u16)>,
     parameters: Vec<Value>,
 }
 
@@ -33,6 +37,7 @@ impl Operation {
             body: None,
             success: (200, None),
             errors: Vec::new(),
+            statuses: Vec::new(),
             parameters: Vec::new(),
         }
     }
@@ -65,9 +70,28 @@ impl Operation {
         self
     }
 
-    /// The route's own error codes, as given to [`Operation::errors`].
+    /// Own error codes this route answers with `status` instead of [`status_of`]'s (a wrong
+    /// current password is 403: 401 would tell the app its session has ended).
+    pub fn errors_at(mut self, status: u16, codes: &[ErrorCode]) -> Self {
+        for code in codes {
+            self.errors.push(*code);
+            self.statuses.push((*code, status));
+        }
+        self
+    }
+
+    /// The route's own error codes, as given to [`Operation::errors`] and [`Operation::errors_at`].
     pub fn own_errors(&self) -> &[ErrorCode] {
         &self.errors
+    }
+
+    /// The status this route answers `code` with.
+    pub fn status_for(&self, code: ErrorCode) -> Option<u16> {
+        self.statuses
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, status)| *status)
+            .or_else(|| status_of(code))
     }
 
     /// A path parameter, by schema name.
@@ -142,7 +166,7 @@ impl Operation {
         );
         let mut by_status: Vec<(u16, Vec<&str>)> = Vec::new();
         for code in self.all_errors() {
-            let Some(status) = status_of(code) else {
+            let Some(status) = self.status_for(code) else {
                 continue;
             };
             match by_status.iter_mut().find(|(s, _)| *s == status) {
@@ -260,11 +284,71 @@ const CONTROLS: &str = r"\u0000-\u001f\u007f-\u009f";
 const INVISIBLE_OR_BIDI: &str = r"\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8";
 
 /// The email rule of `routes::accounts::normalize_email` as a pattern: one `@`, something before
-/// it, a domain with a dot that neither starts nor ends it, no white space, controls, invisible
-/// or bidi characters.
-fn email_pattern() -> String {
-    let c = format!(r"@\s{CONTROLS}{INVISIBLE_OR_BIDI}");
-    format!(r"^[^{c}]+@[^.{c}][^{c}]*\.[^{c}]*[^.{c}]$")
+/// it, a domain with a dot that neither starts nor ends it; no white space, controls, invisible or
+/// bidi characters, and none of the characters whose normalized form (NFKC, lowercase, NFKC, as the
+/// cloud compares addresses) holds white space, a control or an `@` (`¯` is a space and a macron,
+/// `＠` an `@`), nor a domain that starts or ends with one that becomes a dot. The classes are
+/// computed from the Unicode tables the cloud normalizes with, so the two cannot drift apart.
+fn email_pattern() -> &'static str {
+    static PATTERN: LazyLock<String> = LazyLock::new(|| {
+        use unicode_normalization::UnicodeNormalization;
+        let (mut bad, mut dot_first, mut dot_last) = (Vec::new(), Vec::new(), Vec::new());
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let image: String = c
+                .to_string()
+                .nfkc()
+                .collect::<String>()
+                .to_lowercase()
+                .nfkc()
+                .collect();
+            if image == c.to_string() {
+                continue;
+            }
+            if image
+                .chars()
+                .any(|d| d.is_whitespace() || d.is_control() || d == '@')
+            {
+                bad.push(c);
+            } else {
+                if image.starts_with('.') {
+                    dot_first.push(c);
+                }
+                if image.ends_with('.') {
+                    dot_last.push(c);
+                }
+            }
+        }
+        let c = format!(r"@\s{CONTROLS}{INVISIBLE_OR_BIDI}{}", class_body(&bad));
+        let (first, last) = (class_body(&dot_first), class_body(&dot_last));
+        format!(r"^[^{c}]+@[^.{first}{c}][^{c}]*\.[^{c}]*[^.{last}{c}]$")
+    });
+    &PATTERN
+}
+
+/// Characters as the body of a regular-expression class: ranges of consecutive ones, `\uXXXX` in
+/// the basic plane and the character itself above it (both ECMA-262 and Python read those).
+fn class_body(chars: &[char]) -> String {
+    let one = |c: char| match u16::try_from(u32::from(c)) {
+        Ok(unit) => format!(r"\u{unit:04x}"),
+        Err(_) => c.to_string(),
+    };
+    let mut body = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let start = chars[i];
+        let mut end = start;
+        while i + 1 < chars.len() && u32::from(chars[i + 1]) == u32::from(end) + 1 {
+            i += 1;
+            end = chars[i];
+        }
+        body.push_str(&one(start));
+        if end != start {
+            body.push('-');
+            body.push_str(&one(end));
+        }
+        i += 1;
+    }
+    body
 }
 
 /// The schemas of the `hc_protocol::api` types, exactly as strict as the handlers that read them.
@@ -279,7 +363,7 @@ pub fn schemas() -> Value {
         json!({"type": "string", "minLength": MIN_PASSWORD_CHARS, "maxLength": MAX_PASSWORD_CHARS});
     let email = json!({
         "type": "string", "minLength": 5, "maxLength": MAX_EMAIL_CHARS, "pattern": email_pattern(),
-        "description": "compared case-insensitively after Unicode NFKC normalization",
+        "description": "compared case-insensitively after Unicode NFKC normalization; the length is of the text as sent",
     });
     // base32 (RFC 4648, no padding) of the QR payload: at least the fixed fields and the tag.
     let qr_chars_min = (protocol_qr_min_payload() * 8).div_ceil(5);
@@ -317,7 +401,7 @@ pub fn schemas() -> Value {
         "AuditEvent": object(&["id", "at", "serial", "nonce", "outcome", "client_addr"], json!({
             "id": time, "at": time, "serial": opt_string, "nonce": opt_string,
             "outcome": {"type": "string", "enum": ["issued", "invalid_qr", "device_not_bound", "bound_to_other_account", "rate_limited"]},
-            "client_addr": opt_string})),
+            "client_addr": opt_string, "count": {"type": "integer", "minimum": 1, "maximum": u64::MAX}})),
         "AuditList": object(&["events"], json!({"events": {"type": "array", "items": schema_ref("AuditEvent")}})),
         "DeviceSyncRequest": object(&["v", "serial", "nonce", "ts", "tag"], json!({
             "v": {"type": "integer", "enum": [hc_protocol::SYNC_VERSION]}, "serial": serial,
@@ -412,6 +496,7 @@ mod tests {
             nonce: None,
             outcome: AuditOutcome::Issued,
             client_addr: None,
+            count: 1,
         };
         let credentials = Credentials {
             email: "e".into(),

@@ -13,29 +13,7 @@ use hc_protocol::{
 };
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use support::{Backend, TestCloud, qr_for};
-
-/// Each case runs once per backend: `sqlite::case` and `postgres::case`.
-macro_rules! suite {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::cases::$case(super::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::cases::$case(super::Backend::Postgres).await
-                }
-            )*
-        }
-    };
-}
+use support::{Backend, TestCloud, qr_for, suite};
 
 suite!(
     a_new_account_logs_in_and_has_no_devices,

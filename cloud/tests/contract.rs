@@ -183,4 +183,21 @@ async fn the_document_lists_every_status_a_route_answers_with_its_codes() {
         0
     );
     assert_eq!(schemas["NewAccount"]["properties"]["email"]["minLength"], 5);
+    // `¯` becomes a space and `＠` an `@` once normalized: the document refuses both, as the server does.
+    let pattern = schemas["NewAccount"]["properties"]["email"]["pattern"]
+        .as_str()
+        .unwrap();
+    assert!(
+        pattern.contains(r"\u00af") && pattern.contains(r"\uff20"),
+        "{pattern}"
+    );
+    for email in ["an\u{af}n@example.com", "a\u{ff20}b@example.com"] {
+        t.post(
+            "/v1/accounts",
+            None,
+            json!({"email": email, "password": support::PASSWORD}),
+        )
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, ErrorCode::InvalidEmail);
+    }
 }

@@ -176,6 +176,14 @@ pub struct AuditEvent {
     pub nonce: Option<String>,
     pub outcome: AuditOutcome,
     pub client_addr: Option<String>,
+    /// How many requests the row stands for: the refusals of a rate-limited account are counted
+    /// in one row per window (`at` is the first of them), so a flood cannot grow the log.
+    #[serde(default = "one")]
+    pub count: u64,
+}
+
+fn one() -> u64 {
+    1
 }
 
 /// `GET /v1/audit` answer, newest first.

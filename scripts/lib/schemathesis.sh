@@ -4,8 +4,8 @@
 # an account, provisions a device and adds it to the account, then runs schemathesis against
 # /openapi.json with every check, the account's bearer token, and a bounded number of examples.
 # Fails on any failure; stops the server on exit. Last line: `schemathesis: N passed, M failed`,
-# counted per operation (and the stateful run) from schemathesis's JUnit report, which is kept in
-# build/test-logs/schemathesis-junit.xml.
+# counted per operation (and the stateful run) from schemathesis's JUnit reports, which are kept in
+# build/test-logs/schemathesis/.
 #
 # Environment: HC_SCHEMATHESIS_EXAMPLES (default 100 per operation and phase),
 #              HC_SCHEMATHESIS_SEED (default fixed, so a red run is reproducible; set another to explore).
@@ -46,7 +46,9 @@ SERIAL=HCSCHEMA1 LABEL=QWERTY
 # document and would pass, but would test nothing).
 "$CLOUD" serve --listen 127.0.0.1:0 --data-dir "$WORK/cloud" \
   --rate-limit-account 100000 --rate-limit-device 100000 --rate-limit-add-device 100000 \
-  --rate-limit-login 100000 --rate-limit-register 100000 \
+  --rate-limit-login 100000 --rate-limit-login-addr 100000 --rate-limit-register 100000 \
+  --rate-limit-register-email 100000 --rate-limit-unverified-addr 100000 \
+  --rate-limit-sync-device 100000 --rate-limit-sync-addr 100000 \
   >"$WORK/cloud.out" 2>"$WORK/cloud.err" </dev/null &
 SERVER_PID=$!
 URL=""
@@ -66,7 +68,7 @@ post() {
   curl -sS --fail-with-body --max-time 30 -H 'Content-Type: application/json' "${auth[@]}" \
     -d "$2" "$URL$1"
 }
-json_field() { "$HC_SCHEMATHESIS_VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
 EMAIL=contract@example.com PASSWORD=contract-test-password
 post /v1/accounts "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" >/dev/null || fail "registering"
@@ -75,34 +77,23 @@ TOKEN=$(post /v1/auth/login "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" 
 post /v1/devices "{\"serial\":\"$SERIAL\",\"label_code\":\"$LABEL\"}" "$TOKEN" >/dev/null || fail "adding the device"
 
 mkdir -p "$HC_ROOT/build/test-logs"
-REPORT="$HC_ROOT/build/test-logs/schemathesis-junit.xml"
-rm -f "$REPORT"
+REPORTS="$HC_ROOT/build/test-logs/schemathesis"
+rm -rf "$REPORTS"; mkdir -p "$REPORTS"
+# st_run NAME ARGS...: one schemathesis run, its JUnit report in $REPORTS/TEST-NAME.xml.
+st_run() {
+  local name="$1"; shift
+  "$ST" --no-color --config-file "$HC_ROOT/scripts/lib/schemathesis.toml" run "$URL/openapi.json" \
+    --checks all \
+    --max-examples "${HC_SCHEMATHESIS_EXAMPLES:-100}" \
+    --seed "${HC_SCHEMATHESIS_SEED:-2026}" \
+    --workers 1 \
+    --generation-database none \
+    --header "Authorization: Bearer $TOKEN" \
+    --report junit --report-junit-path "$REPORTS/TEST-$name.xml" "$@"
+}
 hc_log "schemathesis $HC_SCHEMATHESIS_VERSION: all checks, ${HC_SCHEMATHESIS_EXAMPLES:-100} examples, seed ${HC_SCHEMATHESIS_SEED:-2026}"
-"$ST" --no-color --config-file "$HC_ROOT/scripts/lib/schemathesis.toml" run "$URL/openapi.json" \
-  --checks all \
-  --max-examples "${HC_SCHEMATHESIS_EXAMPLES:-100}" \
-  --seed "${HC_SCHEMATHESIS_SEED:-2026}" \
-  --workers 1 \
-  --generation-database none \
-  --header "Authorization: Bearer $TOKEN" \
-  --report junit --report-junit-path "$REPORT"
-rc=$?
-
-# One test case per operation in the report; a failure or error element marks it failed.
-counts=$("$HC_SCHEMATHESIS_VENV/bin/python" - "$REPORT" <<'EOF'
-import sys, xml.etree.ElementTree as ET
-try:
-    cases = list(ET.parse(sys.argv[1]).getroot().iter("testcase"))
-except (OSError, ET.ParseError):
-    print("0 0"); sys.exit()
-bad = [c.get("name") for c in cases if c.find("failure") is not None or c.find("error") is not None]
-for name in bad:
-    print("schemathesis: failed:", name, file=sys.stderr)
-print(len(cases) - len(bad), len(bad))
-EOF
-)
-read -r passed failed <<<"$counts"
-if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
-if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
-echo "schemathesis: $passed passed, $failed failed"
-[ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]
+# Log-out-everywhere ends the token the other operations need: it runs alone, last.
+st_run all --exclude-operation-id logoutAll; rc=$?
+st_run logout-all --include-operation-id logoutAll || rc=1
+# One test case per operation (and one for the stateful run) in the reports.
+python3 "$HC_ROOT/scripts/lib/junit-count.py" schemathesis "$rc" "$REPORTS"

@@ -84,6 +84,28 @@ pub fn routes() -> Vec<Route> {
                 .responds_empty(204),
         ),
         route(
+            Method::POST,
+            "/v1/auth/password",
+            post(sessions::change_password),
+            Operation::new(
+                "changePassword",
+                "Change the account password; every other session ends, the caller's lives on",
+            )
+            .authenticated()
+            .body("ChangePasswordRequest")
+            .responds_empty(204)
+            .errors(&[WeakPassword, RateLimited])
+            .errors_at(403, &[InvalidCredentials]),
+        ),
+        route(
+            Method::POST,
+            "/v1/auth/logout-all",
+            post(sessions::logout_all),
+            Operation::new("logoutAll", "End every session of the account, the caller's too")
+                .authenticated()
+                .responds_empty(204),
+        ),
+        route(
             Method::GET,
             "/v1/devices",
             get(devices::list),
@@ -143,7 +165,7 @@ pub fn routes() -> Vec<Route> {
             Operation::new("deviceSync", "A device learns whether it is bound (device-key tag)")
                 .body("DeviceSyncRequest")
                 .responds(200, "DeviceSyncResponse")
-                .errors(&[UnsupportedVersion, Unauthorized]),
+                .errors(&[UnsupportedVersion, Unauthorized, RateLimited]),
         ),
         route(
             Method::GET,
@@ -255,7 +277,7 @@ mod tests {
         for route in routes() {
             for code in route.doc.own_errors() {
                 assert!(
-                    crate::openapi::status_of(*code).is_some(),
+                    route.doc.status_for(*code).is_some(),
                     "{} {}: {code} has no cloud status",
                     route.method,
                     route.path
