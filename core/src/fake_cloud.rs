@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use hc_protocol::api::{
-    AccountCreated, AddDeviceRequest, Credentials, Device, DeviceList, ErrorBody, ErrorCode,
-    RefreshRequest, ResetCodeRequest, ResetCodeResponse, Tokens,
+    AccountCreated, AddDeviceRequest, ChangePasswordRequest, Credentials, Device, DeviceList,
+    ErrorBody, ErrorCode, RefreshRequest, ResetCodeRequest, ResetCodeResponse, Tokens,
 };
 
 #[derive(Default)]
@@ -36,7 +36,14 @@ pub struct FakeCloud {
     /// Errors to answer reset-code requests with, first one first; then the code.
     pub code_errors: Mutex<Vec<(StatusCode, ErrorCode)>>,
     pub code_delay: Mutex<Duration>,
+    /// Accepted password changes: (current, new), as the cloud received them.
+    pub password_changes: Mutex<Vec<(String, String)>>,
+    pub logouts_everywhere: AtomicU32,
 }
+
+/// The account password the fake cloud knows (any password logs in; a password change must
+/// present this one).
+pub const PASSWORD: &str = "correct horse";
 
 type Shared = Arc<FakeCloud>;
 
@@ -160,6 +167,37 @@ async fn reset_code(
     .into_response()
 }
 
+/// Like the real cloud: 403 for a wrong current password, 204 otherwise.
+async fn change_password(
+    State(cloud): State<Shared>,
+    headers: HeaderMap,
+    Json(body): Json<ChangePasswordRequest>,
+) -> Response {
+    if !authorized(&cloud, &headers) {
+        return error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+    }
+    if body.current_password != PASSWORD {
+        return error(StatusCode::FORBIDDEN, ErrorCode::InvalidCredentials);
+    }
+    cloud
+        .password_changes
+        .lock()
+        .unwrap()
+        .push((body.current_password, body.new_password));
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Ends every session: the access token dies and no refresh is accepted any more.
+async fn logout_all(State(cloud): State<Shared>, headers: HeaderMap) -> Response {
+    if !authorized(&cloud, &headers) {
+        return error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+    }
+    cloud.logouts_everywhere.fetch_add(1, Ordering::SeqCst);
+    cloud.revoke_access();
+    *cloud.refuse_refresh.lock().unwrap() = true;
+    StatusCode::NO_CONTENT.into_response()
+}
+
 impl FakeCloud {
     /// Serves on a loopback port of the calling runtime; returns the state and the base URL.
     pub async fn start() -> (Shared, String) {
@@ -172,6 +210,8 @@ impl FakeCloud {
             .route("/v1/auth/login", post(login))
             .route("/v1/auth/refresh", post(refresh))
             .route("/v1/auth/logout", post(|| async { StatusCode::NO_CONTENT }))
+            .route("/v1/auth/password", post(change_password))
+            .route("/v1/auth/logout-all", post(logout_all))
             .route("/v1/devices", get(devices).post(add_device))
             .route("/v1/reset-codes", post(reset_code))
             .with_state(cloud.clone());
