@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use hc_cloud::{Config as CloudConfig, ProvisionRequest, RunningCloud};
 use hc_core::{ClientConfig, HcClient, HcError, MemoryStore};
-use nvr_sim::{CloudConfig as NvrCloud, NvrConfig, RunningNvr};
 use indicatif::{ProgressBar, ProgressStyle};
+use nvr_sim::{CloudConfig as NvrCloud, NvrConfig, RunningNvr};
 use serde_json::{Value, json};
 
 use crate::app::{ResetInput, run_reset_flow};

@@ -6,8 +6,8 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use hc_cloud::{Config, ProvisionRequest, RateLimits, RunningCloud};
-use nvr_sim::{CloudConfig, NvrConfig, RunningNvr};
 use hc_protocol::factory::DeviceRecord;
+use nvr_sim::{CloudConfig, NvrConfig, RunningNvr};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery";

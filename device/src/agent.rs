@@ -323,11 +323,11 @@ impl ResetAgent {
             return Err(DeviceError::LoginLocked { retry_after });
         }
         let left = self.logins.attempts_left();
-        let taken = self
-            .logins_in_flight
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |running| {
-                (running < left).then_some(running + 1)
-            });
+        let taken =
+            self.logins_in_flight
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |running| {
+                    (running < left).then_some(running + 1)
+                });
         if taken.is_err() {
             return Err(DeviceError::LoginBusy);
         }

@@ -44,8 +44,8 @@ impl Lockout {
         saved: Option<SavedCooldown>,
         clock: &dyn Clock,
     ) -> Self {
-        let until = saved
-            .map(|saved| clock.monotonic() + remaining_after_reboot(saved, clock.unix_now()));
+        let until =
+            saved.map(|saved| clock.monotonic() + remaining_after_reboot(saved, clock.unix_now()));
         Lockout {
             max_wrong,
             wrong,

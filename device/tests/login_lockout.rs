@@ -153,7 +153,13 @@ fn a_login_check_that_never_finishes_gives_its_place_back() {
     let mut device = TestDevice::boot(dir.path(), true);
     for _ in 0..3 * MAX_WRONG_LOGINS {
         // The request was cancelled: attempt and verdict are dropped unrecorded.
-        drop(device.agent.begin_login().unwrap().check("admin", "Guess-1"));
+        drop(
+            device
+                .agent
+                .begin_login()
+                .unwrap()
+                .check("admin", "Guess-1"),
+        );
     }
     assert!(device.agent.login("admin", FIRST_PASSWORD).is_ok());
 }

@@ -15,8 +15,8 @@ use hc_protocol::api::{ErrorBody, ErrorCode};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::qr;
 use crate::nvr::{AgentGone, Nvr, SyncOutcomeError};
+use crate::qr;
 use crate::sync::SyncError;
 use hc_device::DeviceError;
 use zeroize::Zeroizing;
@@ -114,8 +114,9 @@ impl From<DeviceError> for ApiError {
             DeviceError::ChallengeBurned { retry_after } => {
                 api.attempts_left(0).retry_after(retry_after)
             }
-            DeviceError::CoolingDown { retry_after }
-            | DeviceError::LoginLocked { retry_after } => api.retry_after(retry_after),
+            DeviceError::CoolingDown { retry_after } | DeviceError::LoginLocked { retry_after } => {
+                api.retry_after(retry_after)
+            }
             // Another login's check ends within a second.
             DeviceError::LoginBusy => api.retry_after(Duration::from_secs(1)),
             _ => api,
@@ -248,7 +249,8 @@ async fn login(
     ApiJson(body): ApiJson<LoginBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let user = body.user.clone();
-    nvr.login(body.user, Zeroizing::new(body.password)).await??;
+    nvr.login(body.user, Zeroizing::new(body.password))
+        .await??;
     Ok(Json(json!({ "user": user })))
 }
 

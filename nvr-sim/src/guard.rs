@@ -123,10 +123,9 @@ fn text(headers: &HeaderMap, name: HeaderName) -> Option<&str> {
 fn refuse(status: StatusCode, message: &str) -> Response {
     let body = ErrorBody::new(ErrorCode::BadRequest, message);
     let mut response = (status, axum::Json(body)).into_response();
-    response.headers_mut().insert(
-        header::X_FRAME_OPTIONS,
-        HeaderValue::from_static("DENY"),
-    );
+    response
+        .headers_mut()
+        .insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
 }
 
@@ -140,7 +139,13 @@ mod tests {
             "127.0.0.1:8080".parse().unwrap(),
             &["NVR.example.".to_owned()],
         );
-        for ours in ["127.0.0.1:8080", "127.0.0.1", "localhost:8080", "LOCALHOST", "nvr.example:81"] {
+        for ours in [
+            "127.0.0.1:8080",
+            "127.0.0.1",
+            "localhost:8080",
+            "LOCALHOST",
+            "nvr.example:81",
+        ] {
             assert!(hosts.serves(ours), "{ours}");
         }
         for theirs in [

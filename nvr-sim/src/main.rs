@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use nvr_sim::{CloudConfig, NvrConfig, qr, serve, sync_once};
 use hc_device::{Clock, DeviceError, DeviceRecord, OsRandom, ResetAgent, StateStore, SystemClock};
+use nvr_sim::{CloudConfig, NvrConfig, qr, serve, sync_once};
 
 #[derive(Parser)]
 #[command(

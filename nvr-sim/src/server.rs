@@ -176,12 +176,7 @@ pub async fn serve(config: NvrConfig) -> Result<RunningNvr, ServeError> {
         agent.record_sync(true)?;
     }
 
-    let nvr = Arc::new(Nvr::new(
-        agent,
-        config.cloud,
-        config.clock,
-        config.random,
-    ));
+    let nvr = Arc::new(Nvr::new(agent, config.cloud, config.clock, config.random));
     if nvr.cloud.is_some()
         && let Err(e) = nvr.sync().await
     {

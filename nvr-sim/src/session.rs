@@ -91,7 +91,8 @@ impl Sessions {
     /// Ends the request's session, if it has one.
     pub fn end(&mut self, headers: &HeaderMap) {
         if let Some(presented) = presented_id(headers) {
-            self.list.retain(|(id, _)| !bool::from(id.ct_eq(&presented)));
+            self.list
+                .retain(|(id, _)| !bool::from(id.ct_eq(&presented)));
         }
     }
 
@@ -166,7 +167,12 @@ mod tests {
             .start(&planted, now, &OsRandom, |s| s.logged_in = true)
             .unwrap();
         assert!(sessions.find(&planted, now).is_none());
-        assert!(sessions.find(&cookie_headers(&fresh), now).unwrap().logged_in);
+        assert!(
+            sessions
+                .find(&cookie_headers(&fresh), now)
+                .unwrap()
+                .logged_in
+        );
         assert_eq!(sessions.live(now), 1);
     }
 

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use fantoccini::{Client, ClientBuilder, Locator};
-use nvr_sim::{NvrConfig, serve};
 use hyper_util::client::legacy::connect::HttpConnector;
+use nvr_sim::{NvrConfig, serve};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";

@@ -643,7 +643,11 @@ async fn guessing_the_admin_password_200_times_stops_being_answered_after_five_a
         .filter(|s| **s == StatusCode::UNAUTHORIZED)
         .count();
     assert_eq!(checked, 4, "only four guesses were answered 'wrong'");
-    assert!(statuses[4..].iter().all(|s| *s == StatusCode::TOO_MANY_REQUESTS));
+    assert!(
+        statuses[4..]
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS)
+    );
     // The right password at guess 201: refused with the cool-down.
     let (status, retry_after, _) = login(&sim, FIRST_PASSWORD).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
@@ -684,18 +688,27 @@ async fn the_status_page_keeps_answering_during_a_flood_of_wrong_logins() {
         .iter()
         .filter(|s| **s == StatusCode::UNAUTHORIZED)
         .count();
-    assert!(wrong <= 4, "{wrong} parallel guesses were checked: more than allowed");
-    assert!(answers.iter().all(|s| [
-        StatusCode::UNAUTHORIZED,
-        StatusCode::TOO_MANY_REQUESTS,
-        StatusCode::SERVICE_UNAVAILABLE
-    ]
-    .contains(s)));
+    assert!(
+        wrong <= 4,
+        "{wrong} parallel guesses were checked: more than allowed"
+    );
+    assert!(answers.iter().all(|s| {
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::SERVICE_UNAVAILABLE,
+        ]
+        .contains(s)
+    }));
     // However the guesses interleaved, at most five were checked and the fifth locked the login.
     let (_, body) = sim.get("/api/status").await;
     let locked = body["login_locked_secs"].as_u64().is_some();
     let left = body["login_attempts_left"].as_u64().unwrap();
-    assert_eq!(locked, answers.contains(&StatusCode::TOO_MANY_REQUESTS), "{body}");
+    assert_eq!(
+        locked,
+        answers.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{body}"
+    );
     assert!(locked || left == 5 - wrong as u64, "{body}");
 }
 
@@ -771,7 +784,10 @@ async fn a_dns_rebinding_page_gets_nothing_from_the_device() {
         .unwrap();
     assert_eq!(posted.status(), StatusCode::MISDIRECTED_REQUEST);
     let (_, body) = sim.get("/api/status").await;
-    assert_eq!(body["login_attempts_left"], 5, "the rebound guess was not even checked");
+    assert_eq!(
+        body["login_attempts_left"], 5,
+        "the rebound guess was not even checked"
+    );
     // The names the NVR does serve under.
     for host in [
         format!("127.0.0.1:{port}"),
@@ -822,14 +838,23 @@ async fn cookieless_visitors_never_log_the_admin_out() {
     let cookie = web_login(&sim, None).await;
     let http = browser_like();
     for n in 0..260 {
-        let path = ["/", "/login", "/forget-password", "/forget-password/new-password"][n % 4];
+        let path = [
+            "/",
+            "/login",
+            "/forget-password",
+            "/forget-password/new-password",
+        ][n % 4];
         http.get(format!("{}{path}", sim.nvr.url()))
             .send()
             .await
             .unwrap();
     }
     assert!(logged_in(&sim, &cookie).await);
-    assert_eq!(sim.nvr.session_count(), 1, "anonymous visits hold no sessions");
+    assert_eq!(
+        sim.nvr.session_count(),
+        1,
+        "anonymous visits hold no sessions"
+    );
 }
 
 #[tokio::test]
@@ -850,7 +875,13 @@ async fn logging_out_ends_the_session_on_the_device() {
 #[tokio::test]
 async fn no_page_of_the_device_can_be_framed_by_another_site() {
     let sim = Sim::start(true).await;
-    for path in ["/login", "/forget-password", "/api/status", "/no-such-page", "/style.css"] {
+    for path in [
+        "/login",
+        "/forget-password",
+        "/api/status",
+        "/no-such-page",
+        "/style.css",
+    ] {
         let response = browser_like()
             .get(format!("{}{path}", sim.nvr.url()))
             .send()
@@ -895,7 +926,9 @@ fn quick_timeouts(config: &mut NvrConfig) {
 async fn a_client_that_sends_its_headers_a_byte_at_a_time_is_disconnected() {
     use tokio::io::AsyncWriteExt;
     let sim = Sim::start_with(true, quick_timeouts).await;
-    let mut stream = tokio::net::TcpStream::connect(sim.nvr.addr()).await.unwrap();
+    let mut stream = tokio::net::TcpStream::connect(sim.nvr.addr())
+        .await
+        .unwrap();
     // A slowloris: a header line now and then, never the blank line that ends them.
     stream
         .write_all(b"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n")
@@ -922,7 +955,9 @@ async fn a_client_that_sends_its_headers_a_byte_at_a_time_is_disconnected() {
 #[tokio::test]
 async fn a_connection_that_sends_nothing_is_closed() {
     let sim = Sim::start_with(true, quick_timeouts).await;
-    let mut stream = tokio::net::TcpStream::connect(sim.nvr.addr()).await.unwrap();
+    let mut stream = tokio::net::TcpStream::connect(sim.nvr.addr())
+        .await
+        .unwrap();
     assert!(read_until_closed(&mut stream).await.is_some());
     // The NVR still answers everyone else.
     let (status, _) = sim.get("/api/status").await;
@@ -933,7 +968,9 @@ async fn a_connection_that_sends_nothing_is_closed() {
 async fn a_client_that_stops_in_the_middle_of_its_body_is_disconnected() {
     use tokio::io::AsyncWriteExt;
     let sim = Sim::start_with(true, quick_timeouts).await;
-    let mut stream = tokio::net::TcpStream::connect(sim.nvr.addr()).await.unwrap();
+    let mut stream = tokio::net::TcpStream::connect(sim.nvr.addr())
+        .await
+        .unwrap();
     stream
         .write_all(
             b"POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\

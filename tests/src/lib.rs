@@ -16,9 +16,9 @@ use cloud_process::CloudProcess;
 use hc_cloud::storage::Storage;
 use hc_cloud::{Config, ProvisionRequest, RunningCloud};
 use hc_core::{ClientConfig, FrameFormat, HcClient, MemoryStore, ResetFlowListener, ResetState};
-use nvr_sim::{CloudConfig, NvrConfig, RunningNvr};
 use hc_protocol::factory::DeviceRecord;
 use image::GrayImage;
+use nvr_sim::{CloudConfig, NvrConfig, RunningNvr};
 
 pub const NVR_ADMIN_PASSWORD: &str = "Nvr-Secret-2024";
 pub const MODEL: &str = "DS-7608NI-K2";

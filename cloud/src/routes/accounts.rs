@@ -3,7 +3,9 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use hc_protocol::api::{AccountCreated, Credentials, ErrorCode};
+use hc_protocol::api::{
+    AccountCreated, Credentials, ErrorCode, MAX_EMAIL_CHARS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS,
+};
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -12,11 +14,6 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientAddr};
 use crate::rate_limit;
 use crate::state::{AppState, unix_now};
-
-pub const MIN_PASSWORD_CHARS: usize = 8;
-/// Bounds the argon2 input; nobody types more.
-pub const MAX_PASSWORD_BYTES: usize = 1024;
-const MAX_EMAIL_LEN: usize = 254;
 
 pub async fn register(
     State(state): State<AppState>,
@@ -76,14 +73,14 @@ fn invalid_email() -> ApiError {
     )
 }
 
-/// The account password rule: [`MIN_PASSWORD_CHARS`] characters at least, [`MAX_PASSWORD_BYTES`]
-/// bytes at most (it bounds the argon2 input).
+/// The account password rule: [`MIN_PASSWORD_CHARS`] to [`MAX_PASSWORD_CHARS`] characters (the
+/// upper bound also bounds the argon2 input, at most 4 KiB).
 pub fn check_password_rule(password: &str) -> Result<(), ApiError> {
-    if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > MAX_PASSWORD_BYTES {
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&password.chars().count()) {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             ErrorCode::WeakPassword,
-            format!("a password has {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_BYTES} characters"),
+            format!("a password has {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),
         ));
     }
     Ok(())
@@ -116,7 +113,9 @@ pub fn normalize_email(raw: &str) -> Option<String> {
         .nfkc()
         .collect();
     let (local, domain) = email.split_once('@')?;
-    let plausible = email.len() <= MAX_EMAIL_LEN
+    // The length of the address as sent (what the OpenAPI document's maxLength says), not of its
+    // normalized form, which NFKC can lengthen.
+    let plausible = raw.trim().chars().count() <= MAX_EMAIL_CHARS
         && !local.is_empty()
         && domain.contains('.')
         && !domain.starts_with('.')

@@ -3,14 +3,16 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use hc_protocol::api::{ChangePasswordRequest, Credentials, ErrorCode, RefreshRequest, Tokens};
+use hc_protocol::api::{
+    ChangePasswordRequest, Credentials, ErrorCode, MAX_PASSWORD_CHARS, RefreshRequest, Tokens,
+};
 
 use crate::auth::{Session, new_token_pair};
 use crate::crypto::{hash_password, token_hash, verify_password};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientAddr};
 use crate::rate_limit;
-use crate::routes::accounts::{MAX_PASSWORD_BYTES, check_password_rule, normalize_email};
+use crate::routes::accounts::{check_password_rule, normalize_email};
 use crate::state::{AppState, unix_now};
 use crate::storage::RefreshOutcome;
 
@@ -26,7 +28,7 @@ pub async fn login(
             "wrong email or password",
         )
     };
-    if credentials.password.len() > MAX_PASSWORD_BYTES {
+    if credentials.password.chars().count() > MAX_PASSWORD_CHARS {
         return Err(refused());
     }
     // Password guessing: count every attempt from the address (random emails would each get a
@@ -105,7 +107,7 @@ pub async fn change_password(
             "the current password is wrong",
         )
     };
-    if request.current_password.len() > MAX_PASSWORD_BYTES {
+    if request.current_password.chars().count() > MAX_PASSWORD_CHARS {
         return Err(wrong());
     }
     login_limits(
