@@ -480,7 +480,7 @@ async fn fake_cloud_answering(
 
 fn fresh_nonce() -> hc_protocol::Nonce {
     let mut bytes = [0u8; 16];
-    hc_device::SecureRandom::fill(&hc_device::OsRandom, &mut bytes).unwrap();
+    getrandom::fill(&mut bytes).unwrap();
     hc_protocol::Nonce::from_bytes(bytes)
 }
 
