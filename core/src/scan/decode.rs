@@ -140,13 +140,7 @@ pub(crate) fn scan_luma(image: &GrayImage) -> Vec<String> {
 /// Decodes a camera frame: the reset code's text if one is in view, else the first QR text, else
 /// `None`. Malformed frames are `InvalidFrame`.
 pub fn decode_frame(frame: &Frame) -> Result<Option<String>> {
-    Ok(pick(scan_frame_all(frame)?))
-}
-
-/// Every QR text the scanner reads in a camera frame, reset codes first: the camera path of
-/// [`decode_frame`] without the final pick (the corpus benchmark checks any of them).
-pub fn scan_frame_all(frame: &Frame) -> Result<Vec<String>> {
-    Ok(scan_luma(&frame.to_luma()?))
+    Ok(pick(scan_luma(&frame.to_luma()?)))
 }
 
 /// Decodes an encoded PNG or JPEG (a screenshot, a photo from the gallery), with the same answer

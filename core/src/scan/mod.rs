@@ -7,11 +7,10 @@ mod frame;
 mod scale;
 mod strategy;
 
-pub use decode::{decode_frame, decode_image, image_to_luma, scan_frame_all};
+pub use decode::{decode_frame, decode_image, image_to_luma};
 pub(crate) use decode::{panic_is_contained, scan_luma};
 pub use frame::{Frame, FrameFormat};
-#[doc(hidden)]
-pub use strategy::scan_with_spec;
+pub use strategy::{Attempt, Method, Scale, Strategy};
 
 /// QR scenes and camera-like frames for tests. `frame_of` is also what the end-to-end tests use
 /// (feature `testing`); the scenes need the `qrcode` dev-dependency and stay unit-test only.

@@ -15,7 +15,7 @@ use crate::scan::{binarize, contrast};
 
 /// How an attempt reads the image: rqrr after one of the binarizations, or the fallback decoder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Method {
+pub enum Method {
     /// rqrr's own running-mean threshold.
     Rqrr,
     /// ZXing's local average over 8x8 blocks (see `binarize`).
@@ -30,24 +30,65 @@ pub(crate) enum Method {
 
 /// The size an attempt works at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Scale {
+pub enum Scale {
     /// Shrunk by an integer factor until the longest side is at most this.
     Fit(u32),
     /// Doubled (small photos whose modules are under the 3-4 pixels rqrr needs).
     Double,
 }
 
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Attempt {
+/// One step of the search: a size and a way to read at that size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
     pub scale: Scale,
     pub method: Method,
+}
+
+/// How the scanner searches one image: the attempts in order, the first that reads anything ends
+/// the search, and no attempt starts once the budget is spent. [`Strategy::default`] is the one
+/// every frame and image of the app goes through; others are for measuring attempts on their own
+/// (`hc-dev qr-bench --attempts`).
+///
+/// ```
+/// use std::time::Duration;
+/// use hc_core::scan::{Attempt, Method, Scale, Strategy};
+///
+/// let blank = image::GrayImage::from_pixel(64, 64, image::Luma([200]));
+/// assert!(Strategy::default().read(&blank).is_empty());
+/// let only_rqrr = Strategy {
+///     attempts: vec![Attempt { scale: Scale::Fit(u32::MAX), method: Method::Rqrr }],
+///     budget: Duration::MAX,
+/// };
+/// assert!(only_rqrr.read(&blank).is_empty());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Strategy {
+    pub attempts: Vec<Attempt>,
+    /// Time after which no new attempt starts (one that runs is not cut short).
+    pub budget: Duration,
+}
+
+impl Default for Strategy {
+    fn default() -> Self {
+        Strategy {
+            attempts: ATTEMPTS.to_vec(),
+            budget: BUDGET,
+        }
+    }
+}
+
+impl Strategy {
+    /// Every text the first successful attempt reads; empty when all fail or the budget runs out.
+    pub fn read(&self, image: &GrayImage) -> Vec<String> {
+        scan(image, &self.attempts, self.budget)
+    }
 }
 
 const fn attempt(scale: Scale, method: Method) -> Attempt {
     Attempt { scale, method }
 }
 
-/// The search order, measured with `hc qr-bench` and `cli/scripts/qr-bench-zxing.py`
+/// The search order, measured with `hc-dev qr-bench` and `tools/scripts/qr-bench-zxing.py`
 /// (docs/benchmarks.md). rxing leads because it measured both faster (0.3 ms against rqrr's 10 ms
 /// median on the photo corpus) and more robust than rqrr. Shrinking a frame to at most 640 pixels
 /// first is the fastest read of a phone-sized code and the best on sensor noise (the box filter
@@ -129,37 +170,4 @@ pub(crate) fn scan(image: &GrayImage, attempts: &[Attempt], budget: Duration) ->
         }
     }
     Vec::new()
-}
-
-/// For `hc qr-bench --attempts`: scans with an attempt list written as
-/// `fit960:local,full:rqrr,double:inverted` (scales `fitN`, `full`, `double`; methods `rqrr`,
-/// `local`, `inverted`, `rxing`, `normalize`) and no budget, to measure each strategy on its
-/// own.
-#[doc(hidden)]
-pub fn scan_with_spec(image: &GrayImage, spec: &str) -> Result<Vec<String>, String> {
-    let attempts = spec
-        .split(',')
-        .map(|item| {
-            let (scale, method) = item.split_once(':').ok_or(format!("no ':' in {item}"))?;
-            let scale = match scale {
-                "full" => Scale::Fit(u32::MAX),
-                "double" => Scale::Double,
-                fit => Scale::Fit(
-                    fit.strip_prefix("fit")
-                        .and_then(|n| n.parse().ok())
-                        .ok_or(format!("bad scale {fit}"))?,
-                ),
-            };
-            let method = match method {
-                "rqrr" => Method::Rqrr,
-                "local" => Method::LocalAverage,
-                "inverted" => Method::LocalAverageInverted,
-                "rxing" => Method::Rxing,
-                "normalize" => Method::RxingNormalized,
-                other => return Err(format!("bad method {other}")),
-            };
-            Ok(attempt(scale, method))
-        })
-        .collect::<Result<Vec<_>, String>>()?;
-    Ok(scan(image, &attempts, Duration::MAX))
 }
