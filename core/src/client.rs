@@ -7,7 +7,7 @@ use hc_protocol::api::{
     AccountCreated, AddDeviceRequest, AuditList, Credentials, Device, DeviceList, RefreshRequest,
     ResetCodeRequest, ResetCodeResponse,
 };
-use hc_protocol::{CHALLENGE_LIFETIME_SECS, Serial, parse_qr};
+use hc_protocol::{CHALLENGE_LIFETIME_SECS, Serial};
 use reqwest::Method;
 
 use crate::config::ClientConfig;
@@ -15,7 +15,7 @@ use crate::devices::{AuditEventInfo, DeviceInfo, DeviceListSnapshot, ResetCodeIn
 use crate::error::{HcError, Result};
 use crate::http::{CloudHttp, Retry};
 use crate::input;
-use crate::reset_flow::{ResetFlow, ResetFlowListener};
+use crate::scan::ResetQr;
 use crate::session::Session;
 use crate::store::{DEVICE_LIST_KEY, SecureStore, Store, StoredDeviceList};
 use crate::unix_now;
@@ -228,17 +228,12 @@ impl HcClient {
 
     /// The verification code for a reset QR text scanned just now.
     pub async fn request_reset_code(&self, qr_text: String) -> Result<ResetCodeInfo> {
-        self.request_reset_code_scanned_at(&qr_text, unix_now())
-            .await
+        let qr = ResetQr::parse(qr_text)?;
+        self.request_reset_code_scanned_at(&qr, unix_now()).await
     }
 
-    /// The reset screen's state machine, pushing its states to `listener`.
-    pub fn reset_flow(&self, listener: Arc<dyn ResetFlowListener>) -> ResetFlow {
-        ResetFlow::new(self.clone(), listener)
-    }
-
-    /// Parses the QR and asks the cloud. The code is good until 30 minutes after the scan, the
-    /// life of the device's challenge.
+    /// Asks the cloud for the code of a reset QR the scanner or `request_reset_code` parsed. The
+    /// code is good until 30 minutes after the scan, the life of the device's challenge.
     ///
     /// The binding: only the cloud can tell the vendor's two notes apart (the device is not in this
     /// account, or another account holds it), so the request goes out even for a serial that is
@@ -248,12 +243,11 @@ impl HcClient {
     /// rather than a network error.
     pub(crate) async fn request_reset_code_scanned_at(
         &self,
-        qr_text: &str,
+        qr: &ResetQr,
         scanned_at: i64,
     ) -> Result<ResetCodeInfo> {
-        let qr = parse_qr(qr_text)?;
-        let serial = qr.challenge().serial.to_string();
-        let answer = match self.ask_for_code(qr_text, &serial).await {
+        let serial = qr.serial();
+        let answer = match self.ask_for_code(qr.text(), &serial).await {
             Ok(answer) => answer,
             Err(HcError::Network { detail }) => {
                 return Err(self

@@ -14,13 +14,12 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use hc_protocol::{QR_PREFIX, parse_qr};
 use tokio::sync::mpsc;
 
 use crate::client::HcClient;
 use crate::error::HcError;
 use crate::runtime::runtime;
-use crate::scan::{Frame, image_to_luma, scan_luma};
+use crate::scan::{Frame, ResetQr, image_to_luma, scan_luma};
 use crate::unix_now;
 
 /// What the screen shows.
@@ -84,9 +83,7 @@ enum Input {
 /// The reset QR that was recognized, kept so that `retry` asks again without a new scan.
 #[derive(Clone)]
 struct Recognized {
-    qr_text: String,
-    serial: String,
-    model: String,
+    qr: ResetQr,
     scanned_at: i64,
 }
 
@@ -121,8 +118,15 @@ impl Inner {
     }
 }
 
+impl HcClient {
+    /// The reset screen's state machine, pushing its states to `listener`.
+    pub fn reset_flow(&self, listener: Arc<dyn ResetFlowListener>) -> ResetFlow {
+        ResetFlow::new(self.clone(), listener)
+    }
+}
+
 impl ResetFlow {
-    pub(crate) fn new(client: HcClient, listener: Arc<dyn ResetFlowListener>) -> Self {
+    fn new(client: HcClient, listener: Arc<dyn ResetFlowListener>) -> Self {
         let (events, mut receiver) = mpsc::unbounded_channel::<ResetState>();
         runtime().spawn(async move {
             while let Some(state) = receiver.recv().await {
@@ -179,7 +183,10 @@ impl ResetFlow {
             }
             inner.generation
         };
-        self.shared.clone().accept_text(generation, &text);
+        match ResetQr::parse(text) {
+            Ok(qr) => self.shared.clone().accept(generation, qr),
+            Err(error) => self.shared.clone().fail(generation, error),
+        }
     }
 
     /// Stops whatever is under way and goes back to scanning.
@@ -254,10 +261,8 @@ impl Shared {
         };
         // Other QR codes in view, and reset-looking texts that do not parse (a misread), are
         // ignored: the camera keeps looking.
-        for text in scan_luma(&luma) {
-            if text.starts_with(QR_PREFIX) && parse_qr(&text).is_ok() {
-                return self.accept_text(generation, &text);
-            }
+        if let Some(Ok(qr)) = scan_luma(&luma).reset_qr {
+            self.accept(generation, qr);
         }
     }
 
@@ -266,36 +271,28 @@ impl Shared {
             Ok(luma) => luma,
             Err(error) => return self.fail(generation, error),
         };
-        match scan_luma(&luma)
-            .into_iter()
-            .find(|t| t.starts_with(QR_PREFIX))
-        {
-            Some(text) => self.accept_text(generation, &text),
+        // One image is one attempt: no reset code in it is a failure.
+        match scan_luma(&luma).reset_qr {
+            Some(Ok(qr)) => self.accept(generation, qr),
+            Some(Err(misread)) => self.fail(generation, misread),
             None => self.fail(generation, HcError::NotAResetQr),
         }
     }
 
-    fn accept_text(self: Arc<Self>, generation: u64, text: &str) {
-        let qr = match parse_qr(text) {
-            Ok(qr) => qr,
-            Err(error) => return self.fail(generation, error.into()),
-        };
+    fn accept(self: Arc<Self>, generation: u64, qr: ResetQr) {
         let mut inner = self.lock();
         if inner.generation != generation || inner.state != ResetState::Scanning {
             return;
         }
-        let challenge = qr.challenge();
         let recognized = Recognized {
-            qr_text: text.to_owned(),
-            serial: challenge.serial.to_string(),
-            model: challenge.model.clone(),
+            qr,
             scanned_at: unix_now(),
         };
-        tracing::info!(target: "hc_core::reset_flow", serial = %recognized.serial, "reset QR recognized");
+        tracing::info!(target: "hc_core::reset_flow", serial = %recognized.qr.serial(), "reset QR recognized");
         inner.waiting = None;
         inner.set(ResetState::Recognized {
-            serial: recognized.serial.clone(),
-            model: recognized.model.clone(),
+            serial: recognized.qr.serial(),
+            model: recognized.qr.model().to_owned(),
         });
         inner.recognized = Some(recognized.clone());
         self.clone().start_request(&mut inner, recognized);
@@ -303,15 +300,15 @@ impl Shared {
 
     fn start_request(self: Arc<Self>, inner: &mut Inner, recognized: Recognized) {
         inner.set(ResetState::Requesting {
-            serial: recognized.serial.clone(),
-            model: recognized.model.clone(),
+            serial: recognized.qr.serial(),
+            model: recognized.qr.model().to_owned(),
         });
         let generation = inner.generation;
         let shared = self.clone();
         let task = runtime().spawn(async move {
             let result = shared
                 .client
-                .request_reset_code_scanned_at(&recognized.qr_text, recognized.scanned_at)
+                .request_reset_code_scanned_at(&recognized.qr, recognized.scanned_at)
                 .await;
             let mut inner = shared.lock();
             if inner.generation != generation {

@@ -473,7 +473,10 @@ mod tests {
             ),
             (4, 2, 2)
         );
-        assert!(report.total.median_ms > 0.0, "unreadable files take no part in the timings");
+        assert!(
+            report.total.median_ms > 0.0,
+            "unreadable files take no part in the timings"
+        );
         assert!(dump.path().join("photos/3.pgm").exists());
         assert!(!dump.path().join("photos/2.pgm").exists());
     }

@@ -6,10 +6,10 @@
 
 use std::time::{Duration, Instant};
 
-use hc_protocol::QR_PREFIX;
 use image::GrayImage;
 
-use crate::scan::decode::{read_bitmap, read_grey, read_rxing};
+use crate::scan::decode::{read_bitmap, read_grey, read_rxing_all, read_rxing_one};
+use crate::scan::reset_qr::Reading;
 use crate::scan::scale;
 use crate::scan::{binarize, contrast};
 
@@ -80,7 +80,7 @@ impl Default for Strategy {
 impl Strategy {
     /// Every text the first successful attempt reads; empty when all fail or the budget runs out.
     pub fn read(&self, image: &GrayImage) -> Vec<String> {
-        scan(image, &self.attempts, self.budget)
+        scan(image, &self.attempts, self.budget).texts
     }
 }
 
@@ -114,9 +114,8 @@ pub(crate) const ATTEMPTS: &[Attempt] = &[
 /// frame gets the search again.
 pub(crate) const BUDGET: Duration = Duration::from_millis(100);
 
-/// Every text the first successful attempt reads, reset codes first; empty when all fail or the
-/// budget runs out.
-pub(crate) fn scan(image: &GrayImage, attempts: &[Attempt], budget: Duration) -> Vec<String> {
+/// What the first successful attempt reads; nothing when all fail or the budget runs out.
+pub(crate) fn scan(image: &GrayImage, attempts: &[Attempt], budget: Duration) -> Reading {
     let started = Instant::now();
     let mut scaled: Vec<(Scale, u32, GrayImage)> = Vec::new();
     let mut tried: Vec<(u32, Method)> = Vec::new();
@@ -156,18 +155,36 @@ pub(crate) fn scan(image: &GrayImage, attempts: &[Attempt], budget: Duration) ->
         if work.width() == 0 || work.height() == 0 {
             continue;
         }
-        let mut texts = match attempt.method {
-            Method::Rqrr => read_grey(work),
-            Method::LocalAverage => read_bitmap(&binarize::local_average(work, false)),
-            Method::LocalAverageInverted => read_bitmap(&binarize::local_average(work, true)),
+        let reading = match attempt.method {
+            Method::Rqrr => Reading::of(read_grey(work)),
+            Method::LocalAverage => Reading::of(read_bitmap(&binarize::local_average(work, false))),
+            Method::LocalAverageInverted => {
+                Reading::of(read_bitmap(&binarize::local_average(work, true)))
+            }
             Method::Rxing => read_rxing(work),
             Method::RxingNormalized => read_rxing(&contrast::normalize_local(work)),
         };
-        if !texts.is_empty() {
-            texts.dedup();
-            texts.sort_by_key(|t| !t.starts_with(QR_PREFIX));
-            return texts;
+        if !reading.texts.is_empty() {
+            return reading;
         }
     }
-    Vec::new()
+    Reading::default()
+}
+
+/// rxing's single-symbol reader stops at the first code it finds. That is the cheap path and
+/// almost always the reset code; when it is some other code (a sticker, a menu link beside the
+/// monitor), the multi-symbol reader looks again so the reset code in the same frame is not lost.
+fn read_rxing(image: &GrayImage) -> Reading {
+    let Some(first) = read_rxing_one(image) else {
+        return Reading::default();
+    };
+    let alone = Reading::of(vec![first.clone()]);
+    if alone.found().is_some() {
+        return alone;
+    }
+    let mut texts = read_rxing_all(image);
+    if !texts.contains(&first) {
+        texts.push(first);
+    }
+    Reading::of(texts)
 }
