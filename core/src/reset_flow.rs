@@ -55,6 +55,63 @@ pub trait ResetFlowListener: Send + Sync {
 }
 
 /// The screen's state machine. Clones share one flow; dropping the last one stops its work.
+///
+/// The camera hands it frames; the listener sees `Recognized` as soon as a reset QR is read, then
+/// `Requesting`, then `CodeReady` (or `Failed`).
+///
+/// ```
+/// use std::sync::{Arc, mpsc};
+/// use std::time::Duration;
+///
+/// use hc_core::{ClientConfig, Frame, FrameFormat, HcClient, MemoryStore};
+/// use hc_core::{ResetFlowListener, ResetState};
+/// # use hc_core::fake_cloud::FakeCloud;
+/// # use hc_core::scan::testing::reset_text_for;
+///
+/// /// The screen; here it passes the states on to the example.
+/// struct Screen(mpsc::Sender<ResetState>);
+///
+/// impl ResetFlowListener for Screen {
+///     fn on_state(&self, state: ResetState) {
+///         let _ = self.0.send(state);
+///     }
+/// }
+///
+/// # let cloud_url = hc_core::runtime::runtime().block_on(async {
+/// #     let (cloud, url) = FakeCloud::start().await;
+/// #     cloud.add_device("J12345678");
+/// #     url
+/// # });
+/// let client = HcClient::new(ClientConfig::new(cloud_url), Arc::new(MemoryStore::new()))?;
+/// hc_core::runtime::runtime()
+///     .block_on(client.login("owner@example.com".into(), "correct horse".into()))?;
+/// let (screen, shown) = mpsc::channel();
+/// let flow = client.reset_flow(Arc::new(Screen(screen)));
+///
+/// // A camera frame showing the NVR's reset QR code (here drawn on a grey 8-bit luma plane).
+/// # let symbol = qrcode::QrCode::new(reset_text_for("J12345678")).unwrap()
+/// #     .render::<image::Luma<u8>>().module_dimensions(4, 4).build();
+/// # let mut luma = image::GrayImage::from_pixel(640, 480, image::Luma([210]));
+/// # image::imageops::overlay(&mut luma, &symbol, 150, 60);
+/// let frame = Frame {
+///     width: 640,
+///     height: 480,
+///     row_stride: 640,
+///     format: FrameFormat::Luma8,
+///     bytes: luma.into_raw(),
+///     rotation_degrees: 0,
+/// };
+/// flow.submit_frame(frame);
+/// let code = loop {
+///     match shown.recv_timeout(Duration::from_secs(60)).expect("the flow goes on") {
+///         ResetState::CodeReady { code, .. } => break code,
+///         ResetState::Failed { error } => panic!("{error}"),
+///         _ => {} // Recognized { serial, model }, then Requesting
+///     }
+/// };
+/// assert_eq!(code, "01234567");
+/// # Ok::<(), hc_core::HcError>(())
+/// ```
 #[derive(Clone)]
 pub struct ResetFlow {
     shared: Arc<Shared>,
@@ -175,6 +232,29 @@ impl ResetFlow {
 
     /// A QR text read by other means. Fails with `NotAResetQr` / `InvalidQr` when it is not a
     /// usable reset code.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use std::time::{Duration, Instant};
+    /// # use hc_core::{ClientConfig, HcClient, HcError, MemoryStore, ResetFlowListener, ResetState};
+    /// # use hc_core::fake_cloud::FakeCloud;
+    /// # struct Screen;
+    /// # impl ResetFlowListener for Screen {
+    /// #     fn on_state(&self, _: ResetState) {}
+    /// # }
+    /// # let cloud_url = hc_core::runtime::runtime().block_on(FakeCloud::start()).1;
+    /// # let client = HcClient::new(ClientConfig::new(cloud_url), Arc::new(MemoryStore::new()))?;
+    /// let flow = client.reset_flow(Arc::new(Screen));
+    /// flow.submit_text("https://example.invalid/menu".into());
+    /// # let deadline = Instant::now() + Duration::from_secs(60);
+    /// # while flow.state() == ResetState::Scanning && Instant::now() < deadline {
+    /// #     std::thread::sleep(Duration::from_millis(5));
+    /// # }
+    /// assert_eq!(flow.state(), ResetState::Failed { error: HcError::NotAResetQr });
+    /// flow.retry(); // nothing was recognized: back to scanning
+    /// assert_eq!(flow.state(), ResetState::Scanning);
+    /// # Ok::<(), HcError>(())
+    /// ```
     pub fn submit_text(&self, text: String) {
         let generation = {
             let inner = self.shared.lock();

@@ -27,12 +27,47 @@ const MAX_IMAGE_PIXELS: u64 = 50_000_000;
 
 /// Decodes a camera frame: the reset code's text if one is in view, else the first QR text, else
 /// `None`. Malformed frames are `InvalidFrame`.
+///
+/// ```
+/// use hc_core::{Frame, FrameFormat, HcError, decode_frame};
+///
+/// // An NV21 preview frame of an empty white wall: no code in view.
+/// let (width, height) = (320, 240);
+/// let frame = Frame {
+///     width,
+///     height,
+///     row_stride: width,
+///     format: FrameFormat::Nv21,
+///     bytes: vec![235; (width * height * 3 / 2) as usize],
+///     rotation_degrees: 90,
+/// };
+/// assert_eq!(decode_frame(&frame)?, None);
+///
+/// // A buffer shorter than its geometry is refused, never read past its end.
+/// let short = Frame { bytes: vec![0; 100], ..frame };
+/// assert!(matches!(decode_frame(&short), Err(HcError::InvalidFrame { .. })));
+/// # Ok::<(), HcError>(())
+/// ```
 pub fn decode_frame(frame: &Frame) -> Result<Option<String>> {
     Ok(scan_luma(&frame.to_luma()?).into_best_text())
 }
 
 /// Decodes an encoded PNG or JPEG (a screenshot, a photo from the gallery), with the same answer
 /// as [`decode_frame`]. Bytes that are not such an image are `InvalidFrame`.
+///
+/// ```
+/// use hc_core::{HcError, decode_image};
+/// # use hc_core::scan::testing::reset_text_for;
+///
+/// // A screenshot of the NVR's QR page.
+/// # let text = reset_text_for("J12345678");
+/// # let mut png = Vec::new();
+/// # qrcode::QrCode::new(&text).unwrap().render::<image::Luma<u8>>().build()
+/// #     .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+/// assert_eq!(decode_image(&png)?.as_deref(), Some(text.as_str()));
+/// assert!(matches!(decode_image(b"GIF89a"), Err(HcError::InvalidFrame { .. })));
+/// # Ok::<(), HcError>(())
+/// ```
 pub fn decode_image(bytes: &[u8]) -> Result<Option<String>> {
     Ok(scan_luma(&image_to_luma(bytes)?).into_best_text())
 }
@@ -79,14 +114,14 @@ pub mod testing {
         FrameFormat::Rgba8,
     ];
 
-    #[cfg(test)]
     /// A valid-looking HCR1 text (the tag is made with a throwaway key: only its shape matters
     /// to the scanner).
     pub fn sample_reset_text() -> String {
         reset_text_for("J12345678")
     }
 
-    #[cfg(test)]
+    /// The reset QR text a device with this serial could show (a throwaway key; the fake cloud
+    /// does not check tags).
     pub fn reset_text_for(serial: &str) -> String {
         use hc_protocol::{Challenge, DeviceKey, Nonce, Serial};
         let challenge = Challenge::new(
