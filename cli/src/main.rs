@@ -67,7 +67,17 @@ enum AppCommand {
         password_stdin: bool,
     },
     /// Log out and forget the session.
-    Logout,
+    Logout {
+        /// End every session of the account, on every phone and computer (a lost phone).
+        #[arg(long)]
+        everywhere: bool,
+    },
+    /// Change the account password; every other session is logged out.
+    Password {
+        /// Read the current and the new password from standard input, one per line.
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// The devices of your account (shown from the cache, with its age, when offline).
     Devices {
         /// Ask the cloud even if the cached list is fresh.
@@ -140,7 +150,8 @@ async fn run(cli: Cli) -> ExitCode {
             email,
             password_stdin,
         } => context.login(email, password_stdin).await,
-        AppCommand::Logout => context.logout().await,
+        AppCommand::Logout { everywhere } => context.logout(everywhere).await,
+        AppCommand::Password { password_stdin } => context.change_password(password_stdin).await,
         AppCommand::Devices { refresh } => context.devices(refresh).await,
         AppCommand::Add {
             serial,

@@ -6,8 +6,8 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use hc_cloud::{Config, ProvisionRequest, RateLimits, RunningCloud};
-use hc_device::sim::{CloudConfig, NvrConfig, RunningNvr};
 use hc_protocol::factory::DeviceRecord;
+use nvr_sim::{CloudConfig, NvrConfig, RunningNvr};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery";
@@ -46,7 +46,7 @@ impl World {
             ca_cert_pem: None,
         });
         config.admin_password = Some("Forgotten-123".into());
-        hc_device::sim::serve(config).await.unwrap()
+        nvr_sim::serve(config).await.unwrap()
     }
 
     /// A user of `hc` with their own session folder.

@@ -4,8 +4,8 @@
 use std::sync::{Arc, Mutex};
 
 use hc_protocol::api::{
-    AccountCreated, AddDeviceRequest, AuditList, Credentials, Device, DeviceList, RefreshRequest,
-    ResetCodeRequest, ResetCodeResponse,
+    AccountCreated, AddDeviceRequest, AuditList, ChangePasswordRequest, Credentials, Device,
+    DeviceList, RefreshRequest, ResetCodeRequest, ResetCodeResponse,
 };
 use hc_protocol::{CHALLENGE_LIFETIME_SECS, Serial};
 use reqwest::Method;
@@ -102,7 +102,7 @@ impl HcClient {
     }
 
     /// Logs in; the tokens go to the secure store. Wrong credentials are
-    /// `Server { status: 401, code: "invalid_credentials" }`. The e-mail address is taken without
+    /// `Server { status: 401, code: ErrorCode::InvalidCredentials }`. The e-mail address is taken without
     /// the whitespace around it.
     ///
     /// ```
@@ -151,6 +151,70 @@ impl HcClient {
             // Offline logout still logs out: the token is gone from the phone.
             tracing::info!(target: "hc_core::client", "could not revoke the session at the cloud: {:?}", error.into_hc_error(None));
         }
+        Ok(())
+    }
+
+    /// Changes the account password. The cloud ends every other session of the account (a stolen
+    /// phone is logged out); this one stays logged in. A wrong current password is
+    /// `Server { code: ErrorCode::InvalidCredentials }`, a weak new one `WeakPassword`.
+    pub async fn change_password(
+        &self,
+        current_password: String,
+        new_password: String,
+    ) -> Result<()> {
+        let request = ChangePasswordRequest {
+            current_password,
+            new_password,
+        };
+        let inner = &self.inner;
+        let _: serde_json::Value = inner
+            .session
+            .authorized(&inner.http, None, |token| {
+                let request = &request;
+                async move {
+                    // Not retried: a repeat after a lost answer would present a current
+                    // password that is no longer current.
+                    inner
+                        .http
+                        .send(
+                            Method::POST,
+                            "/v1/auth/password",
+                            Some(request),
+                            Some(&token),
+                            Retry::Once,
+                        )
+                        .await
+                }
+            })
+            .await?;
+        tracing::info!(target: "hc_core::client", "password changed; other sessions ended");
+        Ok(())
+    }
+
+    /// Ends every session of the account at the cloud, this one included, then here. When the
+    /// cloud cannot be reached nothing ended anywhere: the error says so and this phone stays
+    /// logged in, so the user can try again (a plain [`HcClient::logout`] only ends this one).
+    pub async fn log_out_everywhere(&self) -> Result<()> {
+        let inner = &self.inner;
+        let _: serde_json::Value = inner
+            .session
+            .authorized(&inner.http, None, |token| async move {
+                // Idempotent: ending sessions that are already ended changes nothing.
+                inner
+                    .http
+                    .send::<(), _>(
+                        Method::POST,
+                        "/v1/auth/logout-all",
+                        None,
+                        Some(&token),
+                        Retry::Idempotent,
+                    )
+                    .await
+            })
+            .await?;
+        self.forget_devices();
+        inner.session.end()?;
+        tracing::info!(target: "hc_core::client", "logged out everywhere");
         Ok(())
     }
 
@@ -487,13 +551,13 @@ mod tests {
     use std::sync::atomic::Ordering;
 
     use super::*;
-    use crate::fake_cloud::FakeCloud;
+    use crate::fake_cloud::{FakeCloud, PASSWORD};
     use crate::store::{MemoryStore, SESSION_KEY};
 
     async fn logged_in(url: &str, store: Arc<MemoryStore>) -> HcClient {
         let client = HcClient::new(ClientConfig::new(url), store).unwrap();
         client
-            .login("owner@example.com".into(), "correct horse".into())
+            .login("owner@example.com".into(), PASSWORD.into())
             .await
             .unwrap();
         client
@@ -515,6 +579,38 @@ mod tests {
         relaunched.logout().await.unwrap();
         assert!(!relaunched.is_logged_in());
         assert!(store.keys().is_empty(), "logout leaves nothing behind");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_login_during_a_flood_on_the_cloud_gets_through_after_one_busy_answer() {
+        let (cloud, url) = FakeCloud::start().await;
+        *cloud.login_errors.lock().unwrap() = vec![(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            hc_protocol::api::ErrorCode::Unavailable,
+        )];
+        let client = logged_in(&url, Arc::new(MemoryStore::new())).await;
+        assert!(client.is_logged_in());
+        assert_eq!(
+            cloud.login_emails.lock().unwrap().len(),
+            2,
+            "tried once more"
+        );
+        // Twice busy: the user is told, not kept waiting.
+        *cloud.login_errors.lock().unwrap() = vec![
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                hc_protocol::api::ErrorCode::Unavailable,
+            );
+            2
+        ];
+        let error = client
+            .login("owner@example.com".into(), PASSWORD.into())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, HcError::Server { status: 503, .. }),
+            "{error:?}"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -688,6 +784,81 @@ mod tests {
             *cloud.login_emails.lock().unwrap(),
             vec!["Owner@Example.com".to_owned()]
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn changing_the_password_keeps_this_phone_logged_in() {
+        let (cloud, url) = FakeCloud::start().await;
+        let store = Arc::new(MemoryStore::new());
+        let client = logged_in(&url, store.clone()).await;
+        client
+            .change_password(PASSWORD.into(), "battery staple 42".into())
+            .await
+            .unwrap();
+        assert!(client.is_logged_in());
+        assert_eq!(
+            *cloud.password_changes.lock().unwrap(),
+            vec![(PASSWORD.to_owned(), "battery staple 42".to_owned())]
+        );
+        // This phone's session works on.
+        client.devices(true).await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_wrong_current_password_changes_nothing_and_says_so() {
+        let (cloud, url) = FakeCloud::start().await;
+        let client = logged_in(&url, Arc::new(MemoryStore::new())).await;
+        let error = client
+            .change_password("wrong guess".into(), "battery staple 42".into())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error,
+            HcError::Server {
+                status: 403,
+                code: hc_protocol::api::ErrorCode::InvalidCredentials,
+                detail: "invalid_credentials".into(),
+            }
+        );
+        assert_eq!(error.action(), crate::ErrorAction::CorrectInput);
+        assert!(client.is_logged_in());
+        assert_eq!(
+            cloud.refreshes.load(Ordering::SeqCst),
+            0,
+            "a 403 is no reason to refresh"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn logging_out_everywhere_ends_the_session_at_the_cloud_and_here() {
+        let (cloud, url) = FakeCloud::start().await;
+        cloud.add_device("J12345678");
+        let store = Arc::new(MemoryStore::new());
+        let client = logged_in(&url, store.clone()).await;
+        client.devices(true).await.unwrap();
+        client.log_out_everywhere().await.unwrap();
+        assert_eq!(cloud.logouts_everywhere.load(Ordering::SeqCst), 1);
+        assert!(!client.is_logged_in());
+        assert!(
+            store.keys().is_empty(),
+            "no tokens or device list left behind"
+        );
+        assert_eq!(client.devices(false).await, Err(HcError::NotLoggedIn));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn offline_logging_out_everywhere_says_so_and_keeps_this_session() {
+        let (_cloud, url) = FakeCloud::start().await;
+        let store = Arc::new(MemoryStore::new());
+        logged_in(&url, store.clone()).await;
+        let mut offline_config = ClientConfig::new("http://127.0.0.1:9");
+        offline_config.request_timeout_ms = 2_000;
+        let offline = HcClient::new(offline_config, store).unwrap();
+        assert!(matches!(
+            offline.log_out_everywhere().await,
+            Err(HcError::Network { .. })
+        ));
+        assert!(offline.is_logged_in(), "the user can try again once online");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,6 +7,9 @@
 //! - [`decode_frame`] / [`decode_image`]: the QR scanner over camera frames and image files.
 //! - [`group_code`], [`countdown`], [`device_list_age`]: what the screens show about a code and
 //!   the device list, as data for the shells' localized strings.
+//! - [`reset_screen`], [`device_list_screen`], [`AccountScreen`]: each screen's state, decided
+//!   once for every front end; [`HcError::ui_message`] and [`HcError::action`]: what an error
+//!   says ([`MessageId`], worded by each front end) and what the screen offers next.
 //!
 //! The core depends on `hc-protocol` only: it never links cloud or device code and never sees a
 //! device key. `hc-ffi` exposes this API to Kotlin and Swift.
@@ -79,9 +82,11 @@ mod error;
 mod http;
 mod input;
 mod logging;
+mod messages;
 mod reset_flow;
 pub mod runtime;
 pub mod scan;
+mod screens;
 mod session;
 mod store;
 
@@ -90,9 +95,16 @@ pub use config::{ClientConfig, DEFAULT_DEVICE_LIST_MAX_AGE_SECS, DEFAULT_REQUEST
 pub use devices::{AuditEventInfo, AuditOutcome, DeviceInfo, DeviceListSnapshot, ResetCodeInfo};
 pub use display::{Countdown, DeviceListAge, countdown, device_list_age, group_code};
 pub use error::{HcError, Result};
+/// The API's machine-readable error codes, as `HcError::Server` carries them.
+pub use hc_protocol::api::ErrorCode;
 pub use logging::{LogLevel, Logger, init};
+pub use messages::{ErrorAction, MessageId, UiMessage};
 pub use reset_flow::{ResetFlow, ResetFlowListener, ResetState};
 pub use scan::{Frame, FrameFormat, decode_frame, decode_image};
+pub use screens::{
+    AccountScreen, CodeScreen, DeviceListScreen, DeviceRow, ResetScreen, countdown_message,
+    device_added_message, device_list_screen, list_age_message, reset_screen,
+};
 pub use store::{MemoryStore, SecureStore, StoreError};
 
 /// Unix seconds by the phone's clock.

@@ -449,17 +449,60 @@ mod tests {
             self.0.lock().unwrap().clone()
         }
 
-        /// Waits until the last state shown matches.
+        /// Waits until the last state shown matches. The deadline only bounds a failing run: on a
+        /// loaded machine a debug build decodes a frame in seconds, not milliseconds.
         fn wait_for(&self, what: &str, done: impl Fn(&ResetState) -> bool) -> Vec<ResetState> {
-            let deadline = Instant::now() + Duration::from_secs(20);
+            self.wait_showing(None, what, done)
+        }
+
+        /// Like [`Screen::wait_for`], while the camera keeps delivering `frame` as a real one does.
+        /// The search of one frame is time-boxed (`scan::strategy::BUDGET`), so on a loaded
+        /// machine one frame may end before the attempt that reads it: the next one goes on.
+        fn wait_while_camera_shows(
+            &self,
+            camera: (&ResetFlow, &Frame),
+            what: &str,
+            done: impl Fn(&ResetState) -> bool,
+        ) -> Vec<ResetState> {
+            self.wait_showing(Some(camera), what, done)
+        }
+
+        fn wait_showing(
+            &self,
+            camera: Option<(&ResetFlow, &Frame)>,
+            what: &str,
+            done: impl Fn(&ResetState) -> bool,
+        ) -> Vec<ResetState> {
+            let deadline = Instant::now() + Duration::from_secs(120);
+            let mut next_frame = Instant::now() + Duration::from_millis(200);
             loop {
                 let states = self.states();
                 if states.last().is_some_and(&done) {
                     return states;
                 }
                 assert!(Instant::now() < deadline, "no {what}; states: {states:?}");
+                if let Some((flow, frame)) = camera.filter(|_| Instant::now() >= next_frame) {
+                    flow.submit_frame(frame.clone());
+                    next_frame = Instant::now() + Duration::from_millis(200);
+                }
                 std::thread::sleep(Duration::from_millis(10));
             }
+        }
+    }
+
+    /// Waits until the scanner has nothing left to decode, so that "nothing happened" means the
+    /// frames were looked at, not that they were still waiting.
+    fn wait_until_decoder_idle(flow: &ResetFlow) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            {
+                let inner = flow.shared.lock();
+                if !inner.decoder_running && inner.waiting.is_none() {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "the decoder never finished");
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 
@@ -492,8 +535,9 @@ mod tests {
         assert_eq!(flow.state(), ResetState::Scanning);
         let before = unix_now();
         let scene = qr_scene(&[&sample_reset_text()], 640, 480);
-        flow.submit_frame(frame_of(&scene, FrameFormat::Nv21, 90, 16));
-        let states = screen.wait_for("code", is_code);
+        let frame = frame_of(&scene, FrameFormat::Nv21, 90, 16);
+        flow.submit_frame(frame.clone());
+        let states = screen.wait_while_camera_shows((&flow, &frame), "code", is_code);
         let device = ("J12345678".to_owned(), "DS-7608NI-K2".to_owned());
         assert_eq!(
             states[..2],
@@ -525,7 +569,7 @@ mod tests {
         let (_cloud, flow, screen) = screen_with_device(Some("J12345678")).await;
         let menu = qr_scene(&["https://example.invalid/menu"], 480, 480);
         flow.submit_frame(frame_of(&menu, FrameFormat::Luma8, 0, 0));
-        std::thread::sleep(Duration::from_millis(500));
+        wait_until_decoder_idle(&flow);
         assert_eq!(flow.state(), ResetState::Scanning);
         assert!(screen.states().is_empty());
         let both = qr_scene(
@@ -533,8 +577,9 @@ mod tests {
             960,
             480,
         );
-        flow.submit_frame(frame_of(&both, FrameFormat::Bgra8, 0, 0));
-        screen.wait_for("code", is_code);
+        let both = frame_of(&both, FrameFormat::Bgra8, 0, 0);
+        flow.submit_frame(both.clone());
+        screen.wait_while_camera_shows((&flow, &both), "code", is_code);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -553,11 +598,13 @@ mod tests {
                 frame_of(&scene, FrameFormat::Luma8, 0, 0)
             })
             .collect();
+        let newest = frames.last().unwrap().clone();
         flow.submit_frame(busy);
         for frame in frames {
             flow.submit_frame(frame);
         }
-        let states = screen.wait_for("code", is_code);
+        // The camera keeps showing the newest device; older frames never come back.
+        let states = screen.wait_while_camera_shows((&flow, &newest), "code", is_code);
         assert_eq!(
             states[0],
             ResetState::Recognized {

@@ -89,7 +89,19 @@ impl TestCloud {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Answer {
-        let mut request = self.http.request(method, self.url(path));
+        self.call_with(&self.http, method, path, token, body).await
+    }
+
+    /// A request through another client, e.g. one from [`client_from`].
+    pub async fn call_with(
+        &self,
+        http: &reqwest::Client,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = http.request(method, self.url(path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -161,6 +173,42 @@ impl TestCloud {
             .await
     }
 }
+
+/// A client whose connections come from another loopback address (all of 127.0.0.0/8 is
+/// loopback), to be another client address for the cloud's per-address limits.
+pub fn client_from(addr: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(addr))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+/// Each case runs once per backend: `sqlite::case` and `postgres::case`; the cases live in a
+/// module `cases` beside the macro call, each taking the [`Backend`].
+#[allow(unused_macros)] // not every test binary has a suite
+macro_rules! suite {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::cases::$case(super::support::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::cases::$case(super::support::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use suite;
 
 pub async fn answer(response: reqwest::Response) -> Answer {
     let status = response.status();

@@ -37,6 +37,11 @@ enum Rig {
     }
 }
 
+/// A message as the core gives it.
+func msg(_ id: MessageId, _ args: CustomStringConvertible...) -> UiMessage {
+    UiMessage(id: id, args: args.map { $0.description })
+}
+
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }

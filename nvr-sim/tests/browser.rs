@@ -3,8 +3,9 @@
 //!
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian: `apt-get install chromium
 //! chromium-driver`). Without them the test fails under `CI` and is skipped with a note otherwise.
-#![cfg(feature = "sim")]
 
+// The device library's test helpers, until the shared test kit takes them over.
+#[path = "../../device/tests/common/mod.rs"]
 mod common;
 
 use std::path::Path;
@@ -13,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use fantoccini::{Client, ClientBuilder, Locator};
-use hc_device::sim::{NvrConfig, serve};
 use hyper_util::client::legacy::connect::HttpConnector;
+use nvr_sim::{NvrConfig, serve};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";

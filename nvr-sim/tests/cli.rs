@@ -1,6 +1,7 @@
 //! The `nvr-sim` binary as a person runs it.
-#![cfg(feature = "sim")]
 
+// The device library's test helpers, until the shared test kit takes them over.
+#[path = "../../device/tests/common/mod.rs"]
 mod common;
 
 use std::io::{BufRead, BufReader};

@@ -15,10 +15,11 @@ use hc_protocol::api::{ErrorBody, ErrorCode};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::qr;
-use super::server::{AgentGone, Nvr, SyncOutcomeError};
-use super::sync::SyncError;
-use crate::agent::DeviceError;
+use crate::nvr::{AgentGone, Nvr, SyncOutcomeError};
+use crate::qr;
+use crate::sync::SyncError;
+use hc_device::DeviceError;
+use zeroize::Zeroizing;
 
 pub(crate) fn routes() -> Router<Arc<Nvr>> {
     Router::new()
@@ -76,6 +77,10 @@ impl From<DeviceError> for ApiError {
         let message = error.to_string();
         let (status, code) = match &error {
             DeviceError::WrongPassword => (StatusCode::UNAUTHORIZED, ErrorCode::WrongPassword),
+            DeviceError::LoginLocked { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, ErrorCode::CoolingDown)
+            }
+            DeviceError::LoginBusy => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
             DeviceError::NotActivated => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
             DeviceError::AlreadyActivated => (StatusCode::CONFLICT, ErrorCode::BadRequest),
             DeviceError::NotOffered => (StatusCode::FORBIDDEN, ErrorCode::NotOffered),
@@ -109,7 +114,11 @@ impl From<DeviceError> for ApiError {
             DeviceError::ChallengeBurned { retry_after } => {
                 api.attempts_left(0).retry_after(retry_after)
             }
-            DeviceError::CoolingDown { retry_after } => api.retry_after(retry_after),
+            DeviceError::CoolingDown { retry_after } | DeviceError::LoginLocked { retry_after } => {
+                api.retry_after(retry_after)
+            }
+            // Another login's check ends within a second.
+            DeviceError::LoginBusy => api.retry_after(Duration::from_secs(1)),
             _ => api,
         }
     }
@@ -187,6 +196,9 @@ struct StatusBody {
     challenge_expires_in_secs: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     last_sync_unix: Option<u64>,
+    login_attempts_left: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    login_locked_secs: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -227,6 +239,8 @@ async fn status(State(nvr): State<Arc<Nvr>>) -> ApiResult<Json<StatusBody>> {
         cooldown_secs: status.cooldown_remaining.map(ceil_secs),
         challenge_expires_in_secs: status.challenge_expires_in.map(ceil_secs),
         last_sync_unix: status.last_sync_unix,
+        login_attempts_left: status.login_attempts_left,
+        login_locked_secs: status.login_locked_for.map(ceil_secs),
     }))
 }
 
@@ -235,7 +249,7 @@ async fn login(
     ApiJson(body): ApiJson<LoginBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let user = body.user.clone();
-    nvr.with_agent(move |agent| agent.login(&body.user, &body.password))
+    nvr.login(body.user, Zeroizing::new(body.password))
         .await??;
     Ok(Json(json!({ "user": user })))
 }

@@ -1,13 +1,17 @@
-//! `nvr-sim`: a simulated NVR around [`crate::ResetAgent`], with the device's local web UI, a
+//! `nvr-sim`: a simulated NVR around [`hc_device::ResetAgent`], with the device's local web UI, a
 //! JSON API for tests, QR rendering and the cloud sync.
 
 mod api;
+mod connection;
+mod guard;
 mod html;
+mod nvr;
 pub mod qr;
 mod server;
 mod session;
 pub mod sync;
 mod web;
 
+pub use connection::Timeouts;
 pub use server::{NvrConfig, RunningNvr, ServeError, generate_admin_password, serve};
 pub use sync::{CloudConfig, SyncError, sync_once};
