@@ -10,7 +10,6 @@
 
 pub mod auth;
 pub mod config;
-pub mod conn;
 pub mod crypto;
 pub mod error;
 pub mod extract;

@@ -18,13 +18,13 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::config::Config;
-use crate::conn::{Activity, Guarded};
 use crate::crypto::MasterKey;
 use crate::error::Error;
 use crate::provision::{ProvisionRequest, provision_into};
 use crate::routes::app;
 use crate::state::{AppState, Policy, secs, unix_now};
 use crate::storage::{self, Storage};
+use hc_http_edge::{Activity, Guarded, until_idle};
 
 /// How long a client may take to finish the TLS handshake.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -242,28 +242,6 @@ async fn serve(
     tokio::select! {
         _ = graceful.shutdown() => tracing::info!("all connections closed"),
         _ = tokio::time::sleep(grace) => tracing::warn!("grace period over; closing connections in flight"),
-    }
-}
-
-/// Runs a connection until it ends, or until no byte has moved for `idle`; then it is dropped,
-/// which closes it. The request deadline is shorter than any sensible idle timeout, so a request
-/// being worked on is never cut by it.
-async fn until_idle<F, E>(connection: F, activity: &Activity, idle: Duration) -> Result<(), E>
-where
-    F: std::future::Future<Output = Result<(), E>>,
-{
-    tokio::pin!(connection);
-    let mut check = tokio::time::interval((idle / 4).max(Duration::from_millis(10)));
-    loop {
-        tokio::select! {
-            result = &mut connection => return result,
-            _ = check.tick() => {
-                if activity.idle_for() >= idle {
-                    tracing::debug!("closing an idle connection");
-                    return Ok(());
-                }
-            }
-        }
     }
 }
 

@@ -980,3 +980,34 @@ async fn a_client_that_stops_in_the_middle_of_its_body_is_disconnected() {
         .unwrap();
     assert!(read_until_closed(&mut stream).await.is_some());
 }
+
+/// hyper refuses these before the NVR's router sees them; the answer still has the device API's
+/// JSON error body, as every other error does.
+#[tokio::test]
+async fn headers_too_large_and_a_bad_uri_get_the_json_error_body() {
+    use hc_protocol::api::{ErrorBody, ErrorCode};
+    use tokio::io::AsyncWriteExt;
+    let sim = Sim::start_with(true, quick_timeouts).await;
+    let huge = format!(
+        "GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(512 * 1024)
+    );
+    for (request, status) in [
+        (huge.into_bytes(), 431),
+        (
+            b"GET /he\x01llo HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".to_vec(),
+            400,
+        ),
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(sim.nvr.addr())
+            .await
+            .unwrap();
+        // The NVR may answer and close before it has read all of a huge request.
+        let _ = stream.write_all(&request).await;
+        let received = read_until_closed(&mut stream).await.expect("closed");
+        let (head, body) = received.split_once("\r\n\r\n").expect("an answer");
+        assert!(head.starts_with(&format!("HTTP/1.1 {status} ")), "{head}");
+        let body: ErrorBody = serde_json::from_str(body).expect("a JSON error body");
+        assert_eq!(body.error.code, ErrorCode::BadRequest);
+    }
+}

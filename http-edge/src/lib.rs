@@ -1,11 +1,12 @@
-//! What wraps every accepted connection: an idle clock, and the JSON body for the answers hyper
-//! writes by itself.
+//! What wraps every accepted connection of hc's HTTP servers (the cloud and the simulated NVR):
+//! an idle clock, and the JSON body for the answers hyper writes by itself. One crate, so both
+//! servers close slow and silent clients the same way and answer malformed requests alike.
 //!
 //! hyper answers a request it cannot parse (headers too large: 431, a bad URI or header: 400, a
-//! URI too long: 414) before the router ever sees it, with an empty body. Every error of this API
-//! has the JSON error body, so [`Guarded`] recognizes those heads as they are written and writes
-//! the API's answer in their place. It can tell them apart safely: the router never answers an
-//! error without a body (`errors_as_json` gives every one the JSON body), while hyper's own error
+//! URI too long: 414) before the router ever sees it, with an empty body. Every error of these
+//! APIs has the JSON error body (`{"error": {"code", "message"}}`), so [`Guarded`] recognizes those
+//! heads as they are written and writes that answer in their place. It can tell them apart
+//! safely: the servers' routers never answer an error without a body, while hyper's own error
 //! answers always say `content-length: 0`.
 
 use std::io;
@@ -15,10 +16,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use axum::http::StatusCode;
+use hc_protocol::api::{ErrorBody, ErrorCode};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-
-use crate::error::ApiError;
 
 /// When bytes last moved on a connection, in milliseconds since the connection was accepted.
 #[derive(Clone, Debug)]
@@ -154,8 +153,8 @@ fn json_answer_for_bare_error(buf: &[u8]) -> Option<Vec<u8>> {
     let rest = status_line
         .strip_prefix("HTTP/1.1 ")
         .or_else(|| status_line.strip_prefix("HTTP/1.0 "))?;
-    let status = StatusCode::from_bytes(rest.get(..3)?.as_bytes()).ok()?;
-    if !(status.is_client_error() || status.is_server_error()) {
+    let status: u16 = rest.get(..3)?.parse().ok()?;
+    if !(400..600).contains(&status) {
         return None;
     }
     let mut empty = false;
@@ -171,11 +170,7 @@ fn json_answer_for_bare_error(buf: &[u8]) -> Option<Vec<u8>> {
     if !empty {
         return None;
     }
-    let body = serde_json::to_vec(&hc_protocol::api::ErrorBody::new(
-        ApiError::for_status(status).code,
-        ApiError::for_status(status).message,
-    ))
-    .ok()?;
+    let body = serde_json::to_vec(&bare_error_body(status)).ok()?;
     let mut answer = format!("{status_line}\r\n");
     for line in kept {
         answer.push_str(line);
@@ -188,6 +183,47 @@ fn json_answer_for_bare_error(buf: &[u8]) -> Option<Vec<u8>> {
     let mut answer = answer.into_bytes();
     answer.extend_from_slice(&body);
     Some(answer)
+}
+
+/// What an answer hyper wrote by itself says: the request could not be read, so it is the
+/// client's (`bad_request`; `payload_too_large` for 413), unless hyper itself failed (`internal`).
+fn bare_error_body(status: u16) -> ErrorBody {
+    let (code, message) = match status {
+        413 => (ErrorCode::PayloadTooLarge, "request body too large"),
+        431 => (ErrorCode::BadRequest, "request headers too large"),
+        414 => (ErrorCode::BadRequest, "request URI too long"),
+        500..=599 => (
+            ErrorCode::Internal,
+            "the server could not answer this request",
+        ),
+        _ => (
+            ErrorCode::BadRequest,
+            "the request could not be read as HTTP",
+        ),
+    };
+    ErrorBody::new(code, message)
+}
+
+/// Runs a connection until it ends, or until no byte has moved for `idle`; then it is dropped,
+/// which closes it. A server's request deadline is shorter than any sensible idle timeout, so a
+/// request being worked on is never cut by it.
+pub async fn until_idle<F, E>(connection: F, activity: &Activity, idle: Duration) -> Result<(), E>
+where
+    F: std::future::Future<Output = Result<(), E>>,
+{
+    tokio::pin!(connection);
+    let mut check = tokio::time::interval((idle / 4).max(Duration::from_millis(10)));
+    loop {
+        tokio::select! {
+            result = &mut connection => return result,
+            _ = check.tick() => {
+                if activity.idle_for() >= idle {
+                    tracing::debug!("closing an idle connection");
+                    return Ok(());
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
