@@ -710,3 +710,34 @@ async fn the_database_and_its_wal_files_are_readable_by_the_owner_only() {
     }
     t.cloud.shutdown().await;
 }
+
+/// A phone whose token was revoked keeps its connection: the refusal comes after the body was read,
+/// so the next request on the same keep-alive connection is answered (it used to be dropped, and
+/// clients that write the body separately saw broken pipes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_is_refused_and_the_connection_still_serves_the_next_request() {
+    let t = Backend::Sqlite.start(|c| c).await.unwrap();
+    let mut stream = connect(&t).await;
+    let body = br#"{"qr":"HCR1:AAAA"}"#;
+    let head = format!(
+        "POST /v1/reset-codes HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer revoked\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.flush().await.unwrap();
+    // The body follows in its own write, after the server has seen the headers.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stream.write_all(body).await.unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let received = String::from_utf8(read_until_closed(&mut stream).await).unwrap();
+    assert!(received.starts_with("HTTP/1.1 401 "), "{received}");
+    assert_eq!(
+        received.matches("HTTP/1.1 200 ").count(),
+        1,
+        "the health check on the same connection was answered: {received}"
+    );
+}

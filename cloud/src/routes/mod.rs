@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -206,6 +206,11 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
         .layer(Extension(doc))
         .layer(DefaultBodyLimit::max(policy.body_limit_bytes))
+        // Inside the timeout, so a body that trickles in is bounded by it too.
+        .layer(axum::middleware::from_fn_with_state(
+            policy.body_limit_bytes,
+            read_body_first,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             policy.request_timeout,
@@ -217,6 +222,38 @@ pub fn app(state: AppState) -> Router {
                 .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
+}
+
+/// Reads the whole request body (within the body limit) before any handler or extractor runs.
+/// Without it, a request refused by its `Authorization` header is answered while its body is still
+/// arriving, and hyper then drops the keep-alive connection under the client's feet (a bad token
+/// sent by a client that writes the body separately saw broken pipes). API bodies are small, so
+/// holding one in memory costs nothing the JSON extractor would not spend anyway.
+async fn read_body_first(
+    State(limit): State<usize>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => {
+            next.run(axum::extract::Request::from_parts(
+                parts,
+                axum::body::Body::from(bytes),
+            ))
+            .await
+        }
+        Err(error) => {
+            let too_large = std::error::Error::source(&error)
+                .is_some_and(|e| e.is::<http_body_util::LengthLimitError>());
+            ApiError::for_status(if too_large {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                StatusCode::BAD_REQUEST
+            })
+            .into_response()
+        }
+    }
 }
 
 /// The safety net: any error answer that is not already JSON (from a layer or axum itself) is
