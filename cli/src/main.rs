@@ -7,7 +7,6 @@
 mod app;
 mod demo;
 mod messages;
-mod qr_bench;
 mod store;
 
 use std::path::PathBuf;
@@ -48,8 +47,6 @@ enum Command {
         #[arg(long)]
         keep: bool,
     },
-    /// Measure the QR decoder on a folder of photos with their expected texts (no cloud needed).
-    QrBench(qr_bench::Args),
 }
 
 /// The commands of the app itself, on hc-core alone.
@@ -134,15 +131,6 @@ async fn run(cli: Cli) -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     eprintln!("hc demo failed: {error}");
-                    ExitCode::FAILURE
-                }
-            };
-        }
-        Command::QrBench(args) => {
-            return match qr_bench::run(args) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(error) => {
-                    eprintln!("hc qr-bench: {error}");
                     ExitCode::FAILURE
                 }
             };

@@ -7,7 +7,7 @@ use hc_protocol::api::{
     AccountCreated, AddDeviceRequest, AuditList, ChangePasswordRequest, Credentials, Device,
     DeviceList, RefreshRequest, ResetCodeRequest, ResetCodeResponse,
 };
-use hc_protocol::{CHALLENGE_LIFETIME_SECS, Serial, parse_qr};
+use hc_protocol::{CHALLENGE_LIFETIME_SECS, Serial};
 use reqwest::Method;
 
 use crate::config::ClientConfig;
@@ -15,12 +15,34 @@ use crate::devices::{AuditEventInfo, DeviceInfo, DeviceListSnapshot, ResetCodeIn
 use crate::error::{HcError, Result};
 use crate::http::{CloudHttp, Retry};
 use crate::input;
-use crate::reset_flow::{ResetFlow, ResetFlowListener};
+use crate::scan::ResetQr;
 use crate::session::Session;
 use crate::store::{DEVICE_LIST_KEY, SecureStore, Store, StoredDeviceList};
 use crate::unix_now;
 
 /// The app's connection to its cloud account. Cheap to clone; clones share everything.
+///
+/// Built once at start-up from the cloud's URL and the platform's secure store; a session saved
+/// there by an earlier launch is restored, so the user stays logged in.
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use hc_core::{ClientConfig, HcClient, MemoryStore};
+/// # use hc_core::fake_cloud::FakeCloud;
+///
+/// let store = Arc::new(MemoryStore::new());
+/// # let cloud_url = hc_core::runtime::runtime().block_on(FakeCloud::start()).1;
+/// let client = HcClient::new(ClientConfig::new(&cloud_url), store.clone())?;
+/// assert!(!client.is_logged_in());
+/// hc_core::runtime::runtime()
+///     .block_on(client.login("owner@example.com".into(), "correct horse".into()))?;
+///
+/// // The next launch finds the session in the store.
+/// let relaunched = HcClient::new(ClientConfig::new(&cloud_url), store)?;
+/// assert!(relaunched.is_logged_in());
+/// # Ok::<(), hc_core::HcError>(())
+/// ```
 #[derive(Clone)]
 pub struct HcClient {
     inner: Arc<Inner>,
@@ -82,6 +104,23 @@ impl HcClient {
     /// Logs in; the tokens go to the secure store. Wrong credentials are
     /// `Server { status: 401, code: ErrorCode::InvalidCredentials }`. The e-mail address is taken without
     /// the whitespace around it.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use hc_core::{ClientConfig, HcClient, HcError, MemoryStore};
+    /// # use hc_core::fake_cloud::FakeCloud;
+    /// # hc_core::runtime::runtime().block_on(async {
+    /// # let (cloud, cloud_url) = FakeCloud::start().await;
+    /// # let client = HcClient::new(ClientConfig::new(cloud_url), Arc::new(MemoryStore::new()))?;
+    /// client.login(" owner@example.com\n".into(), "correct horse".into()).await?;
+    /// assert!(client.is_logged_in());
+    /// # assert_eq!(*cloud.login_emails.lock().unwrap(), ["owner@example.com"]);
+    /// client.logout().await?;
+    /// assert!(!client.is_logged_in());
+    /// # Ok::<(), HcError>(())
+    /// # })?;
+    /// # Ok::<(), HcError>(())
+    /// ```
     pub async fn login(&self, email: String, password: String) -> Result<()> {
         self.forget_devices();
         self.inner
@@ -186,6 +225,27 @@ impl HcClient {
     /// The account's devices. A list younger than `device_list_max_age_secs` is served from the
     /// cache unless `force_refresh`; when the cloud cannot be reached, the last list is served with
     /// its age instead of an error.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use hc_core::{ClientConfig, HcClient, HcError, MemoryStore};
+    /// # use hc_core::fake_cloud::FakeCloud;
+    /// # hc_core::runtime::runtime().block_on(async {
+    /// # let (cloud, cloud_url) = FakeCloud::start().await;
+    /// # let client = HcClient::new(ClientConfig::new(cloud_url), Arc::new(MemoryStore::new()))?;
+    /// # client.login("owner@example.com".into(), "correct horse".into()).await?;
+    /// # cloud.add_device("J12345678");
+    /// let fresh = client.devices(true).await?;
+    /// assert!(!fresh.from_cache);
+    /// assert_eq!(fresh.devices[0].serial, "J12345678");
+    /// // Asked again soon, the list comes from the cache, with the time it was fetched.
+    /// let cached = client.devices(false).await?;
+    /// assert!(cached.from_cache);
+    /// assert_eq!(cached.fetched_at_unix, fresh.fetched_at_unix);
+    /// # Ok::<(), HcError>(())
+    /// # })?;
+    /// # Ok::<(), HcError>(())
+    /// ```
     pub async fn devices(&self, force_refresh: bool) -> Result<DeviceListSnapshot> {
         if !self.is_logged_in() {
             return Err(HcError::NotLoggedIn);
@@ -210,6 +270,24 @@ impl HcClient {
     /// and dashes are dropped and letters put in upper case (" ds12 345-67 " is "DS1234567"); a
     /// blank name is no name. Returns the device as the account now lists it. A device bound to
     /// another account is `DeviceAddedByOthers`.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use hc_core::{ClientConfig, HcClient, HcError, MemoryStore};
+    /// # use hc_core::fake_cloud::FakeCloud;
+    /// # hc_core::runtime::runtime().block_on(async {
+    /// # let (cloud, cloud_url) = FakeCloud::start().await;
+    /// # let client = HcClient::new(ClientConfig::new(cloud_url), Arc::new(MemoryStore::new()))?;
+    /// # client.login("owner@example.com".into(), "correct horse".into()).await?;
+    /// let added = client
+    ///     .add_device(" ds12 345-67 ".into(), "abc-def".into(), Some("Shop NVR".into()))
+    ///     .await?;
+    /// assert_eq!((added.serial.as_str(), added.name.as_str()), ("DS1234567", "Shop NVR"));
+    /// assert_eq!(client.devices(false).await?.devices, [added]);
+    /// # Ok::<(), HcError>(())
+    /// # })?;
+    /// # Ok::<(), HcError>(())
+    /// ```
     pub async fn add_device(
         &self,
         serial: String,
@@ -290,19 +368,35 @@ impl HcClient {
         Ok(list.events.into_iter().map(AuditEventInfo::from).collect())
     }
 
-    /// The verification code for a reset QR text scanned just now.
+    /// The verification code for a reset QR text scanned just now (read by other means than the
+    /// core's scanner; [`ResetFlow`](crate::ResetFlow) is the screen's way). The code expires 30
+    /// minutes after the scan.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use hc_core::{ClientConfig, HcClient, HcError, MemoryStore};
+    /// # use hc_core::fake_cloud::FakeCloud;
+    /// # hc_core::runtime::runtime().block_on(async {
+    /// # let (cloud, cloud_url) = FakeCloud::start().await;
+    /// # let client = HcClient::new(ClientConfig::new(cloud_url), Arc::new(MemoryStore::new()))?;
+    /// # client.login("owner@example.com".into(), "correct horse".into()).await?;
+    /// # use hc_core::scan::testing::reset_text_for;
+    /// client.add_device("J12345678".into(), "ABCDEF".into(), None).await?;
+    /// let qr_text = reset_text_for("J12345678"); // "HCR1:AE..."
+    /// let code = client.request_reset_code(qr_text).await?;
+    /// assert_eq!(hc_core::group_code(&code.code), "0123 4567");
+    /// assert!(code.expires_at_unix > 0);
+    /// # Ok::<(), HcError>(())
+    /// # })?;
+    /// # Ok::<(), HcError>(())
+    /// ```
     pub async fn request_reset_code(&self, qr_text: String) -> Result<ResetCodeInfo> {
-        self.request_reset_code_scanned_at(&qr_text, unix_now())
-            .await
+        let qr = ResetQr::parse(qr_text)?;
+        self.request_reset_code_scanned_at(&qr, unix_now()).await
     }
 
-    /// The reset screen's state machine, pushing its states to `listener`.
-    pub fn reset_flow(&self, listener: Arc<dyn ResetFlowListener>) -> ResetFlow {
-        ResetFlow::new(self.clone(), listener)
-    }
-
-    /// Parses the QR and asks the cloud. The code is good until 30 minutes after the scan, the
-    /// life of the device's challenge.
+    /// Asks the cloud for the code of a reset QR the scanner or `request_reset_code` parsed. The
+    /// code is good until 30 minutes after the scan, the life of the device's challenge.
     ///
     /// The binding: only the cloud can tell the vendor's two notes apart (the device is not in this
     /// account, or another account holds it), so the request goes out even for a serial that is
@@ -312,12 +406,11 @@ impl HcClient {
     /// rather than a network error.
     pub(crate) async fn request_reset_code_scanned_at(
         &self,
-        qr_text: &str,
+        qr: &ResetQr,
         scanned_at: i64,
     ) -> Result<ResetCodeInfo> {
-        let qr = parse_qr(qr_text)?;
-        let serial = qr.challenge().serial.to_string();
-        let answer = match self.ask_for_code(qr_text, &serial).await {
+        let serial = qr.serial();
+        let answer = match self.ask_for_code(qr.text(), &serial).await {
             Ok(answer) => answer,
             Err(HcError::Network { detail }) => {
                 return Err(self

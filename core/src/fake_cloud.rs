@@ -1,6 +1,7 @@
 //! A small stand-in for the cloud, for unit tests that need to count or script what the cloud
-//! sees (how many refreshes, whether a code was requested). The end-to-end tests in `tests/` use
-//! the real `hc-cloud`.
+//! sees (how many refreshes, whether a code was requested), and for the doc examples (feature
+//! `fake-cloud`; never in a shipped build). The end-to-end tests in `tests/` use the real
+//! `hc-cloud`.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -16,7 +16,7 @@ pub mod store;
 
 pub use agent::{
     ADMIN_USER, CHALLENGE_LIFETIME, ChallengeView, CodeAccepted, DeviceError, DeviceStatus,
-    RESET_WINDOW, ResetAgent, ResetMethod, ResetToken,
+    LoginAttempt, LoginVerdict, RESET_WINDOW, ResetAgent, ResetMethod, ResetToken,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use hc_protocol::factory::{DeviceRecord, FactoryError};

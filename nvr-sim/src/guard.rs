@@ -108,7 +108,8 @@ pub(crate) async fn guard(
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        // Not `no-referrer`: with it browsers send `Origin: null` on the NVR's own form posts.
+        (header::REFERRER_POLICY, "same-origin"),
     ];
     for (name, value) in limits {
         headers.insert(name, HeaderValue::from_static(value));

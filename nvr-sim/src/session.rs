@@ -53,7 +53,7 @@ impl Sessions {
         let presented = presented_id(headers)?;
         let mut found = None;
         for (index, (id, _)) in self.list.iter().enumerate() {
-            if bool::from(id.ct_eq(&presented)) {
+            if bool::from(id.as_slice().ct_eq(presented.as_slice())) {
                 found = Some(index);
             }
         }
@@ -92,7 +92,7 @@ impl Sessions {
     pub fn end(&mut self, headers: &HeaderMap) {
         if let Some(presented) = presented_id(headers) {
             self.list
-                .retain(|(id, _)| !bool::from(id.ct_eq(&presented)));
+                .retain(|(id, _)| !bool::from(id.as_slice().ct_eq(presented.as_slice())));
         }
     }
 

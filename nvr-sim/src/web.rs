@@ -213,15 +213,7 @@ async fn login_submit(
 ) -> Response {
     match nvr.login(form.user, Zeroizing::new(form.password)).await {
         Ok(Ok(())) => start_session(&nvr, &headers, |s| s.logged_in = true, "/"),
-        Ok(Err(error)) => {
-            let status = match error {
-                DeviceError::LoginLocked { .. } => StatusCode::TOO_MANY_REQUESTS,
-                DeviceError::LoginBusy => StatusCode::SERVICE_UNAVAILABLE,
-                _ => StatusCode::UNAUTHORIZED,
-            };
-            let form = login_form(&nvr, Some(message("error", &user_message(&error))));
-            (status, form).into_response()
-        }
+        Ok(Err(error)) => login_form(&nvr, Some(message("error", &user_message(&error)))),
         Err(_) => failure_page(&nvr),
     }
 }
