@@ -422,34 +422,13 @@ fn protocol_qr_min_payload() -> usize {
     1 + 1 + SERIAL_LEN + 4 + hc_protocol::NONCE_LEN + 1 + 1 + hc_protocol::TAG_LEN
 }
 
-/// The codes this service can answer with.
+/// The codes this service can answer with: those of [`ErrorCode::ALL`] that have a status here.
 fn all_error_codes() -> Vec<ErrorCode> {
-    use ErrorCode::*;
-    [
-        BadRequest,
-        Unauthorized,
-        NotFound,
-        MethodNotAllowed,
-        PayloadTooLarge,
-        UnsupportedMediaType,
-        RateLimited,
-        Internal,
-        Unavailable,
-        UnsupportedVersion,
-        EmailTaken,
-        WeakPassword,
-        InvalidEmail,
-        InvalidCredentials,
-        InvalidSerial,
-        WrongLabelCode,
-        BoundToOtherAccount,
-        AlreadyAdded,
-        InvalidQr,
-        DeviceNotBound,
-    ]
-    .into_iter()
-    .filter(|code| status_of(*code).is_some())
-    .collect()
+    ErrorCode::ALL
+        .iter()
+        .copied()
+        .filter(|code| status_of(*code).is_some())
+        .collect()
 }
 
 #[cfg(test)]

@@ -301,82 +301,69 @@ impl ErrorBody {
     }
 }
 
-/// The machine-readable error codes. Unknown codes from a newer server parse as `Unknown`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    // generic
-    BadRequest,
-    Unauthorized,
-    NotFound,
-    MethodNotAllowed,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    RateLimited,
-    Internal,
-    Unavailable,
-    UnsupportedVersion,
-    // accounts
-    EmailTaken,
-    WeakPassword,
-    InvalidEmail,
-    InvalidCredentials,
-    // devices
-    InvalidSerial,
-    WrongLabelCode,
-    BoundToOtherAccount,
-    AlreadyAdded,
-    // reset codes
-    InvalidQr,
-    DeviceNotBound,
-    // device side (nvr-sim)
-    NotOffered,
-    NoChallenge,
-    ChallengeExpired,
-    WrongCode,
-    CoolingDown,
-    InvalidResetToken,
-    PasswordPolicy,
-    WrongPassword,
-    #[serde(other)]
-    Unknown,
+/// Declares [`ErrorCode`] from one list: the variants, their wire names ([`ErrorCode::as_str`]) and
+/// [`ErrorCode::ALL`] cannot disagree, and every list elsewhere (the OpenAPI document, the FFI) is
+/// derived from or checked against this one.
+macro_rules! error_codes {
+    ($($variant:ident => $text:literal,)*) => {
+        /// The machine-readable error codes. Unknown codes from a newer server parse as `Unknown`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ErrorCode {
+            $($variant,)*
+            #[serde(other)]
+            Unknown,
+        }
+
+        impl ErrorCode {
+            /// Every code a server may send (all but `Unknown`), in declaration order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The wire name (serde_json is not a dependency of this crate, so it is spelled here).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $text,)*
+                    ErrorCode::Unknown => "unknown",
+                }
+            }
+        }
+    };
 }
 
-impl ErrorCode {
-    pub fn as_str(self) -> &'static str {
-        // serde_json is not a dependency of this crate; keep the names in one match.
-        match self {
-            ErrorCode::BadRequest => "bad_request",
-            ErrorCode::Unauthorized => "unauthorized",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::MethodNotAllowed => "method_not_allowed",
-            ErrorCode::PayloadTooLarge => "payload_too_large",
-            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
-            ErrorCode::RateLimited => "rate_limited",
-            ErrorCode::Internal => "internal",
-            ErrorCode::Unavailable => "unavailable",
-            ErrorCode::UnsupportedVersion => "unsupported_version",
-            ErrorCode::EmailTaken => "email_taken",
-            ErrorCode::WeakPassword => "weak_password",
-            ErrorCode::InvalidEmail => "invalid_email",
-            ErrorCode::InvalidCredentials => "invalid_credentials",
-            ErrorCode::InvalidSerial => "invalid_serial",
-            ErrorCode::WrongLabelCode => "wrong_label_code",
-            ErrorCode::BoundToOtherAccount => "bound_to_other_account",
-            ErrorCode::AlreadyAdded => "already_added",
-            ErrorCode::InvalidQr => "invalid_qr",
-            ErrorCode::DeviceNotBound => "device_not_bound",
-            ErrorCode::NotOffered => "not_offered",
-            ErrorCode::NoChallenge => "no_challenge",
-            ErrorCode::ChallengeExpired => "challenge_expired",
-            ErrorCode::WrongCode => "wrong_code",
-            ErrorCode::CoolingDown => "cooling_down",
-            ErrorCode::InvalidResetToken => "invalid_reset_token",
-            ErrorCode::PasswordPolicy => "password_policy",
-            ErrorCode::WrongPassword => "wrong_password",
-            ErrorCode::Unknown => "unknown",
-        }
-    }
+error_codes! {
+    // generic
+    BadRequest => "bad_request",
+    Unauthorized => "unauthorized",
+    NotFound => "not_found",
+    MethodNotAllowed => "method_not_allowed",
+    PayloadTooLarge => "payload_too_large",
+    UnsupportedMediaType => "unsupported_media_type",
+    RateLimited => "rate_limited",
+    Internal => "internal",
+    Unavailable => "unavailable",
+    UnsupportedVersion => "unsupported_version",
+    // accounts
+    EmailTaken => "email_taken",
+    WeakPassword => "weak_password",
+    InvalidEmail => "invalid_email",
+    InvalidCredentials => "invalid_credentials",
+    // devices
+    InvalidSerial => "invalid_serial",
+    WrongLabelCode => "wrong_label_code",
+    BoundToOtherAccount => "bound_to_other_account",
+    AlreadyAdded => "already_added",
+    // reset codes
+    InvalidQr => "invalid_qr",
+    DeviceNotBound => "device_not_bound",
+    // device side (nvr-sim)
+    NotOffered => "not_offered",
+    NoChallenge => "no_challenge",
+    ChallengeExpired => "challenge_expired",
+    WrongCode => "wrong_code",
+    CoolingDown => "cooling_down",
+    InvalidResetToken => "invalid_reset_token",
+    PasswordPolicy => "password_policy",
+    WrongPassword => "wrong_password",
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -152,3 +152,18 @@ fn secrets_never_print() {
     .reset_code(&key);
     assert!(!format!("{code:?}").contains(code.as_str()));
 }
+
+#[test]
+fn every_error_code_is_sent_and_read_by_its_one_wire_name() {
+    use hc_protocol::api::ErrorCode;
+    for &code in ErrorCode::ALL {
+        let json = serde_json::to_string(&code).unwrap();
+        assert_eq!(json, format!("\"{}\"", code.as_str()));
+        assert_eq!(serde_json::from_str::<ErrorCode>(&json).unwrap(), code);
+    }
+    // A code from a newer server is not an error for an older app.
+    assert_eq!(
+        serde_json::from_str::<ErrorCode>("\"a_code_from_the_future\"").unwrap(),
+        ErrorCode::Unknown
+    );
+}
