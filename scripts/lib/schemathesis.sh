@@ -82,14 +82,16 @@ rm -rf "$REPORTS"; mkdir -p "$REPORTS"
 # st_run NAME ARGS...: one schemathesis run, its JUnit report in $REPORTS/TEST-NAME.xml.
 st_run() {
   local name="$1"; shift
-  "$ST" --no-color --config-file "$HC_ROOT/scripts/lib/schemathesis.toml" run "$URL/openapi.json" \
+  # From the temp folder: schemathesis keeps its crash cache (.schemathesis/) and Hypothesis its
+  # database (.hypothesis/) in the working directory, which must not be the clone.
+  (cd "$WORK" && "$ST" --no-color --config-file "$HC_ROOT/scripts/lib/schemathesis.toml" run "$URL/openapi.json" \
     --checks all \
     --max-examples "${HC_SCHEMATHESIS_EXAMPLES:-100}" \
     --seed "${HC_SCHEMATHESIS_SEED:-2026}" \
     --workers 1 \
     --generation-database none \
     --header "Authorization: Bearer $TOKEN" \
-    --report junit --report-junit-path "$REPORTS/TEST-$name.xml" "$@"
+    --report junit --report-junit-path "$REPORTS/TEST-$name.xml" "$@")
 }
 hc_log "schemathesis $HC_SCHEMATHESIS_VERSION: all checks, ${HC_SCHEMATHESIS_EXAMPLES:-100} examples, seed ${HC_SCHEMATHESIS_SEED:-2026}"
 # Log-out-everywhere ends the token the other operations need: it runs alone, last.
