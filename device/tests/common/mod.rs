@@ -1,6 +1,6 @@
 //! Shared test helpers: the factory record of a test device, and a device whose clocks and
 //! random numbers the test controls.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,59 +8,15 @@ use std::time::Duration;
 
 use hc_device::{DeviceRecord, ManualClock, ResetAgent, ScriptedRandom, StateStore};
 use hc_protocol::{Nonce, reset_code};
-use serde::Deserialize;
 
 /// `protocol/tests/vectors.json`, the byte-identical copy of `shared/protocol/vectors.json`.
-pub const VECTORS: &str = include_str!("../../../protocol/tests/vectors.json");
+pub use hc_protocol::vectors::JSON as VECTORS;
+/// One valid vector, as parsed by the protocol's vectors struct.
+pub use hc_protocol::vectors::Valid as Vector;
 
-#[derive(Deserialize, Clone)]
-pub struct Vector {
-    pub device_key: String,
-    pub serial: String,
-    pub model: String,
-    pub firmware: String,
-    pub flags: u8,
-    pub issued_at: u32,
-    pub nonce: String,
-    pub qr_text: String,
-    pub reset_code: String,
-    pub sync_ts: u64,
-    pub sync_tag: String,
-    pub sync2_nonce: String,
-    pub sync2_ts: u64,
-    pub sync2_tag: String,
-    pub sync2_answer_tag_bound: String,
-    pub sync2_answer_tag_unbound: String,
-}
-
+/// The valid vectors.
 pub fn vectors() -> Vec<Vector> {
-    #[derive(Deserialize)]
-    struct File {
-        valid: Vec<Vector>,
-    }
-    serde_json::from_str::<File>(VECTORS)
-        .expect("vectors.json parses")
-        .valid
-}
-
-impl Vector {
-    pub fn record(&self) -> DeviceRecord {
-        DeviceRecord::from_json(
-            &serde_json::json!({
-                "serial": self.serial,
-                "model": self.model,
-                "firmware": self.firmware,
-                "device_key": self.device_key,
-                "label_code": "ABCDEF",
-            })
-            .to_string(),
-        )
-        .expect("vector record is valid")
-    }
-
-    pub fn nonce_bytes(&self) -> Vec<u8> {
-        hex::decode(&self.nonce).expect("vector nonce is hex")
-    }
+    hc_protocol::vectors::vectors().valid.clone()
 }
 
 /// The device of the first test vector (J12345678, DS-7608NI-K2/8P).
