@@ -2,6 +2,7 @@
 //! JSON API for tests, QR rendering and the cloud sync.
 
 mod api;
+pub mod client;
 mod html;
 pub mod qr;
 mod server;
@@ -9,5 +10,6 @@ mod session;
 pub mod sync;
 mod web;
 
+pub use client::{CodeAccepted, NvrClient, NvrError, NvrStatus, ShownQr};
 pub use server::{NvrConfig, RunningNvr, ServeError, generate_admin_password, serve};
 pub use sync::{CloudConfig, SyncError, sync_once};
