@@ -242,10 +242,7 @@ async fn fresh_qr_png(panel: &NvrClient) -> Result<Vec<u8>, DemoError> {
         .start_challenge()
         .await
         .map_err(|e| step_error("Verify by Hik-Connect")(&e))?;
-    panel
-        .qr_png()
-        .await
-        .map_err(|e| step_error("QR image")(&e))
+    panel.qr_png().await.map_err(|e| step_error("QR image")(&e))
 }
 
 /// One pass of the reset screen: an image in, a code (serial, code, expiry) or an error out.

@@ -8,7 +8,8 @@ use hc_cloud::{ProvisionRequest, RateLimits};
 use hc_protocol::api::*;
 use hc_protocol::factory::LabelCode;
 use hc_protocol::{
-    CHALLENGE_LIFETIME_SECS, DeviceKey, Nonce, Serial, sync_tag, sync2_request_tag, verify_sync2_answer,
+    CHALLENGE_LIFETIME_SECS, DeviceKey, Nonce, Serial, sync_tag, sync2_request_tag,
+    verify_sync2_answer,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -430,31 +431,8 @@ mod cases {
         );
     }
 
-    #[derive(serde::Deserialize)]
-    struct Vectors {
-        valid: Vec<Vector>,
-    }
-
-    #[derive(serde::Deserialize)]
-    struct Vector {
-        device_key: String,
-        serial: String,
-        model: String,
-        firmware: String,
-        qr_text: String,
-        reset_code: String,
-        sync2_nonce: String,
-        sync2_ts: u64,
-        sync2_tag: String,
-        sync2_answer_tag_bound: String,
-        sync2_answer_tag_unbound: String,
-    }
-
-    fn vectors() -> Vec<Vector> {
-        let text = include_str!("../../protocol/tests/vectors.json");
-        serde_json::from_str::<Vectors>(text)
-            .expect("vectors parse")
-            .valid
+    fn vectors() -> &'static [hc_testkit::vectors::Valid] {
+        &hc_testkit::vectors::vectors().valid
     }
 
     pub async fn reset_codes_match_the_protocol_vectors_and_repeat_per_qr(backend: Backend) {
@@ -472,7 +450,7 @@ mod cases {
         };
         let token = t.account("a@b.co").await;
         let vectors = vectors();
-        for vector in &vectors {
+        for vector in vectors {
             let provisioned = t
                 .cloud
                 .provision(
@@ -493,7 +471,7 @@ mod cases {
                 assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
             }
         }
-        for vector in &vectors {
+        for vector in vectors {
             for _attempt in 0..2 {
                 let answer = t.reset_code(&token, &vector.qr_text).await;
                 assert_eq!(
@@ -795,7 +773,13 @@ mod cases {
                 .await
                 .unwrap();
             let nonce = Nonce::from_hex(&vector.sync2_nonce).unwrap();
-            let answer = sync(nonce, vector.sync2_ts, vector.sync2_tag.clone(), &vector.serial).await;
+            let answer = sync(
+                nonce,
+                vector.sync2_ts,
+                vector.sync2_tag.clone(),
+                &vector.serial,
+            )
+            .await;
             assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
             let answer: DeviceSyncResponse = answer.json();
             assert!(!answer.bound);
