@@ -220,11 +220,7 @@ async fn codes_without_a_qr_code_or_after_it_expired_are_refused() {
     assert_eq!(shown.qr, qr);
     assert_eq!(shown.expires_in_secs, 1800);
     sim.clock.advance(Duration::from_secs(1800));
-    let refusal = refused(
-        sim.api
-            .submit_code(&code_for_qr(&qr, &test_device()))
-            .await,
-    );
+    let refusal = refused(sim.api.submit_code(&code_for_qr(&qr, &test_device())).await);
     assert_eq!(refusal.status, StatusCode::GONE);
     assert_eq!(refusal.error.code, ErrorCode::ChallengeExpired);
 }
@@ -367,9 +363,12 @@ async fn fake_cloud_answering(
                 };
                 let bound = bound.load(Ordering::SeqCst);
                 let tag = match how {
-                    Answer::Honest => {
-                        hc_protocol::sync2_answer_tag(&record.device_key, &record.serial, &nonce, bound)
-                    }
+                    Answer::Honest => hc_protocol::sync2_answer_tag(
+                        &record.device_key,
+                        &record.serial,
+                        &nonce,
+                        bound,
+                    ),
                     Answer::Forged => "00".repeat(32),
                     Answer::Replayed => hc_protocol::sync2_answer_tag(
                         &record.device_key,
@@ -463,7 +462,12 @@ async fn the_sync_request_and_answer_tags_are_the_vectors() {
         let record = vector.record();
         let nonce = hc_protocol::Nonce::from_hex(&vector.sync2_nonce).unwrap();
         assert_eq!(
-            hc_protocol::sync2_request_tag(&record.device_key, &record.serial, &nonce, vector.sync2_ts),
+            hc_protocol::sync2_request_tag(
+                &record.device_key,
+                &record.serial,
+                &nonce,
+                vector.sync2_ts
+            ),
             vector.sync2_tag
         );
         assert!(hc_protocol::verify_sync2_answer(

@@ -1,10 +1,10 @@
 //! Every vector of `vectors.json` (a byte-identical copy of `shared/protocol/vectors.json`).
 
+use hc_protocol::vectors::{JSON as VECTORS, vectors};
 use hc_protocol::{
     Challenge, DeviceKey, Nonce, Serial, parse_qr, reset_code, sync_tag, sync2_answer_tag,
     sync2_request_tag, verify_sync_tag, verify_sync2_answer, verify_sync2_request,
 };
-use hc_protocol::vectors::{JSON as VECTORS, vectors};
 
 fn nonce(hex_text: &str) -> Nonce {
     Nonce::from_hex(hex_text).expect("vector nonce is 16 bytes of hex")
@@ -130,8 +130,17 @@ fn every_valid_vector_gives_its_sync2_request_and_answer_tags() {
         let key = DeviceKey::from_hex(&v.device_key).unwrap();
         let serial = c_serial(&v.serial);
         let n = nonce(&v.sync2_nonce);
-        assert_eq!(sync2_request_tag(&key, &serial, &n, v.sync2_ts), v.sync2_tag);
-        assert!(verify_sync2_request(&key, &serial, &n, v.sync2_ts, &v.sync2_tag));
+        assert_eq!(
+            sync2_request_tag(&key, &serial, &n, v.sync2_ts),
+            v.sync2_tag
+        );
+        assert!(verify_sync2_request(
+            &key,
+            &serial,
+            &n,
+            v.sync2_ts,
+            &v.sync2_tag
+        ));
         assert!(verify_sync2_request(
             &key,
             &serial,
@@ -139,16 +148,58 @@ fn every_valid_vector_gives_its_sync2_request_and_answer_tags() {
             v.sync2_ts,
             &v.sync2_tag.to_uppercase()
         ));
-        assert!(!verify_sync2_request(&key, &serial, &n, v.sync2_ts + 1, &v.sync2_tag));
-        assert_eq!(sync2_answer_tag(&key, &serial, &n, true), v.sync2_answer_tag_bound);
-        assert_eq!(sync2_answer_tag(&key, &serial, &n, false), v.sync2_answer_tag_unbound);
-        assert!(verify_sync2_answer(&key, &serial, &n, true, &v.sync2_answer_tag_bound));
-        assert!(verify_sync2_answer(&key, &serial, &n, false, &v.sync2_answer_tag_unbound));
+        assert!(!verify_sync2_request(
+            &key,
+            &serial,
+            &n,
+            v.sync2_ts + 1,
+            &v.sync2_tag
+        ));
+        assert_eq!(
+            sync2_answer_tag(&key, &serial, &n, true),
+            v.sync2_answer_tag_bound
+        );
+        assert_eq!(
+            sync2_answer_tag(&key, &serial, &n, false),
+            v.sync2_answer_tag_unbound
+        );
+        assert!(verify_sync2_answer(
+            &key,
+            &serial,
+            &n,
+            true,
+            &v.sync2_answer_tag_bound
+        ));
+        assert!(verify_sync2_answer(
+            &key,
+            &serial,
+            &n,
+            false,
+            &v.sync2_answer_tag_unbound
+        ));
         // A forged flag, or an answer for another nonce, never verifies.
-        assert!(!verify_sync2_answer(&key, &serial, &n, false, &v.sync2_answer_tag_bound));
-        assert!(!verify_sync2_answer(&key, &serial, &n, true, &v.sync2_answer_tag_unbound));
+        assert!(!verify_sync2_answer(
+            &key,
+            &serial,
+            &n,
+            false,
+            &v.sync2_answer_tag_bound
+        ));
+        assert!(!verify_sync2_answer(
+            &key,
+            &serial,
+            &n,
+            true,
+            &v.sync2_answer_tag_unbound
+        ));
         let other = nonce(&v.nonce);
-        assert!(!verify_sync2_answer(&key, &serial, &other, true, &v.sync2_answer_tag_bound));
+        assert!(!verify_sync2_answer(
+            &key,
+            &serial,
+            &other,
+            true,
+            &v.sync2_answer_tag_bound
+        ));
     }
 }
 

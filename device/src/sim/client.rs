@@ -70,9 +70,7 @@ impl NvrError {
     /// The HTTP status when there was an answer.
     pub fn status(&self) -> Option<u16> {
         match self {
-            NvrError::Refused { status, .. } | NvrError::Unreadable { status, .. } => {
-                Some(*status)
-            }
+            NvrError::Refused { status, .. } | NvrError::Unreadable { status, .. } => Some(*status),
             NvrError::Unreachable(_) => None,
         }
     }
@@ -122,8 +120,11 @@ impl NvrClient {
         struct Methods {
             methods: Vec<String>,
         }
-        let methods: Methods =
-            json_of(self.send(self.http.get(self.api("/forget-password"))).await?).await?;
+        let methods: Methods = json_of(
+            self.send(self.http.get(self.api("/forget-password")))
+                .await?,
+        )
+        .await?;
         Ok(methods.methods)
     }
 
