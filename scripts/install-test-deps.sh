@@ -6,14 +6,16 @@
 #   - The Kotlin compiler from npm (`kotlin-compiler`, pinned) into $HC_CACHE (default ~/.cache/hc).
 #   - Debian trixie's Swift toolchain (`swiftlang`) in a debootstrap chroot at $HC_CACHE/swift-chroot,
 #     never on the host.
-# Usage: scripts/install-test-deps.sh [apt] [kotlin] [swift]      (no argument: all three)
+#   - schemathesis from PyPI (pinned) in a venv at $HC_CACHE/schemathesis-<version>.
+#   - cargo-nextest from crates.io (pinned) when `cargo nextest` is missing.
+# Usage: scripts/install-test-deps.sh [apt] [kotlin] [swift] [schemathesis] [nextest]   (none: all)
 set -euo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # shellcheck source=lib/swift-chroot.sh
 source "$HC_ROOT/scripts/lib/swift-chroot.sh"
 
-WANT=("$@"); [ ${#WANT[@]} -gt 0 ] || WANT=(apt kotlin swift)
+WANT=("$@"); [ ${#WANT[@]} -gt 0 ] || WANT=(apt kotlin swift schemathesis nextest)
 wants() { local w; for w in "${WANT[@]}"; do [ "$w" = "$1" ] && return 0; done; return 1; }
 
 APT_PACKAGES=(
@@ -21,6 +23,7 @@ APT_PACKAGES=(
   libjna-java junit5 openjdk-17-jdk-headless              # Kotlin tests on the JVM
   debootstrap                                             # the Swift chroot
   curl ca-certificates                                    # test scripts talk to the local servers
+  python3 python3-venv                                    # schemathesis, JUnit report counts
 )
 
 install_apt() {
@@ -62,8 +65,31 @@ install_swift() {
   hc_chroot_install
 }
 
+install_schemathesis() {
+  local venv="$HC_SCHEMATHESIS_VENV" want="schemathesis, version $HC_SCHEMATHESIS_VERSION"
+  # The marker is written last: an interrupted install never looks like a finished one.
+  if [ -f "$venv/.hc-complete" ] && [ "$("$venv/bin/schemathesis" --version 2>/dev/null)" = "$want" ]; then
+    hc_log "schemathesis $HC_SCHEMATHESIS_VERSION present ($venv)"; return
+  fi
+  command -v python3 >/dev/null || hc_die "python3 is missing (run: $0 apt)"
+  hc_log "pip install schemathesis==$HC_SCHEMATHESIS_VERSION into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$HC_SCHEMATHESIS_VERSION"
+  [ "$("$venv/bin/schemathesis" --version 2>/dev/null)" = "$want" ] || hc_die "schemathesis missing after pip install"
+  touch "$venv/.hc-complete"
+}
+
+install_nextest() {
+  if cargo nextest --version >/dev/null 2>&1; then hc_log "cargo-nextest present"; return; fi
+  hc_log "cargo install cargo-nextest@$HC_NEXTEST_VERSION"
+  cargo install --locked "cargo-nextest@$HC_NEXTEST_VERSION"
+}
+
 T0=$SECONDS
 wants apt && install_apt
 wants kotlin && install_kotlin
+wants schemathesis && install_schemathesis
+wants nextest && install_nextest
 wants swift && install_swift
 hc_log "test dependencies ready ($((SECONDS - T0)) s)"

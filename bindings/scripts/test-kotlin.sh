@@ -26,7 +26,7 @@ fail() { echo "test-kotlin: $*" >&2; result 0 1; exit 1; }
 KOTLINC="$HC_KOTLIN_HOME/bin/kotlinc"; K="$HC_KOTLIN_HOME/lib"
 for f in "$KOTLINC" "$HC_JNA_JAR" "$HC_JUNIT_LAUNCHER"; do [ -e "$f" ] || fail "missing $f"; done
 
-HC_BUILD_PACKAGES="${HC_BUILD_PACKAGES-hc-cloud hc-device}" bash "$HERE/generate.sh" kotlin || fail "generate failed"
+HC_BUILD_PACKAGES="${HC_BUILD_PACKAGES-hc-cloud nvr-sim}" bash "$HERE/generate.sh" kotlin || fail "generate failed"
 
 # The shared Kotlin test kit (android/testkit/kotlin) is compiled with the tests.
 TESTKIT="$HC_ROOT/android/testkit/kotlin"
@@ -51,6 +51,7 @@ hc_servers_start "$WORK/servers" || fail "could not start the cloud and the NVRs
 RUN_CP="$CLASSES:$HC_JNA_JAR:$K/kotlinx-coroutines-core-jvm.jar:$K/kotlin-stdlib.jar:$K/kotlin-test.jar:$K/kotlin-test-junit5.jar"
 SELECT=(--scan-class-path "$CLASSES"); [ $# -gt 0 ] && SELECT=("$@")
 hc_log "JUnit 5 console launcher"
+rm -rf "$WORK/reports"
 set +e
 timeout "${HC_KOTLIN_TEST_TIMEOUT:-900}" java -ea -Djna.library.path="$HC_ROOT/build/bindings/lib" -jar "$HC_JUNIT_LAUNCHER" \
   --class-path "$RUN_CP" "${SELECT[@]}" --fail-if-no-tests --disable-banner --disable-ansi-colors \
@@ -58,7 +59,5 @@ timeout "${HC_KOTLIN_TEST_TIMEOUT:-900}" java -ea -Djna.library.path="$HC_ROOT/b
 RC=${PIPESTATUS[0]}
 set -e
 hc_servers_stop
-# The launcher's own counts; a JVM that died without a summary counts as one failure.
-awk -v rc="$RC" '/tests successful/ {p=$2} /tests failed/ {f=$2} /tests aborted/ {a=$2}
-     END {f += a; if (rc != 0 && f == 0) f = 1; printf "kotlin: %d passed, %d failed\n", p, f}' "$LOG"
-exit "$RC"
+# Counted from the launcher's XML reports; a JVM that died before writing them counts as one failure.
+python3 "$HC_ROOT/scripts/lib/junit-count.py" kotlin "$RC" "$WORK/reports"

@@ -29,7 +29,7 @@ fail() { echo "test-swift: $*" >&2; result 0 1; exit 1; }
 [ -n "${HC_SKIP_INSTALL:-}" ] || bash "$HC_ROOT/scripts/install-test-deps.sh" swift || fail "installing Swift failed"
 hc_chroot_ready || fail "no Swift chroot at $HC_SWIFT_CHROOT (run scripts/install-test-deps.sh swift)"
 
-HC_BUILD_PACKAGES="${HC_BUILD_PACKAGES-hc-cloud hc-device}" bash "$HERE/generate.sh" swift || fail "generate failed"
+HC_BUILD_PACKAGES="${HC_BUILD_PACKAGES-hc-cloud nvr-sim}" bash "$HERE/generate.sh" swift || fail "generate failed"
 
 sync_file() { mkdir -p "$(dirname "$2")"; cmp -s "$1" "$2" || cp -f "$1" "$2"; }
 shopt -s nullglob

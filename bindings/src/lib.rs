@@ -2,7 +2,13 @@
 //!
 //! Thin on purpose: the API is hc-core's. Records, enums and errors are hc-core's own types,
 //! declared here with `#[uniffi::remote]` (uniffi generates their converters in this crate, so the
-//! bindings are one component: one Kotlin package `org.hc.core`, one Swift module `HcCore`). The
+//! bindings are one component: one Kotlin package `org.hc.core`, one Swift module `HcCore`).
+//! Deriving uniffi in hc-core instead would make hc-core a component of its own: in library mode
+//! every crate with uniffi items needs its own `setup_scaffolding!` namespace, and two components
+//! cannot share a Kotlin package (each file declares the same public helpers, `FfiConverterString`
+//! and the like). A remote declaration cannot drift: uniffi's generated conversions name every
+//! field and match every variant, so a change in hc-core fails to compile here until it is
+//! mirrored, and the one default that is data (`ClientConfig`'s) comes from hc-core's literals. The
 //! foreign traits (logger, secure store, state listener) are declared here and adapted to hc-core's
 //! plain traits. `HcClient` and `ResetFlow` wrap the core objects.
 //!
@@ -15,9 +21,10 @@ use std::sync::Arc;
 
 // Re-exported so the exported API is in one place (the callback tests use it from here).
 pub use hc_core::{
-    AuditEventInfo, AuditOutcome, ClientConfig, Countdown, DeviceInfo, DeviceListAge,
-    DeviceListSnapshot, Frame, FrameFormat, HcError, LogLevel, ResetCodeInfo, ResetState,
-    StoreError,
+    AccountScreen, AuditEventInfo, AuditOutcome, ClientConfig, CodeScreen, Countdown, DeviceInfo,
+    DeviceListAge, DeviceListScreen, DeviceListSnapshot, DeviceRow, ErrorAction, ErrorCode, Frame,
+    FrameFormat, HcError, LogLevel, MessageId, ResetCodeInfo, ResetScreen, ResetState, StoreError,
+    UiMessage,
 };
 
 uniffi::setup_scaffolding!();
@@ -27,17 +34,24 @@ mod callback_tests;
 
 // ---- hc-core's records, enums and errors, as the bindings see them ----
 
-/// The cloud and how to reach it. Only `cloud_url` is required.
-#[uniffi::remote(Record)]
-pub struct ClientConfig {
-    pub cloud_url: String,
-    #[uniffi(default = None)]
-    pub extra_root_ca_pem: Option<String>,
-    #[uniffi(default = 15000)]
-    pub request_timeout_ms: u64,
-    #[uniffi(default = 300)]
-    pub device_list_max_age_secs: u64,
+// The defaults are hc-core's own literals (`hc_core::with_config_defaults!`), so the Kotlin and
+// Swift default arguments cannot drift from `ClientConfig::new`.
+macro_rules! client_config_record {
+    ($request_timeout_ms:literal, $device_list_max_age_secs:literal) => {
+        /// The cloud and how to reach it. Only `cloud_url` is required.
+        #[uniffi::remote(Record)]
+        pub struct ClientConfig {
+            pub cloud_url: String,
+            #[uniffi(default = None)]
+            pub extra_root_ca_pem: Option<String>,
+            #[uniffi(default = $request_timeout_ms)]
+            pub request_timeout_ms: u64,
+            #[uniffi(default = $device_list_max_age_secs)]
+            pub device_list_max_age_secs: u64,
+        }
+    };
 }
+hc_core::with_config_defaults!(client_config_record);
 
 #[uniffi::remote(Record)]
 pub struct DeviceInfo {
@@ -169,7 +183,7 @@ pub enum HcError {
     },
     Server {
         status: u16,
-        code: String,
+        code: ErrorCode,
         detail: String,
     },
     Storage {
@@ -180,6 +194,175 @@ pub enum HcError {
     },
 }
 
+/// The API's machine-readable error codes (hc-protocol's; a remote declaration, so that a code
+/// added there fails to compile here until it is listed: the match uniffi generates is exhaustive).
+#[uniffi::remote(Enum)]
+pub enum ErrorCode {
+    BadRequest,
+    Unauthorized,
+    NotFound,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    RateLimited,
+    Internal,
+    Unavailable,
+    UnsupportedVersion,
+    EmailTaken,
+    WeakPassword,
+    InvalidEmail,
+    InvalidCredentials,
+    InvalidSerial,
+    WrongLabelCode,
+    BoundToOtherAccount,
+    AlreadyAdded,
+    InvalidQr,
+    DeviceNotBound,
+    NotOffered,
+    NoChallenge,
+    ChallengeExpired,
+    WrongCode,
+    CoolingDown,
+    InvalidResetToken,
+    PasswordPolicy,
+    WrongPassword,
+    Unknown,
+}
+
+/// A text the screens show: the shells map each id to their own words (see [`message_key`]).
+#[uniffi::remote(Enum)]
+pub enum MessageId {
+    ErrorNotAResetQr,
+    ErrorInvalidQr,
+    ErrorDeviceNotAdded,
+    ErrorDeviceAddedByOthers,
+    ErrorNotLoggedIn,
+    ErrorSessionExpired,
+    ErrorRateLimited,
+    ErrorNetwork,
+    ErrorServer,
+    ErrorInvalidCredentials,
+    ErrorEmailTaken,
+    ErrorWeakPassword,
+    ErrorInvalidEmail,
+    ErrorInvalidSerial,
+    ErrorWrongLabelCode,
+    ErrorAlreadyAdded,
+    ErrorNotFound,
+    ErrorStorage,
+    ErrorInvalidFrame,
+    ScanHint,
+    ScanRecognized,
+    ScanRequesting,
+    CodeInstructions,
+    CodeValidFor,
+    CodeExpired,
+    DevicesEmpty,
+    DevicesUpdatedJustNow,
+    DevicesUpdatedMinutesAgo,
+    DevicesUpdatedHoursAgo,
+    DevicesUpdatedDaysAgo,
+    DeviceAdded,
+    PasswordChanged,
+    LoggedOutEverywhere,
+}
+
+/// A message id with its arguments, already formatted as text.
+#[uniffi::remote(Record)]
+pub struct UiMessage {
+    pub id: MessageId,
+    pub args: Vec<String>,
+}
+
+/// What a screen offers after an error (see [`error_action`]).
+#[uniffi::remote(Enum)]
+pub enum ErrorAction {
+    Retry,
+    WaitThenRetry { seconds: u64 },
+    LogIn,
+    AddDevice,
+    ScanAgain,
+    ContactOwner,
+    CorrectInput,
+}
+
+#[uniffi::remote(Record)]
+pub struct CodeScreen {
+    pub serial: String,
+    pub model: String,
+    pub code: String,
+    pub grouped_code: String,
+    pub expires_at_unix: i64,
+    pub seconds_left: i64,
+    pub countdown: UiMessage,
+    pub instructions: UiMessage,
+    pub expired: bool,
+}
+
+/// The reset screen (see [`reset_screen`]).
+#[uniffi::remote(Enum)]
+pub enum ResetScreen {
+    Scanning {
+        hint: UiMessage,
+    },
+    Working {
+        serial: String,
+        model: String,
+        status: UiMessage,
+    },
+    Code {
+        code: CodeScreen,
+    },
+    Failed {
+        error: HcError,
+        message: UiMessage,
+        action: ErrorAction,
+    },
+}
+
+#[uniffi::remote(Record)]
+pub struct DeviceRow {
+    pub serial: String,
+    pub name: String,
+    pub model: String,
+}
+
+/// The device list screen (see [`device_list_screen`]).
+#[uniffi::remote(Record)]
+pub struct DeviceListScreen {
+    #[uniffi(default = false)]
+    pub loading: bool,
+    #[uniffi(default = [])]
+    pub devices: Vec<DeviceRow>,
+    #[uniffi(default = None)]
+    pub cache_age: Option<UiMessage>,
+    #[uniffi(default = None)]
+    pub empty: Option<UiMessage>,
+    #[uniffi(default = None)]
+    pub error: Option<UiMessage>,
+    #[uniffi(default = None)]
+    pub error_action: Option<ErrorAction>,
+    #[uniffi(default = None)]
+    pub fetched_at_unix: Option<i64>,
+    #[uniffi(default = false)]
+    pub from_cache: bool,
+}
+
+/// An account form: log in, register, add device, change password, log out everywhere.
+#[uniffi::remote(Record)]
+pub struct AccountScreen {
+    #[uniffi(default = false)]
+    pub busy: bool,
+    #[uniffi(default = false)]
+    pub logged_in: bool,
+    #[uniffi(default = None)]
+    pub done: Option<UiMessage>,
+    #[uniffi(default = None)]
+    pub error: Option<UiMessage>,
+    #[uniffi(default = None)]
+    pub error_action: Option<ErrorAction>,
+}
+
 #[uniffi::remote(Error)]
 pub enum StoreError {
     Failed { detail: String },
@@ -188,13 +371,13 @@ pub enum StoreError {
 // ---- foreign traits ----
 
 /// The platform's logger (Logcat, os_log).
-#[uniffi::export(with_foreign)]
+#[uniffi::export(rust, foreign)]
 pub trait Logger: Send + Sync {
     fn log(&self, level: LogLevel, target: String, message: String);
 }
 
 /// The platform's secure storage (Keychain, Keystore). Synchronous, like those APIs.
-#[uniffi::export(with_foreign)]
+#[uniffi::export(rust, foreign)]
 pub trait SecureStore: Send + Sync {
     fn get(&self, key: String) -> Result<Option<String>, StoreError>;
     fn set(&self, key: String, value: String) -> Result<(), StoreError>;
@@ -202,7 +385,7 @@ pub trait SecureStore: Send + Sync {
 }
 
 /// Receives the reset screen's states, in order, on a background thread.
-#[uniffi::export(with_foreign)]
+#[uniffi::export(rust, foreign)]
 pub trait ResetFlowListener: Send + Sync {
     fn on_state(&self, state: ResetState);
 }
@@ -278,6 +461,120 @@ pub fn device_list_age(fetched_at_unix: i64, now_unix: i64) -> DeviceListAge {
     hc_core::device_list_age(fetched_at_unix, now_unix)
 }
 
+// ---- what the screens show (hc-core's screens and messages) ----
+
+/// The message a screen shows for an error.
+#[uniffi::export]
+pub fn error_message(error: HcError) -> UiMessage {
+    error.ui_message()
+}
+
+/// What a screen offers after an error: retry, wait, log in, add the device, scan again, ...
+#[uniffi::export]
+pub fn error_action(error: HcError) -> ErrorAction {
+    error.action()
+}
+
+/// The stable key of a message's wording: Android's `R.string.<key>`, iOS's Localizable.strings key.
+#[uniffi::export]
+pub fn message_key(id: MessageId) -> String {
+    id.key().to_owned()
+}
+
+/// How many arguments a message's wording takes (`%1$s`...).
+#[uniffi::export]
+pub fn message_arg_count(id: MessageId) -> u32 {
+    id.arg_count() as u32
+}
+
+/// Every message id, for the shells' tests that each has its words in every language.
+#[uniffi::export]
+pub fn all_message_ids() -> Vec<MessageId> {
+    MessageId::ALL.to_vec()
+}
+
+/// The reset screen for a flow state at `now_unix` (the phone's clock): call again every second
+/// while a code is shown and not `expired`.
+#[uniffi::export]
+pub fn reset_screen(state: ResetState, now_unix: i64) -> ResetScreen {
+    hc_core::reset_screen(&state, now_unix)
+}
+
+/// The countdown line: "Valid for 9:59", or "This code has expired".
+#[uniffi::export]
+pub fn countdown_message(countdown: Countdown) -> UiMessage {
+    hc_core::countdown_message(&countdown)
+}
+
+/// "Updated 5 min ago".
+#[uniffi::export]
+pub fn list_age_message(age: DeviceListAge) -> UiMessage {
+    hc_core::list_age_message(age)
+}
+
+/// The device list screen for a list as fetched (or from the cache) at `now_unix`.
+#[uniffi::export]
+pub fn device_list_screen(snapshot: DeviceListSnapshot, now_unix: i64) -> DeviceListScreen {
+    hc_core::device_list_screen(&snapshot, now_unix)
+}
+
+/// The device list loading again: rows kept, the last error cleared.
+#[uniffi::export]
+pub fn device_list_loading(screen: DeviceListScreen) -> DeviceListScreen {
+    screen.loading()
+}
+
+/// The device list after a failed load or removal: rows kept, the error and what to do shown.
+#[uniffi::export]
+pub fn device_list_failed(screen: DeviceListScreen, error: HcError) -> DeviceListScreen {
+    screen.failed(&error)
+}
+
+/// The device list's cache age recomputed at `now_unix`.
+#[uniffi::export]
+pub fn device_list_at(screen: DeviceListScreen, now_unix: i64) -> DeviceListScreen {
+    screen.at(now_unix)
+}
+
+/// An account form before anything was sent.
+#[uniffi::export]
+pub fn account_idle(logged_in: bool) -> AccountScreen {
+    AccountScreen::idle(logged_in)
+}
+
+/// An account form that was sent: busy, the last outcome cleared.
+#[uniffi::export]
+pub fn account_working(screen: AccountScreen) -> AccountScreen {
+    screen.working()
+}
+
+/// An account form that succeeded.
+#[uniffi::export]
+pub fn account_done(logged_in: bool, done: Option<UiMessage>) -> AccountScreen {
+    AccountScreen::done(logged_in, done)
+}
+
+/// An account form that failed with `error`.
+#[uniffi::export]
+pub fn account_failed(logged_in: bool, error: HcError) -> AccountScreen {
+    AccountScreen::failed(logged_in, &error)
+}
+
+/// "Device J12345678 added."
+#[uniffi::export]
+pub fn device_added_message(device: DeviceInfo) -> UiMessage {
+    hc_core::device_added_message(&device)
+}
+
+/// "Password changed." / "Logged out everywhere.": what the account screen says after each.
+#[uniffi::export]
+pub fn plain_message(id: MessageId) -> UiMessage {
+    UiMessage {
+        id,
+        args: Vec::new(),
+    }
+}
+
 /// Runs async work on the core runtime: the one path of every async export.
 async fn on_core<T, F>(work: F) -> T
 where
@@ -318,6 +615,22 @@ impl HcClient {
     pub async fn logout(&self) -> Result<(), HcError> {
         let core = self.core.clone();
         on_core(async move { core.logout().await }).await
+    }
+
+    /// Ends every other session of the account; this one stays logged in.
+    pub async fn change_password(
+        &self,
+        current_password: String,
+        new_password: String,
+    ) -> Result<(), HcError> {
+        let core = self.core.clone();
+        on_core(async move { core.change_password(current_password, new_password).await }).await
+    }
+
+    /// Ends every session of the account, this one too (a lost or stolen phone).
+    pub async fn log_out_everywhere(&self) -> Result<(), HcError> {
+        let core = self.core.clone();
+        on_core(async move { core.log_out_everywhere().await }).await
     }
 
     pub fn is_logged_in(&self) -> bool {

@@ -5,10 +5,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hc_core::{ClientConfig, HcClient, HcError, ResetFlowListener, ResetState};
+use hc_core::{
+    ClientConfig, HcClient, HcError, MessageId, ResetFlowListener, ResetScreen, ResetState,
+    UiMessage, device_added_message, device_list_screen, reset_screen,
+};
 use tokio::sync::mpsc;
 
-use crate::messages::{describe, exit_code, grouped_code, human_duration, utc_time};
+use crate::messages::{describe, exit_code, grouped_code, human_duration, say, utc_time};
 use crate::store::FileStore;
 
 /// How long `hc reset` waits for the flow to finish before giving up.
@@ -72,16 +75,39 @@ impl Context {
         Ok(())
     }
 
-    pub async fn logout(&self) -> Result<(), CliError> {
-        self.client.logout().await?;
-        println!("Logged out.");
+    /// Logs out here, or (`everywhere`) ends every session of the account: a lost phone's too.
+    pub async fn logout(&self, everywhere: bool) -> Result<(), CliError> {
+        if everywhere {
+            self.client.log_out_everywhere().await?;
+            println!("{}", say(&UiMessage::plain(MessageId::LoggedOutEverywhere)));
+        } else {
+            self.client.logout().await?;
+            println!("Logged out.");
+        }
+        Ok(())
+    }
+
+    /// Changes the account password: the current one, then the new one twice (from standard
+    /// input, one per line, with `--password-stdin`).
+    pub async fn change_password(&self, password_stdin: bool) -> Result<(), CliError> {
+        let current = read_password(password_stdin, "Current password: ")?;
+        let new = read_password(password_stdin, "New password: ")?;
+        if !password_stdin && std::io::stdin().is_terminal() {
+            let again = read_password(false, "New password again: ")?;
+            if again != new {
+                return Err(CliError::Input("the new passwords differ".into()));
+            }
+        }
+        self.client.change_password(current, new).await?;
+        println!("{}", say(&UiMessage::plain(MessageId::PasswordChanged)));
         Ok(())
     }
 
     pub async fn devices(&self, refresh: bool) -> Result<(), CliError> {
         let snapshot = self.client.devices(refresh).await?;
-        if snapshot.devices.is_empty() {
-            println!("No devices in your account. Add one with `hc add SERIAL LABEL_CODE`.");
+        let screen = device_list_screen(&snapshot, unix_now());
+        if let Some(empty) = &screen.empty {
+            println!("{}", say(empty));
         } else {
             println!("{:<10} {:<24} {:<24} ADDED", "SERIAL", "NAME", "MODEL");
             for device in &snapshot.devices {
@@ -94,12 +120,8 @@ impl Context {
                 );
             }
         }
-        if snapshot.from_cache {
-            let age = (unix_now() - snapshot.fetched_at_unix).max(0);
-            println!(
-                "(cached list from {} ago: the cloud was not asked)",
-                human_duration(age.unsigned_abs())
-            );
+        if let Some(age) = &screen.cache_age {
+            println!("{}", say(age));
         }
         Ok(())
     }
@@ -112,7 +134,7 @@ impl Context {
     ) -> Result<(), CliError> {
         // The core reads the serial and label code as printed, however they were typed.
         let added = self.client.add_device(serial, label_code, name).await?;
-        println!("Device {} added to your account.", added.serial);
+        println!("{}", say(&device_added_message(&added)));
         Ok(())
     }
 
@@ -252,13 +274,10 @@ impl ResetFlowListener for ChannelListener {
 }
 
 fn print_progress(state: &ResetState) {
-    match state {
-        ResetState::Scanning => println!("Scanning…"),
-        ResetState::Recognized { serial, model } => {
-            println!("Recognized {model}, serial {serial}.")
-        }
-        ResetState::Requesting { .. } => println!("Asking the cloud for the verification code…"),
-        ResetState::CodeReady { .. } | ResetState::Failed { .. } => {}
+    match reset_screen(state, unix_now()) {
+        ResetScreen::Scanning { hint } => println!("{}", say(&hint)),
+        ResetScreen::Working { status, .. } => println!("{}", say(&status)),
+        ResetScreen::Code { .. } | ResetScreen::Failed { .. } => {}
     }
 }
 

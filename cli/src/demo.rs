@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use hc_cloud::{Config as CloudConfig, ProvisionRequest, RunningCloud};
 use hc_core::{ClientConfig, HcClient, HcError, MemoryStore};
-use hc_device::sim::{CloudConfig as NvrCloud, NvrClient, NvrConfig, RunningNvr};
 use indicatif::{ProgressBar, ProgressStyle};
+use nvr_sim::{CloudConfig as NvrCloud, NvrClient, NvrConfig, RunningNvr};
 
 use crate::app::{ResetInput, run_reset_flow};
 use crate::messages::{describe, grouped_code, utc_time};
@@ -74,7 +74,7 @@ pub async fn run(keep: bool) -> Result<(), DemoError> {
     nvr_config.admin_password = Some(OLD_ADMIN_PASSWORD.to_owned());
     let nvr = story
         .slow("Booting the simulated NVR", async {
-            hc_device::sim::serve(nvr_config)
+            nvr_sim::serve(nvr_config)
                 .await
                 .map_err(|e| step_error("nvr")(&e))
         })

@@ -7,7 +7,6 @@
 mod app;
 mod demo;
 mod messages;
-mod qr_bench;
 mod store;
 
 use std::path::PathBuf;
@@ -48,8 +47,6 @@ enum Command {
         #[arg(long)]
         keep: bool,
     },
-    /// Measure the QR decoder on a folder of photos with their expected texts (no cloud needed).
-    QrBench(qr_bench::Args),
 }
 
 /// The commands of the app itself, on hc-core alone.
@@ -70,7 +67,17 @@ enum AppCommand {
         password_stdin: bool,
     },
     /// Log out and forget the session.
-    Logout,
+    Logout {
+        /// End every session of the account, on every phone and computer (a lost phone).
+        #[arg(long)]
+        everywhere: bool,
+    },
+    /// Change the account password; every other session is logged out.
+    Password {
+        /// Read the current and the new password from standard input, one per line.
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// The devices of your account (shown from the cache, with its age, when offline).
     Devices {
         /// Ask the cloud even if the cached list is fresh.
@@ -128,15 +135,6 @@ async fn run(cli: Cli) -> ExitCode {
                 }
             };
         }
-        Command::QrBench(args) => {
-            return match qr_bench::run(args) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(error) => {
-                    eprintln!("hc qr-bench: {error}");
-                    ExitCode::FAILURE
-                }
-            };
-        }
         Command::App(command) => command,
     };
     let context = match app::Context::new(&cli.cloud, cli.ca_cert.as_deref(), cli.home.as_deref()) {
@@ -152,7 +150,8 @@ async fn run(cli: Cli) -> ExitCode {
             email,
             password_stdin,
         } => context.login(email, password_stdin).await,
-        AppCommand::Logout => context.logout().await,
+        AppCommand::Logout { everywhere } => context.logout(everywhere).await,
+        AppCommand::Password { password_stdin } => context.change_password(password_stdin).await,
         AppCommand::Devices { refresh } => context.devices(refresh).await,
         AppCommand::Add {
             serial,

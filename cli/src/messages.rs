@@ -1,57 +1,195 @@
-//! What the user reads for each `HcError`: the same meaning the phone apps show, worded for a
-//! terminal. The vendor's two notes (device not added; added by another account) are kept close to
-//! the vendor's wording because owners search for them.
+//! What the user reads: the core decides which message an error or a screen shows
+//! ([`HcError::ui_message`]); here each message id gets the terminal's words, in English or in
+//! Simplified Chinese (`HC_LANG`, else `LC_ALL` / `LC_MESSAGES` / `LANG` starting with `zh`). The
+//! vendor's two notes (device not added; added by another account) stay close to the vendor's
+//! wording because owners search for them.
 
-use hc_core::HcError;
+use hc_core::{HcError, MessageId, UiMessage};
 
-/// The message for an error, with the next step where there is one.
-pub fn describe(error: &HcError) -> String {
-    match error {
-        HcError::NotAResetQr => "This is not a Reset Device Password QR code. On the device, open \
-             Forget Password > Verify by Hik-Connect and scan the code it shows."
-            .into(),
-        HcError::InvalidQr => "The QR code could not be verified. Scan the code on the device's \
-             own screen again; if it keeps failing, start Verify by Hik-Connect again on the device."
-            .into(),
-        HcError::DeviceNotAdded { serial } => format!(
-            "The device is not added to your account (serial {serial}). Add it with \
-             `hc add {serial} LABEL_CODE`, or log in to the account it was added to."
-        ),
-        HcError::DeviceAddedByOthers { serial } => format!(
-            "The device has been added by another account (serial {serial}). Only that account \
-             can reset its password; ask its owner, or remove it there first."
-        ),
-        HcError::NotLoggedIn => "You are not logged in. Run `hc login EMAIL` first.".into(),
-        HcError::SessionExpired => {
-            "Your session has expired. Log in again with `hc login EMAIL`.".into()
+/// The terminal's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+impl Lang {
+    /// From the environment: `HC_LANG` first, then the POSIX locale variables in their order.
+    pub fn from_env() -> Lang {
+        let chosen = ["HC_LANG", "LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .filter_map(|name| std::env::var(name).ok())
+            .find(|value| !value.is_empty())
+            .unwrap_or_default();
+        if chosen.to_ascii_lowercase().starts_with("zh") {
+            Lang::Zh
+        } else {
+            Lang::En
         }
-        HcError::RateLimited { retry_after_secs } => format!(
-            "Too many requests. Try again in {}.",
-            human_duration(*retry_after_secs)
-        ),
-        HcError::Network { detail } => format!(
-            "Cannot reach the cloud ({detail}). Check the network and the cloud address \
-             (--cloud or HC_CLOUD_URL)."
-        ),
-        HcError::Server { status, code, detail } => server_message(*status, code, detail),
-        HcError::Storage { detail } => format!("Cannot read or write the session file: {detail}."),
-        HcError::InvalidFrame { detail } => format!("The image cannot be read: {detail}."),
     }
 }
 
-fn server_message(status: u16, code: &str, detail: &str) -> String {
-    match code {
-        "invalid_credentials" => "Wrong email or password.".into(),
-        "email_taken" => "An account with this email already exists. Log in instead.".into(),
-        "weak_password" => format!("The password is too weak: {detail}"),
-        "invalid_email" => "That is not a valid email address.".into(),
-        "wrong_label_code" => "The label code does not match the device. It is the 6-letter code \
-             printed on the device's label."
+/// The message for an error in the terminal's language, with the next step where there is one.
+/// A transport or storage detail follows in brackets: on a desktop it helps fix the setup.
+pub fn describe(error: &HcError) -> String {
+    describe_in(Lang::from_env(), error)
+}
+
+pub fn describe_in(lang: Lang, error: &HcError) -> String {
+    let text = wording(lang, &error.ui_message());
+    match error {
+        HcError::Network { detail }
+        | HcError::Storage { detail }
+        | HcError::InvalidFrame { detail } => {
+            format!("{text} ({detail})")
+        }
+        HcError::Server {
+            status,
+            code,
+            detail,
+        } if error.ui_message().id == MessageId::ErrorServer => {
+            format!("{text} ({status} {code}: {detail})")
+        }
+        _ => text,
+    }
+}
+
+/// A message in the terminal's language.
+pub fn say(message: &UiMessage) -> String {
+    wording(Lang::from_env(), message)
+}
+
+/// The words of each message id. Exhaustive: a new id fails to compile until it has both.
+pub fn wording(lang: Lang, message: &UiMessage) -> String {
+    let arg = |i: usize| message.args.get(i).map(String::as_str).unwrap_or("?");
+    let zh = lang == Lang::Zh;
+    match message.id {
+        MessageId::ErrorNotAResetQr if zh => "这不是设备密码重置二维码。请在设备上选择“忘记密码 > 通过Hik-Connect验证”，然后扫描设备显示的二维码。".into(),
+        MessageId::ErrorNotAResetQr => "This is not a Reset Device Password QR code. On the device, open \
+             Forget Password > Verify by Hik-Connect and scan the code it shows."
             .into(),
-        "invalid_serial" => "That is not a device serial number (9 of A-Z and 0-9).".into(),
-        "already_added" => "The device is already in your account.".into(),
-        "not_found" => "Not found: the device is not in your account.".into(),
-        _ => format!("The cloud refused the request ({status} {code}): {detail}"),
+        MessageId::ErrorInvalidQr if zh => "无法验证该二维码。请重新扫描设备屏幕上的二维码；如仍失败，请在设备上重新开始“通过Hik-Connect验证”。".into(),
+        MessageId::ErrorInvalidQr => "The QR code could not be verified. Scan the code on the device's \
+             own screen again; if it keeps failing, start Verify by Hik-Connect again on the device."
+            .into(),
+        MessageId::ErrorDeviceNotAdded if zh => format!(
+            "设备未添加到您的账号（序列号 {0}）。请用 `hc add {0} 验证码` 添加，或登录添加该设备的账号。",
+            arg(0)
+        ),
+        MessageId::ErrorDeviceNotAdded => format!(
+            "The device is not added to your account (serial {0}). Add it with \
+             `hc add {0} LABEL_CODE`, or log in to the account it was added to.",
+            arg(0)
+        ),
+        MessageId::ErrorDeviceAddedByOthers if zh => format!(
+            "设备已被其他账号添加（序列号 {}）。只有该账号才能重置其密码；请联系其所有者，或先在该账号中删除设备。",
+            arg(0)
+        ),
+        MessageId::ErrorDeviceAddedByOthers => format!(
+            "The device has been added by another account (serial {}). Only that account \
+             can reset its password; ask its owner, or remove it there first.",
+            arg(0)
+        ),
+        MessageId::ErrorNotLoggedIn if zh => "您尚未登录。请先运行 `hc login 邮箱`。".into(),
+        MessageId::ErrorNotLoggedIn => "You are not logged in. Run `hc login EMAIL` first.".into(),
+        MessageId::ErrorSessionExpired if zh => "登录已过期。请用 `hc login 邮箱` 重新登录。".into(),
+        MessageId::ErrorSessionExpired => {
+            "Your session has expired. Log in again with `hc login EMAIL`.".into()
+        }
+        MessageId::ErrorRateLimited if zh => format!("请求过于频繁。请在 {} 后重试。", seconds(lang, arg(0))),
+        MessageId::ErrorRateLimited => {
+            format!("Too many requests. Try again in {}.", seconds(lang, arg(0)))
+        }
+        MessageId::ErrorNetwork if zh => "无法连接云服务。请检查网络和云服务地址（--cloud 或 HC_CLOUD_URL）。".into(),
+        MessageId::ErrorNetwork => "Cannot reach the cloud. Check the network and the cloud address \
+             (--cloud or HC_CLOUD_URL)."
+            .into(),
+        MessageId::ErrorServer if zh => format!("云服务拒绝了该请求（错误 {}）。", arg(0)),
+        MessageId::ErrorServer => format!("The cloud refused the request (error {}).", arg(0)),
+        MessageId::ErrorInvalidCredentials if zh => "邮箱或密码错误。".into(),
+        MessageId::ErrorInvalidCredentials => "Wrong email or password.".into(),
+        MessageId::ErrorEmailTaken if zh => "该邮箱已注册账号，请直接登录。".into(),
+        MessageId::ErrorEmailTaken => {
+            "An account with this email already exists. Log in instead.".into()
+        }
+        MessageId::ErrorWeakPassword if zh => "密码强度不足：请至少使用 8 个字符并包含字母和数字。".into(),
+        MessageId::ErrorWeakPassword => {
+            "The password is too weak: use at least 8 characters with letters and digits.".into()
+        }
+        MessageId::ErrorInvalidEmail if zh => "这不是有效的邮箱地址。".into(),
+        MessageId::ErrorInvalidEmail => "That is not a valid email address.".into(),
+        MessageId::ErrorInvalidSerial if zh => "这不是设备序列号（9 位 A-Z 和 0-9）。".into(),
+        MessageId::ErrorInvalidSerial => {
+            "That is not a device serial number (9 of A-Z and 0-9).".into()
+        }
+        MessageId::ErrorWrongLabelCode if zh => "验证码与设备不符。它是设备标签上印的 6 位字母。".into(),
+        MessageId::ErrorWrongLabelCode => "The label code does not match the device. It is the \
+             6-letter code printed on the device's label."
+            .into(),
+        MessageId::ErrorAlreadyAdded if zh => "该设备已在您的账号中。".into(),
+        MessageId::ErrorAlreadyAdded => "The device is already in your account.".into(),
+        MessageId::ErrorNotFound if zh => "未找到：该设备不在您的账号中。".into(),
+        MessageId::ErrorNotFound => "Not found: the device is not in your account.".into(),
+        MessageId::ErrorStorage if zh => "无法读写会话文件。".into(),
+        MessageId::ErrorStorage => "Cannot read or write the session file.".into(),
+        MessageId::ErrorInvalidFrame if zh => "无法读取该图片。".into(),
+        MessageId::ErrorInvalidFrame => "The image cannot be read.".into(),
+        MessageId::ScanHint if zh => "正在扫描…".into(),
+        MessageId::ScanHint => "Scanning…".into(),
+        MessageId::ScanRecognized if zh => format!("已识别 {}，序列号 {}。", arg(0), arg(1)),
+        MessageId::ScanRecognized => format!("Recognized {}, serial {}.", arg(0), arg(1)),
+        MessageId::ScanRequesting if zh => "正在向云服务获取验证码…".into(),
+        MessageId::ScanRequesting => "Asking the cloud for the verification code…".into(),
+        MessageId::CodeInstructions if zh => "请在设备上输入该验证码，然后设置新密码。".into(),
+        MessageId::CodeInstructions => {
+            "Enter this verification code on the device, then set a new password.".into()
+        }
+        MessageId::CodeValidFor if zh => format!("有效期还剩 {}", arg(0)),
+        MessageId::CodeValidFor => format!("Valid for {}", arg(0)),
+        MessageId::CodeExpired if zh => "该验证码已过期。请在设备上重新生成二维码后再扫描。".into(),
+        MessageId::CodeExpired => {
+            "This code has expired. Show a new QR code on the device and scan again.".into()
+        }
+        MessageId::DevicesEmpty if zh => "您的账号中没有设备。请用 `hc add 序列号 验证码` 添加。".into(),
+        MessageId::DevicesEmpty => {
+            "No devices in your account. Add one with `hc add SERIAL LABEL_CODE`.".into()
+        }
+        MessageId::DevicesUpdatedJustNow if zh => "（缓存的列表，刚刚更新：未询问云服务）".into(),
+        MessageId::DevicesUpdatedJustNow => {
+            "(cached list from just now: the cloud was not asked)".into()
+        }
+        MessageId::DevicesUpdatedMinutesAgo if zh => format!("（缓存的列表，{} 分钟前更新：未询问云服务）", arg(0)),
+        MessageId::DevicesUpdatedMinutesAgo => {
+            format!("(cached list from {} min ago: the cloud was not asked)", arg(0))
+        }
+        MessageId::DevicesUpdatedHoursAgo if zh => format!("（缓存的列表，{} 小时前更新：未询问云服务）", arg(0)),
+        MessageId::DevicesUpdatedHoursAgo => {
+            format!("(cached list from {} h ago: the cloud was not asked)", arg(0))
+        }
+        MessageId::DevicesUpdatedDaysAgo if zh => format!("（缓存的列表，{} 天前更新：未询问云服务）", arg(0)),
+        MessageId::DevicesUpdatedDaysAgo => {
+            format!("(cached list from {} days ago: the cloud was not asked)", arg(0))
+        }
+        MessageId::DeviceAdded if zh => format!("设备 {} 已添加到您的账号。", arg(0)),
+        MessageId::DeviceAdded => format!("Device {} added to your account.", arg(0)),
+        MessageId::PasswordChanged if zh => "密码已修改。其他设备上的登录均已退出，本机保持登录。".into(),
+        MessageId::PasswordChanged => {
+            "Password changed. Every other session was logged out; this one stays logged in."
+                .into()
+        }
+        MessageId::LoggedOutEverywhere if zh => "已在所有设备上退出登录，包括本机。".into(),
+        MessageId::LoggedOutEverywhere => {
+            "Logged out everywhere: every session of the account has ended, this one too.".into()
+        }
+    }
+}
+
+/// A number of seconds as the core gives it, in the terminal's units.
+fn seconds(lang: Lang, arg: &str) -> String {
+    match (arg.parse::<u64>(), lang) {
+        (Ok(secs), Lang::En) => human_duration(secs),
+        (Ok(secs), Lang::Zh) => format!("{secs} 秒"),
+        (Err(_), _) => arg.to_owned(),
     }
 }
 
@@ -105,30 +243,73 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
-/// An 8-digit code in two groups, easier to read aloud and type: `6078 4413`.
-pub fn grouped_code(code: &str) -> String {
-    if code.len() == 8 && code.is_ascii() {
-        format!("{} {}", &code[..4], &code[4..])
-    } else {
-        code.to_owned()
-    }
-}
+/// An 8-digit code in two groups, easier to read aloud and type: `6078 4413` (the core's grouping,
+/// as the phones show it).
+pub use hc_core::group_code as grouped_code;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
+    fn every_message_has_english_and_chinese_words_with_its_arguments() {
+        for &id in MessageId::ALL {
+            let args: Vec<String> = (0..id.arg_count()).map(|i| format!("<{i}>")).collect();
+            let message = UiMessage {
+                id,
+                args: args.clone(),
+            };
+            let en = wording(Lang::En, &message);
+            let zh = wording(Lang::Zh, &message);
+            assert_ne!(en, zh, "{}", id.key());
+            assert!(
+                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{}",
+                id.key()
+            );
+            // Every argument shows, except where the words say it another way (seconds, which
+            // are reworded as minutes, and the model and serial while asking the cloud).
+            if !matches!(id, MessageId::ErrorRateLimited | MessageId::ScanRequesting) {
+                for arg in &args {
+                    assert!(
+                        en.contains(arg) && zh.contains(arg),
+                        "{}: {en} / {zh}",
+                        id.key()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_wait_is_said_in_minutes_and_seconds() {
+        let limited = HcError::RateLimited {
+            retry_after_secs: 125,
+        };
+        assert_eq!(
+            describe_in(Lang::En, &limited),
+            "Too many requests. Try again in 2 min 5 s."
+        );
+        assert!(describe_in(Lang::Zh, &limited).contains("125 秒"));
+    }
+
+    #[test]
     fn the_vendor_notes_name_the_device() {
         let serial = "J12345678".to_owned();
-        let not_added = describe(&HcError::DeviceNotAdded {
-            serial: serial.clone(),
-        });
+        let not_added = describe_in(
+            Lang::En,
+            &HcError::DeviceNotAdded {
+                serial: serial.clone(),
+            },
+        );
         assert!(not_added.contains("not added to your account"));
         assert!(not_added.contains(&serial));
-        let by_others = describe(&HcError::DeviceAddedByOthers {
-            serial: serial.clone(),
-        });
+        let by_others = describe_in(
+            Lang::En,
+            &HcError::DeviceAddedByOthers {
+                serial: serial.clone(),
+            },
+        );
         assert!(by_others.contains("added by another account"));
         assert!(by_others.contains(&serial));
     }

@@ -36,6 +36,34 @@ impl FromRequestParts<AppState> for Account {
     }
 }
 
+/// The account and the session (one login) of a live access token, for calls that treat the
+/// caller's own session apart from the others'.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub account: i64,
+    pub session: i64,
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(bearer_token)
+            .ok_or_else(ApiError::unauthorized)?;
+        let found = state
+            .storage()
+            .session_for_access_token(&token_hash(token), unix_now())
+            .await?;
+        found
+            .map(|(account, session)| Session { account, session })
+            .ok_or_else(ApiError::unauthorized)
+    }
+}
+
 fn bearer_token(header: &str) -> Option<&str> {
     let (scheme, token) = header.split_once(' ')?;
     let token = token.trim();

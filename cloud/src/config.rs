@@ -15,12 +15,25 @@ pub struct RateLimits {
     pub reset_codes_per_device: u32,
     /// Add-device attempts (label code guesses) one account may make per window.
     pub add_device_attempts_per_account: u32,
-    /// Login attempts naming one email per window, right or wrong, known account or not.
+    /// Login attempts naming one email per window, right or wrong, known account or not; a
+    /// malformed email counts too (in a bucket of its own text), so it cannot dodge the limit.
     pub logins_per_email: u32,
+    /// Login attempts (and password changes) from one client address per window, whatever email
+    /// they name: random emails would each get a fresh per-email bucket. IPv6 counts per /64.
+    pub logins_per_client_addr: u32,
+    /// Registrations naming one email per window.
+    pub registrations_per_email: u32,
     /// Registrations (accounts created or attempted) from one client address per window; IPv6
     /// addresses count per /64. The address is the TCP peer: behind a TLS-terminating proxy every
     /// client has the proxy's address, so raise this there.
     pub registrations_per_client_addr: u32,
+    /// Reset-code requests from one client address per window whose QR does not verify (unknown
+    /// serial or bad tag). Only those count: a genuine QR from the same address still gets its code.
+    pub unverified_reset_codes_per_client_addr: u32,
+    /// Device syncs per serial per window whose tag verifies (a replayed request verifies too).
+    pub syncs_per_device: u32,
+    /// Device syncs from one client address per window, verified or not.
+    pub syncs_per_client_addr: u32,
     /// Length of the fixed window.
     pub window: Duration,
 }
@@ -34,7 +47,12 @@ impl RateLimits {
             reset_codes_per_device: u32::MAX,
             add_device_attempts_per_account: u32::MAX,
             logins_per_email: u32::MAX,
+            logins_per_client_addr: u32::MAX,
+            registrations_per_email: u32::MAX,
             registrations_per_client_addr: u32::MAX,
+            unverified_reset_codes_per_client_addr: u32::MAX,
+            syncs_per_device: u32::MAX,
+            syncs_per_client_addr: u32::MAX,
             window: Duration::from_secs(3600),
         }
     }
@@ -47,7 +65,12 @@ impl Default for RateLimits {
             reset_codes_per_device: 10,
             add_device_attempts_per_account: 20,
             logins_per_email: 20,
+            logins_per_client_addr: 100,
+            registrations_per_email: 10,
             registrations_per_client_addr: 30,
+            unverified_reset_codes_per_client_addr: 30,
+            syncs_per_device: 60,
+            syncs_per_client_addr: 600,
             window: Duration::from_secs(3600),
         }
     }
@@ -88,6 +111,18 @@ pub struct Config {
     pub db_acquire_timeout: Duration,
     /// How long shutdown waits for requests in flight.
     pub shutdown_grace: Duration,
+    /// How long a client may take to send a request's headers (HTTP/1; also how long a kept-alive
+    /// connection may wait for its next request). Slow-header connections are closed after it.
+    pub header_read_timeout: Duration,
+    /// A connection with no bytes moving either way for this long is closed (HTTP/1 and HTTP/2).
+    pub idle_timeout: Duration,
+    /// How many password hashes (argon2id, 19 MiB each) run at once; `None`: one per core.
+    pub password_hashing_threads: Option<usize>,
+    /// How many password hashes may wait for a thread; beyond that a login or registration is
+    /// answered 503 `unavailable` with `Retry-After`.
+    pub password_hashing_queue: usize,
+    /// Audit rows older than this are deleted in the background.
+    pub audit_retention: Duration,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,6 +134,8 @@ pub struct TlsFiles {
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const SQLITE_FILE_NAME: &str = "hc-cloud.sqlite3";
 pub const MASTER_KEY_FILE_NAME: &str = "master.key";
+pub const DEFAULT_AUDIT_RETENTION_DAYS: u64 = 365;
+pub const DEFAULT_PASSWORD_HASHING_QUEUE: usize = 8;
 
 impl Config {
     /// Production defaults in `data_dir`: SQLite there, 15-minute access tokens, 30-day refresh
@@ -118,15 +155,24 @@ impl Config {
             max_db_connections: 16,
             db_acquire_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            password_hashing_threads: None,
+            password_hashing_queue: DEFAULT_PASSWORD_HASHING_QUEUE,
+            audit_retention: Duration::from_secs(DEFAULT_AUDIT_RETENTION_DAYS * 24 * 3600),
         }
     }
 
-    /// For tests and the demo: `data_dir` (e.g. a temp dir), 127.0.0.1 port 0, everything else as
-    /// in production. Tighten TTLs and limits with the `with_*` methods.
+    /// For tests and the demo: `data_dir` (e.g. a temp dir), 127.0.0.1 port 0, a longer password
+    /// hashing queue (tests log many phones in at once, all from 127.0.0.1, which one address
+    /// could not do in production), everything else as in production. Tighten TTLs and limits
+    /// with the `with_*` methods.
     pub fn for_tests(data_dir: impl Into<PathBuf>) -> Self {
-        Config::new(data_dir)
+        let mut config = Config::new(data_dir)
             .with_listen("127.0.0.1:0".parse().expect("constant address parses"))
-            .with_shutdown_grace(Duration::from_secs(2))
+            .with_shutdown_grace(Duration::from_secs(2));
+        config.password_hashing_queue = 64;
+        config
     }
 
     pub fn with_listen(mut self, listen: SocketAddr) -> Self {
@@ -194,6 +240,28 @@ impl Config {
 
     pub fn with_shutdown_grace(mut self, grace: Duration) -> Self {
         self.shutdown_grace = grace;
+        self
+    }
+
+    pub fn with_header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// How many password hashes run at once, and how many may wait.
+    pub fn with_password_hashing(mut self, threads: usize, queue: usize) -> Self {
+        self.password_hashing_threads = Some(threads.max(1));
+        self.password_hashing_queue = queue;
+        self
+    }
+
+    pub fn with_audit_retention(mut self, retention: Duration) -> Self {
+        self.audit_retention = retention;
         self
     }
 

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, SaltString};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hc_protocol::DeviceKey;
@@ -19,6 +19,8 @@ use crate::error::Error;
 
 const MASTER_KEY_LEN: usize = 32;
 const AEAD_NONCE_LEN: usize = 24;
+/// Not a valid serial (those are nine of A-Z and 0-9), so it never names a real row.
+const DUMMY_SERIAL: &str = "-";
 
 /// The 32-byte root secret of one cloud deployment. Never leaves this module's derived keys.
 pub struct MasterKey {
@@ -26,6 +28,9 @@ pub struct MasterKey {
     device_key_cipher: XChaCha20Poly1305,
     /// Keys the label-code hashes.
     label_hmac_key: Zeroizing<[u8; 32]>,
+    /// A sealed key no device has, opened in place of a real one for unknown serials, so an
+    /// unknown serial costs the same decryption as a known one.
+    dummy_sealed_key: Vec<u8>,
 }
 
 impl std::fmt::Debug for MasterKey {
@@ -74,9 +79,28 @@ impl MasterKey {
             .expect("32 bytes is a valid HKDF length");
         hk.expand(b"label-code-hmac", label_key.as_mut())
             .expect("32 bytes is a valid HKDF length");
-        MasterKey {
+        let mut key = MasterKey {
             device_key_cipher: XChaCha20Poly1305::new(aead_key.as_ref().into()),
             label_hmac_key: label_key,
+            dummy_sealed_key: Vec::new(),
+        };
+        key.dummy_sealed_key = key.seal_device_key(DUMMY_SERIAL, &DeviceKey::from_bytes([0; 32]));
+        key
+    }
+
+    /// The key of a registry row, or for no row (an unknown serial) `None` after the same work:
+    /// a dummy row is opened instead. Returns the key to check tags with in either case (a
+    /// throwaway one for no row), and whether it is a real device's.
+    pub fn open_registered_key(&self, row: Option<(&str, &[u8])>) -> (DeviceKey, bool) {
+        let (serial, sealed) = row.unwrap_or((DUMMY_SERIAL, &self.dummy_sealed_key));
+        match (self.open_device_key(serial, sealed), row.is_some()) {
+            (Some(key), true) => (key, true),
+            (_, known) => {
+                if known {
+                    tracing::error!(%serial, "a device key does not open under the master key");
+                }
+                (DeviceKey::from_bytes([0; 32]), false)
+            }
         }
     }
 
@@ -194,19 +218,79 @@ pub fn new_device_secrets() -> (DeviceKey, LabelCode) {
     )
 }
 
-/// argon2id with the crate's defaults (OWASP's m=19 MiB, t=2, p=1). Slow on purpose: call from
-/// `spawn_blocking`.
+/// The most argon2 memory one stored hash may ask for, in 1 KiB blocks (4x our own m=19 MiB): a
+/// damaged or hostile row cannot make a hashing thread allocate gigabytes.
+const MAX_ARGON2_BLOCKS: usize = 4 * 19 * 1024;
+
+thread_local! {
+    /// argon2's working memory, allocated once per hashing thread and kept. Allocating 19 MiB for
+    /// each hash and freeing it makes glibc raise its mmap threshold and keep the freed blocks in
+    /// every arena that ever hashed (issue 14: gigabytes after a flood); one buffer per thread
+    /// keeps the process at a fixed 19 MiB per hashing thread.
+    static ARGON2_MEMORY: std::cell::RefCell<Vec<argon2::Block>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs argon2 with `params` into `out`, on this thread's kept working memory.
+fn argon2_into(
+    algorithm: argon2::Algorithm,
+    version: argon2::Version,
+    params: argon2::Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), argon2::Error> {
+    let blocks = params.block_count();
+    if blocks > MAX_ARGON2_BLOCKS {
+        return Err(argon2::Error::MemoryTooMuch);
+    }
+    let hasher = argon2::Argon2::new(algorithm, version, params);
+    ARGON2_MEMORY.with(|memory| {
+        let mut memory = memory.borrow_mut();
+        if memory.len() < blocks {
+            memory.resize(blocks, argon2::Block::default());
+        }
+        hasher.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
+    })
+}
+
+/// argon2id with the crate's defaults (OWASP's m=19 MiB, t=2, p=1), as a PHC string. Slow on
+/// purpose: call it through [`crate::hashing::PasswordHashing`].
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt)?;
-    Ok(argon2::Argon2::default()
-        .hash_password(password.as_bytes(), &salt)?
-        .to_string())
+    let salt_string = SaltString::encode_b64(&salt)?;
+    let params = argon2::Params::default();
+    let (algorithm, version) = (argon2::Algorithm::default(), argon2::Version::default());
+    let output = argon2::password_hash::Output::init_with(
+        params
+            .output_len()
+            .unwrap_or(argon2::Params::DEFAULT_OUTPUT_LEN),
+        |out| {
+            argon2_into(
+                algorithm,
+                version,
+                params.clone(),
+                password.as_bytes(),
+                &salt,
+                out,
+            )
+            .map_err(Into::into)
+        },
+    )?;
+    Ok(PasswordHash {
+        algorithm: algorithm.ident(),
+        version: Some(version.into()),
+        params: argon2::password_hash::ParamsString::try_from(&params)?,
+        salt: Some(salt_string.as_salt()),
+        hash: Some(output),
+    }
+    .to_string())
 }
 
-/// Checks a password against a stored PHC string. With no stored hash (unknown account) it still
-/// does the work against a fixed hash, so timing does not reveal which emails exist.
+/// Checks a password against a stored PHC string, comparing in constant time. With no stored
+/// hash (unknown account) it still does the work against a fixed hash, so timing does not reveal
+/// which emails exist.
 pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let dummy = DUMMY.get_or_init(|| hash_password("not-a-real-password").unwrap_or_default());
@@ -214,13 +298,27 @@ pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
         Some(phc) => (phc, true),
         None => (dummy.as_str(), false),
     };
-    let Ok(parsed) = PasswordHash::new(phc) else {
-        return false;
-    };
-    let ok = argon2::Argon2::default()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok();
+    let ok = matches_phc(password, phc).unwrap_or(false);
     ok && real
+}
+
+fn matches_phc(password: &str, phc: &str) -> Option<bool> {
+    let parsed = PasswordHash::new(phc).ok()?;
+    let expected = parsed.hash?;
+    let algorithm = argon2::Algorithm::try_from(parsed.algorithm).ok()?;
+    let version = match parsed.version {
+        Some(version) => argon2::Version::try_from(version).ok()?,
+        None => argon2::Version::default(),
+    };
+    let params = argon2::Params::try_from(&parsed).ok()?;
+    let mut salt = [0u8; 64];
+    let salt = parsed.salt?.decode_b64(&mut salt).ok()?;
+    let computed = argon2::password_hash::Output::init_with(expected.len(), |out| {
+        argon2_into(algorithm, version, params, password.as_bytes(), salt, out).map_err(Into::into)
+    })
+    .ok()?;
+    // `Output`'s equality is constant-time.
+    Some(computed == expected)
 }
 
 #[cfg(test)]
@@ -270,6 +368,30 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn our_hashes_are_standard_argon2id_phc_strings_both_ways() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        // Ours verify with the crate's own verifier...
+        let ours = hash_password("correct horse").unwrap();
+        assert!(
+            argon2::Argon2::default()
+                .verify_password(b"correct horse", &PasswordHash::new(&ours).unwrap())
+                .is_ok()
+        );
+        // ...and the crate's (what older versions stored) verify with ours.
+        let salt = SaltString::encode_b64(&[5; 16]).unwrap();
+        let theirs = argon2::Argon2::default()
+            .hash_password(b"correct horse", &salt)
+            .unwrap()
+            .to_string();
+        assert!(verify_password("correct horse", Some(&theirs)));
+        assert!(!verify_password("correct horsf", Some(&theirs)));
+        // A row asking for absurd memory is refused, not allocated.
+        let greedy = theirs.replace("m=19456", "m=4000000");
+        assert!(!verify_password("correct horse", Some(&greedy)));
+        assert!(!verify_password("correct horse", Some("not a hash")));
     }
 
     #[test]

@@ -88,6 +88,10 @@ impl ApiError {
                 "expected Content-Type: application/json",
             ),
             StatusCode::UNAUTHORIZED => (ErrorCode::Unauthorized, "unauthorized"),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => {
+                (ErrorCode::BadRequest, "request headers too large")
+            }
+            StatusCode::URI_TOO_LONG => (ErrorCode::BadRequest, "request URI too long"),
             StatusCode::TOO_MANY_REQUESTS => (ErrorCode::RateLimited, "too many requests"),
             StatusCode::REQUEST_TIMEOUT
             | StatusCode::SERVICE_UNAVAILABLE

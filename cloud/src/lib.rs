@@ -10,9 +10,11 @@
 
 pub mod auth;
 pub mod config;
+pub mod conn;
 pub mod crypto;
 pub mod error;
 pub mod extract;
+pub mod hashing;
 pub mod openapi;
 pub mod provision;
 pub mod rate_limit;

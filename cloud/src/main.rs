@@ -84,10 +84,29 @@ struct ServeArgs {
     /// Login attempts (password guesses) per email address per window.
     #[arg(long, env = "HC_CLOUD_RATE_LIMIT_LOGIN", default_value_t = 20)]
     rate_limit_login: u32,
+    /// Login attempts and password changes per client address (IPv6: per /64) per window.
+    #[arg(long, env = "HC_CLOUD_RATE_LIMIT_LOGIN_ADDR", default_value_t = 100)]
+    rate_limit_login_addr: u32,
     /// Registrations per client address (IPv6: per /64) per window; the address is the TCP peer,
-    /// so behind a TLS-terminating proxy raise it.
+    /// so behind a TLS-terminating proxy raise it (and the other per-address limits).
     #[arg(long, env = "HC_CLOUD_RATE_LIMIT_REGISTER", default_value_t = 30)]
     rate_limit_register: u32,
+    /// Registrations naming one email per window.
+    #[arg(long, env = "HC_CLOUD_RATE_LIMIT_REGISTER_EMAIL", default_value_t = 10)]
+    rate_limit_register_email: u32,
+    /// Reset-code requests per client address per window whose QR does not verify.
+    #[arg(
+        long,
+        env = "HC_CLOUD_RATE_LIMIT_UNVERIFIED_ADDR",
+        default_value_t = 30
+    )]
+    rate_limit_unverified_addr: u32,
+    /// Device syncs per serial per window (requests whose tag verifies).
+    #[arg(long, env = "HC_CLOUD_RATE_LIMIT_SYNC_DEVICE", default_value_t = 60)]
+    rate_limit_sync_device: u32,
+    /// Device syncs per client address per window.
+    #[arg(long, env = "HC_CLOUD_RATE_LIMIT_SYNC_ADDR", default_value_t = 600)]
+    rate_limit_sync_addr: u32,
     #[arg(long, env = "HC_CLOUD_RATE_LIMIT_WINDOW_SECS", default_value_t = 3600)]
     rate_limit_window_secs: u64,
     /// Largest request body, in bytes.
@@ -101,6 +120,23 @@ struct ServeArgs {
     /// answered 503.
     #[arg(long, env = "HC_CLOUD_DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 10)]
     db_acquire_timeout_secs: u64,
+    /// Seconds a client may take to send a request's headers (and, on HTTP/1, to start its next
+    /// request on a kept-alive connection).
+    #[arg(long, env = "HC_CLOUD_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    header_read_timeout_secs: u64,
+    /// Seconds a connection may stay silent both ways before it is closed; keep it above the
+    /// request timeout.
+    #[arg(long, env = "HC_CLOUD_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    idle_timeout_secs: u64,
+    /// Password hashes (argon2id, 19 MiB each) run at once; default: one per core.
+    #[arg(long, env = "HC_CLOUD_PASSWORD_HASHING_THREADS")]
+    password_hashing_threads: Option<usize>,
+    /// Password hashes that may wait; beyond, logins and registrations get 503 with Retry-After.
+    #[arg(long, env = "HC_CLOUD_PASSWORD_HASHING_QUEUE", default_value_t = hc_cloud::config::DEFAULT_PASSWORD_HASHING_QUEUE)]
+    password_hashing_queue: usize,
+    /// Days audit rows are kept; older ones are deleted in the background.
+    #[arg(long, env = "HC_CLOUD_AUDIT_RETENTION_DAYS", default_value_t = hc_cloud::config::DEFAULT_AUDIT_RETENTION_DAYS)]
+    audit_retention_days: u64,
 }
 
 #[derive(Args)]
@@ -173,13 +209,25 @@ async fn serve(args: ServeArgs) -> Result<(), hc_cloud::Error> {
             reset_codes_per_device: args.rate_limit_device,
             add_device_attempts_per_account: args.rate_limit_add_device,
             logins_per_email: args.rate_limit_login,
+            logins_per_client_addr: args.rate_limit_login_addr,
+            registrations_per_email: args.rate_limit_register_email,
             registrations_per_client_addr: args.rate_limit_register,
+            unverified_reset_codes_per_client_addr: args.rate_limit_unverified_addr,
+            syncs_per_device: args.rate_limit_sync_device,
+            syncs_per_client_addr: args.rate_limit_sync_addr,
             window: Duration::from_secs(args.rate_limit_window_secs),
         })
         .with_body_limit_bytes(args.body_limit_bytes)
         .with_request_timeout(Duration::from_secs(args.request_timeout_secs))
         .with_max_db_connections(args.db_max_connections)
-        .with_db_acquire_timeout(Duration::from_secs(args.db_acquire_timeout_secs.max(1)));
+        .with_db_acquire_timeout(Duration::from_secs(args.db_acquire_timeout_secs.max(1)))
+        .with_header_read_timeout(Duration::from_secs(args.header_read_timeout_secs.max(1)))
+        .with_idle_timeout(Duration::from_secs(args.idle_timeout_secs.max(1)))
+        .with_audit_retention(Duration::from_secs(
+            args.audit_retention_days.saturating_mul(24 * 3600),
+        ));
+    config.password_hashing_threads = args.password_hashing_threads.map(|n| n.max(1));
+    config.password_hashing_queue = args.password_hashing_queue;
     if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
         config = config.with_tls(cert, key);
     }

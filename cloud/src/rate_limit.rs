@@ -3,7 +3,10 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use sha2::{Digest, Sha256};
+
 use crate::error::ApiError;
+use crate::routes::accounts::normalize_email;
 use crate::state::{AppState, secs, unix_now};
 
 /// Counts one hit in `bucket` and refuses with 429 once `limit` hits were made in this window.
@@ -14,14 +17,31 @@ pub async fn hit(
     window: Duration,
 ) -> Result<(), ApiError> {
     let now = unix_now();
-    let window = secs(window).max(1);
-    let window_start = now - now.rem_euclid(window);
+    let window_start = window_start(now, window);
     let hits = state.storage().count_hit(bucket, window_start).await?;
     if hits > u64::from(limit) {
-        let retry_after = u64::try_from(window_start + window - now).unwrap_or(1);
+        let retry_after = u64::try_from(window_start + secs(window).max(1) - now).unwrap_or(1);
         return Err(ApiError::rate_limited(retry_after));
     }
     Ok(())
+}
+
+/// The start of the fixed window `now` falls in.
+pub fn window_start(now: i64, window: Duration) -> i64 {
+    now - now.rem_euclid(secs(window).max(1))
+}
+
+/// The bucket name of an email as typed: its normalized form, or for one that does not
+/// normalize, a hash of the text itself. So malformed emails are limited too, and variants of
+/// one address (case, NFC/NFD) share one bucket.
+pub fn email_bucket(raw: &str) -> String {
+    match normalize_email(raw) {
+        Some(email) => email,
+        None => format!(
+            "malformed:{}",
+            hex::encode(&Sha256::digest(raw.as_bytes())[..16])
+        ),
+    }
 }
 
 /// The bucket name of a client address: an IPv4 address as it is, an IPv6 address by its /64

@@ -7,7 +7,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::ConnectInfo;
 use hc_protocol::factory::DeviceRecord;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder as ConnectionBuilder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -18,6 +18,7 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::config::Config;
+use crate::conn::{Activity, Guarded};
 use crate::crypto::MasterKey;
 use crate::error::Error;
 use crate::provision::{ProvisionRequest, provision_into};
@@ -114,8 +115,19 @@ pub async fn launch_with_listener(
     let url = format!("{scheme}://{local_addr}");
     let (stop, stopped) = watch::channel(false);
     let router = app(state.clone());
-    let server = tokio::spawn(serve(listener, tls, router, stopped, config.shutdown_grace));
-    let purger = tokio::spawn(purge_periodically(state.clone(), config.rate_limits.window));
+    let timeouts = Timeouts {
+        header_read: config.header_read_timeout,
+        idle: config.idle_timeout,
+    };
+    let server = tokio::spawn(serve(
+        listener,
+        tls,
+        router,
+        stopped,
+        config.shutdown_grace,
+        timeouts,
+    ));
+    let purger = tokio::spawn(purge_periodically(state.clone()));
     tracing::info!(%url, database = %redact_url(&config.database_url()), "hc-cloud started");
     Ok(RunningCloud {
         url,
@@ -135,15 +147,30 @@ pub async fn provision(config: &Config, request: ProvisionRequest) -> Result<Dev
     record
 }
 
+/// How long a connection may dawdle.
+#[derive(Clone, Copy, Debug)]
+struct Timeouts {
+    header_read: Duration,
+    idle: Duration,
+}
+
 async fn serve(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     router: Router,
     mut stopped: watch::Receiver<bool>,
     grace: Duration,
+    timeouts: Timeouts,
 ) {
     let graceful = GracefulShutdown::new();
-    let connections = ConnectionBuilder::new(TokioExecutor::new());
+    let mut connections = ConnectionBuilder::new(TokioExecutor::new());
+    // Slow-header connections (slowloris) are closed after the header timeout; on HTTP/1 it also
+    // bounds how long a kept-alive connection waits for its next request.
+    connections
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeouts.header_read);
+    connections.http2().timer(TokioTimer::new());
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -169,10 +196,17 @@ async fn serve(
         let watcher = graceful.watcher();
         let tls = tls.clone();
         tokio::spawn(async move {
+            let activity = Activity::new();
             let result = match tls {
                 None => {
-                    let connection = connections.serve_connection(TokioIo::new(stream), service);
-                    watcher.watch(connection.into_owned()).await
+                    let io = TokioIo::new(Guarded::new(stream, activity.clone()));
+                    let connection = connections.serve_connection(io, service);
+                    until_idle(
+                        watcher.watch(connection.into_owned()),
+                        &activity,
+                        timeouts.idle,
+                    )
+                    .await
                 }
                 Some(acceptor) => {
                     let stream =
@@ -189,8 +223,14 @@ async fn serve(
                                 return;
                             }
                         };
-                    let connection = connections.serve_connection(TokioIo::new(stream), service);
-                    watcher.watch(connection.into_owned()).await
+                    let io = TokioIo::new(Guarded::new(stream, activity.clone()));
+                    let connection = connections.serve_connection(io, service);
+                    until_idle(
+                        watcher.watch(connection.into_owned()),
+                        &activity,
+                        timeouts.idle,
+                    )
+                    .await
                 }
             };
             if let Err(error) = result {
@@ -205,16 +245,52 @@ async fn serve(
     }
 }
 
-async fn purge_periodically(state: AppState, window: Duration) {
+/// Runs a connection until it ends, or until no byte has moved for `idle`; then it is dropped,
+/// which closes it. The request deadline is shorter than any sensible idle timeout, so a request
+/// being worked on is never cut by it.
+async fn until_idle<F, E>(connection: F, activity: &Activity, idle: Duration) -> Result<(), E>
+where
+    F: std::future::Future<Output = Result<(), E>>,
+{
+    tokio::pin!(connection);
+    let mut check = tokio::time::interval((idle / 4).max(Duration::from_millis(10)));
+    loop {
+        tokio::select! {
+            result = &mut connection => return result,
+            _ = check.tick() => {
+                if activity.idle_for() >= idle {
+                    tracing::debug!("closing an idle connection");
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+async fn purge_periodically(state: AppState) {
+    // The first tick is at once: a restart purges too.
     let mut interval = tokio::time::interval(PURGE_INTERVAL);
     loop {
         interval.tick().await;
-        let now = unix_now();
-        // Keep the current and the previous window; anything older cannot matter.
-        let cutoff = now - 2 * secs(window).max(1);
-        if let Err(error) = state.storage().purge_expired(now, cutoff).await {
-            tracing::warn!(%error, "purging expired tokens failed");
-        }
+        purge(&state).await;
+    }
+}
+
+/// Drops expired tokens, rate-limit windows that cannot matter any more, and audit rows past
+/// their retention. Runs in the background every few minutes; public for tests.
+pub async fn purge(state: &AppState) {
+    let now = unix_now();
+    let policy = state.policy();
+    // Keep the current and the previous window; anything older cannot matter.
+    let cutoff = now - 2 * secs(policy.rate_limits.window).max(1);
+    if let Err(error) = state.storage().purge_expired(now, cutoff).await {
+        tracing::warn!(%error, "purging expired tokens failed");
+    }
+    let audit_cutoff = now.saturating_sub(secs(policy.audit_retention));
+    match state.storage().purge_audit(audit_cutoff).await {
+        Ok(0) => {}
+        Ok(rows) => tracing::info!(rows, "audit rows past their retention deleted"),
+        Err(error) => tracing::warn!(%error, "purging old audit rows failed"),
     }
 }
 

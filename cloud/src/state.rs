@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::config::{Config, RateLimits};
 use crate::crypto::MasterKey;
+use crate::hashing::PasswordHashing;
 use crate::storage::Storage;
 
 #[derive(Clone, Debug)]
@@ -18,6 +19,7 @@ struct Shared {
     storage: Arc<dyn Storage>,
     master_key: Arc<MasterKey>,
     policy: Policy,
+    hashing: PasswordHashing,
 }
 
 /// The configurable rules handlers apply.
@@ -28,6 +30,9 @@ pub struct Policy {
     pub rate_limits: RateLimits,
     pub body_limit_bytes: usize,
     pub request_timeout: Duration,
+    pub password_hashing_threads: Option<usize>,
+    pub password_hashing_queue: usize,
+    pub audit_retention: Duration,
 }
 
 impl Policy {
@@ -38,17 +43,25 @@ impl Policy {
             rate_limits: config.rate_limits.clone(),
             body_limit_bytes: config.body_limit_bytes,
             request_timeout: config.request_timeout,
+            password_hashing_threads: config.password_hashing_threads,
+            password_hashing_queue: config.password_hashing_queue,
+            audit_retention: config.audit_retention,
         }
     }
 }
 
 impl AppState {
     pub fn new(storage: Arc<dyn Storage>, master_key: Arc<MasterKey>, policy: Policy) -> Self {
+        let hashing = PasswordHashing::new(
+            policy.password_hashing_threads,
+            policy.password_hashing_queue,
+        );
         AppState {
             inner: Arc::new(Shared {
                 storage,
                 master_key,
                 policy,
+                hashing,
             }),
         }
     }
@@ -63,6 +76,11 @@ impl AppState {
 
     pub fn policy(&self) -> &Policy {
         &self.inner.policy
+    }
+
+    /// Where every password hash runs (login, registration, password change).
+    pub fn hashing(&self) -> &PasswordHashing {
+        &self.inner.hashing
     }
 }
 

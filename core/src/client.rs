@@ -4,10 +4,10 @@
 use std::sync::{Arc, Mutex};
 
 use hc_protocol::api::{
-    AccountCreated, AddDeviceRequest, AuditList, Credentials, Device, DeviceList, RefreshRequest,
-    ResetCodeRequest, ResetCodeResponse,
+    AccountCreated, AddDeviceRequest, AuditList, ChangePasswordRequest, Credentials, Device,
+    DeviceList, RefreshRequest, ResetCodeRequest, ResetCodeResponse,
 };
-use hc_protocol::{CHALLENGE_LIFETIME_SECS, Serial, parse_qr};
+use hc_protocol::{CHALLENGE_LIFETIME_SECS, Serial};
 use reqwest::Method;
 
 use crate::config::ClientConfig;
@@ -15,12 +15,34 @@ use crate::devices::{AuditEventInfo, DeviceInfo, DeviceListSnapshot, ResetCodeIn
 use crate::error::{HcError, Result};
 use crate::http::{CloudHttp, Retry};
 use crate::input;
-use crate::reset_flow::{ResetFlow, ResetFlowListener};
+use crate::scan::ResetQr;
 use crate::session::Session;
 use crate::store::{DEVICE_LIST_KEY, SecureStore, Store, StoredDeviceList};
 use crate::unix_now;
 
 /// The app's connection to its cloud account. Cheap to clone; clones share everything.
+///
+/// Built once at start-up from the cloud's URL and the platform's secure store; a session saved
+/// there by an earlier launch is restored, so the user stays logged in.
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use hc_core::{ClientConfig, HcClient, MemoryStore};
+/// # use hc_core::fake_cloud::FakeCloud;
+///
+/// let store = Arc::new(MemoryStore::new());
+/// # let cloud_url = hc_core::runtime::runtime().block_on(FakeCloud::start()).1;
+/// let client = HcClient::new(ClientConfig::new(&cloud_url), store.clone())?;
+/// assert!(!client.is_logged_in());
+/// hc_core::runtime::runtime()
+///     .block_on(client.login("owner@example.com".into(), "correct horse".into()))?;
+///
+/// // The next launch finds the session in the store.
+/// let relaunched = HcClient::new(ClientConfig::new(&cloud_url), store)?;
+/// assert!(relaunched.is_logged_in());
+/// # Ok::<(), hc_core::HcError>(())
+/// ```
 #[derive(Clone)]
 pub struct HcClient {
     inner: Arc<Inner>,
@@ -80,8 +102,25 @@ impl HcClient {
     }
 
     /// Logs in; the tokens go to the secure store. Wrong credentials are
-    /// `Server { status: 401, code: "invalid_credentials" }`. The e-mail address is taken without
+    /// `Server { status: 401, code: ErrorCode::InvalidCredentials }`. The e-mail address is taken without
     /// the whitespace around it.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use hc_core::{ClientConfig, HcClient, HcError, MemoryStore};
+    /// # use hc_core::fake_cloud::FakeCloud;
+    /// # hc_core::runtime::runtime().block_on(async {
+    /// # let (cloud, cloud_url) = FakeCloud::start().await;
+    /// # let client = HcClient::new(ClientConfig::new(cloud_url), Arc::new(MemoryStore::new()))?;
+    /// client.login(" owner@example.com\n".into(), "correct horse".into()).await?;
+    /// assert!(client.is_logged_in());
+    /// # assert_eq!(*cloud.login_emails.lock().unwrap(), ["owner@example.com"]);
+    /// client.logout().await?;
+    /// assert!(!client.is_logged_in());
+    /// # Ok::<(), HcError>(())
+    /// # })?;
+    /// # Ok::<(), HcError>(())
+    /// ```
     pub async fn login(&self, email: String, password: String) -> Result<()> {
         self.forget_devices();
         self.inner
@@ -115,6 +154,70 @@ impl HcClient {
         Ok(())
     }
 
+    /// Changes the account password. The cloud ends every other session of the account (a stolen
+    /// phone is logged out); this one stays logged in. A wrong current password is
+    /// `Server { code: ErrorCode::InvalidCredentials }`, a weak new one `WeakPassword`.
+    pub async fn change_password(
+        &self,
+        current_password: String,
+        new_password: String,
+    ) -> Result<()> {
+        let request = ChangePasswordRequest {
+            current_password,
+            new_password,
+        };
+        let inner = &self.inner;
+        let _: serde_json::Value = inner
+            .session
+            .authorized(&inner.http, None, |token| {
+                let request = &request;
+                async move {
+                    // Not retried: a repeat after a lost answer would present a current
+                    // password that is no longer current.
+                    inner
+                        .http
+                        .send(
+                            Method::POST,
+                            "/v1/auth/password",
+                            Some(request),
+                            Some(&token),
+                            Retry::Once,
+                        )
+                        .await
+                }
+            })
+            .await?;
+        tracing::info!(target: "hc_core::client", "password changed; other sessions ended");
+        Ok(())
+    }
+
+    /// Ends every session of the account at the cloud, this one included, then here. When the
+    /// cloud cannot be reached nothing ended anywhere: the error says so and this phone stays
+    /// logged in, so the user can try again (a plain [`HcClient::logout`] only ends this one).
+    pub async fn log_out_everywhere(&self) -> Result<()> {
+        let inner = &self.inner;
+        let _: serde_json::Value = inner
+            .session
+            .authorized(&inner.http, None, |token| async move {
+                // Idempotent: ending sessions that are already ended changes nothing.
+                inner
+                    .http
+                    .send::<(), _>(
+                        Method::POST,
+                        "/v1/auth/logout-all",
+                        None,
+                        Some(&token),
+                        Retry::Idempotent,
+                    )
+                    .await
+            })
+            .await?;
+        self.forget_devices();
+        inner.session.end()?;
+        tracing::info!(target: "hc_core::client", "logged out everywhere");
+        Ok(())
+    }
+
     pub fn is_logged_in(&self) -> bool {
         self.inner.session.is_logged_in()
     }
@@ -122,6 +225,27 @@ impl HcClient {
     /// The account's devices. A list younger than `device_list_max_age_secs` is served from the
     /// cache unless `force_refresh`; when the cloud cannot be reached, the last list is served with
     /// its age instead of an error.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use hc_core::{ClientConfig, HcClient, HcError, MemoryStore};
+    /// # use hc_core::fake_cloud::FakeCloud;
+    /// # hc_core::runtime::runtime().block_on(async {
+    /// # let (cloud, cloud_url) = FakeCloud::start().await;
+    /// # let client = HcClient::new(ClientConfig::new(cloud_url), Arc::new(MemoryStore::new()))?;
+    /// # client.login("owner@example.com".into(), "correct horse".into()).await?;
+    /// # cloud.add_device("J12345678");
+    /// let fresh = client.devices(true).await?;
+    /// assert!(!fresh.from_cache);
+    /// assert_eq!(fresh.devices[0].serial, "J12345678");
+    /// // Asked again soon, the list comes from the cache, with the time it was fetched.
+    /// let cached = client.devices(false).await?;
+    /// assert!(cached.from_cache);
+    /// assert_eq!(cached.fetched_at_unix, fresh.fetched_at_unix);
+    /// # Ok::<(), HcError>(())
+    /// # })?;
+    /// # Ok::<(), HcError>(())
+    /// ```
     pub async fn devices(&self, force_refresh: bool) -> Result<DeviceListSnapshot> {
         if !self.is_logged_in() {
             return Err(HcError::NotLoggedIn);
@@ -146,6 +270,24 @@ impl HcClient {
     /// and dashes are dropped and letters put in upper case (" ds12 345-67 " is "DS1234567"); a
     /// blank name is no name. Returns the device as the account now lists it. A device bound to
     /// another account is `DeviceAddedByOthers`.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use hc_core::{ClientConfig, HcClient, HcError, MemoryStore};
+    /// # use hc_core::fake_cloud::FakeCloud;
+    /// # hc_core::runtime::runtime().block_on(async {
+    /// # let (cloud, cloud_url) = FakeCloud::start().await;
+    /// # let client = HcClient::new(ClientConfig::new(cloud_url), Arc::new(MemoryStore::new()))?;
+    /// # client.login("owner@example.com".into(), "correct horse".into()).await?;
+    /// let added = client
+    ///     .add_device(" ds12 345-67 ".into(), "abc-def".into(), Some("Shop NVR".into()))
+    ///     .await?;
+    /// assert_eq!((added.serial.as_str(), added.name.as_str()), ("DS1234567", "Shop NVR"));
+    /// assert_eq!(client.devices(false).await?.devices, [added]);
+    /// # Ok::<(), HcError>(())
+    /// # })?;
+    /// # Ok::<(), HcError>(())
+    /// ```
     pub async fn add_device(
         &self,
         serial: String,
@@ -226,19 +368,35 @@ impl HcClient {
         Ok(list.events.into_iter().map(AuditEventInfo::from).collect())
     }
 
-    /// The verification code for a reset QR text scanned just now.
+    /// The verification code for a reset QR text scanned just now (read by other means than the
+    /// core's scanner; [`ResetFlow`](crate::ResetFlow) is the screen's way). The code expires 30
+    /// minutes after the scan.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use hc_core::{ClientConfig, HcClient, HcError, MemoryStore};
+    /// # use hc_core::fake_cloud::FakeCloud;
+    /// # hc_core::runtime::runtime().block_on(async {
+    /// # let (cloud, cloud_url) = FakeCloud::start().await;
+    /// # let client = HcClient::new(ClientConfig::new(cloud_url), Arc::new(MemoryStore::new()))?;
+    /// # client.login("owner@example.com".into(), "correct horse".into()).await?;
+    /// # use hc_core::scan::testing::reset_text_for;
+    /// client.add_device("J12345678".into(), "ABCDEF".into(), None).await?;
+    /// let qr_text = reset_text_for("J12345678"); // "HCR1:AE..."
+    /// let code = client.request_reset_code(qr_text).await?;
+    /// assert_eq!(hc_core::group_code(&code.code), "0123 4567");
+    /// assert!(code.expires_at_unix > 0);
+    /// # Ok::<(), HcError>(())
+    /// # })?;
+    /// # Ok::<(), HcError>(())
+    /// ```
     pub async fn request_reset_code(&self, qr_text: String) -> Result<ResetCodeInfo> {
-        self.request_reset_code_scanned_at(&qr_text, unix_now())
-            .await
+        let qr = ResetQr::parse(qr_text)?;
+        self.request_reset_code_scanned_at(&qr, unix_now()).await
     }
 
-    /// The reset screen's state machine, pushing its states to `listener`.
-    pub fn reset_flow(&self, listener: Arc<dyn ResetFlowListener>) -> ResetFlow {
-        ResetFlow::new(self.clone(), listener)
-    }
-
-    /// Parses the QR and asks the cloud. The code is good until 30 minutes after the scan, the
-    /// life of the device's challenge.
+    /// Asks the cloud for the code of a reset QR the scanner or `request_reset_code` parsed. The
+    /// code is good until 30 minutes after the scan, the life of the device's challenge.
     ///
     /// The binding: only the cloud can tell the vendor's two notes apart (the device is not in this
     /// account, or another account holds it), so the request goes out even for a serial that is
@@ -248,12 +406,11 @@ impl HcClient {
     /// rather than a network error.
     pub(crate) async fn request_reset_code_scanned_at(
         &self,
-        qr_text: &str,
+        qr: &ResetQr,
         scanned_at: i64,
     ) -> Result<ResetCodeInfo> {
-        let qr = parse_qr(qr_text)?;
-        let serial = qr.challenge().serial.to_string();
-        let answer = match self.ask_for_code(qr_text, &serial).await {
+        let serial = qr.serial();
+        let answer = match self.ask_for_code(qr.text(), &serial).await {
             Ok(answer) => answer,
             Err(HcError::Network { detail }) => {
                 return Err(self
@@ -394,13 +551,13 @@ mod tests {
     use std::sync::atomic::Ordering;
 
     use super::*;
-    use crate::fake_cloud::FakeCloud;
+    use crate::fake_cloud::{FakeCloud, PASSWORD};
     use crate::store::{MemoryStore, SESSION_KEY};
 
     async fn logged_in(url: &str, store: Arc<MemoryStore>) -> HcClient {
         let client = HcClient::new(ClientConfig::new(url), store).unwrap();
         client
-            .login("owner@example.com".into(), "correct horse".into())
+            .login("owner@example.com".into(), PASSWORD.into())
             .await
             .unwrap();
         client
@@ -422,6 +579,38 @@ mod tests {
         relaunched.logout().await.unwrap();
         assert!(!relaunched.is_logged_in());
         assert!(store.keys().is_empty(), "logout leaves nothing behind");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_login_during_a_flood_on_the_cloud_gets_through_after_one_busy_answer() {
+        let (cloud, url) = FakeCloud::start().await;
+        *cloud.login_errors.lock().unwrap() = vec![(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            hc_protocol::api::ErrorCode::Unavailable,
+        )];
+        let client = logged_in(&url, Arc::new(MemoryStore::new())).await;
+        assert!(client.is_logged_in());
+        assert_eq!(
+            cloud.login_emails.lock().unwrap().len(),
+            2,
+            "tried once more"
+        );
+        // Twice busy: the user is told, not kept waiting.
+        *cloud.login_errors.lock().unwrap() = vec![
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                hc_protocol::api::ErrorCode::Unavailable,
+            );
+            2
+        ];
+        let error = client
+            .login("owner@example.com".into(), PASSWORD.into())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, HcError::Server { status: 503, .. }),
+            "{error:?}"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -595,6 +784,81 @@ mod tests {
             *cloud.login_emails.lock().unwrap(),
             vec!["Owner@Example.com".to_owned()]
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn changing_the_password_keeps_this_phone_logged_in() {
+        let (cloud, url) = FakeCloud::start().await;
+        let store = Arc::new(MemoryStore::new());
+        let client = logged_in(&url, store.clone()).await;
+        client
+            .change_password(PASSWORD.into(), "battery staple 42".into())
+            .await
+            .unwrap();
+        assert!(client.is_logged_in());
+        assert_eq!(
+            *cloud.password_changes.lock().unwrap(),
+            vec![(PASSWORD.to_owned(), "battery staple 42".to_owned())]
+        );
+        // This phone's session works on.
+        client.devices(true).await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_wrong_current_password_changes_nothing_and_says_so() {
+        let (cloud, url) = FakeCloud::start().await;
+        let client = logged_in(&url, Arc::new(MemoryStore::new())).await;
+        let error = client
+            .change_password("wrong guess".into(), "battery staple 42".into())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error,
+            HcError::Server {
+                status: 403,
+                code: hc_protocol::api::ErrorCode::InvalidCredentials,
+                detail: "invalid_credentials".into(),
+            }
+        );
+        assert_eq!(error.action(), crate::ErrorAction::CorrectInput);
+        assert!(client.is_logged_in());
+        assert_eq!(
+            cloud.refreshes.load(Ordering::SeqCst),
+            0,
+            "a 403 is no reason to refresh"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn logging_out_everywhere_ends_the_session_at_the_cloud_and_here() {
+        let (cloud, url) = FakeCloud::start().await;
+        cloud.add_device("J12345678");
+        let store = Arc::new(MemoryStore::new());
+        let client = logged_in(&url, store.clone()).await;
+        client.devices(true).await.unwrap();
+        client.log_out_everywhere().await.unwrap();
+        assert_eq!(cloud.logouts_everywhere.load(Ordering::SeqCst), 1);
+        assert!(!client.is_logged_in());
+        assert!(
+            store.keys().is_empty(),
+            "no tokens or device list left behind"
+        );
+        assert_eq!(client.devices(false).await, Err(HcError::NotLoggedIn));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn offline_logging_out_everywhere_says_so_and_keeps_this_session() {
+        let (_cloud, url) = FakeCloud::start().await;
+        let store = Arc::new(MemoryStore::new());
+        logged_in(&url, store.clone()).await;
+        let mut offline_config = ClientConfig::new("http://127.0.0.1:9");
+        offline_config.request_timeout_ms = 2_000;
+        let offline = HcClient::new(offline_config, store).unwrap();
+        assert!(matches!(
+            offline.log_out_everywhere().await,
+            Err(HcError::Network { .. })
+        ));
+        assert!(offline.is_logged_in(), "the user can try again once online");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

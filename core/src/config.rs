@@ -14,8 +14,24 @@ pub struct ClientConfig {
     pub device_list_max_age_secs: u64,
 }
 
-pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 15_000;
-pub const DEFAULT_DEVICE_LIST_MAX_AGE_SECS: u64 = 300;
+/// The defaults as literals, written once, for declarations that take only literals (the uniffi
+/// record in hc-ffi, whose Kotlin and Swift default arguments must be these very numbers):
+/// `with_config_defaults!(then)` expands to `then!(<request_timeout_ms>, <device_list_max_age_secs>)`.
+#[macro_export]
+macro_rules! with_config_defaults {
+    ($then:ident) => {
+        $then!(15000, 300);
+    };
+}
+
+macro_rules! default_constants {
+    ($request_timeout_ms:literal, $device_list_max_age_secs:literal) => {
+        pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = $request_timeout_ms;
+        pub const DEFAULT_DEVICE_LIST_MAX_AGE_SECS: u64 = $device_list_max_age_secs;
+    };
+}
+
+with_config_defaults!(default_constants);
 
 impl ClientConfig {
     pub fn new(cloud_url: impl Into<String>) -> Self {

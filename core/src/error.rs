@@ -37,7 +37,7 @@ pub enum HcError {
     #[error("server error {status} {code}: {detail}")]
     Server {
         status: u16,
-        code: String,
+        code: ErrorCode,
         detail: String,
     },
     /// The platform's secure storage failed.
@@ -101,7 +101,7 @@ impl CloudError {
             ErrorCode::Unauthorized => HcError::SessionExpired,
             _ => HcError::Server {
                 status: self.status,
-                code: self.code.as_str().to_owned(),
+                code: self.code,
                 detail: self.detail,
             },
         }
@@ -192,7 +192,7 @@ mod tests {
             cloud(401, ErrorCode::InvalidCredentials).into_hc_error(None),
             HcError::Server {
                 status: 401,
-                code: "invalid_credentials".into(),
+                code: ErrorCode::InvalidCredentials,
                 detail: "human text".into()
             }
         );
@@ -211,7 +211,7 @@ mod tests {
                 HcError::Server {
                     status, code: c, ..
                 } => {
-                    assert_eq!((status, c.as_str()), (400, code.as_str()))
+                    assert_eq!((status, c), (400, code))
                 }
                 other => panic!("{code}: {other:?}"),
             }

@@ -1,6 +1,7 @@
 //! A small stand-in for the cloud, for unit tests that need to count or script what the cloud
-//! sees (how many refreshes, whether a code was requested). The end-to-end tests in `tests/` use
-//! the real `hc-cloud`.
+//! sees (how many refreshes, whether a code was requested), and for the doc examples (feature
+//! `fake-cloud`; never in a shipped build). The end-to-end tests in `tests/` use the real
+//! `hc-cloud`.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -13,8 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use hc_protocol::api::{
-    AccountCreated, AddDeviceRequest, Credentials, Device, DeviceList, ErrorBody, ErrorCode,
-    RefreshRequest, ResetCodeRequest, ResetCodeResponse, Tokens,
+    AccountCreated, AddDeviceRequest, ChangePasswordRequest, Credentials, Device, DeviceList,
+    ErrorBody, ErrorCode, RefreshRequest, ResetCodeRequest, ResetCodeResponse, Tokens,
 };
 
 #[derive(Default)]
@@ -35,8 +36,17 @@ pub struct FakeCloud {
     pub add_requests: Mutex<Vec<AddDeviceRequest>>,
     /// Errors to answer reset-code requests with, first one first; then the code.
     pub code_errors: Mutex<Vec<(StatusCode, ErrorCode)>>,
+    /// Errors to answer logins with, first one first (with `Retry-After: 1`); then the tokens.
+    pub login_errors: Mutex<Vec<(StatusCode, ErrorCode)>>,
     pub code_delay: Mutex<Duration>,
+    /// Accepted password changes: (current, new), as the cloud received them.
+    pub password_changes: Mutex<Vec<(String, String)>>,
+    pub logouts_everywhere: AtomicU32,
 }
+
+/// The account password the fake cloud knows (any password logs in; a password change must
+/// present this one).
+pub const PASSWORD: &str = "correct horse";
 
 type Shared = Arc<FakeCloud>;
 
@@ -75,6 +85,17 @@ async fn register(State(cloud): State<Shared>, Json(body): Json<Credentials>) ->
 
 async fn login(State(cloud): State<Shared>, Json(body): Json<Credentials>) -> Response {
     cloud.login_emails.lock().unwrap().push(body.email);
+    let scripted = {
+        let mut errors = cloud.login_errors.lock().unwrap();
+        (!errors.is_empty()).then(|| errors.remove(0))
+    };
+    if let Some((status, code)) = scripted {
+        let mut answer = error(status, code);
+        answer
+            .headers_mut()
+            .insert("retry-after", axum::http::HeaderValue::from_static("1"));
+        return answer;
+    }
     Json(issue(&cloud)).into_response()
 }
 
@@ -160,6 +181,37 @@ async fn reset_code(
     .into_response()
 }
 
+/// Like the real cloud: 403 for a wrong current password, 204 otherwise.
+async fn change_password(
+    State(cloud): State<Shared>,
+    headers: HeaderMap,
+    Json(body): Json<ChangePasswordRequest>,
+) -> Response {
+    if !authorized(&cloud, &headers) {
+        return error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+    }
+    if body.current_password != PASSWORD {
+        return error(StatusCode::FORBIDDEN, ErrorCode::InvalidCredentials);
+    }
+    cloud
+        .password_changes
+        .lock()
+        .unwrap()
+        .push((body.current_password, body.new_password));
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Ends every session: the access token dies and no refresh is accepted any more.
+async fn logout_all(State(cloud): State<Shared>, headers: HeaderMap) -> Response {
+    if !authorized(&cloud, &headers) {
+        return error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+    }
+    cloud.logouts_everywhere.fetch_add(1, Ordering::SeqCst);
+    cloud.revoke_access();
+    *cloud.refuse_refresh.lock().unwrap() = true;
+    StatusCode::NO_CONTENT.into_response()
+}
+
 impl FakeCloud {
     /// Serves on a loopback port of the calling runtime; returns the state and the base URL.
     pub async fn start() -> (Shared, String) {
@@ -172,6 +224,8 @@ impl FakeCloud {
             .route("/v1/auth/login", post(login))
             .route("/v1/auth/refresh", post(refresh))
             .route("/v1/auth/logout", post(|| async { StatusCode::NO_CONTENT }))
+            .route("/v1/auth/password", post(change_password))
+            .route("/v1/auth/logout-all", post(logout_all))
             .route("/v1/devices", get(devices).post(add_device))
             .route("/v1/reset-codes", post(reset_code))
             .with_state(cloud.clone());

@@ -14,6 +14,9 @@ use crate::error::{CloudError, HcError, network_error};
 /// Attempts for an idempotent request, the first one included.
 const MAX_ATTEMPTS: u32 = 3;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+/// The longest a request waits for a busy cloud (`503 unavailable` with `Retry-After`) before its one
+/// more try: past that the user is better told, and can tap again.
+const MAX_CAPACITY_WAIT: Duration = Duration::from_secs(2);
 
 /// Why a request failed, before the caller gives it a meaning.
 #[derive(Debug)]
@@ -116,8 +119,23 @@ impl CloudHttp {
         };
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 1;
+        let mut waited_for_capacity = false;
         loop {
             match self.send_once(method.clone(), path, body, bearer).await {
+                // `503 unavailable` means the cloud did nothing with the request (its password
+                // hashing is full, or its database is away for a moment), so even a login may be
+                // sent once more after the short wait the cloud asks for.
+                Err(RequestError::Cloud(error))
+                    if !waited_for_capacity
+                        && error.status == 503
+                        && error.code == ErrorCode::Unavailable =>
+                {
+                    waited_for_capacity = true;
+                    let wait = Duration::from_secs(error.retry_after_secs.unwrap_or(1))
+                        .min(MAX_CAPACITY_WAIT);
+                    tracing::debug!(target: "hc_core::http", %method, path, "cloud busy, retrying once");
+                    tokio::time::sleep(wait).await;
+                }
                 Err(error) if attempt < attempts && error.is_transient() => {
                     tracing::debug!(target: "hc_core::http", %method, path, attempt, "transient failure, retrying");
                     tokio::time::sleep(backoff).await;

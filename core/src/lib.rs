@@ -7,9 +7,72 @@
 //! - [`decode_frame`] / [`decode_image`]: the QR scanner over camera frames and image files.
 //! - [`group_code`], [`countdown`], [`device_list_age`]: what the screens show about a code and
 //!   the device list, as data for the shells' localized strings.
+//! - [`reset_screen`], [`device_list_screen`], [`AccountScreen`]: each screen's state, decided
+//!   once for every front end; [`HcError::ui_message`] and [`HcError::action`]: what an error
+//!   says ([`MessageId`], worded by each front end) and what the screen offers next.
 //!
 //! The core depends on `hc-protocol` only: it never links cloud or device code and never sees a
 //! device key. `hc-ffi` exposes this API to Kotlin and Swift.
+//!
+//! # The whole story
+//!
+//! Log in, add the device by the serial and label code printed on it, and ask for the code of the
+//! reset QR the device shows. Async calls run on the core's runtime ([`runtime::runtime`]), which
+//! the shells' FFI layer uses too. The examples here talk to the core's in-process fake cloud
+//! (feature `fake-cloud`, for tests and examples only); an app passes its cloud's URL instead.
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use hc_core::{ClientConfig, HcClient, HcError, MemoryStore};
+//! # use hc_core::fake_cloud::FakeCloud;
+//! # use hc_core::scan::testing::reset_text_for;
+//!
+//! hc_core::runtime::runtime().block_on(async {
+//!     # let (_cloud, cloud_url) = FakeCloud::start().await;
+//!     // The store is the platform's Keychain / Keystore; `MemoryStore` forgets on exit.
+//!     let client = HcClient::new(ClientConfig::new(cloud_url), Arc::new(MemoryStore::new()))?;
+//!     client.login("owner@example.com".into(), "correct horse".into()).await?;
+//!     client.add_device("J12345678".into(), "ABCDEF".into(), Some("Shop NVR".into())).await?;
+//!
+//!     // The text of the QR code the NVR shows on its Forget Password page.
+//!     let qr_text = reset_text_for("J12345678");
+//!     let code = client.request_reset_code(qr_text).await?;
+//!     assert_eq!((code.serial.as_str(), code.code.len()), ("J12345678", 8));
+//!     Ok::<(), HcError>(())
+//! })?;
+//! # Ok::<(), HcError>(())
+//! ```
+//!
+//! # Errors
+//!
+//! Every fallible call returns [`HcError`]: a value the screen acts on (log in again, add the
+//! device, scan the device's own QR code), never a panic.
+//!
+//! ```
+//! # use std::sync::Arc;
+//! # use hc_core::{ClientConfig, HcClient, HcError, MemoryStore};
+//! # use hc_core::fake_cloud::FakeCloud;
+//! # use hc_core::scan::testing::reset_text_for;
+//! hc_core::runtime::runtime().block_on(async {
+//!     # let (_cloud, cloud_url) = FakeCloud::start().await;
+//!     let client = HcClient::new(ClientConfig::new(cloud_url), Arc::new(MemoryStore::new()))?;
+//!     // Nothing works before a login, and nothing is sent.
+//!     assert_eq!(client.devices(false).await, Err(HcError::NotLoggedIn));
+//!
+//!     client.login("owner@example.com".into(), "correct horse".into()).await?;
+//!     // A QR code of another app is not a reset code; a damaged one is invalid.
+//!     let menu = client.request_reset_code("https://example.invalid/menu".into()).await;
+//!     assert_eq!(menu, Err(HcError::NotAResetQr));
+//!     let damaged = client.request_reset_code("HCR1:NOTBASE32!".into()).await;
+//!     assert_eq!(damaged, Err(HcError::InvalidQr));
+//!     // The cloud decides whose device it is: this account never added it.
+//!     let code = client.request_reset_code(reset_text_for("J12345678")).await;
+//!     assert_eq!(code, Err(HcError::DeviceNotAdded { serial: "J12345678".into() }));
+//!     Ok::<(), HcError>(())
+//! })?;
+//! # Ok::<(), HcError>(())
+//! ```
 
 mod client;
 mod config;
@@ -19,9 +82,11 @@ mod error;
 mod http;
 mod input;
 mod logging;
+mod messages;
 mod reset_flow;
 pub mod runtime;
 pub mod scan;
+mod screens;
 mod session;
 mod store;
 
@@ -30,9 +95,16 @@ pub use config::{ClientConfig, DEFAULT_DEVICE_LIST_MAX_AGE_SECS, DEFAULT_REQUEST
 pub use devices::{AuditEventInfo, AuditOutcome, DeviceInfo, DeviceListSnapshot, ResetCodeInfo};
 pub use display::{Countdown, DeviceListAge, countdown, device_list_age, group_code};
 pub use error::{HcError, Result};
+/// The API's machine-readable error codes, as `HcError::Server` carries them.
+pub use hc_protocol::api::ErrorCode;
 pub use logging::{LogLevel, Logger, init};
+pub use messages::{ErrorAction, MessageId, UiMessage};
 pub use reset_flow::{ResetFlow, ResetFlowListener, ResetState};
 pub use scan::{Frame, FrameFormat, decode_frame, decode_image};
+pub use screens::{
+    AccountScreen, CodeScreen, DeviceListScreen, DeviceRow, ResetScreen, countdown_message,
+    device_added_message, device_list_screen, list_age_message, reset_screen,
+};
 pub use store::{MemoryStore, SecureStore, StoreError};
 
 /// Unix seconds by the phone's clock.
@@ -43,5 +115,5 @@ pub(crate) fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-#[cfg(test)]
-mod fake_cloud;
+#[cfg(any(test, feature = "fake-cloud"))]
+pub mod fake_cloud;

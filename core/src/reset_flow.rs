@@ -14,13 +14,12 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use hc_protocol::{QR_PREFIX, parse_qr};
 use tokio::sync::mpsc;
 
 use crate::client::HcClient;
 use crate::error::HcError;
 use crate::runtime::runtime;
-use crate::scan::{Frame, image_to_luma, scan_luma};
+use crate::scan::{Frame, ResetQr, image_to_luma, scan_luma};
 use crate::unix_now;
 
 /// What the screen shows.
@@ -56,6 +55,63 @@ pub trait ResetFlowListener: Send + Sync {
 }
 
 /// The screen's state machine. Clones share one flow; dropping the last one stops its work.
+///
+/// The camera hands it frames; the listener sees `Recognized` as soon as a reset QR is read, then
+/// `Requesting`, then `CodeReady` (or `Failed`).
+///
+/// ```
+/// use std::sync::{Arc, mpsc};
+/// use std::time::Duration;
+///
+/// use hc_core::{ClientConfig, Frame, FrameFormat, HcClient, MemoryStore};
+/// use hc_core::{ResetFlowListener, ResetState};
+/// # use hc_core::fake_cloud::FakeCloud;
+/// # use hc_core::scan::testing::reset_text_for;
+///
+/// /// The screen; here it passes the states on to the example.
+/// struct Screen(mpsc::Sender<ResetState>);
+///
+/// impl ResetFlowListener for Screen {
+///     fn on_state(&self, state: ResetState) {
+///         let _ = self.0.send(state);
+///     }
+/// }
+///
+/// # let cloud_url = hc_core::runtime::runtime().block_on(async {
+/// #     let (cloud, url) = FakeCloud::start().await;
+/// #     cloud.add_device("J12345678");
+/// #     url
+/// # });
+/// let client = HcClient::new(ClientConfig::new(cloud_url), Arc::new(MemoryStore::new()))?;
+/// hc_core::runtime::runtime()
+///     .block_on(client.login("owner@example.com".into(), "correct horse".into()))?;
+/// let (screen, shown) = mpsc::channel();
+/// let flow = client.reset_flow(Arc::new(Screen(screen)));
+///
+/// // A camera frame showing the NVR's reset QR code (here drawn on a grey 8-bit luma plane).
+/// # let symbol = qrcode::QrCode::new(reset_text_for("J12345678")).unwrap()
+/// #     .render::<image::Luma<u8>>().module_dimensions(4, 4).build();
+/// # let mut luma = image::GrayImage::from_pixel(640, 480, image::Luma([210]));
+/// # image::imageops::overlay(&mut luma, &symbol, 150, 60);
+/// let frame = Frame {
+///     width: 640,
+///     height: 480,
+///     row_stride: 640,
+///     format: FrameFormat::Luma8,
+///     bytes: luma.into_raw(),
+///     rotation_degrees: 0,
+/// };
+/// flow.submit_frame(frame);
+/// let code = loop {
+///     match shown.recv_timeout(Duration::from_secs(60)).expect("the flow goes on") {
+///         ResetState::CodeReady { code, .. } => break code,
+///         ResetState::Failed { error } => panic!("{error}"),
+///         _ => {} // Recognized { serial, model }, then Requesting
+///     }
+/// };
+/// assert_eq!(code, "01234567");
+/// # Ok::<(), hc_core::HcError>(())
+/// ```
 #[derive(Clone)]
 pub struct ResetFlow {
     shared: Arc<Shared>,
@@ -84,9 +140,7 @@ enum Input {
 /// The reset QR that was recognized, kept so that `retry` asks again without a new scan.
 #[derive(Clone)]
 struct Recognized {
-    qr_text: String,
-    serial: String,
-    model: String,
+    qr: ResetQr,
     scanned_at: i64,
 }
 
@@ -121,8 +175,15 @@ impl Inner {
     }
 }
 
+impl HcClient {
+    /// The reset screen's state machine, pushing its states to `listener`.
+    pub fn reset_flow(&self, listener: Arc<dyn ResetFlowListener>) -> ResetFlow {
+        ResetFlow::new(self.clone(), listener)
+    }
+}
+
 impl ResetFlow {
-    pub(crate) fn new(client: HcClient, listener: Arc<dyn ResetFlowListener>) -> Self {
+    fn new(client: HcClient, listener: Arc<dyn ResetFlowListener>) -> Self {
         let (events, mut receiver) = mpsc::unbounded_channel::<ResetState>();
         runtime().spawn(async move {
             while let Some(state) = receiver.recv().await {
@@ -171,6 +232,29 @@ impl ResetFlow {
 
     /// A QR text read by other means. Fails with `NotAResetQr` / `InvalidQr` when it is not a
     /// usable reset code.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use std::time::{Duration, Instant};
+    /// # use hc_core::{ClientConfig, HcClient, HcError, MemoryStore, ResetFlowListener, ResetState};
+    /// # use hc_core::fake_cloud::FakeCloud;
+    /// # struct Screen;
+    /// # impl ResetFlowListener for Screen {
+    /// #     fn on_state(&self, _: ResetState) {}
+    /// # }
+    /// # let cloud_url = hc_core::runtime::runtime().block_on(FakeCloud::start()).1;
+    /// # let client = HcClient::new(ClientConfig::new(cloud_url), Arc::new(MemoryStore::new()))?;
+    /// let flow = client.reset_flow(Arc::new(Screen));
+    /// flow.submit_text("https://example.invalid/menu".into());
+    /// # let deadline = Instant::now() + Duration::from_secs(60);
+    /// # while flow.state() == ResetState::Scanning && Instant::now() < deadline {
+    /// #     std::thread::sleep(Duration::from_millis(5));
+    /// # }
+    /// assert_eq!(flow.state(), ResetState::Failed { error: HcError::NotAResetQr });
+    /// flow.retry(); // nothing was recognized: back to scanning
+    /// assert_eq!(flow.state(), ResetState::Scanning);
+    /// # Ok::<(), HcError>(())
+    /// ```
     pub fn submit_text(&self, text: String) {
         let generation = {
             let inner = self.shared.lock();
@@ -179,7 +263,10 @@ impl ResetFlow {
             }
             inner.generation
         };
-        self.shared.clone().accept_text(generation, &text);
+        match ResetQr::parse(text) {
+            Ok(qr) => self.shared.clone().accept(generation, qr),
+            Err(error) => self.shared.clone().fail(generation, error),
+        }
     }
 
     /// Stops whatever is under way and goes back to scanning.
@@ -254,10 +341,8 @@ impl Shared {
         };
         // Other QR codes in view, and reset-looking texts that do not parse (a misread), are
         // ignored: the camera keeps looking.
-        for text in scan_luma(&luma) {
-            if text.starts_with(QR_PREFIX) && parse_qr(&text).is_ok() {
-                return self.accept_text(generation, &text);
-            }
+        if let Some(Ok(qr)) = scan_luma(&luma).reset_qr {
+            self.accept(generation, qr);
         }
     }
 
@@ -266,36 +351,28 @@ impl Shared {
             Ok(luma) => luma,
             Err(error) => return self.fail(generation, error),
         };
-        match scan_luma(&luma)
-            .into_iter()
-            .find(|t| t.starts_with(QR_PREFIX))
-        {
-            Some(text) => self.accept_text(generation, &text),
+        // One image is one attempt: no reset code in it is a failure.
+        match scan_luma(&luma).reset_qr {
+            Some(Ok(qr)) => self.accept(generation, qr),
+            Some(Err(misread)) => self.fail(generation, misread),
             None => self.fail(generation, HcError::NotAResetQr),
         }
     }
 
-    fn accept_text(self: Arc<Self>, generation: u64, text: &str) {
-        let qr = match parse_qr(text) {
-            Ok(qr) => qr,
-            Err(error) => return self.fail(generation, error.into()),
-        };
+    fn accept(self: Arc<Self>, generation: u64, qr: ResetQr) {
         let mut inner = self.lock();
         if inner.generation != generation || inner.state != ResetState::Scanning {
             return;
         }
-        let challenge = qr.challenge();
         let recognized = Recognized {
-            qr_text: text.to_owned(),
-            serial: challenge.serial.to_string(),
-            model: challenge.model.clone(),
+            qr,
             scanned_at: unix_now(),
         };
-        tracing::info!(target: "hc_core::reset_flow", serial = %recognized.serial, "reset QR recognized");
+        tracing::info!(target: "hc_core::reset_flow", serial = %recognized.qr.serial(), "reset QR recognized");
         inner.waiting = None;
         inner.set(ResetState::Recognized {
-            serial: recognized.serial.clone(),
-            model: recognized.model.clone(),
+            serial: recognized.qr.serial(),
+            model: recognized.qr.model().to_owned(),
         });
         inner.recognized = Some(recognized.clone());
         self.clone().start_request(&mut inner, recognized);
@@ -303,15 +380,15 @@ impl Shared {
 
     fn start_request(self: Arc<Self>, inner: &mut Inner, recognized: Recognized) {
         inner.set(ResetState::Requesting {
-            serial: recognized.serial.clone(),
-            model: recognized.model.clone(),
+            serial: recognized.qr.serial(),
+            model: recognized.qr.model().to_owned(),
         });
         let generation = inner.generation;
         let shared = self.clone();
         let task = runtime().spawn(async move {
             let result = shared
                 .client
-                .request_reset_code_scanned_at(&recognized.qr_text, recognized.scanned_at)
+                .request_reset_code_scanned_at(&recognized.qr, recognized.scanned_at)
                 .await;
             let mut inner = shared.lock();
             if inner.generation != generation {
@@ -372,17 +449,60 @@ mod tests {
             self.0.lock().unwrap().clone()
         }
 
-        /// Waits until the last state shown matches.
+        /// Waits until the last state shown matches. The deadline only bounds a failing run: on a
+        /// loaded machine a debug build decodes a frame in seconds, not milliseconds.
         fn wait_for(&self, what: &str, done: impl Fn(&ResetState) -> bool) -> Vec<ResetState> {
-            let deadline = Instant::now() + Duration::from_secs(20);
+            self.wait_showing(None, what, done)
+        }
+
+        /// Like [`Screen::wait_for`], while the camera keeps delivering `frame` as a real one does.
+        /// The search of one frame is time-boxed (`scan::strategy::BUDGET`), so on a loaded
+        /// machine one frame may end before the attempt that reads it: the next one goes on.
+        fn wait_while_camera_shows(
+            &self,
+            camera: (&ResetFlow, &Frame),
+            what: &str,
+            done: impl Fn(&ResetState) -> bool,
+        ) -> Vec<ResetState> {
+            self.wait_showing(Some(camera), what, done)
+        }
+
+        fn wait_showing(
+            &self,
+            camera: Option<(&ResetFlow, &Frame)>,
+            what: &str,
+            done: impl Fn(&ResetState) -> bool,
+        ) -> Vec<ResetState> {
+            let deadline = Instant::now() + Duration::from_secs(120);
+            let mut next_frame = Instant::now() + Duration::from_millis(200);
             loop {
                 let states = self.states();
                 if states.last().is_some_and(&done) {
                     return states;
                 }
                 assert!(Instant::now() < deadline, "no {what}; states: {states:?}");
+                if let Some((flow, frame)) = camera.filter(|_| Instant::now() >= next_frame) {
+                    flow.submit_frame(frame.clone());
+                    next_frame = Instant::now() + Duration::from_millis(200);
+                }
                 std::thread::sleep(Duration::from_millis(10));
             }
+        }
+    }
+
+    /// Waits until the scanner has nothing left to decode, so that "nothing happened" means the
+    /// frames were looked at, not that they were still waiting.
+    fn wait_until_decoder_idle(flow: &ResetFlow) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            {
+                let inner = flow.shared.lock();
+                if !inner.decoder_running && inner.waiting.is_none() {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "the decoder never finished");
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 
@@ -415,8 +535,9 @@ mod tests {
         assert_eq!(flow.state(), ResetState::Scanning);
         let before = unix_now();
         let scene = qr_scene(&[&sample_reset_text()], 640, 480);
-        flow.submit_frame(frame_of(&scene, FrameFormat::Nv21, 90, 16));
-        let states = screen.wait_for("code", is_code);
+        let frame = frame_of(&scene, FrameFormat::Nv21, 90, 16);
+        flow.submit_frame(frame.clone());
+        let states = screen.wait_while_camera_shows((&flow, &frame), "code", is_code);
         let device = ("J12345678".to_owned(), "DS-7608NI-K2".to_owned());
         assert_eq!(
             states[..2],
@@ -448,7 +569,7 @@ mod tests {
         let (_cloud, flow, screen) = screen_with_device(Some("J12345678")).await;
         let menu = qr_scene(&["https://example.invalid/menu"], 480, 480);
         flow.submit_frame(frame_of(&menu, FrameFormat::Luma8, 0, 0));
-        std::thread::sleep(Duration::from_millis(500));
+        wait_until_decoder_idle(&flow);
         assert_eq!(flow.state(), ResetState::Scanning);
         assert!(screen.states().is_empty());
         let both = qr_scene(
@@ -456,8 +577,9 @@ mod tests {
             960,
             480,
         );
-        flow.submit_frame(frame_of(&both, FrameFormat::Bgra8, 0, 0));
-        screen.wait_for("code", is_code);
+        let both = frame_of(&both, FrameFormat::Bgra8, 0, 0);
+        flow.submit_frame(both.clone());
+        screen.wait_while_camera_shows((&flow, &both), "code", is_code);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -476,11 +598,13 @@ mod tests {
                 frame_of(&scene, FrameFormat::Luma8, 0, 0)
             })
             .collect();
+        let newest = frames.last().unwrap().clone();
         flow.submit_frame(busy);
         for frame in frames {
             flow.submit_frame(frame);
         }
-        let states = screen.wait_for("code", is_code);
+        // The camera keeps showing the newest device; older frames never come back.
+        let states = screen.wait_while_camera_shows((&flow, &newest), "code", is_code);
         assert_eq!(
             states[0],
             ResetState::Recognized {

@@ -5,6 +5,7 @@
 //! UI (or `nvr-sim`) calls it from wherever it handles a key press.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use hc_protocol::factory::DeviceRecord;
@@ -13,11 +14,11 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::clock::Clock;
-use crate::lockout::{MAX_COOLDOWN, MAX_WRONG_CODES, cooldown_after};
+use crate::lockout::{Lockout, MAX_WRONG_CODES, MAX_WRONG_LOGINS, ceil_secs};
 use crate::password::{hash_password, verify_password};
 use crate::policy::{PolicyError, check_password};
 use crate::random::{RandomError, SecureRandom};
-use crate::store::{PersistedState, SavedCooldown, StateStore, StoreError};
+use crate::store::{PersistedState, StateStore, StoreError};
 
 /// The device's only local account.
 pub const ADMIN_USER: &str = "admin";
@@ -55,6 +56,13 @@ impl ResetMethod {
 pub enum DeviceError {
     #[error("incorrect user name or password")]
     WrongPassword,
+    /// Too many wrong passwords: the login answers nothing, the right password included, until
+    /// the cool-down ends.
+    #[error("too many wrong passwords: try again in {} s", retry_after.as_secs())]
+    LoginLocked { retry_after: Duration },
+    /// As many logins are being checked right now as attempts are left: this one is not tried.
+    #[error("other logins are being checked: try again in a moment")]
+    LoginBusy,
     #[error("the device has no admin password yet")]
     NotActivated,
     #[error("the device already has an admin password")]
@@ -130,6 +138,10 @@ pub struct DeviceStatus {
     pub cooldown_remaining: Option<Duration>,
     pub challenge_expires_in: Option<Duration>,
     pub last_sync_unix: Option<u64>,
+    /// Wrong admin passwords the login still answers before it locks.
+    pub login_attempts_left: u32,
+    /// Time until the login answers again, if too many wrong passwords locked it.
+    pub login_locked_for: Option<Duration>,
 }
 
 struct ActiveChallenge {
@@ -150,10 +162,60 @@ pub struct ResetAgent {
     clock: Arc<dyn Clock>,
     random: Arc<dyn SecureRandom>,
     state: PersistedState,
-    /// End of the running cool-down on this boot's monotonic clock.
-    cooldown_until: Option<Duration>,
+    /// Wrong verification codes; its counters are persisted in `state` by `persist`.
+    codes: Lockout,
+    /// Wrong admin passwords, likewise.
+    logins: Lockout,
+    /// Logins whose password is being checked outside the agent (see [`LoginAttempt`]).
+    logins_in_flight: Arc<AtomicU32>,
+    /// Changes with every new admin password, so a check against the old hash that finishes
+    /// after the change logs nobody in.
+    password_generation: u64,
     challenge: Option<ActiveChallenge>,
     reset_window: Option<ResetWindow>,
+}
+
+/// A login whose password is being checked. Argon2 takes tens of milliseconds and 19 MiB, so it
+/// runs on a snapshot of the stored hash, without the agent: [`ResetAgent::begin_login`] takes
+/// the snapshot, [`LoginAttempt::check`] hashes, [`ResetAgent::finish_login`] records the verdict.
+/// Until then the attempt holds one of the attempts left, so a flood of parallel guesses gets
+/// no more answers than one guess after another.
+#[must_use = "a login attempt counts only once its verdict is handed to finish_login"]
+pub struct LoginAttempt {
+    hash: Zeroizing<String>,
+    generation: u64,
+    slot: InFlight,
+}
+
+/// The outcome of [`LoginAttempt::check`], for [`ResetAgent::finish_login`].
+#[must_use = "hand the verdict to finish_login: only it logs in or counts the wrong password"]
+pub struct LoginVerdict {
+    right: bool,
+    generation: u64,
+    _slot: InFlight,
+}
+
+impl LoginAttempt {
+    /// Checks the typed user name and password against the snapshot. Every failure looks the
+    /// same, and a wrong user name costs the same argon2 run as a wrong password.
+    pub fn check(self, user: &str, password: &str) -> LoginVerdict {
+        let password_ok = verify_password(password, &self.hash);
+        let user_ok = bool::from(user.as_bytes().ct_eq(ADMIN_USER.as_bytes()));
+        LoginVerdict {
+            right: password_ok && user_ok,
+            generation: self.generation,
+            _slot: self.slot,
+        }
+    }
+}
+
+/// One login being checked; dropping it (however the check ends) frees its place.
+struct InFlight(Arc<AtomicU32>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl ResetAgent {
@@ -166,20 +228,36 @@ impl ResetAgent {
         random: Arc<dyn SecureRandom>,
     ) -> Result<Self, DeviceError> {
         let state = store.load()?.unwrap_or_default();
+        let codes = Lockout::resume(
+            MAX_WRONG_CODES,
+            state.wrong_codes,
+            state.burned_challenges,
+            state.cooldown,
+            clock.as_ref(),
+        );
+        let logins = Lockout::resume(
+            MAX_WRONG_LOGINS,
+            state.wrong_logins,
+            state.login_lockouts,
+            state.login_cooldown,
+            clock.as_ref(),
+        );
+        let resumed = state.cooldown.is_some() || state.login_cooldown.is_some();
         let mut agent = ResetAgent {
             record,
             store,
             clock,
             random,
             state,
-            cooldown_until: None,
+            codes,
+            logins,
+            logins_in_flight: Arc::new(AtomicU32::new(0)),
+            password_generation: 0,
             challenge: None,
             reset_window: None,
         };
-        if let Some(saved) = agent.state.cooldown {
-            let remaining = remaining_after_reboot(saved, agent.clock.unix_now());
-            agent.cooldown_until = Some(agent.clock.monotonic() + remaining);
-            // Re-anchor the wall deadline to this boot, so a later reboot reads it afresh.
+        if resumed {
+            // Re-anchor the wall deadlines to this boot, so a later reboot reads them afresh.
             agent.persist()?;
         }
         Ok(agent)
@@ -205,6 +283,8 @@ impl ResetAgent {
                 .and_then(|c| c.expires_at.checked_sub(now))
                 .filter(|left| !left.is_zero()),
             last_sync_unix: self.state.last_sync_unix,
+            login_attempts_left: self.logins.attempts_left(),
+            login_locked_for: self.logins.remaining(now),
         }
     }
 
@@ -222,20 +302,62 @@ impl ResetAgent {
         }
         check_password(ADMIN_USER, password)?;
         self.state.admin_password_hash = Some(hash_password(password, self.random.as_ref())?);
+        self.password_generation += 1;
         self.persist()
     }
 
-    /// The login screen. Every failure looks the same.
-    pub fn login(&self, user: &str, password: &str) -> Result<(), DeviceError> {
+    /// The login screen, all in one go: for a caller that handles one key press at a time.
+    /// A server that must keep answering while argon2 runs uses [`ResetAgent::begin_login`].
+    pub fn login(&mut self, user: &str, password: &str) -> Result<(), DeviceError> {
+        let verdict = self.begin_login()?.check(user, password);
+        self.finish_login(verdict)
+    }
+
+    /// Starts a login: refused while too many wrong passwords lock it (the right one too), and
+    /// while as many logins are being checked as attempts are left.
+    pub fn begin_login(&mut self) -> Result<LoginAttempt, DeviceError> {
         let Some(hash) = &self.state.admin_password_hash else {
             return Err(DeviceError::NotActivated);
         };
-        // Verify even for a wrong user name, so the answer takes the same time.
-        let password_ok = verify_password(password, hash);
-        if password_ok && user == ADMIN_USER {
-            Ok(())
-        } else {
-            Err(DeviceError::WrongPassword)
+        if let Some(retry_after) = self.logins.remaining(self.clock.monotonic()) {
+            return Err(DeviceError::LoginLocked { retry_after });
+        }
+        let left = self.logins.attempts_left();
+        let taken =
+            self.logins_in_flight
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |running| {
+                    (running < left).then_some(running + 1)
+                });
+        if taken.is_err() {
+            return Err(DeviceError::LoginBusy);
+        }
+        Ok(LoginAttempt {
+            hash: Zeroizing::new(hash.clone()),
+            generation: self.password_generation,
+            slot: InFlight(Arc::clone(&self.logins_in_flight)),
+        })
+    }
+
+    /// Records a checked login: a right one forgives the wrong ones before it, a wrong one
+    /// counts, and the last allowed wrong one locks the login for a cool-down that doubles each
+    /// time (60 s up to an hour), saved so that a reboot does not lift it.
+    pub fn finish_login(&mut self, verdict: LoginVerdict) -> Result<(), DeviceError> {
+        if verdict.generation != self.password_generation {
+            // Checked against a password that has since been replaced.
+            return Err(DeviceError::WrongPassword);
+        }
+        if verdict.right {
+            if !self.logins.is_clear() {
+                self.logins.record_success();
+                self.persist()?;
+            }
+            return Ok(());
+        }
+        let locked = self.logins.record_wrong(self.clock.monotonic());
+        self.persist()?;
+        match locked {
+            Some(retry_after) => Err(DeviceError::LoginLocked { retry_after }),
+            None => Err(DeviceError::WrongPassword),
         }
     }
 
@@ -320,14 +442,12 @@ impl ResetAgent {
 
     /// Wrong codes the user may still enter before the challenge burns.
     pub fn attempts_left(&self) -> u32 {
-        MAX_WRONG_CODES.saturating_sub(self.state.wrong_codes)
+        self.codes.attempts_left()
     }
 
     /// Time until a new challenge may start, if a cool-down is running.
     pub fn cooldown_remaining(&self) -> Option<Duration> {
-        self.cooldown_until?
-            .checked_sub(self.clock.monotonic())
-            .filter(|left| !left.is_zero())
+        self.codes.remaining(self.clock.monotonic())
     }
 
     /// The user typed a verification code and pressed OK.
@@ -354,19 +474,14 @@ impl ResetAgent {
         if challenge.code.matches(typed) {
             return self.accept_code(now);
         }
-        self.state.wrong_codes += 1;
-        if self.state.wrong_codes < MAX_WRONG_CODES {
+        let Some(retry_after) = self.codes.record_wrong(now) else {
             self.persist()?;
             return Err(DeviceError::WrongCode {
                 attempts_left: self.attempts_left(),
             });
-        }
-        // Burn the challenge and start the cool-down.
+        };
+        // Burn the challenge; the cool-down has started.
         self.challenge = None;
-        self.state.wrong_codes = 0;
-        self.state.burned_challenges = self.state.burned_challenges.saturating_add(1);
-        let retry_after = cooldown_after(self.state.burned_challenges);
-        self.cooldown_until = Some(now + retry_after);
         self.persist()?;
         Err(DeviceError::ChallengeBurned { retry_after })
     }
@@ -374,10 +489,7 @@ impl ResetAgent {
     fn accept_code(&mut self, now: Duration) -> Result<CodeAccepted, DeviceError> {
         // Single use: the challenge is gone whatever happens next.
         self.challenge = None;
-        self.state.wrong_codes = 0;
-        self.state.burned_challenges = 0;
-        self.state.cooldown = None;
-        self.cooldown_until = None;
+        self.codes.record_success();
         self.persist()?;
         let mut token = Zeroizing::new([0u8; 32]);
         self.random.fill(token.as_mut())?;
@@ -410,80 +522,41 @@ impl ResetAgent {
         }
         check_password(ADMIN_USER, password)?;
         self.state.admin_password_hash = Some(hash_password(password, self.random.as_ref())?);
+        self.password_generation += 1;
+        // The owner proved ownership through the cloud: the wrong guesses before are moot.
+        self.logins.record_success();
         self.persist()?;
         self.reset_window = None;
         Ok(())
     }
 
-    /// Saves how much of a running cool-down is left (or that it ended), so a reboot resumes it
-    /// from about here rather than from the last write: after a reboot the device assumes it
-    /// was off for no time. Firmware calls this now and then (nvr-sim every 15 s); it writes
-    /// only while a saved cool-down is out of date.
+    /// Saves how much of the running cool-downs is left (or that they ended), so a reboot
+    /// resumes them from about here rather than from the last write: after a reboot the device
+    /// assumes it was off for no time. Firmware calls this now and then (nvr-sim every 15 s); it
+    /// writes only while a saved cool-down is out of date.
     pub fn checkpoint(&mut self) -> Result<(), DeviceError> {
-        let saved = self.state.cooldown.map(|c| c.remaining_secs);
-        let now = self.cooldown_remaining().map(ceil_secs);
-        if saved.is_some() && saved != now {
+        let now = self.clock.monotonic();
+        let stale = |saved: Option<crate::store::SavedCooldown>, lockout: &Lockout| {
+            let saved = saved.map(|c| c.remaining_secs);
+            saved.is_some() && saved != lockout.remaining(now).map(ceil_secs)
+        };
+        if stale(self.state.cooldown, &self.codes) || stale(self.state.login_cooldown, &self.logins)
+        {
             self.persist()?;
         }
         Ok(())
     }
 
-    /// Writes the state, with the cool-down as it stands now.
+    /// Writes the state, with the counters and cool-downs as they stand now.
     fn persist(&mut self) -> Result<(), DeviceError> {
-        self.state.cooldown = self.cooldown_remaining().map(|left| {
-            let remaining_secs = ceil_secs(left);
-            SavedCooldown {
-                remaining_secs,
-                until_unix: self.clock.unix_now().saturating_add(remaining_secs),
-            }
-        });
+        let clock = self.clock.as_ref();
+        self.state.wrong_codes = self.codes.wrong;
+        self.state.burned_challenges = self.codes.rounds;
+        self.state.cooldown = self.codes.saved(clock);
+        self.state.wrong_logins = self.logins.wrong;
+        self.state.login_lockouts = self.logins.rounds;
+        self.state.login_cooldown = self.logins.saved(clock);
         self.store.save(&self.state)?;
         Ok(())
-    }
-}
-
-/// The cool-down left after a reboot, from what was saved before it.
-///
-/// The monotonic clock restarted, so how long the device was off is unknown. The wall clock could
-/// tell, but it is exactly what an attacker at the device can move (menu, NTP, a flat RTC
-/// battery), so it may never shorten a cool-down. The stricter reading wins:
-/// - `remaining_secs` assumes the device was off for no time at all: power-cycling never helps.
-/// - the wall deadline is longer only if the wall clock went backwards; honour it then (it costs
-///   an attacker time, never gains any), but cap it at the longest cool-down so a device whose
-///   clock fell back to 1970 is not locked for decades.
-fn remaining_after_reboot(saved: SavedCooldown, unix_now: u64) -> Duration {
-    let by_wall = saved
-        .until_unix
-        .saturating_sub(unix_now)
-        .min(MAX_COOLDOWN.as_secs());
-    let by_monotonic = saved.remaining_secs.min(MAX_COOLDOWN.as_secs());
-    Duration::from_secs(by_monotonic.max(by_wall))
-}
-
-fn ceil_secs(d: Duration) -> u64 {
-    d.as_secs() + u64::from(d.subsec_nanos() > 0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_reboot_never_shortens_a_cooldown() {
-        let saved = SavedCooldown {
-            remaining_secs: 120,
-            until_unix: 1_000_120,
-        };
-        // Clock set forward by an attacker: the monotonic reading stands.
-        assert_eq!(
-            remaining_after_reboot(saved, 9_999_999),
-            Duration::from_secs(120)
-        );
-        // Clock fell back: the wall reading is stricter, capped at an hour.
-        assert_eq!(
-            remaining_after_reboot(saved, 1_000_000 - 500),
-            Duration::from_secs(620)
-        );
-        assert_eq!(remaining_after_reboot(saved, 0), MAX_COOLDOWN);
     }
 }

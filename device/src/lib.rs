@@ -3,8 +3,8 @@
 //! [`ResetAgent`] is the part a firmware team embeds: the Forget Password menu, challenges, code
 //! entry with lockout and cool-down, the reset window and the admin password, persisted in a
 //! state folder ([`StateStore`]). Clocks ([`Clock`]) and randomness ([`SecureRandom`]) are
-//! injected. With the default `sim` feature the crate also holds `nvr-sim`, a simulated NVR with
-//! a web UI and a JSON API ([`sim`]).
+//! injected. The crate has no HTTP stack and no async runtime: the simulated NVR around it,
+//! `nvr-sim` (web UI, JSON API, cloud sync), is a crate of its own.
 
 mod agent;
 mod clock;
@@ -14,12 +14,9 @@ pub mod policy;
 mod random;
 pub mod store;
 
-#[cfg(feature = "sim")]
-pub mod sim;
-
 pub use agent::{
     ADMIN_USER, CHALLENGE_LIFETIME, ChallengeView, CodeAccepted, DeviceError, DeviceStatus,
-    RESET_WINDOW, ResetAgent, ResetMethod, ResetToken,
+    LoginAttempt, LoginVerdict, RESET_WINDOW, ResetAgent, ResetMethod, ResetToken,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use hc_protocol::factory::{DeviceRecord, FactoryError};

@@ -35,9 +35,18 @@ pub struct PersistedState {
     /// Wall-clock time of the last successful cloud sync.
     #[serde(default)]
     pub last_sync_unix: Option<u64>,
+    /// Wrong admin passwords since the last lockout or right password (across reboots).
+    #[serde(default)]
+    pub wrong_logins: u32,
+    /// Login lockouts since the last right password: sets the length of the next one.
+    #[serde(default)]
+    pub login_lockouts: u32,
+    /// The running login lockout, if any.
+    #[serde(default)]
+    pub login_cooldown: Option<SavedCooldown>,
 }
 
-/// A cool-down as written to disk. The monotonic clock does not survive a reboot, so both
+/// A cool-down (of the reset codes or of the login) as written to disk. The monotonic clock does not survive a reboot, so both
 /// readings are kept and the stricter one wins at boot (see `agent`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedCooldown {
@@ -194,6 +203,12 @@ mod tests {
                 until_unix: 1_700_000_120,
             }),
             last_sync_unix: Some(1_700_000_000),
+            wrong_logins: 4,
+            login_lockouts: 1,
+            login_cooldown: Some(SavedCooldown {
+                remaining_secs: 60,
+                until_unix: 1_700_000_060,
+            }),
         }
     }
 

@@ -294,7 +294,7 @@ fn the_new_password_logs_in_and_the_old_one_no_longer_does() {
 
 #[test]
 fn only_the_admin_user_logs_in() {
-    let (_dir, device) = bound_device();
+    let (_dir, mut device) = bound_device();
     assert!(matches!(
         device.agent.login("operator", FIRST_PASSWORD),
         Err(DeviceError::WrongPassword)

@@ -34,7 +34,7 @@ hc_chroot_ready || fail "no Swift chroot at $HC_SWIFT_CHROOT (run scripts/instal
 # HC_SKIP_GENERATE=1 with HC_BINDINGS_DIR=<dir inside the project holding swift/ and lib/>: test
 # against bindings made elsewhere (CARGO_TARGET_DIR must then hold debug/hc-cloud and debug/nvr-sim).
 if [ -z "${HC_SKIP_GENERATE:-}" ]; then
-  HC_BUILD_PACKAGES="${HC_BUILD_PACKAGES-hc-cloud hc-device}" bash "$HC_ROOT/bindings/scripts/generate.sh" swift \
+  HC_BUILD_PACKAGES="${HC_BUILD_PACKAGES-hc-cloud nvr-sim}" bash "$HC_ROOT/bindings/scripts/generate.sh" swift \
     || fail "generate failed"
 fi
 

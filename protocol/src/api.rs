@@ -1,11 +1,31 @@
 //! Cloud API v1 request and response bodies (DESIGN.md section 4), shared by the cloud, the app
 //! core and the device simulator. All timestamps are unix seconds.
+//!
+//! Request bodies refuse unknown fields (`deny_unknown_fields`): a misspelt optional field is an
+//! error the client sees, not a silently dropped value, and the OpenAPI document's
+//! `additionalProperties: false` is then true. Answers stay open, so an older client reads a newer
+//! server's answer.
 
 use serde::{Deserialize, Serialize};
 
 pub const API_PREFIX: &str = "/v1";
 
+// The input rules of the API, in one place for the cloud's checks, its OpenAPI document and the
+// clients. Lengths count characters (Unicode scalar values), as JSON Schema's `maxLength` does.
+/// Shortest account password.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Longest account password: bounds the argon2 input (at most 4 KiB); nobody types more.
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+/// Longest email address.
+pub const MAX_EMAIL_CHARS: usize = 254;
+/// Longest device name.
+pub const MAX_DEVICE_NAME_CHARS: usize = 64;
+/// `GET /v1/audit?limit=`: the default, and the largest accepted (1 is the smallest).
+pub const AUDIT_DEFAULT_LIMIT: u32 = 100;
+pub const AUDIT_MAX_LIMIT: u32 = 1000;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Credentials {
     pub email: String,
     pub password: String,
@@ -41,6 +61,7 @@ impl std::fmt::Debug for Tokens {
 
 /// `POST /v1/auth/refresh` and `POST /v1/auth/logout` body.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }
@@ -67,6 +88,7 @@ pub struct DeviceList {
 
 /// `POST /v1/devices` body. The label code is printed on the device: proof of physical access.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AddDeviceRequest {
     pub serial: String,
     pub label_code: String,
@@ -85,6 +107,7 @@ impl std::fmt::Debug for AddDeviceRequest {
 
 /// `POST /v1/reset-codes` body.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ResetCodeRequest {
     pub qr: String,
 }
@@ -153,6 +176,14 @@ pub struct AuditEvent {
     pub nonce: Option<String>,
     pub outcome: AuditOutcome,
     pub client_addr: Option<String>,
+    /// How many requests the row stands for: the refusals of a rate-limited account are counted
+    /// in one row per window (`at` is the first of them), so a flood cannot grow the log.
+    #[serde(default = "one")]
+    pub count: u64,
+}
+
+fn one() -> u64 {
+    1
 }
 
 /// `GET /v1/audit` answer, newest first.
@@ -165,14 +196,52 @@ pub struct AuditList {
 /// a fresh `nonce` (16 bytes, hex) for every sync and tags `serial || nonce || ts` under `k_sync`.
 /// A body without `v` is a retired v1 request, which the cloud answers `unsupported_version`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DeviceSyncRequest {
-    #[serde(default = "sync_v1")]
+    #[serde(default = "sync_v1", deserialize_with = "integral")]
     pub v: u8,
     pub serial: String,
     #[serde(default)]
     pub nonce: String,
+    #[serde(deserialize_with = "integral")]
     pub ts: u64,
     pub tag: String,
+}
+
+/// An unsigned integer from any JSON number without a fraction: JSON has one number type, so `7.0`
+/// is the integer 7 (JSON Schema's `integer` agrees), while `7.5`, `-1` and out-of-range numbers
+/// are refused.
+fn integral<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    struct Integral;
+    impl serde::de::Visitor<'_> for Integral {
+        type Value = u64;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an unsigned integer")
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<u64, E> {
+            Ok(v)
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<u64, E> {
+            u64::try_from(v)
+                .map_err(|_| E::custom("a negative number where an unsigned integer belongs"))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<u64, E> {
+            // 2^64 is the first float above u64::MAX.
+            if v.fract() == 0.0 && (0.0..18_446_744_073_709_551_616.0).contains(&v) {
+                Ok(v as u64)
+            } else {
+                Err(E::custom(
+                    "a number with a fraction or out of range where an unsigned integer belongs",
+                ))
+            }
+        }
+    }
+    let value = deserializer.deserialize_any(Integral)?;
+    T::try_from(value).map_err(|_| serde::de::Error::custom("number out of range"))
 }
 
 fn sync_v1() -> u8 {
@@ -189,6 +258,7 @@ pub struct DeviceSyncResponse {
 
 /// `POST /v1/auth/password` body: the account password changes and every other session ends.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     pub current_password: String,
     pub new_password: String,
@@ -312,5 +382,47 @@ impl ErrorCode {
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sync(ts: &str) -> Result<DeviceSyncRequest, serde_json::Error> {
+        serde_json::from_str(&format!(
+            r#"{{"v": 2.0, "serial": "J12345678", "nonce": "", "ts": {ts}, "tag": ""}}"#
+        ))
+    }
+
+    #[test]
+    fn a_client_writing_integers_as_floats_is_understood_and_fractions_are_refused() {
+        assert_eq!(sync("78518.0").unwrap().ts, 78518);
+        assert_eq!(sync("18446744073709551615").unwrap().ts, u64::MAX);
+        assert_eq!(sync("78518").unwrap().v, 2);
+        for bad in [
+            "78518.5",
+            "-1",
+            "-1.0",
+            "1e20",
+            "18446744073709551616",
+            "\"7\"",
+        ] {
+            assert!(sync(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_request_with_a_field_the_api_does_not_have_is_refused() {
+        let error = serde_json::from_str::<RefreshRequest>(r#"{"refresh_token": "r", "extra": 1}"#)
+            .expect_err("refused");
+        assert!(
+            error.to_string().contains("unknown field `extra`"),
+            "{error}"
+        );
+        assert!(
+            serde_json::from_str::<Credentials>(r#"{"email": "e", "password": "p", "x": null}"#)
+                .is_err()
+        );
     }
 }

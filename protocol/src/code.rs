@@ -4,7 +4,7 @@ use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::keys::{DeviceKey, hmac};
-use crate::qr::{Nonce, Serial};
+use crate::qr::{Challenge, Nonce, Serial};
 
 pub const CODE_DIGITS: usize = 8;
 
@@ -45,6 +45,13 @@ impl Eq for ResetCode {}
 impl std::fmt::Debug for ResetCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("ResetCode(<redacted>)")
+    }
+}
+
+impl Challenge {
+    /// The verification code for this challenge.
+    pub fn reset_code(&self, key: &DeviceKey) -> ResetCode {
+        reset_code(key, &self.serial, &self.nonce, self.issued_at)
     }
 }
 

@@ -16,8 +16,8 @@ pub mod vectors;
 pub use code::{CODE_DIGITS, ResetCode, reset_code};
 pub use keys::{DerivedKeys, DeviceKey, KeyError, SecretKey};
 pub use qr::{
-    Challenge, FLAG_BOUND, MAX_TEXT_LEN, Nonce, QR_PREFIX, QrError, QrErrorKind, SERIAL_LEN,
-    Serial, TAG_LEN, UnverifiedQr, VerifiedQr, parse_qr,
+    Challenge, FLAG_BOUND, MAX_TEXT_LEN, NONCE_LEN, Nonce, QR_PREFIX, QrError, QrErrorKind,
+    SERIAL_LEN, Serial, TAG_LEN, UnverifiedQr, VerifiedQr, parse_qr,
 };
 pub use sync::{
     SYNC_VERSION, sync_tag, sync2_answer_tag, sync2_request_tag, verify_sync_tag,

@@ -1,9 +1,11 @@
 //! The QR payload a device shows: `HCR1:` + base32(body || tag).
+//!
+//! The challenge's fields (serial, nonce) live here; the verification code (`code`) is built on
+//! them, never the other way round.
 
 use data_encoding::BASE32_NOPAD;
 use subtle::ConstantTimeEq;
 
-use crate::code::{ResetCode, reset_code};
 use crate::keys::{DeviceKey, hmac};
 
 pub const QR_PREFIX: &str = "HCR1:";
@@ -185,11 +187,6 @@ impl Challenge {
         let tag = tag_of(key, &payload);
         payload.extend_from_slice(&tag);
         format!("{QR_PREFIX}{}", BASE32_NOPAD.encode(&payload))
-    }
-
-    /// The verification code for this challenge.
-    pub fn reset_code(&self, key: &DeviceKey) -> ResetCode {
-        reset_code(key, &self.serial, &self.nonce, self.issued_at)
     }
 }
 

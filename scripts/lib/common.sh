@@ -9,6 +9,10 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HC_CACHE/target}"
 HC_KOTLIN_VERSION="${HC_KOTLIN_VERSION:-2.4.20}"
 HC_KOTLIN_HOME="$HC_CACHE/kotlin-$HC_KOTLIN_VERSION/node_modules/kotlin-compiler"
 HC_SWIFT_CHROOT="${HC_SWIFT_CHROOT:-$HC_CACHE/swift-chroot}"; HC_SWIFT_CHROOT="${HC_SWIFT_CHROOT%/}"
+# schemathesis (PyPI) in a venv of its own, for the contract stage.
+HC_SCHEMATHESIS_VERSION="${HC_SCHEMATHESIS_VERSION:-4.32.5}"
+HC_SCHEMATHESIS_VENV="$HC_CACHE/schemathesis-$HC_SCHEMATHESIS_VERSION"
+HC_NEXTEST_VERSION="${HC_NEXTEST_VERSION:-0.9.143}"
 HC_JNA_JAR=/usr/share/java/jna.jar
 HC_JUNIT_LAUNCHER=/usr/share/java/junit-platform-console-standalone.jar
 

@@ -86,7 +86,19 @@ impl TestCloud {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Answer {
-        let mut request = self.http.request(method, self.url(path));
+        self.call_with(&self.http, method, path, token, body).await
+    }
+
+    /// A request through another client, e.g. one from [`client_from`].
+    pub async fn call_with(
+        &self,
+        http: &reqwest::Client,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = http.request(method, self.url(path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -157,6 +169,16 @@ impl TestCloud {
         self.post("/v1/reset-codes", Some(token), json!({"qr": qr}))
             .await
     }
+}
+
+/// A client whose connections come from another loopback address (all of 127.0.0.0/8 is
+/// loopback), to be another client address for the cloud's per-address limits.
+pub fn client_from(addr: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(addr))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
 }
 
 pub async fn answer(response: reqwest::Response) -> Answer {

@@ -14,8 +14,8 @@ use crate::cloud_process::CloudProcess;
 use hc_cloud::storage::Storage;
 use hc_cloud::{Config, ProvisionRequest, RunningCloud};
 use hc_core::{ClientConfig, HcClient, MemoryStore, ResetFlowListener, ResetState};
-use hc_device::sim::{CloudConfig, NvrClient, NvrConfig, NvrError, RunningNvr};
 use hc_protocol::factory::DeviceRecord;
+use nvr_sim::{CloudConfig, NvrClient, NvrConfig, NvrError, RunningNvr};
 
 pub const NVR_ADMIN_PASSWORD: &str = "Nvr-Secret-2024";
 pub const MODEL: &str = "DS-7608NI-K2";
@@ -277,7 +277,7 @@ impl World {
             ca_cert_pem: Some(self.ca.ca_pem.clone().into_bytes()),
         });
         config.admin_password = Some(NVR_ADMIN_PASSWORD.into());
-        let running = hc_device::sim::serve(config).await.unwrap();
+        let running = nvr_sim::serve(config).await.unwrap();
         let client = NvrClient::new(running.url()).unwrap();
         Nvr {
             serial,

@@ -148,8 +148,10 @@ impl Tally {
                 true
             }
             HcError::Server {
-                status: 503, code, ..
-            } if code == "unavailable" => {
+                status: 503,
+                code: hc_protocol::api::ErrorCode::Unavailable,
+                ..
+            } => {
                 self.unavailable_errors.fetch_add(1, Ordering::Relaxed);
                 true
             }

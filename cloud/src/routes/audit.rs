@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use hc_protocol::api::AuditList;
+use hc_protocol::api::{AUDIT_DEFAULT_LIMIT, AUDIT_MAX_LIMIT, AuditList};
 use serde::Deserialize;
 
 use crate::auth::Account;
@@ -10,12 +10,9 @@ use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::state::AppState;
 
-pub const DEFAULT_LIMIT: u32 = 100;
-pub const MAX_LIMIT: u32 = 1000;
-
 #[derive(Deserialize)]
 pub struct AuditQuery {
-    /// How many events, 1..=1000 (default 100).
+    /// How many events, 1..=[`AUDIT_MAX_LIMIT`] (default [`AUDIT_DEFAULT_LIMIT`]).
     limit: Option<u32>,
 }
 
@@ -24,7 +21,14 @@ pub async fn list(
     Account(account): Account,
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditList>, ApiError> {
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    // Out of range is refused rather than clamped: the client learns its mistake, and the
+    // document's range is the server's.
+    let limit = query.limit.unwrap_or(AUDIT_DEFAULT_LIMIT);
+    if !(1..=AUDIT_MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit is 1 to {AUDIT_MAX_LIMIT}"
+        )));
+    }
     Ok(Json(AuditList {
         events: state.storage().audit_of(account, limit).await?,
     }))

@@ -5,18 +5,30 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use hc_protocol::api::{DeviceSyncRequest, DeviceSyncResponse, ErrorCode};
-use hc_protocol::{
-    DeviceKey, Nonce, SYNC_VERSION, Serial, sync2_answer_tag, verify_sync2_request,
-};
+use hc_protocol::{Nonce, SYNC_VERSION, Serial, sync2_answer_tag, verify_sync2_request};
 
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ClientAddr};
+use crate::rate_limit;
 use crate::state::AppState;
 
 pub async fn sync(
     State(state): State<AppState>,
+    ClientAddr(client_addr): ClientAddr,
     ApiJson(request): ApiJson<DeviceSyncRequest>,
 ) -> Result<Json<DeviceSyncResponse>, ApiError> {
+    let limits = &state.policy().rate_limits;
+    // Every request from the address counts, before any work: a flood of made-up syncs stops
+    // here.
+    if let Some(addr) = &client_addr {
+        rate_limit::hit(
+            &state,
+            &format!("sync:addr:{}", rate_limit::address_bucket(addr)),
+            limits.syncs_per_client_addr,
+            limits.window,
+        )
+        .await?;
+    }
     if request.v != SYNC_VERSION {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -34,28 +46,28 @@ pub async fn sync(
     let serial = Serial::parse(&request.serial).map_err(|_| refused())?;
     let nonce = Nonce::from_hex(&request.nonce).ok_or_else(refused)?;
     let row = state.storage().device(serial.as_str()).await?;
-    let key = row.as_ref().and_then(|row| {
-        state
-            .master_key()
-            .open_device_key(&row.serial, &row.sealed_key)
-    });
-    // Same work for unknown serials: a key is always derived and the tag always checked.
-    let unknown = DeviceKey::from_bytes([0; 32]);
-    let authentic = verify_sync2_request(
-        key.as_ref().unwrap_or(&unknown),
-        &serial,
-        &nonce,
-        request.ts,
-        &request.tag,
-    ) && key.is_some();
-    match (row, key) {
-        (Some(row), Some(key)) if authentic => {
-            let bound = row.owner_account_id.is_some();
-            Ok(Json(DeviceSyncResponse {
-                bound,
-                tag: sync2_answer_tag(&key, &serial, &nonce, bound),
-            }))
-        }
-        _ => Err(refused()),
-    }
+    // Same work for unknown serials: a (dummy) key is always opened and the tag always checked.
+    let (key, known) = state.master_key().open_registered_key(
+        row.as_ref()
+            .map(|row| (row.serial.as_str(), row.sealed_key.as_slice())),
+    );
+    let authentic = verify_sync2_request(&key, &serial, &nonce, request.ts, &request.tag);
+    let Some(row) = row.filter(|_| authentic && known) else {
+        return Err(refused());
+    };
+    // Per serial, only requests that verify count: nobody without the key can spend a device's
+    // budget, and a replayed request (which verifies) is stopped here. The limit answers only
+    // those who already hold a genuine request, so it tells nothing about the registry.
+    rate_limit::hit(
+        &state,
+        &format!("sync:device:{serial}"),
+        limits.syncs_per_device,
+        limits.window,
+    )
+    .await?;
+    let bound = row.owner_account_id.is_some();
+    Ok(Json(DeviceSyncResponse {
+        bound,
+        tag: sync2_answer_tag(&key, &serial, &nonce, bound),
+    }))
 }

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use hc_protocol::Serial;
-use hc_protocol::api::{AddDeviceRequest, Device, DeviceList, ErrorCode};
+use hc_protocol::api::{AddDeviceRequest, Device, DeviceList, ErrorCode, MAX_DEVICE_NAME_CHARS};
 use hc_protocol::factory::LabelCode;
 
 use crate::auth::Account;
@@ -13,8 +13,6 @@ use crate::extract::ApiJson;
 use crate::rate_limit;
 use crate::state::{AppState, unix_now};
 use crate::storage::BindOutcome;
-
-const MAX_NAME_CHARS: usize = 64;
 
 pub async fn list(
     State(state): State<AppState>,
@@ -126,9 +124,9 @@ fn device_name(requested: Option<&str>, serial: &Serial) -> Result<String, ApiEr
     if name.is_empty() {
         return Ok(serial.to_string());
     }
-    if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+    if name.chars().count() > MAX_DEVICE_NAME_CHARS || name.chars().any(char::is_control) {
         return Err(ApiError::bad_request(format!(
-            "a device name has at most {MAX_NAME_CHARS} characters and no control characters"
+            "a device name has at most {MAX_DEVICE_NAME_CHARS} characters and no control characters"
         )));
     }
     Ok(name.to_owned())

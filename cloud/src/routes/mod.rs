@@ -1,9 +1,10 @@
-//! The router: every route is registered together with its OpenAPI description, so
-//! `/openapi.json` lists exactly the routes that exist.
+//! The router: every route is registered together with its OpenAPI description
+//! ([`crate::openapi::Operation`]), so `/openapi.json` lists exactly the routes that exist. This
+//! module imports the document builder; the builder knows nothing of the router.
 
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -49,9 +50,9 @@ pub fn routes() -> Vec<Route> {
             "/v1/accounts",
             post(accounts::register),
             Operation::new("register", "Register an account (argon2id password hash)")
-                .body("Credentials")
+                .body("NewAccount")
                 .responds(201, "AccountCreated")
-                .errors(&[BadRequest, InvalidEmail, WeakPassword, EmailTaken, RateLimited]),
+                .errors(&[InvalidEmail, WeakPassword, EmailTaken, RateLimited]),
         ),
         route(
             Method::POST,
@@ -60,7 +61,7 @@ pub fn routes() -> Vec<Route> {
             Operation::new("login", "Log in: a short-lived access token and a refresh token")
                 .body("Credentials")
                 .responds(200, "Tokens")
-                .errors(&[BadRequest, InvalidCredentials, RateLimited]),
+                .errors(&[InvalidCredentials, RateLimited]),
         ),
         route(
             Method::POST,
@@ -72,7 +73,7 @@ pub fn routes() -> Vec<Route> {
             )
             .body("RefreshRequest")
             .responds(200, "Tokens")
-            .errors(&[BadRequest, Unauthorized]),
+            .errors(&[Unauthorized]),
         ),
         route(
             Method::POST,
@@ -80,8 +81,29 @@ pub fn routes() -> Vec<Route> {
             post(sessions::logout),
             Operation::new("logout", "Revoke the session of a refresh token (idempotent)")
                 .body("RefreshRequest")
-                .responds_empty(204)
-                .errors(&[BadRequest]),
+                .responds_empty(204),
+        ),
+        route(
+            Method::POST,
+            "/v1/auth/password",
+            post(sessions::change_password),
+            Operation::new(
+                "changePassword",
+                "Change the account password; every other session ends, the caller's lives on",
+            )
+            .authenticated()
+            .body("ChangePasswordRequest")
+            .responds_empty(204)
+            .errors(&[WeakPassword, RateLimited])
+            .errors_at(403, &[InvalidCredentials]),
+        ),
+        route(
+            Method::POST,
+            "/v1/auth/logout-all",
+            post(sessions::logout_all),
+            Operation::new("logoutAll", "End every session of the account, the caller's too")
+                .authenticated()
+                .responds_empty(204),
         ),
         route(
             Method::GET,
@@ -89,8 +111,7 @@ pub fn routes() -> Vec<Route> {
             get(devices::list),
             Operation::new("listDevices", "The account's devices")
                 .authenticated()
-                .responds(200, "DeviceList")
-                .errors(&[Unauthorized]),
+                .responds(200, "DeviceList"),
         ),
         route(
             Method::POST,
@@ -101,8 +122,6 @@ pub fn routes() -> Vec<Route> {
                 .body("AddDeviceRequest")
                 .responds(201, "Device")
                 .errors(&[
-                    BadRequest,
-                    Unauthorized,
                     InvalidSerial,
                     WrongLabelCode,
                     AlreadyAdded,
@@ -116,9 +135,9 @@ pub fn routes() -> Vec<Route> {
             delete(devices::remove),
             Operation::new("removeDevice", "Remove a device from the account")
                 .authenticated()
-                .path_parameter("serial")
+                .path_parameter("serial", "Serial")
                 .responds_empty(204)
-                .errors(&[Unauthorized, InvalidSerial, NotFound]),
+                .errors(&[InvalidSerial, NotFound]),
         ),
         route(
             Method::POST,
@@ -128,14 +147,7 @@ pub fn routes() -> Vec<Route> {
                 .authenticated()
                 .body("ResetCodeRequest")
                 .responds(200, "ResetCodeResponse")
-                .errors(&[
-                    BadRequest,
-                    Unauthorized,
-                    InvalidQr,
-                    DeviceNotBound,
-                    BoundToOtherAccount,
-                    RateLimited,
-                ]),
+                .errors(&[InvalidQr, DeviceNotBound, BoundToOtherAccount, RateLimited]),
         ),
         route(
             Method::GET,
@@ -143,9 +155,8 @@ pub fn routes() -> Vec<Route> {
             get(audit::list),
             Operation::new("listAudit", "The account's reset-code events, newest first")
                 .authenticated()
-                .query_parameter("limit", "1..=1000, default 100")
-                .responds(200, "AuditList")
-                .errors(&[BadRequest, Unauthorized]),
+                .query_parameter("limit", "AuditLimit")
+                .responds(200, "AuditList"),
         ),
         route(
             Method::POST,
@@ -154,15 +165,14 @@ pub fn routes() -> Vec<Route> {
             Operation::new("deviceSync", "A device learns whether it is bound (device-key tag)")
                 .body("DeviceSyncRequest")
                 .responds(200, "DeviceSyncResponse")
-                .errors(&[BadRequest, Unauthorized]),
+                .errors(&[UnsupportedVersion, Unauthorized, RateLimited]),
         ),
         route(
             Method::GET,
             "/healthz",
             get(health::healthz),
             Operation::new("health", "Liveness: the service and its database answer")
-                .responds(200, "Health")
-                .errors(&[Unavailable]),
+                .responds(200, "Health"),
         ),
         route(
             Method::GET,
@@ -183,7 +193,7 @@ async fn openapi_json(
 pub fn app(state: AppState) -> Router {
     let policy = state.policy().clone();
     let routes = routes();
-    let doc = Arc::new(document(&routes));
+    let doc = Arc::new(document(routes.iter().map(|r| (&r.method, r.path, &r.doc))));
     let mut router = Router::new();
     for route in routes {
         router = router.route(route.path, route.handler);
@@ -196,6 +206,11 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
         .layer(Extension(doc))
         .layer(DefaultBodyLimit::max(policy.body_limit_bytes))
+        // Inside the timeout, so a body that trickles in is bounded by it too.
+        .layer(axum::middleware::from_fn_with_state(
+            policy.body_limit_bytes,
+            read_body_first,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             policy.request_timeout,
@@ -207,6 +222,38 @@ pub fn app(state: AppState) -> Router {
                 .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
+}
+
+/// Reads the whole request body (within the body limit) before any handler or extractor runs.
+/// Without it, a request refused by its `Authorization` header is answered while its body is still
+/// arriving, and hyper then drops the keep-alive connection under the client's feet (a bad token
+/// sent by a client that writes the body separately saw broken pipes). API bodies are small, so
+/// holding one in memory costs nothing the JSON extractor would not spend anyway.
+async fn read_body_first(
+    State(limit): State<usize>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => {
+            next.run(axum::extract::Request::from_parts(
+                parts,
+                axum::body::Body::from(bytes),
+            ))
+            .await
+        }
+        Err(error) => {
+            let too_large = std::error::Error::source(&error)
+                .is_some_and(|e| e.is::<http_body_util::LengthLimitError>());
+            ApiError::for_status(if too_large {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                StatusCode::BAD_REQUEST
+            })
+            .into_response()
+        }
+    }
 }
 
 /// The safety net: any error answer that is not already JSON (from a layer or axum itself) is
@@ -231,4 +278,48 @@ async fn errors_as_json(response: Response) -> Response {
         .headers
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     Response::from_parts(parts, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_and_every_referenced_schema_is_in_the_document() {
+        let routes = routes();
+        let doc = document(routes.iter().map(|r| (&r.method, r.path, &r.doc)));
+        for route in &routes {
+            let method = route.method.as_str().to_lowercase();
+            assert!(
+                doc["paths"][route.path][&method].is_object(),
+                "{method} {} missing",
+                route.path
+            );
+        }
+        let text = doc.to_string();
+        for reference in text.split("#/components/schemas/").skip(1) {
+            let name: String = reference
+                .chars()
+                .take_while(|c| c.is_alphanumeric())
+                .collect();
+            assert!(
+                doc["components"]["schemas"][&name].is_object(),
+                "{name} missing"
+            );
+        }
+    }
+
+    #[test]
+    fn every_error_code_a_route_names_has_a_status_in_the_document() {
+        for route in routes() {
+            for code in route.doc.own_errors() {
+                assert!(
+                    route.doc.status_for(*code).is_some(),
+                    "{} {}: {code} has no cloud status",
+                    route.method,
+                    route.path
+                );
+            }
+        }
+    }
 }

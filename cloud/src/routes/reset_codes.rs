@@ -1,6 +1,11 @@
 //! `POST /v1/reset-codes`: the heart of the reset. Check order of DESIGN.md section 3: parse;
 //! unknown serial or bad tag -> `invalid_qr`; not bound -> `device_not_bound`; bound to someone
 //! else -> `bound_to_other_account`; otherwise the code. Every answer is audited.
+//!
+//! The serial is printed on the device, so anybody can name it: only a QR whose tag verifies (one
+//! the device showed) spends the device's budget. Forged and unverifiable ones are counted against
+//! the requesting account and client address instead, so another account cannot lock the owner
+//! out (issue 14).
 
 use axum::Json;
 use axum::extract::State;
@@ -13,6 +18,7 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientAddr};
 use crate::rate_limit;
 use crate::routes::devices::bound_to_other_account;
+use crate::state::secs;
 use crate::state::{AppState, unix_now};
 use crate::storage::NewAuditEvent;
 
@@ -24,15 +30,28 @@ pub async fn issue(
 ) -> Result<Json<ResetCodeResponse>, ApiError> {
     let parsed = parse_qr(&request.qr);
     let challenge = parsed.as_ref().ok().map(|qr| qr.challenge().clone());
-    let audit = |outcome: AuditOutcome| NewAuditEvent {
-        account_id: account,
-        at: unix_now(),
-        serial: challenge.as_ref().map(|c| c.serial.to_string()),
-        nonce: challenge.as_ref().map(|c| c.nonce.to_hex()),
-        outcome,
-        client_addr: client_addr.clone(),
+    let window = state.policy().rate_limits.window;
+    let audit = |outcome: AuditOutcome| {
+        let at = unix_now();
+        NewAuditEvent {
+            account_id: account,
+            at,
+            serial: challenge.as_ref().map(|c| c.serial.to_string()),
+            nonce: challenge.as_ref().map(|c| c.nonce.to_hex()),
+            outcome,
+            client_addr: client_addr.clone(),
+            // A rate-limited account's refusals are one row per window with a count: a flood
+            // of them cannot grow the table.
+            aggregate_key: (outcome == AuditOutcome::RateLimited).then(|| {
+                format!(
+                    "rate_limited:{}:{}",
+                    secs(window),
+                    rate_limit::window_start(at, window)
+                )
+            }),
+        }
     };
-    let result = decide(&state, account, parsed).await;
+    let result = decide(&state, account, client_addr.as_deref(), parsed).await;
     let outcome = match &result {
         Ok(_) => AuditOutcome::Issued,
         Err(Refusal::RateLimited(_)) => AuditOutcome::RateLimited,
@@ -97,6 +116,7 @@ fn limited(error: ApiError) -> Refusal {
 async fn decide(
     state: &AppState,
     account: i64,
+    client_addr: Option<&str>,
     parsed: Result<hc_protocol::UnverifiedQr, QrError>,
 ) -> Result<(VerifiedQr, String, DeviceKey), Refusal> {
     let limits = &state.policy().rate_limits;
@@ -108,45 +128,72 @@ async fn decide(
     )
     .await
     .map_err(limited)?;
-    let unverified = parsed.map_err(|error| Refusal::InvalidQr(error.to_string()))?;
-    let serial = unverified.challenge().serial.to_string();
-    // Counted before the registry lookup, for known and unknown serials alike: the limit itself
-    // must not tell which serials exist.
+    let checked = match parsed {
+        Err(error) => Err(Refusal::InvalidQr(error.to_string())),
+        Ok(unverified) => verify(state, unverified).await?,
+    };
+    let (verified, row_model, owner, key) = match checked {
+        Ok(checked) => checked,
+        Err(refusal) => {
+            // Forged or unverifiable: counted against the address it came from (the account
+            // was counted above), never against the device it names. Unknown serials and bad
+            // tags take this same path, so the limit tells nothing about the registry either.
+            if let Some(addr) = client_addr {
+                rate_limit::hit(
+                    state,
+                    &format!(
+                        "reset-codes:unverified:{}",
+                        rate_limit::address_bucket(addr)
+                    ),
+                    limits.unverified_reset_codes_per_client_addr,
+                    limits.window,
+                )
+                .await
+                .map_err(limited)?;
+            }
+            return Err(refusal);
+        }
+    };
+    // Only the device could have made this QR: now the device's budget is spent.
     rate_limit::hit(
         state,
-        &format!("reset-codes:device:{serial}"),
+        &format!("reset-codes:device:{}", verified.challenge().serial),
         limits.reset_codes_per_device,
         limits.window,
     )
     .await
     .map_err(limited)?;
+    match owner {
+        None => Err(Refusal::NotBound),
+        Some(owner) if owner != account => Err(Refusal::BoundToOther),
+        Some(_) => Ok((verified, row_model, key)),
+    }
+}
 
+type Checked = (VerifiedQr, String, Option<i64>, DeviceKey);
+
+/// The registry lookup and the tag check, with the same work for an unknown serial as for a
+/// known one (a dummy key is opened and the tag checked against it). `Err` only for a database
+/// failure; a QR that does not verify is `Ok(Err(invalid_qr))`.
+async fn verify(
+    state: &AppState,
+    unverified: hc_protocol::UnverifiedQr,
+) -> Result<Result<Checked, Refusal>, Refusal> {
+    let serial = unverified.challenge().serial.to_string();
     let row = state
         .storage()
         .device(&serial)
         .await
         .map_err(|e| Refusal::Internal(e.into()))?;
-    let key = row.as_ref().and_then(|row| {
-        state
-            .master_key()
-            .open_device_key(&row.serial, &row.sealed_key)
-    });
-    let not_ours = || Refusal::InvalidQr("this QR code was not made by a registered device".into());
-    let (row, key) = match (row, key) {
-        (Some(row), Some(key)) => (row, key),
-        (row, _) => {
-            if row.is_some() {
-                tracing::error!(%serial, "a device key does not open under the master key");
-            }
-            // Spend the same HMAC work as a real check, so timing does not reveal the registry.
-            let _ = unverified.verify(&DeviceKey::from_bytes([0; 32]));
-            return Err(not_ours());
-        }
-    };
-    let verified = unverified.verify(&key).map_err(|_| not_ours())?;
-    match row.owner_account_id {
-        None => Err(Refusal::NotBound),
-        Some(owner) if owner != account => Err(Refusal::BoundToOther),
-        Some(_) => Ok((verified, row.model, key)),
-    }
+    let (key, known) = state.master_key().open_registered_key(
+        row.as_ref()
+            .map(|row| (row.serial.as_str(), row.sealed_key.as_slice())),
+    );
+    let verified = unverified.verify(&key);
+    Ok(match (row, verified) {
+        (Some(row), Ok(verified)) if known => Ok((verified, row.model, row.owner_account_id, key)),
+        _ => Err(Refusal::InvalidQr(
+            "this QR code was not made by a registered device".into(),
+        )),
+    })
 }

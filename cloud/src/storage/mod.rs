@@ -130,6 +130,9 @@ pub struct NewAuditEvent {
     pub nonce: Option<String>,
     pub outcome: AuditOutcome,
     pub client_addr: Option<String>,
+    /// Events with the same key on one account are one row with a count (the refusals of a
+    /// rate-limited account in one window); `None`: a row of its own.
+    pub aggregate_key: Option<String>,
 }
 
 #[async_trait]
@@ -166,6 +169,25 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         access_hash: &[u8],
         now: i64,
     ) -> StorageResult<Option<i64>>;
+    /// `(account id, session id)` of a live access token.
+    async fn session_for_access_token(
+        &self,
+        access_hash: &[u8],
+        now: i64,
+    ) -> StorageResult<Option<(i64, i64)>>;
+    /// The account's argon2 PHC string.
+    async fn password_hash_of(&self, account_id: i64) -> StorageResult<Option<String>>;
+    /// Sets a new password hash and revokes every session of the account but `keep_session`, in
+    /// one transaction.
+    async fn change_password(
+        &self,
+        account_id: i64,
+        password_hash: &str,
+        keep_session: i64,
+        now: i64,
+    ) -> StorageResult<()>;
+    /// Revokes every session of the account.
+    async fn revoke_all_sessions(&self, account_id: i64, now: i64) -> StorageResult<()>;
 
     /// `false` when the serial is already provisioned.
     async fn insert_device(&self, device: &NewDevice) -> StorageResult<bool>;
@@ -191,6 +213,8 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
 
     /// Drops expired tokens and rate-limit windows older than `window_cutoff`.
     async fn purge_expired(&self, now: i64, window_cutoff: i64) -> StorageResult<()>;
+    /// Drops audit rows older than `cutoff`; how many.
+    async fn purge_audit(&self, cutoff: i64) -> StorageResult<u64>;
     async fn ping(&self) -> StorageResult<()>;
     async fn close(&self);
 }

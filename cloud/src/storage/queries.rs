@@ -197,6 +197,82 @@ macro_rules! sql_storage {
                 }
             }
 
+            async fn session_for_access_token(
+                &self,
+                access_hash: &[u8],
+                now: i64,
+            ) -> $crate::storage::StorageResult<Option<(i64, i64)>> {
+                use sqlx::Row;
+                let row = sqlx::query(
+                    "SELECT t.account_id, t.session_id FROM access_tokens t JOIN sessions s ON s.id = t.session_id
+                     WHERE t.token_hash = $1 AND t.expires_at > $2 AND s.revoked_at IS NULL",
+                )
+                .bind(access_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                match row {
+                    Some(row) => Ok(Some((row.try_get("account_id")?, row.try_get("session_id")?))),
+                    None => Ok(None),
+                }
+            }
+
+            async fn password_hash_of(
+                &self,
+                account_id: i64,
+            ) -> $crate::storage::StorageResult<Option<String>> {
+                use sqlx::Row;
+                let row = sqlx::query("SELECT password_hash FROM accounts WHERE id = $1")
+                    .bind(account_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                match row {
+                    Some(row) => Ok(Some(row.try_get("password_hash")?)),
+                    None => Ok(None),
+                }
+            }
+
+            async fn change_password(
+                &self,
+                account_id: i64,
+                password_hash: &str,
+                keep_session: i64,
+                now: i64,
+            ) -> $crate::storage::StorageResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
+                    .bind(password_hash)
+                    .bind(account_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "UPDATE sessions SET revoked_at = $1
+                     WHERE account_id = $2 AND id <> $3 AND revoked_at IS NULL",
+                )
+                .bind(now)
+                .bind(account_id)
+                .bind(keep_session)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn revoke_all_sessions(
+                &self,
+                account_id: i64,
+                now: i64,
+            ) -> $crate::storage::StorageResult<()> {
+                sqlx::query(
+                    "UPDATE sessions SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL",
+                )
+                .bind(now)
+                .bind(account_id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
             async fn insert_device(
                 &self,
                 device: &$crate::storage::NewDevice,
@@ -352,9 +428,12 @@ macro_rules! sql_storage {
                 &self,
                 event: &$crate::storage::NewAuditEvent,
             ) -> $crate::storage::StorageResult<()> {
+                // NULL keys never conflict (both databases treat NULLs as distinct in a unique
+                // index): every event without a key is a row of its own.
                 sqlx::query(
-                    "INSERT INTO audit_events (account_id, at, serial, nonce, outcome, client_addr)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO audit_events (account_id, at, serial, nonce, outcome, client_addr, aggregate_key, count)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 1)
+                     ON CONFLICT (account_id, aggregate_key) DO UPDATE SET count = audit_events.count + 1",
                 )
                 .bind(event.account_id)
                 .bind(event.at)
@@ -362,6 +441,7 @@ macro_rules! sql_storage {
                 .bind(&event.nonce)
                 .bind(event.outcome.as_str())
                 .bind(&event.client_addr)
+                .bind(&event.aggregate_key)
                 .execute(&self.pool)
                 .await?;
                 Ok(())
@@ -374,7 +454,7 @@ macro_rules! sql_storage {
             ) -> $crate::storage::StorageResult<Vec<hc_protocol::api::AuditEvent>> {
                 use sqlx::Row;
                 let rows = sqlx::query(
-                    "SELECT id, at, serial, nonce, outcome, client_addr FROM audit_events
+                    "SELECT id, at, serial, nonce, outcome, client_addr, count FROM audit_events
                      WHERE account_id = $1 ORDER BY id DESC LIMIT $2",
                 )
                 .bind(account_id)
@@ -393,6 +473,7 @@ macro_rules! sql_storage {
                                 || $crate::storage::StorageError::Corrupt(format!("audit outcome {outcome:?}")),
                             )?,
                             client_addr: row.try_get("client_addr")?,
+                            count: u64::try_from(row.try_get::<i64, _>("count")?).unwrap_or(1),
                         })
                     })
                     .collect()
@@ -416,6 +497,14 @@ macro_rules! sql_storage {
                     .execute(&self.pool)
                     .await?;
                 Ok(())
+            }
+
+            async fn purge_audit(&self, cutoff: i64) -> $crate::storage::StorageResult<u64> {
+                let result = sqlx::query("DELETE FROM audit_events WHERE at < $1")
+                    .bind(cutoff)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(result.rows_affected())
             }
 
             async fn ping(&self) -> $crate::storage::StorageResult<()> {

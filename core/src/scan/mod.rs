@@ -1,17 +1,102 @@
 //! The scanner: camera frames and image files in, QR text out.
+//!
+//! Top-down: [`decode_frame`] and [`decode_image`] turn their input into one upright luma image
+//! (`frame`, [`image_to_luma`]); the search (`strategy`) runs the decoders (`decode`) at several
+//! sizes and binarizations until one reads anything; `reset_qr` finds the device's reset code among
+//! the texts read and parses it, once. The reset flow and the client take that parsed code as it is.
 
 mod binarize;
 mod contrast;
 mod decode;
 mod frame;
+mod reset_qr;
 mod scale;
 mod strategy;
 
-pub use decode::{decode_frame, decode_image, image_to_luma, scan_frame_all};
-pub(crate) use decode::{panic_is_contained, scan_luma};
+use image::GrayImage;
+
+use crate::error::{HcError, Result};
+
+pub(crate) use decode::panic_is_contained;
 pub use frame::{Frame, FrameFormat};
-#[doc(hidden)]
-pub use strategy::scan_with_spec;
+pub(crate) use reset_qr::{Reading, ResetQr};
+pub use strategy::{Attempt, Method, Scale, Strategy};
+
+/// Encoded images bigger than this are refused instead of decoded into memory.
+const MAX_IMAGE_PIXELS: u64 = 50_000_000;
+
+/// Decodes a camera frame: the reset code's text if one is in view, else the first QR text, else
+/// `None`. Malformed frames are `InvalidFrame`.
+///
+/// ```
+/// use hc_core::{Frame, FrameFormat, HcError, decode_frame};
+///
+/// // An NV21 preview frame of an empty white wall: no code in view.
+/// let (width, height) = (320, 240);
+/// let frame = Frame {
+///     width,
+///     height,
+///     row_stride: width,
+///     format: FrameFormat::Nv21,
+///     bytes: vec![235; (width * height * 3 / 2) as usize],
+///     rotation_degrees: 90,
+/// };
+/// assert_eq!(decode_frame(&frame)?, None);
+///
+/// // A buffer shorter than its geometry is refused, never read past its end.
+/// let short = Frame { bytes: vec![0; 100], ..frame };
+/// assert!(matches!(decode_frame(&short), Err(HcError::InvalidFrame { .. })));
+/// # Ok::<(), HcError>(())
+/// ```
+pub fn decode_frame(frame: &Frame) -> Result<Option<String>> {
+    Ok(scan_luma(&frame.to_luma()?).into_best_text())
+}
+
+/// Decodes an encoded PNG or JPEG (a screenshot, a photo from the gallery), with the same answer
+/// as [`decode_frame`]. Bytes that are not such an image are `InvalidFrame`.
+///
+/// ```
+/// use hc_core::{HcError, decode_image};
+/// # use hc_core::scan::testing::reset_text_for;
+///
+/// // A screenshot of the NVR's QR page.
+/// # let text = reset_text_for("J12345678");
+/// # let mut png = Vec::new();
+/// # qrcode::QrCode::new(&text).unwrap().render::<image::Luma<u8>>().build()
+/// #     .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+/// assert_eq!(decode_image(&png)?.as_deref(), Some(text.as_str()));
+/// assert!(matches!(decode_image(b"GIF89a"), Err(HcError::InvalidFrame { .. })));
+/// # Ok::<(), HcError>(())
+/// ```
+pub fn decode_image(bytes: &[u8]) -> Result<Option<String>> {
+    Ok(scan_luma(&image_to_luma(bytes)?).into_best_text())
+}
+
+/// Decodes an encoded PNG or JPEG into its luma plane (what [`decode_image`] scans).
+pub fn image_to_luma(bytes: &[u8]) -> Result<GrayImage> {
+    let invalid = |detail: String| HcError::InvalidFrame { detail };
+    let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| invalid(format!("unreadable image: {e}")))?;
+    if reader.format().is_none() {
+        return Err(invalid("not a PNG or JPEG image".into()));
+    }
+    let (width, height) = reader
+        .into_dimensions()
+        .map_err(|e| invalid(format!("unreadable image: {e}")))?;
+    if u64::from(width) * u64::from(height) > MAX_IMAGE_PIXELS {
+        return Err(invalid(format!("image of {width}x{height} is too large")));
+    }
+    let decoded =
+        image::load_from_memory(bytes).map_err(|e| invalid(format!("unreadable image: {e}")))?;
+    Ok(decoded.into_luma8())
+}
+
+/// Scans an upright luma image with the app's search strategy, and finds the reset QR in what it
+/// read.
+pub(crate) fn scan_luma(image: &GrayImage) -> Reading {
+    strategy::scan(image, strategy::ATTEMPTS, strategy::BUDGET)
+}
 
 /// QR scenes and camera-like frames for tests. `frame_of` is also what the end-to-end tests use
 /// (feature `testing`); the scenes need the `qrcode` dev-dependency and stay unit-test only.
@@ -29,14 +114,14 @@ pub mod testing {
         FrameFormat::Rgba8,
     ];
 
-    #[cfg(test)]
     /// A valid-looking HCR1 text (the tag is made with a throwaway key: only its shape matters
     /// to the scanner).
     pub fn sample_reset_text() -> String {
         reset_text_for("J12345678")
     }
 
-    #[cfg(test)]
+    /// The reset QR text a device with this serial could show (a throwaway key; the fake cloud
+    /// does not check tags).
     pub fn reset_text_for(serial: &str) -> String {
         use hc_protocol::{Challenge, DeviceKey, Nonce, Serial};
         let challenge = Challenge::new(
@@ -119,6 +204,97 @@ pub mod testing {
             format,
             bytes,
             rotation_degrees: rotation,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::testing::*;
+
+    #[test]
+    fn a_reset_code_in_a_frame_is_read_back() {
+        let text = sample_reset_text();
+        let frame = frame_of(&qr_scene(&[&text], 640, 480), FrameFormat::Luma8, 0, 0);
+        assert_eq!(decode_frame(&frame).unwrap(), Some(text));
+    }
+
+    #[test]
+    fn every_format_and_rotation_reads_the_same_code() {
+        let text = sample_reset_text();
+        let scene = qr_scene(&[&text], 640, 480);
+        for format in ALL_FORMATS {
+            for rotation in [0, 90, 180, 270] {
+                for padding in [0, 24] {
+                    let frame = frame_of(&scene, format, rotation, padding);
+                    assert_eq!(
+                        decode_frame(&frame).unwrap().as_deref(),
+                        Some(text.as_str()),
+                        "{format:?} rotated {rotation} padding {padding}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_reset_code_wins_over_other_codes_in_view() {
+        let text = sample_reset_text();
+        let scene = qr_scene(&["https://example.invalid/menu", &text], 900, 480);
+        let frame = frame_of(&scene, FrameFormat::Luma8, 0, 0);
+        assert_eq!(decode_frame(&frame).unwrap(), Some(text));
+        let texts = scan_luma(&scene).texts;
+        assert_eq!(texts.len(), 2, "both codes are read: {texts:?}");
+    }
+
+    #[test]
+    fn a_frame_without_a_code_is_a_miss() {
+        let blank = GrayImage::from_pixel(320, 240, image::Luma([200]));
+        let frame = frame_of(&blank, FrameFormat::Nv12, 0, 0);
+        assert_eq!(decode_frame(&frame).unwrap(), None);
+    }
+
+    #[test]
+    fn a_large_frame_is_shrunk_for_detection_and_still_read() {
+        let text = sample_reset_text();
+        let scene = qr_scene(&[&text], 1920, 1080);
+        let frame = frame_of(&scene, FrameFormat::Nv21, 90, 0);
+        assert_eq!(decode_frame(&frame).unwrap(), Some(text));
+    }
+
+    #[test]
+    fn a_sliver_of_a_frame_is_a_miss_at_every_scale() {
+        for (width, height) in [(1, 2000), (2000, 1), (3, 1281), (1, 1)] {
+            let sliver = GrayImage::from_pixel(width, height, image::Luma([90]));
+            let frame = frame_of(&sliver, FrameFormat::Luma8, 0, 0);
+            assert_eq!(decode_frame(&frame).unwrap(), None, "{width}x{height}");
+        }
+    }
+
+    #[test]
+    fn png_and_jpeg_files_are_decoded() {
+        let text = sample_reset_text();
+        let scene = qr_scene(&[&text], 400, 400);
+        for format in [image::ImageFormat::Png, image::ImageFormat::Jpeg] {
+            let mut bytes = Vec::new();
+            scene
+                .write_to(&mut std::io::Cursor::new(&mut bytes), format)
+                .unwrap();
+            assert_eq!(
+                decode_image(&bytes).unwrap().as_deref(),
+                Some(text.as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn bytes_that_are_no_image_are_an_invalid_frame() {
+        for junk in [&b""[..], b"hello", b"\x89PNG\r\n\x1a\n broken"] {
+            assert!(
+                matches!(decode_image(junk), Err(HcError::InvalidFrame { .. })),
+                "{junk:?}"
+            );
         }
     }
 }

@@ -6,16 +6,16 @@
 
 use std::time::{Duration, Instant};
 
-use hc_protocol::QR_PREFIX;
 use image::GrayImage;
 
-use crate::scan::decode::{read_bitmap, read_grey, read_rxing};
+use crate::scan::decode::{read_bitmap, read_grey, read_rxing_all, read_rxing_one};
+use crate::scan::reset_qr::Reading;
 use crate::scan::scale;
 use crate::scan::{binarize, contrast};
 
 /// How an attempt reads the image: rqrr after one of the binarizations, or the fallback decoder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Method {
+pub enum Method {
     /// rqrr's own running-mean threshold.
     Rqrr,
     /// ZXing's local average over 8x8 blocks (see `binarize`).
@@ -30,24 +30,65 @@ pub(crate) enum Method {
 
 /// The size an attempt works at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Scale {
+pub enum Scale {
     /// Shrunk by an integer factor until the longest side is at most this.
     Fit(u32),
     /// Doubled (small photos whose modules are under the 3-4 pixels rqrr needs).
     Double,
 }
 
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Attempt {
+/// One step of the search: a size and a way to read at that size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
     pub scale: Scale,
     pub method: Method,
+}
+
+/// How the scanner searches one image: the attempts in order, the first that reads anything ends
+/// the search, and no attempt starts once the budget is spent. [`Strategy::default`] is the one
+/// every frame and image of the app goes through; others are for measuring attempts on their own
+/// (`hc-dev qr-bench --attempts`).
+///
+/// ```
+/// use std::time::Duration;
+/// use hc_core::scan::{Attempt, Method, Scale, Strategy};
+///
+/// let blank = image::GrayImage::from_pixel(64, 64, image::Luma([200]));
+/// assert!(Strategy::default().read(&blank).is_empty());
+/// let only_rqrr = Strategy {
+///     attempts: vec![Attempt { scale: Scale::Fit(u32::MAX), method: Method::Rqrr }],
+///     budget: Duration::MAX,
+/// };
+/// assert!(only_rqrr.read(&blank).is_empty());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Strategy {
+    pub attempts: Vec<Attempt>,
+    /// Time after which no new attempt starts (one that runs is not cut short).
+    pub budget: Duration,
+}
+
+impl Default for Strategy {
+    fn default() -> Self {
+        Strategy {
+            attempts: ATTEMPTS.to_vec(),
+            budget: BUDGET,
+        }
+    }
+}
+
+impl Strategy {
+    /// Every text the first successful attempt reads; empty when all fail or the budget runs out.
+    pub fn read(&self, image: &GrayImage) -> Vec<String> {
+        scan(image, &self.attempts, self.budget).texts
+    }
 }
 
 const fn attempt(scale: Scale, method: Method) -> Attempt {
     Attempt { scale, method }
 }
 
-/// The search order, measured with `hc qr-bench` and `cli/scripts/qr-bench-zxing.py`
+/// The search order, measured with `hc-dev qr-bench` and `tools/scripts/qr-bench-zxing.py`
 /// (docs/benchmarks.md). rxing leads because it measured both faster (0.3 ms against rqrr's 10 ms
 /// median on the photo corpus) and more robust than rqrr. Shrinking a frame to at most 640 pixels
 /// first is the fastest read of a phone-sized code and the best on sensor noise (the box filter
@@ -73,9 +114,8 @@ pub(crate) const ATTEMPTS: &[Attempt] = &[
 /// frame gets the search again.
 pub(crate) const BUDGET: Duration = Duration::from_millis(100);
 
-/// Every text the first successful attempt reads, reset codes first; empty when all fail or the
-/// budget runs out.
-pub(crate) fn scan(image: &GrayImage, attempts: &[Attempt], budget: Duration) -> Vec<String> {
+/// What the first successful attempt reads; nothing when all fail or the budget runs out.
+pub(crate) fn scan(image: &GrayImage, attempts: &[Attempt], budget: Duration) -> Reading {
     let started = Instant::now();
     let mut scaled: Vec<(Scale, u32, GrayImage)> = Vec::new();
     let mut tried: Vec<(u32, Method)> = Vec::new();
@@ -115,51 +155,36 @@ pub(crate) fn scan(image: &GrayImage, attempts: &[Attempt], budget: Duration) ->
         if work.width() == 0 || work.height() == 0 {
             continue;
         }
-        let mut texts = match attempt.method {
-            Method::Rqrr => read_grey(work),
-            Method::LocalAverage => read_bitmap(&binarize::local_average(work, false)),
-            Method::LocalAverageInverted => read_bitmap(&binarize::local_average(work, true)),
+        let reading = match attempt.method {
+            Method::Rqrr => Reading::of(read_grey(work)),
+            Method::LocalAverage => Reading::of(read_bitmap(&binarize::local_average(work, false))),
+            Method::LocalAverageInverted => {
+                Reading::of(read_bitmap(&binarize::local_average(work, true)))
+            }
             Method::Rxing => read_rxing(work),
             Method::RxingNormalized => read_rxing(&contrast::normalize_local(work)),
         };
-        if !texts.is_empty() {
-            texts.dedup();
-            texts.sort_by_key(|t| !t.starts_with(QR_PREFIX));
-            return texts;
+        if !reading.texts.is_empty() {
+            return reading;
         }
     }
-    Vec::new()
+    Reading::default()
 }
 
-/// For `hc qr-bench --attempts`: scans with an attempt list written as
-/// `fit960:local,full:rqrr,double:inverted` (scales `fitN`, `full`, `double`; methods `rqrr`,
-/// `local`, `inverted`, `rxing`, `normalize`) and no budget, to measure each strategy on its
-/// own.
-#[doc(hidden)]
-pub fn scan_with_spec(image: &GrayImage, spec: &str) -> Result<Vec<String>, String> {
-    let attempts = spec
-        .split(',')
-        .map(|item| {
-            let (scale, method) = item.split_once(':').ok_or(format!("no ':' in {item}"))?;
-            let scale = match scale {
-                "full" => Scale::Fit(u32::MAX),
-                "double" => Scale::Double,
-                fit => Scale::Fit(
-                    fit.strip_prefix("fit")
-                        .and_then(|n| n.parse().ok())
-                        .ok_or(format!("bad scale {fit}"))?,
-                ),
-            };
-            let method = match method {
-                "rqrr" => Method::Rqrr,
-                "local" => Method::LocalAverage,
-                "inverted" => Method::LocalAverageInverted,
-                "rxing" => Method::Rxing,
-                "normalize" => Method::RxingNormalized,
-                other => return Err(format!("bad method {other}")),
-            };
-            Ok(attempt(scale, method))
-        })
-        .collect::<Result<Vec<_>, String>>()?;
-    Ok(scan(image, &attempts, Duration::MAX))
+/// rxing's single-symbol reader stops at the first code it finds. That is the cheap path and
+/// almost always the reset code; when it is some other code (a sticker, a menu link beside the
+/// monitor), the multi-symbol reader looks again so the reset code in the same frame is not lost.
+fn read_rxing(image: &GrayImage) -> Reading {
+    let Some(first) = read_rxing_one(image) else {
+        return Reading::default();
+    };
+    let alone = Reading::of(vec![first.clone()]);
+    if alone.found().is_some() {
+        return alone;
+    }
+    let mut texts = read_rxing_all(image);
+    if !texts.contains(&first) {
+        texts.push(first);
+    }
+    Reading::of(texts)
 }

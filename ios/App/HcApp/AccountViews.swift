@@ -130,7 +130,7 @@ private struct AddDeviceForm: View {
             TextField("add_device_name", text: $name)
             // The vendor's "added by another account" note shows here too.
             if let error = screen.value.error { Text(error.text).foregroundStyle(.red) }
-            if let added = screen.value.added {
+            if let added = screen.value.done {
                 Text(added.text)
                 Button("action_done", action: done)
             } else {
@@ -149,8 +149,62 @@ struct MoreView: View {
     var body: some View {
         List {
             NavigationLink("reset_password_title") { ResetPasswordView(client: app.client) }
+            NavigationLink("security_title") { AccountSecurityView(client: app.client) }
             Button("logout", role: .destructive) { Task { await app.loginModel.logout() } }
         }
         .navigationTitle("more_title")
+    }
+}
+
+/// More > Account security: change the password (logs every other phone out), log out everywhere.
+struct AccountSecurityView: View {
+    @EnvironmentObject private var app: AppModel
+    @StateObject private var holder: Holder
+    @State private var current = ""
+    @State private var new = ""
+
+    @MainActor final class Holder: ObservableObject {
+        let model: AccountSecurityModel
+        let screen: Observed<AccountScreen>
+        init(client: HcClient) {
+            model = AccountSecurityModel(client: client)
+            screen = Observed(model.screen)
+        }
+    }
+
+    init(client: HcClient) { _holder = StateObject(wrappedValue: Holder(client: client)) }
+
+    var body: some View {
+        AccountSecurityForm(holder: holder, screen: holder.screen, current: $current, new: $new) {
+            // Logged out everywhere: the root view shows the login once the login model knows.
+            Task { await app.loginModel.logout() }
+        }
+        .navigationTitle("security_title")
+    }
+}
+
+private struct AccountSecurityForm: View {
+    let holder: AccountSecurityView.Holder
+    @ObservedObject var screen: Observed<AccountScreen>
+    @Binding var current: String
+    @Binding var new: String
+    let loggedOut: () -> Void
+
+    var body: some View {
+        Form {
+            SecureField("security_current_password", text: $current).textContentType(.password)
+            SecureField("security_new_password", text: $new).textContentType(.newPassword)
+            if let error = screen.value.error { Text(error.text).foregroundStyle(.red) }
+            if let done = screen.value.done { Text(done.text) }
+            Button("security_change_password") {
+                Task { await holder.model.changePassword(current: current, new: new) }
+            }
+            .disabled(screen.value.busy)
+            Button("security_log_out_everywhere", role: .destructive) {
+                Task { await holder.model.logOutEverywhere() }
+            }
+            .disabled(screen.value.busy)
+        }
+        .onChange(of: screen.value.loggedIn) { loggedIn in if !loggedIn { loggedOut() } }
     }
 }

@@ -26,7 +26,7 @@ final class AppModel: ObservableObject {
         let url = Bundle.main.object(forInfoDictionaryKey: "HCCloudURL") as? String ?? "https://cloud.example.com"
         do {
             client = try HcClient(
-                config: ClientConfig(cloudUrl: url, extraRootCaPem: nil, requestTimeoutMs: 15_000, deviceListMaxAgeSecs: 300),
+                config: ClientConfig(cloudUrl: url),  // the core's default timeouts
                 store: KeychainSecureStore())
         } catch {
             // Only a malformed cloud URL in Info.plist gets here: a build configuration error.

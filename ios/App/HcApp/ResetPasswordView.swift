@@ -46,7 +46,7 @@ private struct ResetContent: View {
             .padding()
         case let .code(code):
             CodeView(code: code, scanAgain: model.scanAgain, done: done)
-        case let .failed(message, action):
+        case let .failed(_, message, action):
             FailureView(message: message, action: action, model: model)
         }
     }
@@ -159,18 +159,18 @@ private struct CodeView: View {
 private struct FailureView: View {
     @EnvironmentObject private var app: AppModel
     let message: UiMessage
-    let action: FailureAction
+    let action: ErrorAction
     let model: ResetPasswordModel
 
     var body: some View {
         VStack(spacing: 16) {
             Text(message.text).multilineTextAlignment(.center)
             switch action {
-            case .retry: Button("action_retry", action: model.retry).buttonStyle(.borderedProminent)
+            case .retry, .waitThenRetry: Button("action_retry", action: model.retry).buttonStyle(.borderedProminent)
             case .addDevice:
                 NavigationLink("action_add_device") { AddDeviceView(client: app.client) }.buttonStyle(.borderedProminent)
             case .logIn: Button("action_log_in") { Task { await app.loginModel.logout() } }.buttonStyle(.borderedProminent)
-            case .scanAgain: EmptyView()
+            case .scanAgain, .contactOwner, .correctInput: EmptyView()
             }
             Button("action_scan_again", action: model.scanAgain)
         }

@@ -59,8 +59,9 @@ final class ForeignTraitsTests: XCTestCase {
         do {
             try await Rig.client().login(email: account.email, password: "wrong-password-123")
             XCTFail("logged in with a wrong password")
-        } catch HcError.Server(let status, _, _) {
+        } catch HcError.Server(let status, let code, _) {
             XCTAssertEqual(status, 401)
+            XCTAssertEqual(code, .invalidCredentials)
         }
     }
 }

@@ -6,11 +6,18 @@ use sqlx::postgres::PgPoolOptions;
 use super::migrations::{EmbeddedMigration, migrator};
 use super::{PoolSettings, StorageResult, queries::sql_storage};
 
-static MIGRATIONS: &[EmbeddedMigration] = &[(
-    1,
-    "init",
-    include_str!("../../../migrations/postgres/0001_init.sql"),
-)];
+static MIGRATIONS: &[EmbeddedMigration] = &[
+    (
+        1,
+        "init",
+        include_str!("../../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "abuse",
+        include_str!("../../../migrations/postgres/0002_abuse.sql"),
+    ),
+];
 
 #[derive(Debug, Clone)]
 pub struct PostgresStorage {

@@ -33,6 +33,11 @@ enum Rig {
     }
 }
 
+/// A message as the core gives it.
+func msg(_ id: MessageId, _ args: CustomStringConvertible...) -> UiMessage {
+    UiMessage(id: id, args: args.map { $0.description })
+}
+
 final class FakeClock: Clock, @unchecked Sendable {
     private let lock = NSLock()
     private var now: Int64

@@ -15,7 +15,7 @@ final class ScreensTests: XCTestCase {
         let clock = FakeClock()
         let model = ResetPasswordModel(client: me.client, clock: clock)
         defer { model.close() }
-        XCTAssertEqual(model.screen.value, .scanning(hint: UiMessage(.scanHint)))
+        XCTAssertEqual(model.screen.value, .scanning(hint: msg(.scanHint)))
         XCTAssertTrue(model.wantsFrames)
 
         // The capture delegate: plane 0 of the NVR's QR on the monitor, sensor rotated, rows padded.
@@ -25,16 +25,16 @@ final class ScreensTests: XCTestCase {
         XCTAssertEqual(code.serial, device.serial)
         XCTAssertEqual(code.code.count, 8)
         XCTAssertEqual(code.groupedCode, "\(code.code.prefix(4)) \(code.code.suffix(4))")
-        XCTAssertEqual(code.instructions, UiMessage(.codeInstructions))
+        XCTAssertEqual(code.instructions, msg(.codeInstructions))
         XCTAssertFalse(model.wantsFrames)
 
         func countdown() -> Code? { if case let .code(c) = model.screen.value { return c }; return nil }
         clock.set(code.expiresAtUnix - 599); model.tick()
-        XCTAssertEqual(countdown()?.countdown, UiMessage(.codeValidFor, "9:59"))
+        XCTAssertEqual(countdown()?.countdown, msg(.codeValidFor, "9:59"))
         clock.set(code.expiresAtUnix - 5); model.tick()
-        XCTAssertEqual(countdown()?.countdown, UiMessage(.codeValidFor, "0:05"))
+        XCTAssertEqual(countdown()?.countdown, msg(.codeValidFor, "0:05"))
         clock.set(code.expiresAtUnix + 1); model.tick()
-        XCTAssertEqual(countdown()?.countdown, UiMessage(.codeExpired))
+        XCTAssertEqual(countdown()?.countdown, msg(.codeExpired))
         XCTAssertEqual(countdown()?.expired, true)
 
         // The code the screen shows is the one the NVR accepts.
@@ -62,13 +62,16 @@ final class ScreensTests: XCTestCase {
         defer { model.close() }
         model.submitImage(try await device.qrPng())  // "pick a photo": a screenshot of the NVR screen
         let screen = try await model.screen.waitFor { if case .failed = $0 { return true }; if case .code = $0 { return true }; return false }
-        XCTAssertEqual(screen, .failed(message: UiMessage(.errorDeviceNotAdded, device.serial), action: .addDevice))
+        guard case let .failed(_, message, action) = screen else { return XCTFail("\(screen)") }
+        XCTAssertEqual(message, msg(.errorDeviceNotAdded, device.serial))
+        XCTAssertEqual(action, .addDevice)
 
         // Meanwhile someone else adds it; adding it now: the vendor's other note.
         _ = try await Rig.newAccount().client.addDevice(serial: device.serial, labelCode: device.labelCode, name: nil)
         let add = AddDeviceModel(client: me.client)
         await add.add(serial: device.serial.lowercased(), labelCode: device.labelCode, name: "Not mine")
-        XCTAssertEqual(add.screen.value, AddDeviceModel.Screen(error: UiMessage(.errorDeviceAddedByOthers, device.serial)))
+        XCTAssertEqual(add.screen.value.error, msg(.errorDeviceAddedByOthers, device.serial))
+        XCTAssertEqual(add.screen.value.errorAction, .contactOwner)
     }
 
     func testADeviceGivenAwayWhileMyListIsStaleShowsTheAddedByOthersNote() async throws {
@@ -80,7 +83,7 @@ final class ScreensTests: XCTestCase {
             String(device.serial.lowercased().dropFirst(start).prefix(4))
         }.joined(separator: " - ")
         await add.add(serial: typed, labelCode: device.labelCode.lowercased(), name: " Old NVR ")
-        XCTAssertEqual(add.screen.value, AddDeviceModel.Screen(added: UiMessage(.deviceAdded, device.serial)))
+        XCTAssertEqual(add.screen.value, AccountScreen(loggedIn: true, done: msg(.deviceAdded, device.serial)))
         let devices = DeviceListModel(client: me.client)
         await devices.refresh(force: true)
         XCTAssertEqual(devices.screen.value.devices.map { [$0.serial, $0.name] }, [[device.serial, "Old NVR"]])
@@ -97,7 +100,8 @@ final class ScreensTests: XCTestCase {
         defer { model.close() }
         model.submitImage(try await device.qrPng())
         let screen = try await model.screen.waitFor { if case .failed = $0 { return true }; if case .code = $0 { return true }; return false }
-        XCTAssertEqual(screen, .failed(message: UiMessage(.errorDeviceAddedByOthers, device.serial), action: .scanAgain))
+        XCTAssertEqual(screen, .failed(error: .DeviceAddedByOthers(serial: device.serial),
+                                       message: msg(.errorDeviceAddedByOthers, device.serial), action: .contactOwner))
     }
 
     func testAQrCodeOfSomethingElseSaysItIsNotAResetCode() async throws {
@@ -106,7 +110,7 @@ final class ScreensTests: XCTestCase {
         defer { model.close() }
         model.submitText("https://example.com/menu")
         let screen = try await model.screen.waitFor { if case .failed = $0 { return true }; return false }
-        XCTAssertEqual(screen, .failed(message: UiMessage(.errorNotAResetQr), action: .scanAgain))
+        XCTAssertEqual(screen, .failed(error: .NotAResetQr, message: msg(.errorNotAResetQr), action: .scanAgain))
         model.scanAgain()
         _ = try await model.screen.waitFor { if case .scanning = $0 { return true }; return false }
     }
@@ -118,7 +122,7 @@ final class ScreensTests: XCTestCase {
         let fresh = online.screen.value
         XCTAssertFalse(fresh.fromCache)
         XCTAssertNil(fresh.cacheAge)
-        XCTAssertEqual(fresh.empty, UiMessage(.devicesEmpty))
+        XCTAssertEqual(fresh.empty, msg(.devicesEmpty))
         let fetchedAt = try XCTUnwrap(fresh.fetchedAtUnix)
 
         // The next launch, with no network: same Keychain, the cloud out of reach.
@@ -128,9 +132,9 @@ final class ScreensTests: XCTestCase {
         await offline.refresh(force: true)
         XCTAssertNil(offline.screen.value.error, "\(offline.screen.value)")
         XCTAssertTrue(offline.screen.value.fromCache)
-        XCTAssertEqual(offline.screen.value.cacheAge, UiMessage(.devicesUpdatedMinutesAgo, "10"))
+        XCTAssertEqual(offline.screen.value.cacheAge, msg(.devicesUpdatedMinutesAgo, "10"))
         clock.set(fetchedAt + 2 * 3600); offline.tick()
-        XCTAssertEqual(offline.screen.value.cacheAge, UiMessage(.devicesUpdatedHoursAgo, "2"))
+        XCTAssertEqual(offline.screen.value.cacheAge, msg(.devicesUpdatedHoursAgo, "2"))
     }
 
     func testAWrongPasswordIsSaidPlainlyAndANewAccountLogsIn() async throws {
@@ -138,14 +142,38 @@ final class ScreensTests: XCTestCase {
         let login = LoginModel(client: try Rig.client())
         XCTAssertFalse(login.screen.value.loggedIn)
         await login.login(email: me.email, password: "not-the-password")
-        XCTAssertEqual(login.screen.value, LoginModel.Screen(error: UiMessage(.errorInvalidCredentials)))
+        XCTAssertEqual(login.screen.value, AccountScreen(error: msg(.errorInvalidCredentials), errorAction: .correctInput))
         await login.login(email: " \(me.email) ", password: me.password)
-        XCTAssertEqual(login.screen.value, LoginModel.Screen(loggedIn: true))
+        XCTAssertEqual(login.screen.value, AccountScreen(loggedIn: true))
 
         let register = LoginModel(client: try Rig.client())
         await register.register(email: "new-\(UUID().uuidString.lowercased())@example.test", password: "Another-Good-Pass-42")
-        XCTAssertEqual(register.screen.value, LoginModel.Screen(loggedIn: true))
+        XCTAssertEqual(register.screen.value, AccountScreen(loggedIn: true))
         await register.register(email: me.email, password: "Another-Good-Pass-42")
-        XCTAssertEqual(register.screen.value.error, UiMessage(.errorEmailTaken))
+        XCTAssertEqual(register.screen.value.error, msg(.errorEmailTaken))
+    }
+
+    func testALostPhoneIsLoggedOutByAPasswordChangeAndLogOutEverywhereEndsThisPhoneToo() async throws {
+        let me = try await Rig.newAccount()
+        let lostPhone = try Rig.client()
+        try await lostPhone.login(email: me.email, password: me.password)
+        _ = try await lostPhone.devices(forceRefresh: true)
+
+        let security = AccountSecurityModel(client: me.client)
+        await security.changePassword(current: "not-the-password", new: "Another-Good-Pass-42")
+        XCTAssertEqual(security.screen.value.error, msg(.errorInvalidCredentials))
+        await security.changePassword(current: me.password, new: "Another-Good-Pass-42")
+        XCTAssertEqual(security.screen.value, AccountScreen(loggedIn: true, done: msg(.passwordChanged)))
+        do {
+            _ = try await lostPhone.devices(forceRefresh: true)
+            XCTFail("the lost phone still works")
+        } catch HcError.SessionExpired {}
+        _ = try await me.client.devices(forceRefresh: true)  // this phone works on
+
+        await security.logOutEverywhere()
+        XCTAssertEqual(security.screen.value, AccountScreen(loggedIn: false, done: msg(.loggedOutEverywhere)))
+        let login = LoginModel(client: try Rig.client())
+        await login.login(email: me.email, password: me.password)
+        XCTAssertEqual(login.screen.value.error, msg(.errorInvalidCredentials), "the old password is gone")
     }
 }

@@ -17,12 +17,8 @@ class HcApplication : Application() {
         super.onCreate()
         init(LogcatLogger)
         client = HcClient(
-            ClientConfig(
-                cloudUrl = BuildConfig.CLOUD_URL,
-                extraRootCaPem = null,
-                requestTimeoutMs = 15_000uL,
-                deviceListMaxAgeSecs = 300uL,
-            ),
+            // The core's default timeouts.
+            ClientConfig(cloudUrl = BuildConfig.CLOUD_URL),
             KeystoreSecureStore(this),
         )
     }

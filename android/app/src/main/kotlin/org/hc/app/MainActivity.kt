@@ -38,6 +38,7 @@ private object Routes {
     const val ADD_DEVICE = "devices/add"
     const val MORE = "more"
     const val RESET_PASSWORD = "more/reset-device-password"
+    const val SECURITY = "more/account-security"
 }
 
 @Composable
@@ -76,8 +77,12 @@ private fun HcNavHost() {
         composable(Routes.MORE) {
             MoreScreen(
                 onResetDevicePassword = { nav.navigate(Routes.RESET_PASSWORD) },
+                onAccountSecurity = { nav.navigate(Routes.SECURITY) },
                 onLogOut = toLogin,
             )
+        }
+        composable(Routes.SECURITY) {
+            AccountSecurityScreen(viewModel<AccountSecurityViewModel>().model, onLoggedOut = toLogin)
         }
         composable(Routes.RESET_PASSWORD) {
             ResetPasswordScreen(

@@ -3,8 +3,8 @@ package org.hc.app
 import androidx.annotation.StringRes
 import androidx.compose.runtime.Composable
 import androidx.compose.ui.res.stringResource
-import org.hc.presentation.MessageId
-import org.hc.presentation.UiMessage
+import org.hc.core.MessageId
+import org.hc.core.UiMessage
 
 /** The string resource of each message id (exhaustive: a new id fails to compile until it has one). */
 @StringRes
@@ -25,6 +25,7 @@ fun MessageId.res(): Int = when (this) {
     MessageId.ERROR_INVALID_SERIAL -> R.string.error_invalid_serial
     MessageId.ERROR_WRONG_LABEL_CODE -> R.string.error_wrong_label_code
     MessageId.ERROR_ALREADY_ADDED -> R.string.error_already_added
+    MessageId.ERROR_NOT_FOUND -> R.string.error_not_found
     MessageId.ERROR_STORAGE -> R.string.error_storage
     MessageId.ERROR_INVALID_FRAME -> R.string.error_invalid_frame
     MessageId.SCAN_HINT -> R.string.scan_hint
@@ -39,6 +40,8 @@ fun MessageId.res(): Int = when (this) {
     MessageId.DEVICES_UPDATED_HOURS_AGO -> R.string.devices_updated_hours_ago
     MessageId.DEVICES_UPDATED_DAYS_AGO -> R.string.devices_updated_days_ago
     MessageId.DEVICE_ADDED -> R.string.device_added
+    MessageId.PASSWORD_CHANGED -> R.string.password_changed
+    MessageId.LOGGED_OUT_EVERYWHERE -> R.string.logged_out_everywhere
 }
 
 @Composable

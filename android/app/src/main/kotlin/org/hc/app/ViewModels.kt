@@ -3,6 +3,7 @@ package org.hc.app
 import android.app.Application
 import androidx.lifecycle.AndroidViewModel
 import androidx.lifecycle.viewModelScope
+import org.hc.presentation.AccountSecurityModel
 import org.hc.presentation.AddDeviceModel
 import org.hc.presentation.DeviceListModel
 import org.hc.presentation.LoginModel
@@ -15,6 +16,10 @@ private val Application.client get() = (this as HcApplication).client
 
 class LoginViewModel(app: Application) : AndroidViewModel(app) {
     val model = LoginModel(app.client, viewModelScope)
+}
+
+class AccountSecurityViewModel(app: Application) : AndroidViewModel(app) {
+    val model = AccountSecurityModel(app.client, viewModelScope)
 }
 
 class DevicesViewModel(app: Application) : AndroidViewModel(app) {

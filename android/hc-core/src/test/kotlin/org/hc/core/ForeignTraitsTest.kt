@@ -52,6 +52,7 @@ class ForeignTraitsTest {
         val account = Rig.newAccount()
         val error = assertFailsWith<HcException.Server> { Rig.client().login(account.email, "wrong-password-123") }
         assertEquals(401.toUShort(), error.status)
+        assertEquals(ErrorCode.INVALID_CREDENTIALS, error.code)
     }
 
     private fun tokensIn(json: String): List<String> =

@@ -7,27 +7,61 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
+import org.hc.core.AccountScreen
+import org.hc.core.DeviceListScreen
 import org.hc.core.HcClient
 import org.hc.core.HcException
+import org.hc.core.MessageId
+import org.hc.core.UiMessage
+import org.hc.core.accountDone
+import org.hc.core.accountFailed
+import org.hc.core.accountIdle
+import org.hc.core.accountWorking
+import org.hc.core.deviceAddedMessage
+import org.hc.core.deviceListAt
+import org.hc.core.deviceListFailed
+import org.hc.core.deviceListLoading
+import org.hc.core.deviceListScreen
+import org.hc.core.plainMessage
 
-/** Login and registration. */
+// The screens' states and their transitions are the core's (AccountScreen, DeviceListScreen);
+// these models only run the core calls in a coroutine scope and make the states observable.
+
+/**
+ * One account form (log in, register, add device, change password, log out everywhere): busy
+ * while [work] runs, then the core's done or failed state.
+ */
+private fun CoroutineScope.submit(
+    client: HcClient,
+    screen: MutableStateFlow<AccountScreen>,
+    work: suspend () -> UiMessage?,
+): Job {
+    screen.update { accountWorking(it) }
+    return launch {
+        screen.value = try {
+            val done = work()
+            accountDone(client.isLoggedIn(), done)
+        } catch (e: HcException) {
+            accountFailed(client.isLoggedIn(), e)
+        }
+    }
+}
+
+/** Login, registration and logging out. */
 class LoginModel(private val client: HcClient, private val scope: CoroutineScope) {
-    data class Screen(
-        val busy: Boolean = false,
-        val loggedIn: Boolean = false,
-        val error: UiMessage? = null,
-    )
-
-    private val _screen = MutableStateFlow(Screen(loggedIn = client.isLoggedIn()))
-    val screen: StateFlow<Screen> = _screen.asStateFlow()
+    private val _screen = MutableStateFlow(accountIdle(client.isLoggedIn()))
+    val screen: StateFlow<AccountScreen> = _screen.asStateFlow()
 
     /** The e-mail address as typed: the core trims it. */
-    fun login(email: String, password: String): Job = perform { client.login(email, password) }
+    fun login(email: String, password: String): Job = scope.submit(client, _screen) {
+        client.login(email, password); null
+    }
 
     /** Creates the account, then logs in with it. */
-    fun register(email: String, password: String): Job = perform {
+    fun register(email: String, password: String): Job = scope.submit(client, _screen) {
         client.register(email, password)
         client.login(email, password)
+        null
     }
 
     fun logout(): Job = scope.launch {
@@ -36,19 +70,25 @@ class LoginModel(private val client: HcClient, private val scope: CoroutineScope
         } catch (e: HcException) {
             // The session is gone locally either way.
         }
-        _screen.value = Screen(loggedIn = client.isLoggedIn())
+        _screen.value = accountIdle(client.isLoggedIn())
+    }
+}
+
+/** Account security for a lost or stolen phone: change the password, log out everywhere. */
+class AccountSecurityModel(private val client: HcClient, private val scope: CoroutineScope) {
+    private val _screen = MutableStateFlow(accountIdle(client.isLoggedIn()))
+    val screen: StateFlow<AccountScreen> = _screen.asStateFlow()
+
+    /** Every other session of the account ends; this phone stays logged in. */
+    fun changePassword(current: String, new: String): Job = scope.submit(client, _screen) {
+        client.changePassword(current, new)
+        plainMessage(MessageId.PASSWORD_CHANGED)
     }
 
-    private fun perform(work: suspend () -> Unit): Job {
-        _screen.update { it.copy(busy = true, error = null) }
-        return scope.launch {
-            _screen.value = try {
-                work()
-                Screen(loggedIn = true)
-            } catch (e: HcException) {
-                Screen(loggedIn = client.isLoggedIn(), error = e.toUiMessage())
-            }
-        }
+    /** Every session ends, this one too: the screen then shows the login. */
+    fun logOutEverywhere(): Job = scope.submit(client, _screen) {
+        client.logOutEverywhere()
+        plainMessage(MessageId.LOGGED_OUT_EVERYWHERE)
     }
 }
 
@@ -58,39 +98,17 @@ class DeviceListModel(
     private val scope: CoroutineScope,
     private val clock: Clock = Clock.System,
 ) {
-    data class Row(val serial: String, val name: String, val model: String)
-
-    data class Screen(
-        val loading: Boolean = false,
-        val devices: List<Row> = emptyList(),
-        /** Set when the list is the cached one (offline, or fetched recently): "Updated 5 min ago". */
-        val cacheAge: UiMessage? = null,
-        val empty: UiMessage? = null,
-        val error: UiMessage? = null,
-        val errorAction: FailureAction? = null,
-        val fetchedAtUnix: Long? = null,
-        val fromCache: Boolean = false,
-    )
-
-    private val _screen = MutableStateFlow(Screen())
-    val screen: StateFlow<Screen> = _screen.asStateFlow()
+    private val _screen = MutableStateFlow(DeviceListScreen())
+    val screen: StateFlow<DeviceListScreen> = _screen.asStateFlow()
 
     /** Pull-to-refresh passes `force = true`; opening the screen uses the cache while it is fresh. */
     fun refresh(force: Boolean = false): Job {
-        _screen.update { it.copy(loading = true, error = null, errorAction = null) }
+        _screen.update { deviceListLoading(it) }
         return scope.launch {
-            try {
-                val list = client.devices(force)
-                val rows = list.devices.map { Row(it.serial, it.name.ifBlank { it.serial }, it.model) }
-                _screen.value = Screen(
-                    devices = rows,
-                    empty = if (rows.isEmpty()) UiMessage(MessageId.DEVICES_EMPTY) else null,
-                    fetchedAtUnix = list.fetchedAtUnix,
-                    fromCache = list.fromCache,
-                    cacheAge = if (list.fromCache) cacheAgeMessage(list.fetchedAtUnix, clock.nowUnix()) else null,
-                )
+            _screen.value = try {
+                deviceListScreen(client.devices(force), clock.nowUnix())
             } catch (e: HcException) {
-                _screen.update { it.copy(loading = false, error = e.toUiMessage(), errorAction = e.failureAction()) }
+                deviceListFailed(_screen.value, e)
             }
         }
     }
@@ -100,40 +118,21 @@ class DeviceListModel(
             client.removeDevice(serial)
             refresh(force = true).join()
         } catch (e: HcException) {
-            _screen.update { it.copy(error = e.toUiMessage(), errorAction = e.failureAction()) }
+            _screen.update { deviceListFailed(it, e) }
         }
     }
 
     /** Recomputes the cache age text (call it when the screen comes back to the foreground). */
-    fun tick() {
-        _screen.update { s ->
-            val at = s.fetchedAtUnix
-            if (s.fromCache && at != null) s.copy(cacheAge = cacheAgeMessage(at, clock.nowUnix())) else s
-        }
-    }
+    fun tick() = _screen.update { deviceListAt(it, clock.nowUnix()) }
 }
 
 /** Add device: serial and the 6-letter verification code printed on the device label. */
 class AddDeviceModel(private val client: HcClient, private val scope: CoroutineScope) {
-    data class Screen(
-        val busy: Boolean = false,
-        val added: UiMessage? = null,
-        val error: UiMessage? = null,
-    )
-
-    private val _screen = MutableStateFlow(Screen())
-    val screen: StateFlow<Screen> = _screen.asStateFlow()
+    private val _screen = MutableStateFlow(accountIdle(client.isLoggedIn()))
+    val screen: StateFlow<AccountScreen> = _screen.asStateFlow()
 
     /** The fields as typed: the core reads the serial and label code as printed on the label. */
-    fun add(serial: String, labelCode: String, name: String?): Job {
-        _screen.value = Screen(busy = true)
-        return scope.launch {
-            _screen.value = try {
-                val device = client.addDevice(serial, labelCode, name)
-                Screen(added = UiMessage(MessageId.DEVICE_ADDED, device.serial))
-            } catch (e: HcException) {
-                Screen(error = e.toUiMessage())
-            }
-        }
+    fun add(serial: String, labelCode: String, name: String?): Job = scope.submit(client, _screen) {
+        deviceAddedMessage(client.addDevice(serial, labelCode, name))
     }
 }

@@ -14,6 +14,8 @@ import org.hc.core.Frame
 import org.hc.core.FrameFormat
 import org.hc.core.HcClient
 import org.hc.core.LogLevel
+import org.hc.core.MessageId
+import org.hc.core.UiMessage
 import org.hc.core.Logger
 import org.hc.core.SecureStore
 import org.hc.core.init
@@ -55,6 +57,9 @@ class FakeClock(start: Long = System.currentTimeMillis() / 1000) : Clock {
     override fun nowUnix(): Long = now.get()
     fun set(unix: Long) = now.set(unix)
 }
+
+/** A message as the core gives it. */
+fun msg(id: MessageId, vararg args: Any): UiMessage = UiMessage(id, args.map { it.toString() })
 
 /** A test body with a scope for the models, cancelled at the end. */
 fun uiTest(block: suspend CoroutineScope.(scope: CoroutineScope) -> Unit) {

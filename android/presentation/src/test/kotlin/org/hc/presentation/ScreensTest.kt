@@ -4,7 +4,11 @@ import kotlin.test.assertEquals
 import kotlin.test.assertIs
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
+import org.hc.core.AccountScreen
+import org.hc.core.ErrorAction
 import org.hc.core.HcException
+import org.hc.core.MessageId
+import org.hc.core.ResetScreen
 import org.junit.jupiter.api.Test
 
 /** The screens driven by the real core against the real cloud and simulated NVRs. */
@@ -21,36 +25,36 @@ class ScreensTest {
         deviceA.startHikConnect()
         val clock = FakeClock()
         val model = ResetPasswordModel(me.client, scope, clock)
-        assertEquals(ResetPasswordModel.Screen.Scanning(UiMessage(MessageId.SCAN_HINT)), model.screen.value)
+        assertEquals(ResetScreen.Scanning(msg(MessageId.SCAN_HINT)), model.screen.value)
         assertTrue(model.wantsFrames)
 
         // The analyzer: the QR on the monitor, mounted rotated, rows padded.
         val png = deviceA.qrPng()
         model.submitFrame(cameraFrame(png, rotationDegrees = 90))
-        val screen = model.screen.await { it is ResetPasswordModel.Screen.Code || it is ResetPasswordModel.Screen.Failed }
-        val code = assertIs<ResetPasswordModel.Screen.Code>(screen, "$screen")
+        val screen = model.screen.await { it is ResetScreen.Code || it is ResetScreen.Failed }
+        val code = assertIs<ResetScreen.Code>(screen, "$screen").code
         assertEquals(deviceA.serial, code.serial)
         assertEquals(8, code.code.length)
         assertEquals(code.code.substring(0, 4) + " " + code.code.substring(4), code.groupedCode)
-        assertEquals(UiMessage(MessageId.CODE_INSTRUCTIONS), code.instructions)
+        assertEquals(msg(MessageId.CODE_INSTRUCTIONS), code.instructions)
         assertTrue(!model.wantsFrames)
 
         // The countdown, second by second of the phone's clock.
         clock.set(code.expiresAtUnix - 599); model.tick()
-        assertEquals(UiMessage(MessageId.CODE_VALID_FOR, "9:59"), (model.screen.value as ResetPasswordModel.Screen.Code).countdown)
+        assertEquals(msg(MessageId.CODE_VALID_FOR, "9:59"), (model.screen.value as ResetScreen.Code).code.countdown)
         clock.set(code.expiresAtUnix - 5); model.tick()
-        assertEquals(UiMessage(MessageId.CODE_VALID_FOR, "0:05"), (model.screen.value as ResetPasswordModel.Screen.Code).countdown)
+        assertEquals(msg(MessageId.CODE_VALID_FOR, "0:05"), (model.screen.value as ResetScreen.Code).code.countdown)
         clock.set(code.expiresAtUnix + 1); model.tick()
-        val expired = model.screen.value as ResetPasswordModel.Screen.Code
+        val expired = (model.screen.value as ResetScreen.Code).code
         assertTrue(expired.expired)
-        assertEquals(UiMessage(MessageId.CODE_EXPIRED), expired.countdown)
+        assertEquals(msg(MessageId.CODE_EXPIRED), expired.countdown)
 
         // The code the screen shows is the one the NVR accepts.
         assertTrue(deviceA.verify(code.code).ok, "the NVR refused ${code.code}")
 
         // Leaving the code screen goes back to the camera.
         model.scanAgain()
-        model.screen.await { it is ResetPasswordModel.Screen.Scanning }
+        model.screen.await { it is ResetScreen.Scanning }
         model.close()
     }
 
@@ -66,16 +70,17 @@ class ScreensTest {
 
         val model = ResetPasswordModel(me.client, scope)
         model.submitImage(deviceB.qrPng()) // "pick a photo": a screenshot of the NVR screen
-        val failed = assertIs<ResetPasswordModel.Screen.Failed>(
-            model.screen.await { it is ResetPasswordModel.Screen.Failed || it is ResetPasswordModel.Screen.Code })
-        assertEquals(UiMessage(MessageId.ERROR_DEVICE_NOT_ADDED, deviceB.serial), failed.message)
-        assertEquals(FailureAction.ADD_DEVICE, failed.action)
+        val failed = assertIs<ResetScreen.Failed>(
+            model.screen.await { it is ResetScreen.Failed || it is ResetScreen.Code })
+        assertEquals(msg(MessageId.ERROR_DEVICE_NOT_ADDED, deviceB.serial), failed.message)
+        assertEquals(ErrorAction.AddDevice, failed.action)
 
         // Meanwhile someone else adds it; adding it now: the vendor's other note.
         Rig.newAccount().client.addDevice(deviceB.serial, deviceB.labelCode, null)
         val add = AddDeviceModel(me.client, scope)
         add.add(deviceB.serial.lowercase(), deviceB.labelCode, "Not mine").join()
-        assertEquals(AddDeviceModel.Screen(error = UiMessage(MessageId.ERROR_DEVICE_ADDED_BY_OTHERS, deviceB.serial)), add.screen.value)
+        assertEquals(msg(MessageId.ERROR_DEVICE_ADDED_BY_OTHERS, deviceB.serial), add.screen.value.error)
+        assertEquals(ErrorAction.ContactOwner, add.screen.value.errorAction)
         model.close()
     }
 
@@ -85,7 +90,7 @@ class ScreensTest {
         // Typed with spaces, dashes and in lower case: the core adds it as printed on the label.
         val add = AddDeviceModel(me.client, scope)
         add.add(" " + deviceC.serial.lowercase().chunked(4).joinToString(" - "), deviceC.labelCode.lowercase(), " Old NVR ").join()
-        assertEquals(AddDeviceModel.Screen(added = UiMessage(MessageId.DEVICE_ADDED, deviceC.serial)), add.screen.value)
+        assertEquals(AccountScreen(loggedIn = true, done = msg(MessageId.DEVICE_ADDED, deviceC.serial)), add.screen.value)
         val devices = DeviceListModel(me.client, scope)
         devices.refresh(force = true).join()
         assertEquals(listOf(deviceC.serial to "Old NVR"), devices.screen.value.devices.map { it.serial to it.name })
@@ -99,10 +104,10 @@ class ScreensTest {
 
         val model = ResetPasswordModel(me.client, scope)
         model.submitImage(deviceC.qrPng())
-        val failed = assertIs<ResetPasswordModel.Screen.Failed>(
-            model.screen.await { it is ResetPasswordModel.Screen.Failed || it is ResetPasswordModel.Screen.Code })
-        assertEquals(UiMessage(MessageId.ERROR_DEVICE_ADDED_BY_OTHERS, deviceC.serial), failed.message)
-        assertEquals(FailureAction.SCAN_AGAIN, failed.action)
+        val failed = assertIs<ResetScreen.Failed>(
+            model.screen.await { it is ResetScreen.Failed || it is ResetScreen.Code })
+        assertEquals(msg(MessageId.ERROR_DEVICE_ADDED_BY_OTHERS, deviceC.serial), failed.message)
+        assertEquals(ErrorAction.ContactOwner, failed.action)
         assertIs<HcException.DeviceAddedByOthers>(failed.error)
         model.close()
     }
@@ -112,10 +117,10 @@ class ScreensTest {
         val me = Rig.newAccount()
         val model = ResetPasswordModel(me.client, scope)
         model.submitText("https://example.com/menu")
-        val failed = assertIs<ResetPasswordModel.Screen.Failed>(model.screen.await { it is ResetPasswordModel.Screen.Failed })
-        assertEquals(UiMessage(MessageId.ERROR_NOT_A_RESET_QR), failed.message)
+        val failed = assertIs<ResetScreen.Failed>(model.screen.await { it is ResetScreen.Failed })
+        assertEquals(msg(MessageId.ERROR_NOT_A_RESET_QR), failed.message)
         model.scanAgain()
-        model.screen.await { it is ResetPasswordModel.Screen.Scanning }
+        model.screen.await { it is ResetScreen.Scanning }
         model.close()
     }
 
@@ -127,7 +132,7 @@ class ScreensTest {
         val fresh = online.screen.value
         assertEquals(false, fresh.fromCache)
         assertNull(fresh.cacheAge)
-        assertEquals(UiMessage(MessageId.DEVICES_EMPTY), fresh.empty)
+        assertEquals(msg(MessageId.DEVICES_EMPTY), fresh.empty)
 
         // The next launch, with no network: same secure store, the cloud out of reach.
         val offlineClient = Rig.client(me.store, cloudUrl = "http://127.0.0.1:9")
@@ -137,9 +142,9 @@ class ScreensTest {
         val screen = offline.screen.value
         assertNull(screen.error, "$screen")
         assertTrue(screen.fromCache)
-        assertEquals(UiMessage(MessageId.DEVICES_UPDATED_MINUTES_AGO, "10"), screen.cacheAge)
+        assertEquals(msg(MessageId.DEVICES_UPDATED_MINUTES_AGO, "10"), screen.cacheAge)
         clock.set(fresh.fetchedAtUnix!! + 2 * 3600); offline.tick()
-        assertEquals(UiMessage(MessageId.DEVICES_UPDATED_HOURS_AGO, "2"), offline.screen.value.cacheAge)
+        assertEquals(msg(MessageId.DEVICES_UPDATED_HOURS_AGO, "2"), offline.screen.value.cacheAge)
     }
 
     @Test
@@ -148,14 +153,39 @@ class ScreensTest {
         val login = LoginModel(Rig.client(), scope)
         assertEquals(false, login.screen.value.loggedIn)
         login.login(me.email, "not-the-password").join()
-        assertEquals(LoginModel.Screen(error = UiMessage(MessageId.ERROR_INVALID_CREDENTIALS)), login.screen.value)
+        assertEquals(
+            AccountScreen(error = msg(MessageId.ERROR_INVALID_CREDENTIALS), errorAction = ErrorAction.CorrectInput),
+            login.screen.value,
+        )
         login.login(" ${me.email} ", me.password).join()
-        assertEquals(LoginModel.Screen(loggedIn = true), login.screen.value)
+        assertEquals(AccountScreen(loggedIn = true), login.screen.value)
 
         val register = LoginModel(Rig.client(), scope)
         register.register("new-${System.nanoTime()}@example.test", "Another-Good-Pass-42").join()
-        assertEquals(LoginModel.Screen(loggedIn = true), register.screen.value)
+        assertEquals(AccountScreen(loggedIn = true), register.screen.value)
         register.register(me.email, "Another-Good-Pass-42").join()
-        assertEquals(UiMessage(MessageId.ERROR_EMAIL_TAKEN), register.screen.value.error)
+        assertEquals(msg(MessageId.ERROR_EMAIL_TAKEN), register.screen.value.error)
+    }
+
+    @Test
+    fun `a lost phone is logged out by a password change and log out everywhere ends this phone too`() = uiTest { scope ->
+        val me = Rig.newAccount()
+        val lostPhone = Rig.client()
+        lostPhone.login(me.email, me.password)
+        lostPhone.devices(true)
+
+        val security = AccountSecurityModel(me.client, scope)
+        security.changePassword("not-the-password", "Another-Good-Pass-42").join()
+        assertEquals(msg(MessageId.ERROR_INVALID_CREDENTIALS), security.screen.value.error)
+        security.changePassword(me.password, "Another-Good-Pass-42").join()
+        assertEquals(AccountScreen(loggedIn = true, done = msg(MessageId.PASSWORD_CHANGED)), security.screen.value)
+        assertIs<HcException.SessionExpired>(runCatching { lostPhone.devices(true) }.exceptionOrNull())
+        me.client.devices(true) // this phone works on
+
+        security.logOutEverywhere().join()
+        assertEquals(AccountScreen(loggedIn = false, done = msg(MessageId.LOGGED_OUT_EVERYWHERE)), security.screen.value)
+        val login = LoginModel(Rig.client(), scope)
+        login.login(me.email, me.password).join()
+        assertEquals(msg(MessageId.ERROR_INVALID_CREDENTIALS), login.screen.value.error, "the old password is gone")
     }
 }

@@ -43,9 +43,10 @@ import androidx.lifecycle.compose.LifecycleResumeEffect
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import org.hc.app.R
 import org.hc.app.text
+import org.hc.core.ErrorAction
+import org.hc.presentation.AccountSecurityModel
 import org.hc.presentation.AddDeviceModel
 import org.hc.presentation.DeviceListModel
-import org.hc.presentation.FailureAction
 import org.hc.presentation.LoginModel
 
 @OptIn(ExperimentalMaterial3Api::class)
@@ -110,7 +111,7 @@ fun DevicesScreen(model: DeviceListModel, onAddDevice: () -> Unit, onMore: () ->
             screen.error?.let { error ->
                 Row(Modifier.padding(16.dp)) {
                     Text(error.text(), Modifier.weight(1f), color = MaterialTheme.colorScheme.error)
-                    if (screen.errorAction == FailureAction.LOG_IN) {
+                    if (screen.errorAction is ErrorAction.LogIn) {
                         TextButton(onLogIn) { Text(stringResource(R.string.action_log_in)) }
                     }
                 }
@@ -149,7 +150,7 @@ fun AddDeviceScreen(model: AddDeviceModel, onDone: () -> Unit) {
                 label = { Text(stringResource(R.string.add_device_name)) }, singleLine = true)
             // The vendor's "added by another account" note shows here too.
             screen.error?.let { Text(it.text(), color = MaterialTheme.colorScheme.error) }
-            screen.added?.let {
+            screen.done?.let {
                 Text(it.text())
                 Button(onDone, Modifier.fillMaxWidth()) { Text(stringResource(R.string.action_done)) }
             } ?: Button({ model.add(serial, labelCode, name) }, Modifier.fillMaxWidth(), enabled = !screen.busy) {
@@ -161,7 +162,7 @@ fun AddDeviceScreen(model: AddDeviceModel, onDone: () -> Unit) {
 
 @OptIn(ExperimentalMaterial3Api::class)
 @Composable
-fun MoreScreen(onResetDevicePassword: () -> Unit, onLogOut: () -> Unit) {
+fun MoreScreen(onResetDevicePassword: () -> Unit, onAccountSecurity: () -> Unit, onLogOut: () -> Unit) {
     Scaffold(topBar = { TopAppBar(title = { Text(stringResource(R.string.more_title)) }) }) { padding ->
         Column(Modifier.padding(padding)) {
             ListItem(
@@ -170,9 +171,48 @@ fun MoreScreen(onResetDevicePassword: () -> Unit, onLogOut: () -> Unit) {
             )
             HorizontalDivider()
             ListItem(
+                headlineContent = { Text(stringResource(R.string.security_title)) },
+                modifier = Modifier.clickable(onClick = onAccountSecurity),
+            )
+            HorizontalDivider()
+            ListItem(
                 headlineContent = { Text(stringResource(R.string.logout)) },
                 modifier = Modifier.clickable(onClick = onLogOut),
             )
+        }
+    }
+}
+
+/** More > Account security: change the password (logs every other phone out), log out everywhere. */
+@OptIn(ExperimentalMaterial3Api::class)
+@Composable
+fun AccountSecurityScreen(model: AccountSecurityModel, onLoggedOut: () -> Unit) {
+    val screen by model.screen.collectAsStateWithLifecycle()
+    var current by rememberSaveable { mutableStateOf("") }
+    var new by rememberSaveable { mutableStateOf("") }
+    LaunchedEffect(screen.loggedIn) { if (!screen.loggedIn) onLoggedOut() }
+    Scaffold(topBar = { TopAppBar(title = { Text(stringResource(R.string.security_title)) }) }) { padding ->
+        Column(Modifier.padding(padding).padding(24.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
+            OutlinedTextField(
+                current, { current = it }, Modifier.fillMaxWidth(),
+                label = { Text(stringResource(R.string.security_current_password)) },
+                singleLine = true, visualTransformation = PasswordVisualTransformation(),
+                keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Password),
+            )
+            OutlinedTextField(
+                new, { new = it }, Modifier.fillMaxWidth(),
+                label = { Text(stringResource(R.string.security_new_password)) },
+                singleLine = true, visualTransformation = PasswordVisualTransformation(),
+                keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Password),
+            )
+            screen.error?.let { Text(it.text(), color = MaterialTheme.colorScheme.error) }
+            screen.done?.let { Text(it.text()) }
+            Button({ model.changePassword(current, new) }, Modifier.fillMaxWidth(), enabled = !screen.busy) {
+                Text(stringResource(R.string.security_change_password))
+            }
+            OutlinedButton({ model.logOutEverywhere() }, Modifier.fillMaxWidth(), enabled = !screen.busy) {
+                Text(stringResource(R.string.security_log_out_everywhere))
+            }
         }
     }
 }

@@ -52,9 +52,10 @@ import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
 import org.hc.app.R
 import org.hc.app.text
-import org.hc.presentation.FailureAction
+import org.hc.core.CodeScreen
+import org.hc.core.ErrorAction
+import org.hc.core.ResetScreen as Screen
 import org.hc.presentation.ResetPasswordModel
-import org.hc.presentation.ResetPasswordModel.Screen
 
 /** More > Reset Device Password: scanner, then the code (or a failure with what to do next). */
 @Composable
@@ -65,7 +66,7 @@ fun ResetPasswordScreen(model: ResetPasswordModel, onAddDevice: () -> Unit, onLo
             when (val s = screen) {
                 is Screen.Scanning -> Scanner(model, s)
                 is Screen.Working -> Working(s)
-                is Screen.Code -> CodeView(s, onScanAgain = model::scanAgain, onDone = onDone)
+                is Screen.Code -> CodeView(s.code, onScanAgain = model::scanAgain, onDone = onDone)
                 is Screen.Failed -> Failure(s, model, onAddDevice, onLogIn)
             }
         }
@@ -133,7 +134,7 @@ private fun Working(screen: Screen.Working) {
 }
 
 @Composable
-private fun CodeView(screen: Screen.Code, onScanAgain: () -> Unit, onDone: () -> Unit) {
+private fun CodeView(screen: CodeScreen, onScanAgain: () -> Unit, onDone: () -> Unit) {
     val clipboard = LocalClipboard.current
     val scope = rememberCoroutineScope()
     val copied = stringResource(R.string.code_copied)
@@ -170,10 +171,11 @@ private fun Failure(screen: Screen.Failed, model: ResetPasswordModel, onAddDevic
     Column(Modifier.fillMaxSize().padding(24.dp), Arrangement.spacedBy(16.dp, Alignment.CenterVertically), Alignment.CenterHorizontally) {
         Text(screen.message.text(), textAlign = TextAlign.Center, style = MaterialTheme.typography.bodyLarge)
         when (screen.action) {
-            FailureAction.RETRY -> Button(model::retry) { Text(stringResource(R.string.action_retry)) }
-            FailureAction.ADD_DEVICE -> Button(onAddDevice) { Text(stringResource(R.string.action_add_device)) }
-            FailureAction.LOG_IN -> Button(onLogIn) { Text(stringResource(R.string.action_log_in)) }
-            FailureAction.SCAN_AGAIN -> {}
+            is ErrorAction.Retry, is ErrorAction.WaitThenRetry ->
+                Button(model::retry) { Text(stringResource(R.string.action_retry)) }
+            is ErrorAction.AddDevice -> Button(onAddDevice) { Text(stringResource(R.string.action_add_device)) }
+            is ErrorAction.LogIn -> Button(onLogIn) { Text(stringResource(R.string.action_log_in)) }
+            is ErrorAction.ScanAgain, is ErrorAction.ContactOwner, is ErrorAction.CorrectInput -> {}
         }
         OutlinedButton(model::scanAgain) { Text(stringResource(R.string.action_scan_again)) }
     }

@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use hc_device::sim::{CloudConfig, NvrConfig, qr, serve, sync_once};
 use hc_device::{Clock, DeviceError, DeviceRecord, OsRandom, ResetAgent, StateStore, SystemClock};
+use nvr_sim::{CloudConfig, NvrConfig, qr, serve, sync_once};
 
 #[derive(Parser)]
 #[command(
@@ -42,6 +42,10 @@ enum Command {
         /// Act as if the last cloud sync said the device is bound (try the UI without a cloud).
         #[arg(long)]
         assume_bound: bool,
+        /// A host name the web UI is reached under besides its address and `localhost` (e.g.
+        /// `nvr.home.arpa`); repeatable. Requests naming any other host are refused.
+        #[arg(long = "allowed-host", value_name = "NAME")]
+        allowed_hosts: Vec<String>,
     },
     /// Start Verify by Hik-Connect and print the QR code. The challenge lives only as long as
     /// this process: use `serve` to also enter the code.
@@ -115,11 +119,13 @@ async fn run(command: Command) -> Result<(), String> {
             cloud,
             admin_password,
             assume_bound,
+            allowed_hosts,
         } => {
             let mut config = NvrConfig::new(read_device(&device.device)?, device.state);
             config.listen = listen;
             config.admin_password = admin_password;
             config.assume_bound = assume_bound;
+            config.allowed_hosts = allowed_hosts;
             config.cloud = match cloud.cloud {
                 Some(url) => Some(cloud_config(url, cloud.ca_cert.as_deref())?),
                 None => None,

@@ -2,7 +2,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use axum::Router;
 use hc_protocol::factory::DeviceRecord;
@@ -11,14 +11,14 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use zeroize::Zeroizing;
 
-use super::session::Sessions;
-use super::sync::{CloudConfig, SyncError, sync_once};
-use super::{api, web};
-use crate::agent::{ADMIN_USER, DeviceError, DeviceStatus, ResetAgent};
-use crate::clock::{Clock, SystemClock};
-use crate::policy::check_password;
-use crate::random::{OsRandom, RandomError, SecureRandom};
-use crate::store::StateStore;
+use crate::guard::{Hosts, guard};
+use crate::nvr::Nvr;
+use crate::sync::CloudConfig;
+use crate::{api, connection, web};
+use hc_device::{
+    ADMIN_USER, Clock, DeviceError, DeviceStatus, OsRandom, PolicyError, RandomError, ResetAgent,
+    SecureRandom, StateStore, SystemClock, check_password,
+};
 
 /// How to run a simulated NVR.
 #[derive(Clone)]
@@ -33,6 +33,12 @@ pub struct NvrConfig {
     pub admin_password: Option<String>,
     /// Start as if the last cloud sync said "bound", for trying the UI without a cloud.
     pub assume_bound: bool,
+    /// Host names besides its address and `localhost` that the NVR serves under (`Host`);
+    /// requests naming any other host, e.g. from a DNS-rebinding page, are refused.
+    pub allowed_hosts: Vec<String>,
+    /// How long a client may take to send a request's headers, and how long a connection may
+    /// sit with nothing sent either way, before the NVR closes it.
+    pub timeouts: connection::Timeouts,
     pub clock: Arc<dyn Clock>,
     pub random: Arc<dyn SecureRandom>,
 }
@@ -47,6 +53,8 @@ impl NvrConfig {
             cloud: None,
             admin_password: None,
             assume_bound: false,
+            allowed_hosts: Vec::new(),
+            timeouts: connection::Timeouts::default(),
             clock: Arc::new(SystemClock::new()),
             random: Arc::new(OsRandom),
         }
@@ -69,7 +77,7 @@ pub enum ServeError {
     #[error(transparent)]
     Device(#[from] DeviceError),
     #[error("the admin password is not allowed: {0}")]
-    AdminPassword(crate::policy::PolicyError),
+    AdminPassword(PolicyError),
     #[error(transparent)]
     Random(#[from] RandomError),
     #[error("cannot listen on {addr}: {source}")]
@@ -78,70 +86,6 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
-}
-
-/// What the request handlers share.
-pub(crate) struct Nvr {
-    agent: Mutex<ResetAgent>,
-    /// "model · serial", for the header of every page.
-    pub label: String,
-    pub sessions: Mutex<Sessions>,
-    pub cloud: Option<CloudConfig>,
-    pub clock: Arc<dyn Clock>,
-    pub random: Arc<dyn SecureRandom>,
-}
-
-/// The agent could not be reached (a bug paniced while holding it).
-#[derive(Debug)]
-pub(crate) struct AgentGone;
-
-impl Nvr {
-    /// Runs `job` on the agent off the async threads: argon2 takes tens of milliseconds.
-    pub async fn with_agent<T, F>(self: &Arc<Self>, job: F) -> Result<T, AgentGone>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut ResetAgent) -> T + Send + 'static,
-    {
-        let nvr = Arc::clone(self);
-        tokio::task::spawn_blocking(move || job(&mut nvr.lock_agent()))
-            .await
-            .map_err(|_| AgentGone)
-    }
-
-    fn lock_agent(&self) -> MutexGuard<'_, ResetAgent> {
-        // Every agent method keeps its state consistent before it can fail.
-        self.agent.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub fn sessions(&self) -> MutexGuard<'_, Sessions> {
-        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Syncs with the configured cloud and stores the bound flag.
-    pub async fn sync(self: &Arc<Self>) -> Result<Option<bool>, SyncOutcomeError> {
-        let Some(cloud) = &self.cloud else {
-            return Ok(None);
-        };
-        let (record, nonce) = {
-            let agent = self.lock_agent();
-            (agent.record().clone(), agent.sync_nonce()?)
-        };
-        let bound = sync_once(cloud, &record, self.clock.unix_now(), nonce).await?;
-        self.with_agent(move |agent| agent.record_sync(bound))
-            .await
-            .map_err(|_| SyncOutcomeError::Agent)??;
-        Ok(Some(bound))
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum SyncOutcomeError {
-    #[error(transparent)]
-    Sync(#[from] SyncError),
-    #[error(transparent)]
-    Device(#[from] DeviceError),
-    #[error("the device agent is unavailable")]
-    Agent,
 }
 
 /// A running simulator. Dropping it stops the server too; [`RunningNvr::shutdown`] waits for it.
@@ -171,6 +115,12 @@ impl RunningNvr {
 
     pub fn status(&self) -> DeviceStatus {
         self.nvr.lock_agent().status()
+    }
+
+    /// The browser sessions the web UI holds now (logged in or holding a reset token).
+    pub fn session_count(&self) -> usize {
+        let now = self.nvr.now();
+        self.nvr.sessions().live(now)
     }
 
     /// Syncs with the configured cloud now; `Ok(None)` without a cloud.
@@ -226,15 +176,7 @@ pub async fn serve(config: NvrConfig) -> Result<RunningNvr, ServeError> {
         agent.record_sync(true)?;
     }
 
-    let label = format!("{} · {}", agent.record().model, agent.record().serial);
-    let nvr = Arc::new(Nvr {
-        agent: Mutex::new(agent),
-        label,
-        sessions: Mutex::new(Sessions::default()),
-        cloud: config.cloud,
-        clock: config.clock,
-        random: config.random,
-    });
+    let nvr = Arc::new(Nvr::new(agent, config.cloud, config.clock, config.random));
     if nvr.cloud.is_some()
         && let Err(e) = nvr.sync().await
     {
@@ -253,15 +195,10 @@ pub async fn serve(config: NvrConfig) -> Result<RunningNvr, ServeError> {
         addr: config.listen,
         source,
     })?;
-    let app = router(Arc::clone(&nvr));
+    let hosts = Hosts::new(addr, &config.allowed_hosts);
+    let app = router(Arc::clone(&nvr), hosts);
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let task = tokio::spawn(connection::serve(listener, app, config.timeouts, stopped));
     Ok(RunningNvr {
         addr,
         url: format!("http://{addr}"),
@@ -287,44 +224,13 @@ fn spawn_checkpoints(nvr: std::sync::Weak<Nvr>) {
     });
 }
 
-fn router(nvr: Arc<Nvr>) -> Router {
+fn router(nvr: Arc<Nvr>, hosts: Hosts) -> Router {
     Router::new()
         .merge(web::routes())
         .nest("/api", api::routes())
         .fallback(web::not_found)
-        .layer(axum::middleware::from_fn(same_origin_posts_only))
+        .layer(axum::middleware::from_fn_with_state(Arc::new(hosts), guard))
         .with_state(nvr)
-}
-
-/// Refuses state-changing requests that a browser sent on behalf of another site: any web page
-/// could otherwise post wrong codes to the NVR on the owner's network and burn the challenge.
-/// Browsers always send `Origin` on cross-site posts; scripts and tests send none.
-async fn same_origin_posts_only(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::http::{Method, StatusCode, header};
-    use axum::response::IntoResponse;
-    if request.method() != Method::GET && request.method() != Method::HEAD {
-        let header_text = |name| {
-            request
-                .headers()
-                .get(name)
-                .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
-        };
-        if let Some(origin) = header_text(header::ORIGIN) {
-            let same = header_text(header::HOST)
-                .is_some_and(|host| origin.strip_prefix("http://") == Some(host));
-            if !same {
-                let body = hc_protocol::api::ErrorBody::new(
-                    hc_protocol::api::ErrorCode::BadRequest,
-                    "cross-site requests are not accepted",
-                );
-                return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
-            }
-        }
-    }
-    next.run(request).await
 }
 
 /// A first admin password that meets the policy: 12 characters from letters and digits without

@@ -1,12 +1,9 @@
 //! The `nvr-sim` binary as a person runs it.
-#![cfg(feature = "sim")]
-
-mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use common::*;
+use hc_testkit::device::*;
 
 const NVR_SIM: &str = env!("CARGO_BIN_EXE_nvr-sim");
 

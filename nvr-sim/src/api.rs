@@ -15,11 +15,12 @@ use hc_protocol::api::{ErrorBody, ErrorCode};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::client::{CodeAccepted, NvrStatus, ShownQr};
-use super::qr;
-use super::server::{AgentGone, Nvr, SyncOutcomeError};
-use super::sync::SyncError;
-use crate::agent::DeviceError;
+use crate::client::{CodeAccepted, NvrStatus, ShownQr};
+use crate::nvr::{AgentGone, Nvr, SyncOutcomeError};
+use crate::qr;
+use crate::sync::SyncError;
+use hc_device::DeviceError;
+use zeroize::Zeroizing;
 
 pub(crate) fn routes() -> Router<Arc<Nvr>> {
     Router::new()
@@ -77,6 +78,10 @@ impl From<DeviceError> for ApiError {
         let message = error.to_string();
         let (status, code) = match &error {
             DeviceError::WrongPassword => (StatusCode::UNAUTHORIZED, ErrorCode::WrongPassword),
+            DeviceError::LoginLocked { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, ErrorCode::CoolingDown)
+            }
+            DeviceError::LoginBusy => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
             DeviceError::NotActivated => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
             DeviceError::AlreadyActivated => (StatusCode::CONFLICT, ErrorCode::BadRequest),
             DeviceError::NotOffered => (StatusCode::FORBIDDEN, ErrorCode::NotOffered),
@@ -110,7 +115,11 @@ impl From<DeviceError> for ApiError {
             DeviceError::ChallengeBurned { retry_after } => {
                 api.attempts_left(0).retry_after(retry_after)
             }
-            DeviceError::CoolingDown { retry_after } => api.retry_after(retry_after),
+            DeviceError::CoolingDown { retry_after } | DeviceError::LoginLocked { retry_after } => {
+                api.retry_after(retry_after)
+            }
+            // Another login's check ends within a second.
+            DeviceError::LoginBusy => api.retry_after(Duration::from_secs(1)),
             _ => api,
         }
     }
@@ -205,6 +214,8 @@ async fn status(State(nvr): State<Arc<Nvr>>) -> ApiResult<Json<NvrStatus>> {
         cooldown_secs: status.cooldown_remaining.map(ceil_secs),
         challenge_expires_in_secs: status.challenge_expires_in.map(ceil_secs),
         last_sync_unix: status.last_sync_unix,
+        login_attempts_left: status.login_attempts_left,
+        login_locked_secs: status.login_locked_for.map(ceil_secs),
     }))
 }
 
@@ -213,7 +224,7 @@ async fn login(
     ApiJson(body): ApiJson<LoginBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let user = body.user.clone();
-    nvr.with_agent(move |agent| agent.login(&body.user, &body.password))
+    nvr.login(body.user, Zeroizing::new(body.password))
         .await??;
     Ok(Json(json!({ "user": user })))
 }

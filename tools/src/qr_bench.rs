@@ -1,20 +1,23 @@
-//! `hc qr-bench`: the QR decoder measured on a folder of photos with their expected text.
+//! `hc-dev qr-bench`: the QR decoder measured on a folder of photos with their expected text.
 //!
 //! Layout (the one of zxing-cpp's test samples): one subfolder per category, each image beside a
 //! `.txt` of the same name holding the exact expected text. Every image is decoded to luma once,
 //! outside the timer, and handed to the core as a LUMA8 camera frame, so the time is the camera
-//! path's (`scan_frame_all`: frame to luma, every strategy, every decoder). An image counts as
-//! decoded when any text read equals the expected one.
+//! path's (frame to luma, then the scanner's [`Strategy`]: every attempt, every decoder). An image
+//! counts as decoded when any text read equals the expected one. A file that cannot be read or
+//! decoded (truncated, not an image) counts as an image not decoded, with its reason, and takes no
+//! part in the timings; the run goes on.
 //!
 //! `--dump-luma DIR` writes the same luma planes as PGM files so that
-//! `scripts/qr-bench-zxing.py` times zxing-cpp on exactly the same pixels.
+//! `tools/scripts/qr-bench-zxing.py` times zxing-cpp on exactly the same pixels.
 
 pub mod synth;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use hc_core::scan::{Attempt, Method, Scale, Strategy};
 use hc_core::{Frame, FrameFormat};
 use serde::Serialize;
 
@@ -43,9 +46,11 @@ pub struct Args {
     /// Add every image's outcome to the JSON output.
     #[arg(long)]
     pub per_image: bool,
-    /// Experiments: scan with this attempt list instead of the scanner's own (luma, no frame).
-    #[arg(long, hide = true)]
-    pub attempts: Option<String>,
+    /// Scan with this attempt list, without a time budget, instead of the scanner's own, to
+    /// measure attempts on their own: `fit960:local,full:rqrr,double:rxing` (scales `fitN`,
+    /// `full`, `double`; methods `rqrr`, `local`, `inverted`, `rxing`, `normalize`).
+    #[arg(long, value_parser = parse_attempts)]
+    pub attempts: Option<Strategy>,
 }
 
 /// One image's outcome.
@@ -54,14 +59,20 @@ pub struct Outcome {
     pub category: String,
     pub name: String,
     pub decoded: bool,
+    /// 0 for an unreadable file.
     pub ms: f64,
+    /// Why the file could not be read or decoded into an image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<String>,
 }
 
-/// Figures for a group of images.
+/// Figures for a group of images. Unreadable files count as images, not decoded, and are left out
+/// of the timings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
     pub images: usize,
     pub decoded: usize,
+    pub unreadable: usize,
     pub median_ms: f64,
     pub p95_ms: f64,
 }
@@ -92,43 +103,8 @@ pub fn run(args: Args) -> Result<(), String> {
             args.dir.display()
         ));
     }
-    let mut outcomes = Vec::with_capacity(cases.len());
-    for case in &cases {
-        let bytes = std::fs::read(&case.image)
-            .map_err(|e| format!("cannot read {}: {e}", case.image.display()))?;
-        let luma = hc_core::scan::image_to_luma(&bytes)
-            .map_err(|e| format!("{}: {e:?}", case.image.display()))?;
-        if let Some(out) = &args.dump_luma {
-            write_pgm(
-                &out.join(&case.category).join(format!("{}.pgm", case.name)),
-                &luma,
-            )?;
-        }
-        let frame = Frame {
-            width: luma.width(),
-            height: luma.height(),
-            row_stride: luma.width(),
-            format: FrameFormat::Luma8,
-            bytes: luma.into_raw(),
-            rotation_degrees: 0,
-        };
-        let started = Instant::now();
-        let texts = match &args.attempts {
-            Some(spec) => {
-                let luma = frame.to_luma().map_err(|e| format!("{e:?}"))?;
-                hc_core::scan::scan_with_spec(&luma, spec)
-            }
-            None => hc_core::scan::scan_frame_all(&frame).map_err(|e| format!("{e:?}")),
-        };
-        let ms = started.elapsed().as_secs_f64() * 1000.0;
-        let decoded = texts.is_ok_and(|texts| texts.contains(&case.expected));
-        outcomes.push(Outcome {
-            category: case.category.clone(),
-            name: case.name.clone(),
-            decoded,
-            ms,
-        });
-    }
+    let strategy = args.attempts.clone().unwrap_or_default();
+    let outcomes = measure_all(&cases, &strategy, args.dump_luma.as_deref())?;
     let mut report = summarize(&outcomes);
     if args.per_image || args.dump_luma.is_some() {
         report.images = Some(outcomes);
@@ -144,11 +120,114 @@ pub fn run(args: Args) -> Result<(), String> {
     Ok(())
 }
 
+/// Every case's outcome; only a luma plane that cannot be written under `dump_luma` stops the run.
+fn measure_all(
+    cases: &[Case],
+    strategy: &Strategy,
+    dump_luma: Option<&Path>,
+) -> Result<Vec<Outcome>, String> {
+    let mut outcomes = Vec::with_capacity(cases.len());
+    for case in cases {
+        let outcome = match read_luma(&case.image) {
+            Ok(luma) => {
+                if let Some(out) = dump_luma {
+                    write_pgm(
+                        &out.join(&case.category).join(format!("{}.pgm", case.name)),
+                        &luma,
+                    )?;
+                }
+                let (decoded, ms) = measure(strategy, luma, &case.expected);
+                case.outcome(decoded, ms, None)
+            }
+            Err(reason) => {
+                eprintln!(
+                    "hc-dev qr-bench: {} counts as not decoded: {reason}",
+                    case.image.display()
+                );
+                case.outcome(false, 0.0, Some(reason))
+            }
+        };
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
+/// The file's luma plane, decoded as the app decodes a gallery image.
+fn read_luma(path: &Path) -> Result<image::GrayImage, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
+    hc_core::scan::image_to_luma(&bytes).map_err(|e| e.to_string())
+}
+
+/// Scans the luma plane as a LUMA8 camera frame: whether the expected text was among those read,
+/// and the milliseconds from frame to texts.
+fn measure(strategy: &Strategy, luma: image::GrayImage, expected: &str) -> (bool, f64) {
+    let frame = Frame {
+        width: luma.width(),
+        height: luma.height(),
+        row_stride: luma.width(),
+        format: FrameFormat::Luma8,
+        bytes: luma.into_raw(),
+        rotation_degrees: 0,
+    };
+    let started = Instant::now();
+    // The plane was decoded from a real image, so it is a well-formed frame.
+    let texts = frame
+        .to_luma()
+        .map(|luma| strategy.read(&luma))
+        .unwrap_or_default();
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    (texts.iter().any(|text| text == expected), ms)
+}
+
+/// `fit960:local,full:rqrr,double:inverted`: an attempt list without a time budget.
+fn parse_attempts(spec: &str) -> Result<Strategy, String> {
+    let attempts = spec
+        .split(',')
+        .map(|item| {
+            let (scale, method) = item.split_once(':').ok_or(format!("no ':' in {item}"))?;
+            let scale = match scale {
+                "full" => Scale::Fit(u32::MAX),
+                "double" => Scale::Double,
+                fit => Scale::Fit(
+                    fit.strip_prefix("fit")
+                        .and_then(|n| n.parse().ok())
+                        .ok_or(format!("bad scale {fit}"))?,
+                ),
+            };
+            let method = match method {
+                "rqrr" => Method::Rqrr,
+                "local" => Method::LocalAverage,
+                "inverted" => Method::LocalAverageInverted,
+                "rxing" => Method::Rxing,
+                "normalize" => Method::RxingNormalized,
+                other => return Err(format!("bad method {other}")),
+            };
+            Ok(Attempt { scale, method })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Strategy {
+        attempts,
+        budget: Duration::MAX,
+    })
+}
+
 struct Case {
     category: String,
     name: String,
     image: PathBuf,
     expected: String,
+}
+
+impl Case {
+    fn outcome(&self, decoded: bool, ms: f64, unreadable: Option<String>) -> Outcome {
+        Outcome {
+            category: self.category.clone(),
+            name: self.name.clone(),
+            decoded,
+            ms,
+            unreadable,
+        }
+    }
 }
 
 /// Every image with an expected text, by category then name.
@@ -231,11 +310,16 @@ pub fn summarize(outcomes: &[Outcome]) -> Report {
 }
 
 fn summary(group: &[&Outcome]) -> Summary {
-    let mut times: Vec<f64> = group.iter().map(|o| o.ms).collect();
+    let mut times: Vec<f64> = group
+        .iter()
+        .filter(|o| o.unreadable.is_none())
+        .map(|o| o.ms)
+        .collect();
     times.sort_by(f64::total_cmp);
     Summary {
         images: group.len(),
         decoded: group.iter().filter(|o| o.decoded).count(),
+        unreadable: group.iter().filter(|o| o.unreadable.is_some()).count(),
         median_ms: median(&times),
         p95_ms: percentile(&times, 95.0),
     }
@@ -261,15 +345,16 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 fn table(report: &Report) -> String {
     let mut out = format!(
-        "{:<20} {:>6} {:>8} {:>7} {:>10} {:>10}\n",
-        "category", "images", "decoded", "rate", "median ms", "p95 ms"
+        "{:<20} {:>6} {:>8} {:>10} {:>7} {:>10} {:>10}\n",
+        "category", "images", "decoded", "unreadable", "rate", "median ms", "p95 ms"
     );
     let row = |name: &str, s: &Summary| {
         format!(
-            "{:<20} {:>6} {:>8} {:>6.1}% {:>10.2} {:>10.2}\n",
+            "{:<20} {:>6} {:>8} {:>10} {:>6.1}% {:>10.2} {:>10.2}\n",
             name,
             s.images,
             s.decoded,
+            s.unreadable,
             100.0 * s.decoded as f64 / s.images.max(1) as f64,
             s.median_ms,
             s.p95_ms
@@ -292,6 +377,7 @@ mod tests {
             name: String::new(),
             decoded,
             ms,
+            unreadable: None,
         }
     }
 
@@ -339,6 +425,86 @@ mod tests {
         assert_eq!(names, ["9", "10"]);
         assert_eq!(cases[1].expected, "text\n", "the text is kept exactly");
         assert_eq!(cases[0].category, "monitor");
+    }
+
+    #[test]
+    fn a_truncated_png_counts_as_not_decoded_and_the_run_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let category = dir.path().join("photos");
+        std::fs::create_dir(&category).unwrap();
+        let mut rng = synth::Rng::new(5);
+        let mut texts = Vec::new();
+        for name in ["1", "2", "3"] {
+            let text = synth::random_reset_text(&mut rng);
+            let frame = synth::render(&text, 640, 480, "clean", &mut rng);
+            frame.save(category.join(format!("{name}.png"))).unwrap();
+            std::fs::write(category.join(format!("{name}.txt")), &text).unwrap();
+            texts.push(text);
+        }
+        // The middle file loses its second half, as an interrupted copy leaves it.
+        let cut = category.join("2.png");
+        let bytes = std::fs::read(&cut).unwrap();
+        std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+        std::fs::write(category.join("4.png"), b"not an image at all").unwrap();
+        std::fs::write(category.join("4.txt"), b"anything").unwrap();
+
+        let dump = tempfile::tempdir().unwrap();
+        let cases = collect(dir.path()).unwrap();
+        let outcomes = measure_all(&cases, &Strategy::default(), Some(dump.path())).unwrap();
+        let seen: Vec<_> = outcomes
+            .iter()
+            .map(|o| (o.name.as_str(), o.decoded, o.unreadable.is_some()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("1", true, false),
+                ("2", false, true),
+                ("3", true, false),
+                ("4", false, true)
+            ]
+        );
+        let report = summarize(&outcomes);
+        assert_eq!(
+            (
+                report.total.images,
+                report.total.decoded,
+                report.total.unreadable
+            ),
+            (4, 2, 2)
+        );
+        assert!(
+            report.total.median_ms > 0.0,
+            "unreadable files take no part in the timings"
+        );
+        assert!(dump.path().join("photos/3.pgm").exists());
+        assert!(!dump.path().join("photos/2.pgm").exists());
+    }
+
+    #[test]
+    fn an_attempt_list_reads_as_the_scanner_s_attempts_without_a_budget() {
+        let strategy = parse_attempts("fit960:local,full:rqrr,double:rxing").unwrap();
+        assert_eq!(
+            strategy.attempts,
+            [
+                Attempt {
+                    scale: Scale::Fit(960),
+                    method: Method::LocalAverage
+                },
+                Attempt {
+                    scale: Scale::Fit(u32::MAX),
+                    method: Method::Rqrr
+                },
+                Attempt {
+                    scale: Scale::Double,
+                    method: Method::Rxing
+                },
+            ]
+        );
+        assert_eq!(strategy.budget, Duration::MAX);
+        for bad in ["fit960", "huge:rqrr", "full:magic", "fitx:rqrr"] {
+            assert!(parse_attempts(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -1,9 +1,12 @@
-//! `nvr-sim`: a simulated NVR around [`crate::ResetAgent`], with the device's local web UI, a
+//! `nvr-sim`: a simulated NVR around [`hc_device::ResetAgent`], with the device's local web UI, a
 //! JSON API for tests, QR rendering and the cloud sync.
 
 mod api;
 pub mod client;
+mod connection;
+mod guard;
 mod html;
+mod nvr;
 pub mod qr;
 mod server;
 mod session;
@@ -11,5 +14,6 @@ pub mod sync;
 mod web;
 
 pub use client::{CodeAccepted, NvrClient, NvrError, NvrStatus, ShownQr};
+pub use connection::Timeouts;
 pub use server::{NvrConfig, RunningNvr, ServeError, generate_admin_password, serve};
 pub use sync::{CloudConfig, SyncError, sync_once};

@@ -1,21 +1,18 @@
 //! The simulator's JSON API on a real loopback port, and its cloud sync against a small fake
 //! cloud that checks the sync tag like the real one.
-#![cfg(feature = "sim")]
-
-mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::*;
 use hc_device::ManualClock;
-use hc_device::sim::{
+use hc_protocol::api::{ErrorCode, ErrorDetail};
+use hc_testkit::device::*;
+use nvr_sim::{
     CloudConfig, NvrClient, NvrConfig, NvrError, RunningNvr, SyncError, serve, sync_once,
 };
-use hc_protocol::api::{ErrorCode, ErrorDetail};
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 struct Sim {
     nvr: RunningNvr,
@@ -35,11 +32,34 @@ impl Sim {
         Self::start_in(dir, None).await
     }
 
+    /// Likewise, with the configuration changed by `configure` first.
+    async fn start_with(bound: bool, configure: impl FnOnce(&mut NvrConfig)) -> Sim {
+        let dir = tempfile::tempdir().unwrap();
+        drop(TestDevice::boot(dir.path(), bound));
+        Self::start_configured(dir, None, configure).await
+    }
+
     async fn start_in(dir: tempfile::TempDir, cloud: Option<CloudConfig>) -> Sim {
+        Self::start_configured(dir, cloud, |_| {}).await
+    }
+
+    /// The same device after a power cycle: same state folder, the monotonic clock from zero.
+    async fn reboot(self) -> Sim {
+        let Sim { nvr, _dir: dir, .. } = self;
+        nvr.shutdown().await.unwrap();
+        Self::start_in(dir, None).await
+    }
+
+    async fn start_configured(
+        dir: tempfile::TempDir,
+        cloud: Option<CloudConfig>,
+        configure: impl FnOnce(&mut NvrConfig),
+    ) -> Sim {
         let clock = ManualClock::new(START_UNIX);
         let mut config = NvrConfig::new(test_device(), dir.path());
         config.clock = Arc::new(clock.clone());
         config.cloud = cloud;
+        configure(&mut config);
         let nvr = serve(config).await.unwrap();
         assert!(nvr.url().starts_with("http://127.0.0.1:"));
         Sim {
@@ -126,7 +146,7 @@ async fn a_given_first_admin_password_must_meet_the_policy() {
     config.admin_password = Some("12345".into());
     assert!(matches!(
         serve(config).await,
-        Err(hc_device::sim::ServeError::AdminPassword(_))
+        Err(nvr_sim::ServeError::AdminPassword(_))
     ));
 }
 
@@ -526,4 +546,372 @@ async fn a_bad_extra_ca_certificate_is_a_clear_error() {
         sync_once(&config, &test_device(), START_UNIX, fresh_nonce()).await,
         Err(SyncError::CaCert(_))
     ));
+}
+
+// ---- guessing the admin password -------------------------------------------------------------
+
+/// Tries `password` for `admin` at the JSON login: the status, its `Retry-After` and error code.
+async fn login(sim: &Sim, password: &str) -> (StatusCode, Option<u64>, Option<ErrorCode>) {
+    match sim.api.login("admin", password).await {
+        Ok(()) => (StatusCode::OK, None, None),
+        Err(e) => {
+            let status = e.status().unwrap_or_else(|| panic!("no answer: {e}"));
+            let retry_after = match &e {
+                NvrError::Refused { retry_after, .. } => *retry_after,
+                _ => None,
+            };
+            (StatusCode::from_u16(status).unwrap(), retry_after, e.code())
+        }
+    }
+}
+
+#[tokio::test]
+async fn guessing_the_admin_password_200_times_stops_being_answered_after_five_also_after_a_reboot()
+{
+    let sim = Sim::start(true).await;
+    let mut statuses = Vec::new();
+    for n in 0..200 {
+        let (status, retry_after, code) = login(&sim, &format!("Guess-{n:04}")).await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(code, Some(ErrorCode::CoolingDown));
+            assert!(retry_after.is_some(), "a lockout says when to come back");
+        }
+        statuses.push(status);
+    }
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert_eq!(checked, 4, "only four guesses were answered 'wrong'");
+    assert!(
+        statuses[4..]
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS)
+    );
+    // The right password at guess 201: refused with the cool-down.
+    let (status, retry_after, _) = login(&sim, FIRST_PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(retry_after, Some(60));
+
+    // Power-cycle the NVR: still locked.
+    let sim = sim.reboot().await;
+    let (status, retry_after, _) = login(&sim, FIRST_PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(retry_after, Some(60));
+    assert_eq!(sim.api.status().await.unwrap().login_locked_secs, Some(60));
+    sim.clock.advance(Duration::from_secs(60));
+    let (status, _, _) = login(&sim, FIRST_PASSWORD).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_page_keeps_answering_during_a_flood_of_wrong_logins() {
+    let sim = Arc::new(Sim::start(true).await);
+    let guesses: Vec<_> = (0..64)
+        .map(|n| {
+            let sim = Arc::clone(&sim);
+            tokio::spawn(async move { login(&sim, &format!("Flood-{n:04}")).await.0 })
+        })
+        .collect();
+    for _ in 0..20 {
+        sim.api.status().await.unwrap();
+    }
+    let mut answers = Vec::new();
+    for guess in guesses {
+        answers.push(guess.await.unwrap());
+    }
+    let wrong = answers
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert!(
+        wrong <= 4,
+        "{wrong} parallel guesses were checked: more than allowed"
+    );
+    assert!(answers.iter().all(|s| {
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::SERVICE_UNAVAILABLE,
+        ]
+        .contains(s)
+    }));
+    // However the guesses interleaved, at most five were checked and the fifth locked the login.
+    let status = sim.api.status().await.unwrap();
+    let locked = status.login_locked_secs.is_some();
+    let left = status.login_attempts_left as usize;
+    assert_eq!(
+        locked,
+        answers.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{status:?}"
+    );
+    assert!(locked || left == 5 - wrong, "{status:?}");
+}
+
+// ---- hostile pages ---------------------------------------------------------------------------
+
+/// A client that shows redirects and cookies instead of following them.
+fn browser_like() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// `nvr_session=...` from a `Set-Cookie`, ready to send back.
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    let value = response.headers().get("set-cookie")?.to_str().ok()?;
+    let pair = value.split(';').next()?.to_owned();
+    (pair.len() > "nvr_session=".len()).then_some(pair)
+}
+
+/// Logs in through the web form; the session cookie the NVR hands out.
+async fn web_login(sim: &Sim, cookie: Option<&str>) -> String {
+    let mut request = browser_like()
+        .post(format!("{}/login", sim.nvr.url()))
+        .form(&[("user", "admin"), ("password", FIRST_PASSWORD)]);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    session_cookie(&response).expect("a login sets a session cookie")
+}
+
+/// Whether the browser with this cookie is logged in (the live view, not the login page).
+async fn logged_in(sim: &Sim, cookie: &str) -> bool {
+    let response = browser_like()
+        .get(format!("{}/", sim.nvr.url()))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    response.status() == StatusCode::OK && response.text().await.unwrap().contains("welcome")
+}
+
+#[tokio::test]
+async fn a_dns_rebinding_page_gets_nothing_from_the_device() {
+    let sim = Sim::start_with(true, |config| {
+        config.allowed_hosts = vec!["nvr.home.arpa".into()];
+    })
+    .await;
+    let port = sim.nvr.addr().port();
+    let as_host = |host: String, path: &str| {
+        browser_like()
+            .get(format!("{}{path}", sim.nvr.url()))
+            .header("host", host)
+    };
+    // The attacker's name, re-pointed at the NVR's address: the browser calls it same-origin.
+    for path in ["/login", "/api/status", "/forget-password"] {
+        let response = as_host(format!("rebind.attacker.example:{port}"), path)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::MISDIRECTED_REQUEST, "{path}");
+    }
+    let posted = browser_like()
+        .post(format!("{}/api/login", sim.nvr.url()))
+        .header("host", format!("rebind.attacker.example:{port}"))
+        .header("origin", format!("http://rebind.attacker.example:{port}"))
+        .json(&json!({"user": "admin", "password": "Guess-0001"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), StatusCode::MISDIRECTED_REQUEST);
+    assert_eq!(
+        sim.api.status().await.unwrap().login_attempts_left,
+        5,
+        "the rebound guess was not even checked"
+    );
+    // The names the NVR does serve under.
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("nvr.home.arpa:{port}"),
+    ] {
+        let response = as_host(host.clone(), "/login").send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{host}");
+    }
+}
+
+#[tokio::test]
+async fn a_session_id_planted_before_the_login_is_worthless_after_it() {
+    let sim = Sim::start(true).await;
+    let planted = format!("nvr_session={}", "ab".repeat(32));
+    let fresh = web_login(&sim, Some(&planted)).await;
+    assert_ne!(fresh, planted);
+    assert!(!logged_in(&sim, &planted).await);
+    assert!(logged_in(&sim, &fresh).await);
+    // And a second login gets yet another id, ending the first.
+    let again = web_login(&sim, Some(&fresh)).await;
+    assert_ne!(again, fresh);
+    assert!(!logged_in(&sim, &fresh).await);
+    assert!(logged_in(&sim, &again).await);
+}
+
+#[tokio::test]
+async fn sessions_end_on_the_device_after_15_idle_minutes_and_after_8_hours() {
+    let sim = Sim::start(true).await;
+    let cookie = web_login(&sim, None).await;
+    sim.clock.advance(Duration::from_secs(14 * 60));
+    assert!(logged_in(&sim, &cookie).await);
+    sim.clock.advance(Duration::from_secs(15 * 60));
+    assert!(!logged_in(&sim, &cookie).await, "idle for 15 minutes");
+
+    let cookie = web_login(&sim, None).await;
+    for _ in 0..(8 * 60 / 10 - 1) {
+        sim.clock.advance(Duration::from_secs(10 * 60));
+        assert!(logged_in(&sim, &cookie).await);
+    }
+    sim.clock.advance(Duration::from_secs(10 * 60));
+    assert!(!logged_in(&sim, &cookie).await, "8 hours after the login");
+}
+
+#[tokio::test]
+async fn cookieless_visitors_never_log_the_admin_out() {
+    let sim = Sim::start(true).await;
+    let cookie = web_login(&sim, None).await;
+    let http = browser_like();
+    for n in 0..260 {
+        let path = [
+            "/",
+            "/login",
+            "/forget-password",
+            "/forget-password/new-password",
+        ][n % 4];
+        http.get(format!("{}{path}", sim.nvr.url()))
+            .send()
+            .await
+            .unwrap();
+    }
+    assert!(logged_in(&sim, &cookie).await);
+    assert_eq!(
+        sim.nvr.session_count(),
+        1,
+        "anonymous visits hold no sessions"
+    );
+}
+
+#[tokio::test]
+async fn logging_out_ends_the_session_on_the_device() {
+    let sim = Sim::start(true).await;
+    let cookie = web_login(&sim, None).await;
+    let response = browser_like()
+        .post(format!("{}/logout", sim.nvr.url()))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(!logged_in(&sim, &cookie).await, "the old cookie is dead");
+    assert_eq!(sim.nvr.session_count(), 0);
+}
+
+#[tokio::test]
+async fn no_page_of_the_device_can_be_framed_by_another_site() {
+    let sim = Sim::start(true).await;
+    for path in [
+        "/login",
+        "/forget-password",
+        "/api/status",
+        "/no-such-page",
+        "/style.css",
+    ] {
+        let response = browser_like()
+            .get(format!("{}{path}", sim.nvr.url()))
+            .send()
+            .await
+            .unwrap();
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default()
+        };
+        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        let csp = header("content-security-policy");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(csp.contains("default-src 'none'"), "{path}: {csp}");
+    }
+}
+
+// ---- slow clients ------------------------------------------------------------------------------
+
+/// Reads until the NVR closes the connection; what it sent before. A generous bound stops the
+/// test from hanging if it never does.
+async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut received = Vec::new();
+    let read = stream.read_to_end(&mut received);
+    match tokio::time::timeout(Duration::from_secs(60), read).await {
+        Ok(_) => Some(String::from_utf8_lossy(&received).into_owned()),
+        Err(_) => None,
+    }
+}
+
+fn quick_timeouts(config: &mut NvrConfig) {
+    config.timeouts = nvr_sim::Timeouts {
+        header_read: Duration::from_secs(1),
+        idle: Duration::from_secs(2),
+    };
+}
+
+#[tokio::test]
+async fn a_client_that_sends_its_headers_a_byte_at_a_time_is_disconnected() {
+    use tokio::io::AsyncWriteExt;
+    let sim = Sim::start_with(true, quick_timeouts).await;
+    let mut stream = tokio::net::TcpStream::connect(sim.nvr.addr())
+        .await
+        .unwrap();
+    // A slowloris: a header line now and then, never the blank line that ends them.
+    stream
+        .write_all(b"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .unwrap();
+    let writer = async {
+        for n in 0..100 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            if stream
+                .write_all(format!("X-Slow-{n}: 1\r\n").as_bytes())
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    };
+    writer.await;
+    let answer = read_until_closed(&mut stream).await;
+    let answer = answer.expect("the NVR closed the connection");
+    assert!(!answer.contains("200 OK"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_connection_that_sends_nothing_is_closed() {
+    let sim = Sim::start_with(true, quick_timeouts).await;
+    let mut stream = tokio::net::TcpStream::connect(sim.nvr.addr())
+        .await
+        .unwrap();
+    assert!(read_until_closed(&mut stream).await.is_some());
+    // The NVR still answers everyone else.
+    sim.api.status().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_client_that_stops_in_the_middle_of_its_body_is_disconnected() {
+    use tokio::io::AsyncWriteExt;
+    let sim = Sim::start_with(true, quick_timeouts).await;
+    let mut stream = tokio::net::TcpStream::connect(sim.nvr.addr())
+        .await
+        .unwrap();
+    stream
+        .write_all(
+            b"POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+              Content-Length: 400\r\n\r\n{\"user\":",
+        )
+        .await
+        .unwrap();
+    assert!(read_until_closed(&mut stream).await.is_some());
 }

@@ -22,6 +22,11 @@ pub struct NvrStatus {
     pub challenge_expires_in_secs: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_unix: Option<u64>,
+    /// Wrong admin passwords the login takes before it locks.
+    pub login_attempts_left: u32,
+    /// How long the login stays locked, when it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_locked_secs: Option<u64>,
 }
 
 /// The QR code on screen (Verify by Hik-Connect): its text, how long it lives, codes left.

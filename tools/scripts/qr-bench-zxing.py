@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """hc's QR decoder and zxing-cpp side by side on the same corpus, in the same run.
 
-    cli/scripts/qr-bench-zxing.py DIR [--hc PATH] [--rounds N] [--markdown]
+    cargo build --release -p hc-tools
+    tools/scripts/qr-bench-zxing.py DIR [--hc-dev PATH] [--rounds N] [--markdown]
 
-Runs `hc qr-bench DIR --json --dump-luma TMP` (hc decodes every image to luma once, times its
-camera-frame decoder, and writes the luma planes it used), then times `zxingcpp.read_barcodes` on
-exactly those luma arrays (only that call is timed; QR format only, every other option at
-zxing-cpp's defaults). With --rounds N, hc and zxing-cpp take turns N times and each image's time is
-its median over the rounds, so load from other processes hits both alike. Success is an exact
-match of the expected text with any text read.
+Runs `hc-dev qr-bench DIR --json --per-image --dump-luma TMP` (hc decodes every image to luma once,
+times its camera-frame decoder, and writes the luma planes it used), then times
+`zxingcpp.read_barcodes` on exactly those luma arrays (only that call is timed; QR format only,
+every other option at zxing-cpp's defaults). With --rounds N, hc and zxing-cpp take turns N times
+and each image's time is its median over the rounds, so load from other processes hits both alike.
+Success is an exact match of the expected text with any text read. A file hc-dev could not read
+(truncated, not an image) has no luma plane: it counts as not decoded for both and takes no part in
+the timings.
 
 zxing-cpp lives in a venv (created on first use):
     python3 -m venv ~/.cache/hc/zxing-venv && ~/.cache/hc/zxing-venv/bin/pip install zxing-cpp numpy
@@ -46,9 +49,9 @@ def ensure_zxing():
     sys.exit("zxing-cpp is not importable even in the venv")
 
 
-def default_hc():
+def default_hc_dev():
     target = os.environ.get("CARGO_TARGET_DIR") or str(Path(__file__).resolve().parents[2] / "target")
-    return str(Path(target) / "release" / "hc")
+    return str(Path(target) / "release" / "hc-dev")
 
 
 def read_pgm(path):
@@ -75,8 +78,8 @@ def p95(values):
     return ordered[max(rank, 1) - 1]
 
 
-def run_hc(hc, corpus, dump):
-    command = [hc, "qr-bench", str(corpus), "--json", "--per-image"]
+def run_hc(hc_dev, corpus, dump):
+    command = [hc_dev, "qr-bench", str(corpus), "--json", "--per-image"]
     if dump:
         command += ["--dump-luma", str(dump)]
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
@@ -96,7 +99,7 @@ def run_zxing(lumas, expected):
 
 
 def summarize(keys, decoded, times):
-    ms = [times[k] for k in keys]
+    ms = [times[k] for k in keys if k in times]
     return {
         "images": len(keys),
         "decoded": sum(decoded[k] for k in keys),
@@ -121,7 +124,7 @@ def groups(keys):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir", type=Path)
-    parser.add_argument("--hc", default=default_hc(), help="the hc binary (release build)")
+    parser.add_argument("--hc-dev", default=default_hc_dev(), help="the hc-dev binary (release build)")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--markdown", action="store_true", help="a Markdown table")
     parser.add_argument("--json", action="store_true")
@@ -129,22 +132,23 @@ def main():
     ensure_zxing()
 
     with tempfile.TemporaryDirectory(prefix="hc-qr-bench-") as dump:
-        hc_rounds = [run_hc(args.hc, args.dir, dump)]
+        hc_rounds = [run_hc(args.hc_dev, args.dir, dump)]
         keys = list(hc_rounds[0])
+        readable = [k for k in keys if "unreadable" not in hc_rounds[0][k]]
         expected = {}
-        for category, name in keys:
+        for category, name in readable:
             stem = next(p for p in (args.dir / category).iterdir() if p.stem == name and p.suffix == ".txt")
             expected[(category, name)] = stem.read_bytes().decode("utf-8", "replace")
-        lumas = {k: read_pgm(Path(dump) / k[0] / f"{k[1]}.pgm") for k in keys}
+        lumas = {k: read_pgm(Path(dump) / k[0] / f"{k[1]}.pgm") for k in readable}
         zx_rounds = [run_zxing(lumas, expected)]
         for _ in range(args.rounds - 1):
-            hc_rounds.append(run_hc(args.hc, args.dir, None))
+            hc_rounds.append(run_hc(args.hc_dev, args.dir, None))
             zx_rounds.append(run_zxing(lumas, expected))
 
     hc_ok = {k: hc_rounds[0][k]["decoded"] for k in keys}
-    zx_ok = {k: zx_rounds[0][k]["decoded"] for k in keys}
-    hc_ms = {k: median([r[k]["ms"] for r in hc_rounds]) for k in keys}
-    zx_ms = {k: median([r[k]["ms"] for r in zx_rounds]) for k in keys}
+    zx_ok = {k: k in lumas and zx_rounds[0][k]["decoded"] for k in keys}
+    hc_ms = {k: median([r[k]["ms"] for r in hc_rounds]) for k in readable}
+    zx_ms = {k: median([r[k]["ms"] for r in zx_rounds]) for k in readable}
 
     rows = {}
     for name, members in groups(keys).items():

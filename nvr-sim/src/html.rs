@@ -2,7 +2,8 @@
 
 use axum::response::Html;
 
-const STYLE: &str = "
+/// The stylesheet of every page, served as `/style.css` (the CSP allows no inline style).
+pub(crate) const STYLE: &str = "
 *{box-sizing:border-box}
 body{margin:0;font:15px/1.45 system-ui,'Segoe UI',Roboto,sans-serif;color:#e6e9ef;
 background:linear-gradient(160deg,#0f1620 0%,#1b2634 60%,#0f1620 100%);min-height:100vh}
@@ -51,7 +52,8 @@ pub(crate) fn page(title: &str, device: &str, body: &str) -> Html<String> {
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{title} - Network Video Recorder</title><style>{STYLE}</style></head>\
+         <title>{title} - Network Video Recorder</title>\
+         <link rel=\"stylesheet\" href=\"/style.css\"></head>\
          <body><header><b>NETWORK VIDEO RECORDER</b><span>{device}</span></header>\
          <main><h1>{title}</h1>{body}</main></body></html>",
         title = escape(title),

@@ -3,18 +3,15 @@
 //!
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian: `apt-get install chromium
 //! chromium-driver`). Without them the test fails under `CI` and is skipped with a note otherwise.
-#![cfg(feature = "sim")]
-
-mod common;
 
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::*;
 use fantoccini::{Client, ClientBuilder, Locator};
-use hc_device::sim::{NvrConfig, serve};
+use hc_testkit::device::*;
 use hyper_util::client::legacy::connect::HttpConnector;
+use nvr_sim::{NvrConfig, serve};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";

@@ -12,16 +12,17 @@ use axum::{Json, Router};
 use hc_protocol::api::{ErrorBody, ErrorCode};
 use serde::Deserialize;
 
-use super::api;
-use super::html::{duration_text, escape, message, page};
-use super::server::Nvr;
-use super::session::{Session, set_cookie};
-use crate::agent::{ADMIN_USER, DeviceError, ResetMethod};
-use crate::policy::PASSWORD_POLICY_TEXT;
+use crate::api;
+use crate::html::{duration_text, escape, message, page};
+use crate::nvr::Nvr;
+use crate::session::{Session, clear_cookie};
+use hc_device::{ADMIN_USER, DeviceError, PASSWORD_POLICY_TEXT, ResetMethod};
+use zeroize::Zeroizing;
 
 pub(crate) fn routes() -> Router<Arc<Nvr>> {
     Router::new()
         .route("/", get(home))
+        .route("/style.css", get(style))
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
         .route("/forget-password", get(forget_password_page))
@@ -50,23 +51,41 @@ pub(crate) async fn not_found(State(nvr): State<Arc<Nvr>>, uri: Uri) -> Response
     (StatusCode::NOT_FOUND, page("Not found", &nvr.label, &body)).into_response()
 }
 
+async fn style() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        crate::html::STYLE,
+    )
+        .into_response()
+}
+
 // ---- sessions ------------------------------------------------------------------------------
 
-/// Runs `f` on this browser's session and attaches the session cookie to the response.
-fn with_session(
+/// Runs `f` on this browser's live session, if it has one. Looking never creates a session.
+fn with_session<T>(nvr: &Nvr, headers: &HeaderMap, f: impl FnOnce(Option<&mut Session>) -> T) -> T {
+    let now = nvr.now();
+    f(nvr.sessions().find(headers, now))
+}
+
+/// Gives this browser a session under a fresh id (see `session`): `redirect` with its cookie.
+fn start_session(
     nvr: &Nvr,
     headers: &HeaderMap,
-    f: impl FnOnce(&mut Session) -> Response,
+    set_up: impl FnOnce(&mut Session),
+    redirect: &str,
 ) -> Response {
-    let mut sessions = nvr.sessions();
-    let Some((id, session)) = sessions.resolve(headers, nvr.random.as_ref()) else {
-        return failure_page(nvr);
-    };
-    let mut response = f(session);
-    if let Ok(cookie) = HeaderValue::from_str(&set_cookie(&id)) {
-        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    let now = nvr.now();
+    let cookie = nvr
+        .sessions()
+        .start(headers, now, nvr.random.as_ref(), set_up);
+    match cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        Some(cookie) => {
+            let mut response = see_other(redirect);
+            response.headers_mut().insert(header::SET_COOKIE, cookie);
+            response
+        }
+        None => failure_page(nvr),
     }
-    response
 }
 
 fn failure_page(nvr: &Nvr) -> Response {
@@ -86,6 +105,11 @@ fn see_other(path: &str) -> Response {
 fn user_message(error: &DeviceError) -> String {
     match error {
         DeviceError::WrongPassword => "Incorrect user name or password.".into(),
+        DeviceError::LoginLocked { retry_after } => format!(
+            "Too many wrong passwords. Try again in {}.",
+            duration_text(ceil_secs(*retry_after).max(1))
+        ),
+        DeviceError::LoginBusy => "The device is busy. Try again in a moment.".into(),
         DeviceError::WrongCode { attempts_left } => format!(
             "Wrong verification code. {attempts_left} attempt{} left.",
             if *attempts_left == 1 { "" } else { "s" }
@@ -136,9 +160,9 @@ async fn home(State(nvr): State<Arc<Nvr>>, headers: HeaderMap) -> Response {
         return failure_page(&nvr);
     };
     with_session(&nvr, &headers, |session| {
-        if !session.logged_in {
+        let Some(session) = session.filter(|s| s.logged_in) else {
             return see_other("/login");
-        }
+        };
         let notice = session.notice.take().map(|n| message("notice", &n));
         let body = format!(
             "{notice}<p id=\"welcome\">Logged in as <b>{ADMIN_USER}</b>.</p>\
@@ -175,7 +199,9 @@ fn login_form(nvr: &Nvr, flash: Option<String>) -> Response {
 
 async fn login_page(State(nvr): State<Arc<Nvr>>, headers: HeaderMap) -> Response {
     with_session(&nvr, &headers, |session| {
-        let notice = session.notice.take().map(|n| message("notice", &n));
+        let notice = session
+            .and_then(|s| s.notice.take())
+            .map(|n| message("notice", &n));
         login_form(&nvr, notice)
     })
 }
@@ -185,24 +211,20 @@ async fn login_submit(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let outcome = nvr
-        .with_agent(move |agent| agent.login(&form.user, &form.password))
-        .await;
-    with_session(&nvr, &headers, |session| match outcome {
-        Ok(Ok(())) => {
-            session.logged_in = true;
-            see_other("/")
-        }
+    match nvr.login(form.user, Zeroizing::new(form.password)).await {
+        Ok(Ok(())) => start_session(&nvr, &headers, |s| s.logged_in = true, "/"),
         Ok(Err(error)) => login_form(&nvr, Some(message("error", &user_message(&error)))),
         Err(_) => failure_page(&nvr),
-    })
+    }
 }
 
 async fn logout(State(nvr): State<Arc<Nvr>>, headers: HeaderMap) -> Response {
-    with_session(&nvr, &headers, |session| {
-        session.logged_in = false;
-        see_other("/login")
-    })
+    nvr.sessions().end(&headers);
+    let mut response = see_other("/login");
+    if let Ok(cookie) = HeaderValue::from_str(&clear_cookie()) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    response
 }
 
 // ---- Forget Password -----------------------------------------------------------------------
@@ -320,10 +342,12 @@ async fn verify_submit(
         .with_agent(move |agent| agent.submit_code(&form.code))
         .await
     {
-        Ok(Ok(accepted)) => with_session(&nvr, &headers, |session| {
-            session.reset_token = Some(accepted.reset_token);
-            see_other("/forget-password/new-password")
-        }),
+        Ok(Ok(accepted)) => start_session(
+            &nvr,
+            &headers,
+            |session| session.reset_token = Some(accepted.reset_token),
+            "/forget-password/new-password",
+        ),
         Ok(Err(error)) => render_qr_page(&nvr, Some(user_message(&error))).await,
         Err(_) => failure_page(&nvr),
     }
@@ -367,10 +391,11 @@ fn verify_first(nvr: &Nvr) -> Response {
 
 async fn new_password_page(State(nvr): State<Arc<Nvr>>, headers: HeaderMap) -> Response {
     with_session(&nvr, &headers, |session| {
-        if session.reset_token.is_none() {
-            return verify_first(&nvr);
+        if session.is_some_and(|s| s.reset_token.is_some()) {
+            new_password_form(&nvr, None)
+        } else {
+            verify_first(&nvr)
         }
-        new_password_form(&nvr, None)
     })
 }
 
@@ -379,14 +404,11 @@ async fn new_password_submit(
     headers: HeaderMap,
     Form(form): Form<NewPasswordForm>,
 ) -> Response {
-    let token = {
-        let mut sessions = nvr.sessions();
-        sessions
-            .resolve(&headers, nvr.random.as_ref())
-            .and_then(|(_, session)| session.reset_token.clone())
-    };
+    let token = with_session(&nvr, &headers, |session| {
+        session.and_then(|s| s.reset_token.clone())
+    });
     let Some(token) = token else {
-        return with_session(&nvr, &headers, |_| verify_first(&nvr));
+        return verify_first(&nvr);
     };
     if form.password != form.confirm {
         return new_password_form(&nvr, Some("The passwords do not match.".into()));
@@ -394,19 +416,23 @@ async fn new_password_submit(
     let outcome = nvr
         .with_agent(move |agent| agent.set_new_password(token.as_str(), &form.password))
         .await;
-    with_session(&nvr, &headers, |session| match outcome {
-        Ok(Ok(())) => {
+    with_session(&nvr, &headers, |session| match (outcome, session) {
+        (Ok(Ok(())), Some(session)) => {
             session.reset_token = None;
             session.logged_in = false;
             session.notice = Some("Password changed. Log in with your new password.".into());
             see_other("/login")
         }
-        Ok(Err(DeviceError::InvalidResetToken)) => {
-            session.reset_token = None;
+        // The password is set; the session ended meanwhile (it expired): log in anyway.
+        (Ok(Ok(())), None) => see_other("/login"),
+        (Ok(Err(DeviceError::InvalidResetToken)), session) => {
+            if let Some(session) = session {
+                session.reset_token = None;
+            }
             verify_first(&nvr)
         }
-        Ok(Err(error)) => new_password_form(&nvr, Some(user_message(&error))),
-        Err(_) => failure_page(&nvr),
+        (Ok(Err(error)), _) => new_password_form(&nvr, Some(user_message(&error))),
+        (Err(_), _) => failure_page(&nvr),
     })
 }
 

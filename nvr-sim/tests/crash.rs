@@ -1,18 +1,15 @@
 //! The `nvr-sim` process killed (SIGKILL, no chance to clean up) while it writes its state, again
 //! and again: the state file must always parse, the device must boot from it, and the admin
 //! password and the bound flag must never be lost. A person pulling the plug gets the same.
-#![cfg(feature = "sim")]
-
-mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
 use hc_device::StateStore;
-use hc_device::sim::{NvrClient, NvrError};
+use hc_testkit::device::*;
+use nvr_sim::{NvrClient, NvrError};
 
 const NVR_SIM: &str = env!("CARGO_BIN_EXE_nvr-sim");
 

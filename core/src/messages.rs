@@ -1,0 +1,322 @@
+//! What every front end says and offers, decided once: each error's stable message id and the next
+//! step the screen offers, and the message ids of the screens' other texts.
+//!
+//! The front ends own only the words: Android maps [`MessageId::key`] to `R.string.<key>`, iOS to
+//! the same key in `Localizable.strings`, the CLI to its own sentences (English and Simplified
+//! Chinese each). Nobody outside the core looks at an API error code: a new code gets its message
+//! id here, or the generic [`MessageId::ErrorServer`] with the status.
+
+use hc_protocol::api::ErrorCode;
+
+use crate::error::HcError;
+
+/// Declares [`MessageId`] with each id's key and argument count in one line, and the list of all.
+macro_rules! message_ids {
+    ($($(#[$doc:meta])* $id:ident = ($key:literal, $args:literal),)*) => {
+        /// A text a screen shows, as a stable id; its arguments travel in [`UiMessage::args`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum MessageId {
+            $($(#[$doc])* $id,)*
+        }
+
+        impl MessageId {
+            /// Every id, in declaration order: the shells' tests check each has its words.
+            pub const ALL: &'static [MessageId] = &[$(MessageId::$id,)*];
+
+            /// The stable key of the wording tables (strings.xml, Localizable.strings).
+            pub fn key(self) -> &'static str {
+                match self { $(MessageId::$id => $key,)* }
+            }
+
+            /// How many arguments the wording takes (`%1$s`, `%2$s`).
+            pub fn arg_count(self) -> usize {
+                match self { $(MessageId::$id => $args,)* }
+            }
+        }
+    };
+}
+
+message_ids! {
+    // errors (HcError), one or more per variant
+    ErrorNotAResetQr = ("error_not_a_reset_qr", 0),
+    ErrorInvalidQr = ("error_invalid_qr", 0),
+    /// The vendor's note: the device is not added to your account. Argument: serial.
+    ErrorDeviceNotAdded = ("error_device_not_added", 1),
+    /// The vendor's note: the device has been added by another account. Argument: serial.
+    ErrorDeviceAddedByOthers = ("error_device_added_by_others", 1),
+    ErrorNotLoggedIn = ("error_not_logged_in", 0),
+    ErrorSessionExpired = ("error_session_expired", 0),
+    /// Argument: seconds to wait.
+    ErrorRateLimited = ("error_rate_limited", 1),
+    ErrorNetwork = ("error_network", 0),
+    /// Any other answer of the cloud. Argument: HTTP status.
+    ErrorServer = ("error_server", 1),
+    ErrorInvalidCredentials = ("error_invalid_credentials", 0),
+    ErrorEmailTaken = ("error_email_taken", 0),
+    ErrorWeakPassword = ("error_weak_password", 0),
+    ErrorInvalidEmail = ("error_invalid_email", 0),
+    ErrorInvalidSerial = ("error_invalid_serial", 0),
+    ErrorWrongLabelCode = ("error_wrong_label_code", 0),
+    ErrorAlreadyAdded = ("error_already_added", 0),
+    /// The device (or whatever was asked for) is not in the account.
+    ErrorNotFound = ("error_not_found", 0),
+    ErrorStorage = ("error_storage", 0),
+    ErrorInvalidFrame = ("error_invalid_frame", 0),
+    // reset screen
+    ScanHint = ("scan_hint", 0),
+    /// Arguments: model, serial.
+    ScanRecognized = ("scan_recognized", 2),
+    /// Arguments: model, serial.
+    ScanRequesting = ("scan_requesting", 2),
+    CodeInstructions = ("code_instructions", 0),
+    /// Argument: time left as m:ss or h:mm:ss.
+    CodeValidFor = ("code_valid_for", 1),
+    CodeExpired = ("code_expired", 0),
+    // device list
+    DevicesEmpty = ("devices_empty", 0),
+    DevicesUpdatedJustNow = ("devices_updated_just_now", 0),
+    /// Argument: minutes.
+    DevicesUpdatedMinutesAgo = ("devices_updated_minutes_ago", 1),
+    /// Argument: hours.
+    DevicesUpdatedHoursAgo = ("devices_updated_hours_ago", 1),
+    /// Argument: days.
+    DevicesUpdatedDaysAgo = ("devices_updated_days_ago", 1),
+    /// Argument: serial.
+    DeviceAdded = ("device_added", 1),
+    // account security
+    /// The password changed; every other phone was logged out.
+    PasswordChanged = ("password_changed", 0),
+    /// Every session of the account ended, this one too.
+    LoggedOutEverywhere = ("logged_out_everywhere", 0),
+}
+
+/// A message to show: the front end looks `id` up in its wording and fills in `args`, already
+/// formatted as text (serials, counts, m:ss), so every placeholder is a string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UiMessage {
+    pub id: MessageId,
+    pub args: Vec<String>,
+}
+
+impl UiMessage {
+    /// A message without arguments.
+    pub fn plain(id: MessageId) -> Self {
+        debug_assert_eq!(id.arg_count(), 0, "{} takes arguments", id.key());
+        UiMessage { id, args: vec![] }
+    }
+
+    pub fn with(id: MessageId, args: impl IntoIterator<Item = impl ToString>) -> Self {
+        let args: Vec<String> = args.into_iter().map(|a| a.to_string()).collect();
+        debug_assert_eq!(args.len(), id.arg_count(), "arguments of {}", id.key());
+        UiMessage { id, args }
+    }
+}
+
+/// What the screen offers after an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorAction {
+    /// The same request again may work (network, storage, a passing server problem).
+    Retry,
+    /// Too many requests: the same request works again after this many seconds.
+    WaitThenRetry { seconds: u64 },
+    /// Log in (again).
+    LogIn,
+    /// Add the device to the account (serial and label code).
+    AddDevice,
+    /// Scan the device's QR code (again): the one read is not usable.
+    ScanAgain,
+    /// Another account holds the device: only its owner can reset it or give it up.
+    ContactOwner,
+    /// Correct what was typed (email, password, serial, label code) and send it again.
+    CorrectInput,
+}
+
+impl HcError {
+    /// The message the screens show for this error. `detail` strings never reach it.
+    pub fn ui_message(&self) -> UiMessage {
+        match self {
+            HcError::NotAResetQr => UiMessage::plain(MessageId::ErrorNotAResetQr),
+            HcError::InvalidQr => UiMessage::plain(MessageId::ErrorInvalidQr),
+            HcError::DeviceNotAdded { serial } => {
+                UiMessage::with(MessageId::ErrorDeviceNotAdded, [serial])
+            }
+            HcError::DeviceAddedByOthers { serial } => {
+                UiMessage::with(MessageId::ErrorDeviceAddedByOthers, [serial])
+            }
+            HcError::NotLoggedIn => UiMessage::plain(MessageId::ErrorNotLoggedIn),
+            HcError::SessionExpired => UiMessage::plain(MessageId::ErrorSessionExpired),
+            HcError::RateLimited { retry_after_secs } => {
+                UiMessage::with(MessageId::ErrorRateLimited, [retry_after_secs])
+            }
+            HcError::Network { .. } => UiMessage::plain(MessageId::ErrorNetwork),
+            HcError::Server { status, code, .. } => match server_message_id(*code) {
+                Some(id) => UiMessage::plain(id),
+                None => UiMessage::with(MessageId::ErrorServer, [status]),
+            },
+            HcError::Storage { .. } => UiMessage::plain(MessageId::ErrorStorage),
+            HcError::InvalidFrame { .. } => UiMessage::plain(MessageId::ErrorInvalidFrame),
+        }
+    }
+
+    /// What the screen offers next for this error.
+    pub fn action(&self) -> ErrorAction {
+        match self {
+            HcError::NotAResetQr | HcError::InvalidQr | HcError::InvalidFrame { .. } => {
+                ErrorAction::ScanAgain
+            }
+            HcError::DeviceNotAdded { .. } => ErrorAction::AddDevice,
+            HcError::DeviceAddedByOthers { .. } => ErrorAction::ContactOwner,
+            HcError::NotLoggedIn | HcError::SessionExpired => ErrorAction::LogIn,
+            HcError::RateLimited { retry_after_secs } => ErrorAction::WaitThenRetry {
+                seconds: *retry_after_secs,
+            },
+            HcError::Server { code, .. } if server_message_id(*code).is_some() => {
+                ErrorAction::CorrectInput
+            }
+            HcError::Network { .. } | HcError::Server { .. } | HcError::Storage { .. } => {
+                ErrorAction::Retry
+            }
+        }
+    }
+}
+
+/// The cloud error codes that say what was wrong with the input, each with its own message; every
+/// other code is "the service could not complete the request".
+fn server_message_id(code: ErrorCode) -> Option<MessageId> {
+    Some(match code {
+        ErrorCode::InvalidCredentials | ErrorCode::WrongPassword => {
+            MessageId::ErrorInvalidCredentials
+        }
+        ErrorCode::EmailTaken => MessageId::ErrorEmailTaken,
+        ErrorCode::WeakPassword | ErrorCode::PasswordPolicy => MessageId::ErrorWeakPassword,
+        ErrorCode::InvalidEmail => MessageId::ErrorInvalidEmail,
+        ErrorCode::InvalidSerial => MessageId::ErrorInvalidSerial,
+        ErrorCode::WrongLabelCode => MessageId::ErrorWrongLabelCode,
+        ErrorCode::AlreadyAdded => MessageId::ErrorAlreadyAdded,
+        ErrorCode::NotFound => MessageId::ErrorNotFound,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn every_message_id_is_listed_once_with_a_unique_key() {
+        let listed: HashSet<MessageId> = MessageId::ALL.iter().copied().collect();
+        assert_eq!(listed.len(), MessageId::ALL.len());
+        let keys: HashSet<&str> = listed.iter().map(|id| id.key()).collect();
+        assert_eq!(keys.len(), listed.len());
+        assert!(
+            keys.iter()
+                .all(|k| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        );
+    }
+
+    fn server(status: u16, code: ErrorCode) -> HcError {
+        HcError::Server {
+            status,
+            code,
+            detail: "the server's own words".into(),
+        }
+    }
+
+    #[test]
+    fn a_wrong_password_says_so_and_asks_to_correct_it() {
+        let error = server(401, ErrorCode::InvalidCredentials);
+        assert_eq!(
+            error.ui_message(),
+            UiMessage::plain(MessageId::ErrorInvalidCredentials)
+        );
+        assert_eq!(error.action(), ErrorAction::CorrectInput);
+    }
+
+    #[test]
+    fn a_server_failure_shows_its_status_never_its_detail_and_offers_a_retry() {
+        let error = server(503, ErrorCode::Unavailable);
+        assert_eq!(
+            error.ui_message(),
+            UiMessage::with(MessageId::ErrorServer, ["503"])
+        );
+        assert_eq!(error.action(), ErrorAction::Retry);
+        let detail = HcError::Network {
+            detail: "could not connect: refused".into(),
+        };
+        assert_eq!(
+            detail.ui_message(),
+            UiMessage::plain(MessageId::ErrorNetwork)
+        );
+    }
+
+    #[test]
+    fn the_vendor_notes_name_the_device_and_offer_what_the_owner_can_do() {
+        let not_added = HcError::DeviceNotAdded {
+            serial: "J12345678".into(),
+        };
+        assert_eq!(
+            not_added.ui_message(),
+            UiMessage::with(MessageId::ErrorDeviceNotAdded, ["J12345678"])
+        );
+        assert_eq!(not_added.action(), ErrorAction::AddDevice);
+        let by_others = HcError::DeviceAddedByOthers {
+            serial: "J12345678".into(),
+        };
+        assert_eq!(
+            by_others.ui_message(),
+            UiMessage::with(MessageId::ErrorDeviceAddedByOthers, ["J12345678"])
+        );
+        assert_eq!(by_others.action(), ErrorAction::ContactOwner);
+    }
+
+    #[test]
+    fn a_rate_limit_says_how_long_and_offers_to_wait_that_long() {
+        let error = HcError::RateLimited {
+            retry_after_secs: 90,
+        };
+        assert_eq!(
+            error.ui_message(),
+            UiMessage::with(MessageId::ErrorRateLimited, ["90"])
+        );
+        assert_eq!(error.action(), ErrorAction::WaitThenRetry { seconds: 90 });
+    }
+
+    #[test]
+    fn every_error_message_has_the_arguments_its_wording_takes() {
+        let mut errors = vec![
+            HcError::NotAResetQr,
+            HcError::InvalidQr,
+            HcError::DeviceNotAdded { serial: "S".into() },
+            HcError::DeviceAddedByOthers { serial: "S".into() },
+            HcError::NotLoggedIn,
+            HcError::SessionExpired,
+            HcError::RateLimited {
+                retry_after_secs: 1,
+            },
+            HcError::Network { detail: "d".into() },
+            HcError::Storage { detail: "d".into() },
+            HcError::InvalidFrame { detail: "d".into() },
+        ];
+        for code in [
+            ErrorCode::BadRequest,
+            ErrorCode::EmailTaken,
+            ErrorCode::WeakPassword,
+            ErrorCode::InvalidEmail,
+            ErrorCode::InvalidSerial,
+            ErrorCode::WrongLabelCode,
+            ErrorCode::AlreadyAdded,
+            ErrorCode::NotFound,
+            ErrorCode::Internal,
+            ErrorCode::Unknown,
+        ] {
+            errors.push(server(400, code));
+        }
+        for error in errors {
+            let message = error.ui_message();
+            assert_eq!(message.args.len(), message.id.arg_count(), "{error:?}");
+            assert!(message.args.iter().all(|a| !a.contains('d') || a == "S"));
+        }
+    }
+}
