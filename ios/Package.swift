@@ -34,6 +34,8 @@ let package = Package(
     platforms: [.iOS(.v16), .macOS(.v13)],
     products: [
         .library(name: "HcCore", targets: ["HcCore"]),
+        // The shared test kit (ios/TestKit): for test targets only, here and in HcPresentation.
+        .library(name: "HcTestKit", targets: ["HcTestKit"]),
     ],
     targets: [
         ffi,
@@ -43,6 +45,7 @@ let package = Package(
             path: "Sources/HcCore",
             linkerSettings: coreLinker
         ),
-        .testTarget(name: "HcCoreTests", dependencies: ["HcCore"], path: "Tests/HcCoreTests"),
+        .target(name: "HcTestKit", dependencies: ["HcCore"], path: "TestKit"),
+        .testTarget(name: "HcCoreTests", dependencies: ["HcCore", "HcTestKit"], path: "Tests/HcCoreTests"),
     ]
 )

@@ -43,6 +43,8 @@ android {
         java.srcDir(generatedKotlin)
         jniLibs.srcDir(generatedJniLibs)
     }
+    // The shared Kotlin test kit, also compiled into :presentation's tests.
+    sourceSets["test"].java.srcDir(rootProject.file("testkit/kotlin"))
     compileOptions {
         sourceCompatibility = JavaVersion.VERSION_17
         targetCompatibility = JavaVersion.VERSION_17

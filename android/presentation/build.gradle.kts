@@ -18,6 +18,8 @@ android {
         sourceCompatibility = JavaVersion.VERSION_17
         targetCompatibility = JavaVersion.VERSION_17
     }
+    // The shared Kotlin test kit, also compiled into :hc-core's binding tests.
+    sourceSets["test"].java.srcDir(rootProject.file("testkit/kotlin"))
     testOptions.unitTests.all {
         it.useJUnitPlatform()
         it.systemProperty("hc.android.res", rootProject.file("app/src/main/res").path)

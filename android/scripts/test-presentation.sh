@@ -3,7 +3,8 @@
 # cloud and NVR simulator. Reuses the bindings harness (bindings/scripts/): the same pinned kotlinc,
 # JNA, JUnit 5, generated Kotlin bindings and server start-up.
 #   1. build hc-ffi (+ hc-cloud, nvr-sim) and generate the Kotlin bindings (bindings/scripts/generate.sh);
-#   2. compile the bindings + android/presentation/src/{main,test}/kotlin with plain kotlinc at the
+#   2. compile the bindings + android/presentation/src/{main,test}/kotlin + the shared test kit
+#      (android/testkit/kotlin) with plain kotlinc at the
 #      language level of the Gradle build's Kotlin: no android.jar on the class path, so any Android
 #      API in :presentation fails here;
 #   3. start hc-cloud and three nvr-sim devices, run JUnit 5 (the message test also reads
@@ -36,7 +37,7 @@ if [ -z "${HC_SKIP_GENERATE:-}" ]; then
 fi
 
 mapfile -t SOURCES < <(find "$GEN/kotlin" "$ANDROID/presentation/src/main/kotlin" \
-  "$ANDROID/presentation/src/test/kotlin" -name '*.kt' | sort)
+  "$ANDROID/testkit/kotlin" "$ANDROID/presentation/src/test/kotlin" -name '*.kt' | sort)
 CP="$HC_JNA_JAR:$K/kotlinx-coroutines-core-jvm.jar:$K/kotlin-test.jar:$K/kotlin-test-junit5.jar"
 CP+=":/usr/share/java/junit-jupiter-api.jar:/usr/share/java/apiguardian-api.jar:/usr/share/java/opentest4j.jar"
 # The Gradle build compiles :presentation with the Kotlin of gradle/libs.versions.toml, older than this

@@ -11,8 +11,7 @@ use std::time::{Duration, Instant};
 use hc_cloud::{Config as CloudConfig, ProvisionRequest, RunningCloud};
 use hc_core::{ClientConfig, HcClient, HcError, MemoryStore};
 use indicatif::{ProgressBar, ProgressStyle};
-use nvr_sim::{CloudConfig as NvrCloud, NvrConfig, RunningNvr};
-use serde_json::{Value, json};
+use nvr_sim::{CloudConfig as NvrCloud, NvrClient, NvrConfig, RunningNvr};
 
 use crate::app::{ResetInput, run_reset_flow};
 use crate::messages::{describe, grouped_code, utc_time};
@@ -106,22 +105,42 @@ pub async fn run(keep: bool) -> Result<(), DemoError> {
     ));
 
     story.heading("At the NVR: the admin password is forgotten");
-    let panel = NvrPanel::new(nvr.url());
+    // The owner in front of the NVR: what its local page does, through the NVR's JSON API.
+    let panel = NvrClient::new(nvr.url()).map_err(|e| step_error("nvr")(&e))?;
     let refused = panel
-        .login(OLD_ADMIN_PASSWORD.replace('1', "9").as_str())
+        .login("admin", OLD_ADMIN_PASSWORD.replace('1', "9").as_str())
         .await;
     story.done(&format!(
         "Login with a guessed password: {}",
-        refused.err().unwrap_or_else(|| "accepted?!".into())
+        refused
+            .err()
+            .map_or_else(|| "accepted?!".to_owned(), |e| e.to_string())
     ));
-    let methods = panel.forget_password_methods().await?;
+    let methods = panel
+        .forget_password_methods()
+        .await
+        .map_err(|e| step_error("forget password")(&e))?;
+    let methods: Vec<&str> = methods
+        .iter()
+        .map(|m| match m.as_str() {
+            "hik_connect" => "Verify by Hik-Connect",
+            other => other,
+        })
+        .collect();
     story.done(&format!("Forget Password offers: {}", methods.join(", ")));
-    let qr_text = panel.start_hik_connect().await?;
+    let qr_text = panel
+        .start_challenge()
+        .await
+        .map_err(|e| step_error("Verify by Hik-Connect")(&e))?
+        .qr;
     story.done(&format!(
         "Verify by Hik-Connect shows a QR code ({} characters)",
         qr_text.len()
     ));
-    let qr_png = panel.qr_png().await?;
+    let qr_png = panel
+        .qr_png()
+        .await
+        .map_err(|e| step_error("QR image")(&e))?;
     story.done(&format!(
         "Rendered the QR page to a PNG ({} bytes)",
         qr_png.len()
@@ -144,12 +163,19 @@ pub async fn run(keep: bool) -> Result<(), DemoError> {
     ));
 
     story.heading("At the NVR: code, new password, login");
-    let token = panel.verify(&code.1).await?;
+    let token = panel
+        .submit_code(&code.1)
+        .await
+        .map_err(|e| step_error("enter the code")(&e))?
+        .reset_token;
     story.done("The NVR accepted the code (checked offline, with its own key)");
-    panel.new_password(&token, NEW_ADMIN_PASSWORD).await?;
+    panel
+        .set_password(&token, NEW_ADMIN_PASSWORD)
+        .await
+        .map_err(|e| step_error("new password")(&e))?;
     story.done(&format!("New admin password set: {NEW_ADMIN_PASSWORD}"));
     panel
-        .login(NEW_ADMIN_PASSWORD)
+        .login("admin", NEW_ADMIN_PASSWORD)
         .await
         .map_err(|e| step_error("login with the new password")(&e))?;
     story.done("Logged in to the NVR with the new password");
@@ -160,7 +186,7 @@ pub async fn run(keep: bool) -> Result<(), DemoError> {
         .await
         .map_err(|e| step_error("remove device")(&e))?;
     story.done("The owner removed the NVR; offline, it still believes it is bound");
-    let qr_png = panel.fresh_qr_png().await?;
+    let qr_png = fresh_qr_png(&panel).await?;
     let note = scan(&phone, qr_png).await.err();
     story.note(note.as_ref());
 
@@ -174,7 +200,7 @@ pub async fn run(keep: bool) -> Result<(), DemoError> {
         .await
         .map_err(|e| step_error("installer adds the device")(&e))?;
     story.done(&format!("{INSTALLER} added the same NVR to their account"));
-    let qr_png = panel.fresh_qr_png().await?;
+    let qr_png = fresh_qr_png(&panel).await?;
     let note = scan(&phone, qr_png).await.err();
     story.note(note.as_ref());
 
@@ -210,6 +236,15 @@ async fn phone_with_account(cloud: &RunningCloud, email: &str) -> Result<HcClien
     Ok(phone)
 }
 
+/// The owner opens Verify by Hik-Connect again: a new challenge, its QR page as a PNG.
+async fn fresh_qr_png(panel: &NvrClient) -> Result<Vec<u8>, DemoError> {
+    panel
+        .start_challenge()
+        .await
+        .map_err(|e| step_error("Verify by Hik-Connect")(&e))?;
+    panel.qr_png().await.map_err(|e| step_error("QR image")(&e))
+}
+
 /// One pass of the reset screen: an image in, a code (serial, code, expiry) or an error out.
 async fn scan(phone: &HcClient, png: Vec<u8>) -> Result<(String, String, i64), HcError> {
     let code = run_reset_flow(phone, ResetInput::Image(png), |_| {}).await?;
@@ -239,128 +274,6 @@ async fn keep_running(cloud: RunningCloud, nvr: RunningNvr, work: tempfile::Temp
     println!("\nStopping.");
     nvr.shutdown().await.ok();
     cloud.shutdown().await;
-}
-
-/// The owner in front of the NVR: what its local page does, through the NVR's JSON API.
-struct NvrPanel {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl NvrPanel {
-    fn new(url: &str) -> Self {
-        NvrPanel {
-            http: reqwest::Client::new(),
-            base: format!("{}/api", url.trim_end_matches('/')),
-        }
-    }
-
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> Result<reqwest::Response, String> {
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.map_err(|e| e.to_string())?;
-        if response.status().is_success() {
-            return Ok(response);
-        }
-        let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        let message = body["error"]["message"].as_str().unwrap_or("no details");
-        let code = body["error"]["code"].as_str().unwrap_or("error");
-        Err(format!("{} ({code}: {message})", status.as_u16()))
-    }
-
-    async fn login(&self, password: &str) -> Result<(), String> {
-        self.call(
-            reqwest::Method::POST,
-            "/login",
-            Some(json!({"user": "admin", "password": password})),
-        )
-        .await
-        .map(drop)
-    }
-
-    async fn forget_password_methods(&self) -> Result<Vec<String>, DemoError> {
-        let body: Value = self
-            .call(reqwest::Method::GET, "/forget-password", None)
-            .await
-            .map_err(|e| step_error("forget password")(&e))?
-            .json()
-            .await
-            .map_err(|e| step_error("forget password")(&e))?;
-        Ok(body["methods"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|m| m.as_str())
-            .map(|m| {
-                if m == "hik_connect" {
-                    "Verify by Hik-Connect".to_owned()
-                } else {
-                    m.to_owned()
-                }
-            })
-            .collect())
-    }
-
-    async fn start_hik_connect(&self) -> Result<String, DemoError> {
-        let body: Value = self
-            .call(reqwest::Method::POST, "/forget-password/hik-connect", None)
-            .await
-            .map_err(|e| step_error("Verify by Hik-Connect")(&e))?
-            .json()
-            .await
-            .map_err(|e| step_error("Verify by Hik-Connect")(&e))?;
-        Ok(body["qr"].as_str().unwrap_or_default().to_owned())
-    }
-
-    async fn qr_png(&self) -> Result<Vec<u8>, DemoError> {
-        let bytes = self
-            .call(reqwest::Method::GET, "/qr.png", None)
-            .await
-            .map_err(|e| step_error("QR image")(&e))?
-            .bytes()
-            .await
-            .map_err(|e| step_error("QR image")(&e))?;
-        Ok(bytes.to_vec())
-    }
-
-    async fn fresh_qr_png(&self) -> Result<Vec<u8>, DemoError> {
-        self.start_hik_connect().await?;
-        self.qr_png().await
-    }
-
-    async fn verify(&self, code: &str) -> Result<String, DemoError> {
-        let body: Value = self
-            .call(
-                reqwest::Method::POST,
-                "/forget-password/verify",
-                Some(json!({"code": code})),
-            )
-            .await
-            .map_err(|e| step_error("enter the code")(&e))?
-            .json()
-            .await
-            .map_err(|e| step_error("enter the code")(&e))?;
-        Ok(body["reset_token"].as_str().unwrap_or_default().to_owned())
-    }
-
-    async fn new_password(&self, token: &str, password: &str) -> Result<(), DemoError> {
-        self.call(
-            reqwest::Method::POST,
-            "/forget-password/new-password",
-            Some(json!({"reset_token": token, "password": password})),
-        )
-        .await
-        .map(drop)
-        .map_err(|e| step_error("new password")(&e))
-    }
 }
 
 /// Prints the story: headings, finished steps with the time since the start, spinners for slow ones.

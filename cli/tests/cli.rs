@@ -5,62 +5,45 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use hc_cloud::{Config, ProvisionRequest, RateLimits, RunningCloud};
-use hc_protocol::factory::DeviceRecord;
-use nvr_sim::{CloudConfig, NvrConfig, RunningNvr};
-use serde_json::{Value, json};
+use hc_cloud::{ProvisionRequest, RateLimits};
+use hc_testkit::{Nvr, World};
 
 const PASSWORD: &str = "correct horse battery";
-/// The first valid vector of `protocol/tests/vectors.json`: a well-formed reset QR.
-const VECTOR_QR: &str = "HCR1:AEAUUMJSGM2DKNRXHBPWCVMAEOPA26MYYAHVABJ7ZUC77SXU5IHUIUZNG43DAOCOJEWUWMRPHBIASVRUFY3DCLRQGA2QU5VSY6LISJBGOVUP2MI";
 
-struct World {
-    cloud: RunningCloud,
-    dir: tempfile::TempDir,
+/// The first valid protocol vector: a well-formed reset QR.
+fn vector_qr() -> &'static str {
+    &hc_testkit::vectors::vectors().valid[0].qr_text
 }
 
-impl World {
-    async fn start(limits: RateLimits) -> World {
-        let dir = tempfile::tempdir().unwrap();
-        let config = Config::for_tests(dir.path().join("cloud")).with_rate_limits(limits);
-        let cloud = hc_cloud::launch(config).await.unwrap();
-        World { cloud, dir }
-    }
+/// The cloud with `limits` (over TLS, its CA given to `hc` with `--ca-cert`).
+async fn world(limits: RateLimits) -> World {
+    World::start(|c| c.with_rate_limits(limits)).await
+}
 
-    async fn provision(&self, serial: &str) -> DeviceRecord {
-        self.cloud
-            .provision(ProvisionRequest::new(
-                serial,
-                "DS-7608NI-K2/8P",
-                "V4.61.005",
-            ))
-            .await
-            .unwrap()
-    }
+/// An NVR of the model the messages name, provisioned with `serial` and running.
+async fn nvr(world: &World, serial: &str) -> Nvr {
+    world
+        .nvr_of(ProvisionRequest::new(
+            serial,
+            "DS-7608NI-K2/8P",
+            "V4.61.005",
+        ))
+        .await
+}
 
-    async fn nvr(&self, record: DeviceRecord) -> RunningNvr {
-        let serial = record.serial.to_string();
-        let mut config = NvrConfig::new(record, self.dir.path().join(format!("nvr-{serial}")));
-        config.cloud = Some(CloudConfig {
-            url: self.cloud.url().to_owned(),
-            ca_cert_pem: None,
-        });
-        config.admin_password = Some("Forgotten-123".into());
-        nvr_sim::serve(config).await.unwrap()
-    }
-
-    /// A user of `hc` with their own session folder.
-    fn user(&self, name: &str) -> User {
-        User {
-            home: self.dir.path().join(format!("home-{name}")),
-            cloud: self.cloud.url().to_owned(),
-        }
+/// A user of `hc` with their own session folder.
+fn user(world: &World, name: &str) -> User {
+    User {
+        home: world.dir.path().join(format!("home-{name}")),
+        cloud: world.cloud_url.clone(),
+        ca: world.ca.ca_path.clone(),
     }
 }
 
 struct User {
     home: PathBuf,
     cloud: String,
+    ca: PathBuf,
 }
 
 struct Run {
@@ -71,10 +54,10 @@ struct Run {
 
 impl User {
     async fn hc(&self, args: &[&str], stdin: Option<&str>) -> Run {
-        let (home, cloud) = (self.home.clone(), self.cloud.clone());
+        let (home, cloud, ca) = (self.home.clone(), self.cloud.clone(), self.ca.clone());
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         let stdin = stdin.map(str::to_owned);
-        tokio::task::spawn_blocking(move || run_hc(&home, &cloud, &args, stdin.as_deref()))
+        tokio::task::spawn_blocking(move || run_hc(&home, &cloud, &ca, &args, stdin.as_deref()))
             .await
             .unwrap()
     }
@@ -92,13 +75,13 @@ impl User {
     }
 }
 
-fn run_hc(home: &Path, cloud: &str, args: &[String], stdin: Option<&str>) -> Run {
+fn run_hc(home: &Path, cloud: &str, ca: &Path, args: &[String], stdin: Option<&str>) -> Run {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_hc"))
         .args(args)
         .env("HC_HOME", home)
         .env("HC_CLOUD_URL", cloud)
-        .env_remove("HC_CA_CERT")
+        .env("HC_CA_CERT", ca)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -126,27 +109,11 @@ fn run_hc(home: &Path, cloud: &str, args: &[String], stdin: Option<&str>) -> Run
 }
 
 /// What the owner does at the NVR: open Verify by Hik-Connect and take a screenshot of the QR.
-async fn qr_screenshot(nvr: &RunningNvr, dir: &Path) -> (String, PathBuf) {
-    let http = reqwest::Client::new();
-    let challenge: Value = http
-        .post(format!("{}/api/forget-password/hik-connect", nvr.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let png = http
-        .get(format!("{}/api/qr.png", nvr.url()))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let path = dir.join(format!("qr-{}.png", nvr.addr().port()));
-    std::fs::write(&path, &png).unwrap();
-    (challenge["qr"].as_str().unwrap().to_owned(), path)
+async fn qr_screenshot(nvr: &Nvr, dir: &Path) -> (String, PathBuf) {
+    let qr = nvr.show_reset_qr().await;
+    let path = dir.join(format!("qr-{}.png", nvr.serial));
+    std::fs::write(&path, nvr.qr_png().await).unwrap();
+    (qr, path)
 }
 
 fn digits_of(stdout: &str) -> String {
@@ -159,11 +126,10 @@ fn digits_of(stdout: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn owner_resets_the_nvr_password_from_a_screenshot_and_the_nvr_takes_the_code() {
-    let world = World::start(RateLimits::default()).await;
-    let record = world.provision("J12345678").await;
-    let label = record.label_code.as_str().to_owned();
-    let nvr = world.nvr(record).await;
-    let owner = world.user("owner");
+    let world = world(RateLimits::default()).await;
+    let nvr = nvr(&world, "J12345678").await;
+    let label = nvr.label_code.clone();
+    let owner = user(&world, "owner");
     owner.signed_up("owner@example.com").await;
 
     let run = owner
@@ -180,7 +146,7 @@ async fn owner_resets_the_nvr_password_from_a_screenshot_and_the_nvr_takes_the_c
         "{}",
         run.stdout
     );
-    assert_eq!(nvr.sync_now().await.unwrap(), Some(true));
+    assert!(nvr.sync().await);
 
     let (_, screenshot) = qr_screenshot(&nvr, world.dir.path()).await;
     let run = owner
@@ -201,19 +167,8 @@ async fn owner_resets_the_nvr_password_from_a_screenshot_and_the_nvr_takes_the_c
     let code = digits_of(&run.stdout);
     assert_eq!(code.len(), 8);
 
-    let verify: Value = reqwest::Client::new()
-        .post(format!("{}/api/forget-password/verify", nvr.url()))
-        .json(&json!({ "code": code }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(
-        verify["reset_token"].is_string(),
-        "the NVR refused the code: {verify}"
-    );
+    let accepted = nvr.enter_code(&code).await;
+    assert!(accepted.is_ok(), "the NVR refused the code: {accepted:?}");
 
     let run = owner.hc(&["audit"], None).await;
     assert!(run.stdout.contains("issued"), "{}", run.stdout);
@@ -234,18 +189,17 @@ async fn the_vendor_notes_and_every_error_message() {
         reset_codes_per_account: 4,
         ..RateLimits::default()
     };
-    let world = World::start(limits).await;
-    let record = world.provision("D98765432").await;
-    let label = record.label_code.as_str().to_owned();
-    let nvr = world.nvr(record).await;
-    let owner = world.user("owner");
+    let world = world(limits).await;
+    let nvr = nvr(&world, "D98765432").await;
+    let label = nvr.label_code.clone();
+    let owner = user(&world, "owner");
     owner.signed_up("owner@example.com").await;
-    let neighbour = world.user("neighbour");
+    let neighbour = user(&world, "neighbour");
     neighbour.signed_up("neighbour@example.com").await;
 
     // Not logged in.
-    let stranger = world.user("stranger");
-    let run = stranger.hc(&["reset", "--text", VECTOR_QR], None).await;
+    let stranger = user(&world, "stranger");
+    let run = stranger.hc(&["reset", "--text", vector_qr()], None).await;
     assert_eq!(
         (run.code, run.stderr.contains("You are not logged in")),
         (6, true),
@@ -315,7 +269,7 @@ async fn the_vendor_notes_and_every_error_message() {
 
     // Device not added: the owner added it, the NVR synced, then the owner removed it.
     assert_eq!(owner.hc(&["add", "D98765432", &label], None).await.code, 0);
-    assert_eq!(nvr.sync_now().await.unwrap(), Some(true));
+    assert!(nvr.sync().await);
     assert_eq!(owner.hc(&["remove", "D98765432"], None).await.code, 0);
     let (qr, _) = qr_screenshot(&nvr, world.dir.path()).await;
     let run = owner.hc(&["reset", "--text", &qr], None).await;
@@ -385,6 +339,7 @@ async fn the_vendor_notes_and_every_error_message() {
     let offline = User {
         home: owner.home.clone(),
         cloud: "http://127.0.0.1:9".into(),
+        ca: owner.ca.clone(),
     };
     let run = offline.hc(&["audit"], None).await;
     assert_eq!(run.code, 8, "{}", run.stderr);
@@ -397,7 +352,8 @@ async fn the_vendor_notes_and_every_error_message() {
     // The session folder is not usable.
     let blocked = User {
         home: junk.clone(),
-        cloud: world.cloud.url().to_owned(),
+        cloud: world.cloud_url.clone(),
+        ca: owner.ca.clone(),
     };
     let run = blocked.hc(&["devices"], None).await;
     assert_eq!(run.code, 1, "{}", run.stderr);

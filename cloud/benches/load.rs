@@ -9,9 +9,6 @@
 //! `HC_TEST_POSTGRES_URL` / auto-start as the tests. Only 127.0.0.1 is contacted; every loop ends
 //! after the given time.
 
-#[path = "../tests/support/postgres.rs"]
-mod postgres;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,6 +16,7 @@ use hc_cloud::{Config, ProvisionRequest, RateLimits};
 use hc_protocol::api::Tokens;
 use hc_protocol::factory::DeviceRecord;
 use hc_protocol::{Challenge, Nonce};
+use hc_testkit::postgres;
 use serde_json::json;
 
 const ACCOUNTS: usize = 16;

@@ -409,31 +409,8 @@ mod cases {
         );
     }
 
-    #[derive(serde::Deserialize)]
-    struct Vectors {
-        valid: Vec<Vector>,
-    }
-
-    #[derive(serde::Deserialize)]
-    struct Vector {
-        device_key: String,
-        serial: String,
-        model: String,
-        firmware: String,
-        qr_text: String,
-        reset_code: String,
-        sync2_nonce: String,
-        sync2_ts: u64,
-        sync2_tag: String,
-        sync2_answer_tag_bound: String,
-        sync2_answer_tag_unbound: String,
-    }
-
-    fn vectors() -> Vec<Vector> {
-        let text = include_str!("../../protocol/tests/vectors.json");
-        serde_json::from_str::<Vectors>(text)
-            .expect("vectors parse")
-            .valid
+    fn vectors() -> &'static [hc_testkit::vectors::Valid] {
+        &hc_testkit::vectors::vectors().valid
     }
 
     pub async fn reset_codes_match_the_protocol_vectors_and_repeat_per_qr(backend: Backend) {
@@ -451,7 +428,7 @@ mod cases {
         };
         let token = t.account("a@b.co").await;
         let vectors = vectors();
-        for vector in &vectors {
+        for vector in vectors {
             let provisioned = t
                 .cloud
                 .provision(
@@ -472,7 +449,7 @@ mod cases {
                 assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
             }
         }
-        for vector in &vectors {
+        for vector in vectors {
             for _attempt in 0..2 {
                 let answer = t.reset_code(&token, &vector.qr_text).await;
                 assert_eq!(

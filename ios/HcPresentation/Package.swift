@@ -24,7 +24,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HcPresentationTests",
-            dependencies: ["HcPresentation"],
+            dependencies: ["HcPresentation", .product(name: "HcTestKit", package: "HcCore")],
             path: "Tests/HcPresentationTests"
         ),
     ]

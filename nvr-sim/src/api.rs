@@ -12,9 +12,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use hc_protocol::api::{ErrorBody, ErrorCode};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
+use crate::client::{CodeAccepted, NvrStatus, ShownQr};
 use crate::nvr::{AgentGone, Nvr, SyncOutcomeError};
 use crate::qr;
 use crate::sync::SyncError;
@@ -180,38 +181,12 @@ fn ceil_secs(d: Duration) -> u64 {
 
 type ApiResult<T> = Result<T, ApiError>;
 
-// ---- bodies --------------------------------------------------------------------------------
-
-#[derive(Serialize)]
-struct StatusBody {
-    serial: String,
-    model: String,
-    firmware: String,
-    bound: bool,
-    admin_password_set: bool,
-    attempts_left: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cooldown_secs: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    challenge_expires_in_secs: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_sync_unix: Option<u64>,
-    login_attempts_left: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    login_locked_secs: Option<u64>,
-}
+// ---- bodies (the answers' types are the client's, `client.rs`) ----------------------------
 
 #[derive(Deserialize)]
 struct LoginBody {
     user: String,
     password: String,
-}
-
-#[derive(Serialize)]
-struct ChallengeBody {
-    qr: String,
-    expires_in_secs: u64,
-    attempts_left: u32,
 }
 
 #[derive(Deserialize)]
@@ -227,9 +202,9 @@ struct NewPasswordBody {
 
 // ---- handlers ------------------------------------------------------------------------------
 
-async fn status(State(nvr): State<Arc<Nvr>>) -> ApiResult<Json<StatusBody>> {
+async fn status(State(nvr): State<Arc<Nvr>>) -> ApiResult<Json<NvrStatus>> {
     let status = nvr.with_agent(|agent| agent.status()).await?;
-    Ok(Json(StatusBody {
+    Ok(Json(NvrStatus {
         serial: status.serial,
         model: status.model,
         firmware: status.firmware,
@@ -264,21 +239,21 @@ async fn forget_password_methods(
     Ok(Json(json!({ "methods": names })))
 }
 
-async fn start_hik_connect(State(nvr): State<Arc<Nvr>>) -> ApiResult<Json<ChallengeBody>> {
+async fn start_hik_connect(State(nvr): State<Arc<Nvr>>) -> ApiResult<Json<ShownQr>> {
     let view = nvr.with_agent(|agent| agent.start_hik_connect()).await??;
-    Ok(Json(ChallengeBody {
+    Ok(Json(ShownQr {
         qr: view.qr_text,
         expires_in_secs: ceil_secs(view.expires_in),
         attempts_left: view.attempts_left,
     }))
 }
 
-async fn current_challenge(State(nvr): State<Arc<Nvr>>) -> ApiResult<Json<ChallengeBody>> {
+async fn current_challenge(State(nvr): State<Arc<Nvr>>) -> ApiResult<Json<ShownQr>> {
     let view = nvr
         .with_agent(|agent| agent.current_challenge())
         .await?
         .ok_or(DeviceError::NoChallenge)?;
-    Ok(Json(ChallengeBody {
+    Ok(Json(ShownQr {
         qr: view.qr_text,
         expires_in_secs: ceil_secs(view.expires_in),
         attempts_left: view.attempts_left,
@@ -288,14 +263,14 @@ async fn current_challenge(State(nvr): State<Arc<Nvr>>) -> ApiResult<Json<Challe
 async fn verify_code(
     State(nvr): State<Arc<Nvr>>,
     ApiJson(body): ApiJson<VerifyBody>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<CodeAccepted>> {
     let accepted = nvr
         .with_agent(move |agent| agent.submit_code(&body.code))
         .await??;
-    Ok(Json(json!({
-        "reset_token": accepted.reset_token.as_str(),
-        "expires_in_secs": accepted.expires_in.as_secs(),
-    })))
+    Ok(Json(CodeAccepted {
+        reset_token: accepted.reset_token.as_str().to_owned(),
+        expires_in_secs: accepted.expires_in.as_secs(),
+    }))
 }
 
 async fn new_password(

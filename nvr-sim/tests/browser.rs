@@ -4,16 +4,12 @@
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian: `apt-get install chromium
 //! chromium-driver`). Without them the test fails under `CI` and is skipped with a note otherwise.
 
-// The device library's test helpers, until the shared test kit takes them over.
-#[path = "../../device/tests/common/mod.rs"]
-mod common;
-
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::*;
 use fantoccini::{Client, ClientBuilder, Locator};
+use hc_testkit::device::*;
 use hyper_util::client::legacy::connect::HttpConnector;
 use nvr_sim::{NvrConfig, serve};
 

@@ -1,13 +1,9 @@
 //! The `nvr-sim` binary as a person runs it.
 
-// The device library's test helpers, until the shared test kit takes them over.
-#[path = "../../device/tests/common/mod.rs"]
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use common::*;
+use hc_testkit::device::*;
 
 const NVR_SIM: &str = env!("CARGO_BIN_EXE_nvr-sim");
 

@@ -2,18 +2,14 @@
 //! and again: the state file must always parse, the device must boot from it, and the admin
 //! password and the bound flag must never be lost. A person pulling the plug gets the same.
 
-// The device library's test helpers, until the shared test kit takes them over.
-#[path = "../../device/tests/common/mod.rs"]
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
 use hc_device::StateStore;
-use serde_json::{Value, json};
+use hc_testkit::device::*;
+use nvr_sim::{NvrClient, NvrError};
 
 const NVR_SIM: &str = env!("CARGO_BIN_EXE_nvr-sim");
 
@@ -45,43 +41,23 @@ fn start(dir: &Path) -> (Child, String) {
     (child, url)
 }
 
-async fn post(http: &reqwest::Client, url: &str, path: &str, body: Value) -> Option<Value> {
-    let response = http
-        .post(format!("{url}/api{path}"))
-        .json(&body)
-        .send()
-        .await
-        .ok()?;
-    response.json().await.ok()
-}
-
 /// Show a QR code, type a wrong code, type the right one: two state writes a round, forever
 /// (the right code ends any lockout), until the process dies under it.
 async fn hammer(url: String) -> u32 {
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let api = NvrClient::new(&url).unwrap();
     let record = test_device();
     let mut writes = 0;
     loop {
-        let Some(shown) = post(&http, &url, "/forget-password/hik-connect", json!({})).await else {
+        let Ok(shown) = api.start_challenge().await else {
             return writes;
         };
-        let Some(qr) = shown["qr"].as_str() else {
-            return writes;
-        };
-        let right = code_for_qr(qr, &record);
+        let right = code_for_qr(&shown.qr, &record);
         for code in [wrong_code(&right), right] {
-            if post(
-                &http,
-                &url,
-                "/forget-password/verify",
-                json!({ "code": code }),
-            )
-            .await
-            .is_none()
-            {
-                return writes;
+            match api.submit_code(&code).await {
+                // An answer, refusal or not, means the device wrote its state first.
+                Ok(_) | Err(NvrError::Refused { .. }) => writes += 1,
+                Err(_) => return writes,
             }
-            writes += 1;
         }
     }
 }
@@ -90,7 +66,6 @@ async fn hammer(url: String) -> u32 {
 async fn killing_nvr_sim_while_it_writes_its_state_never_damages_it() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("device.json"), DEVICE_JSON).unwrap();
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let started = Instant::now();
     let mut kills = 0;
     let mut acknowledged_writes = 0;
@@ -98,16 +73,13 @@ async fn killing_nvr_sim_while_it_writes_its_state_never_damages_it() {
     while kills < 12 && started.elapsed() < Duration::from_secs(12) {
         let (mut child, url) = start(dir.path());
         // The device booted from whatever the last kill left: admin password and binding intact.
-        let login = post(
-            &http,
-            &url,
-            "/login",
-            json!({"user": "admin", "password": FIRST_PASSWORD}),
-        )
-        .await;
+        let login = NvrClient::new(&url)
+            .unwrap()
+            .login("admin", FIRST_PASSWORD)
+            .await;
         assert!(
-            login.is_some_and(|body| body.get("error").is_none()),
-            "after kill {kills} the admin password no longer logs in"
+            login.is_ok(),
+            "after kill {kills} the admin password no longer logs in: {login:?}"
         );
         let writer = tokio::spawn(hammer(url));
         // Kill at a different moment every round: 30..250 ms into the writes.

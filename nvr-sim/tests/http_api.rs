@@ -1,23 +1,25 @@
 //! The simulator's JSON API on a real loopback port, and its cloud sync against a small fake
 //! cloud that checks the sync tag like the real one.
 
-// The device library's test helpers, until the shared test kit takes them over.
-#[path = "../../device/tests/common/mod.rs"]
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::*;
 use hc_device::ManualClock;
-use nvr_sim::{CloudConfig, NvrConfig, RunningNvr, SyncError, serve, sync_once};
+use hc_protocol::api::{ErrorCode, ErrorDetail};
+use hc_testkit::device::*;
+use nvr_sim::{
+    CloudConfig, NvrClient, NvrConfig, NvrError, RunningNvr, SyncError, serve, sync_once,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 struct Sim {
     nvr: RunningNvr,
     clock: ManualClock,
+    /// The simulator's JSON API through the typed client the demo and every test use.
+    api: NvrClient,
+    /// Raw HTTP, for requests no client would send (bad JSON, another site's form).
     http: reqwest::Client,
     _dir: tempfile::TempDir,
 }
@@ -61,6 +63,7 @@ impl Sim {
         let nvr = serve(config).await.unwrap();
         assert!(nvr.url().starts_with("http://127.0.0.1:"));
         Sim {
+            api: NvrClient::new(nvr.url()).unwrap(),
             nvr,
             clock,
             http: reqwest::Client::builder().no_proxy().build().unwrap(),
@@ -68,43 +71,30 @@ impl Sim {
         }
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.nvr.url()))
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Option<String>, Value) {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.nvr.url()))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .map(|v| v.to_str().unwrap().to_owned());
-        (
-            status,
-            retry_after,
-            response.json().await.unwrap_or(Value::Null),
-        )
-    }
-
     async fn show_qr(&self) -> String {
-        let (status, _, body) = self
-            .post("/api/forget-password/hik-connect", json!({}))
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body["qr"].as_str().unwrap().to_owned()
+        self.api.start_challenge().await.unwrap().qr
+    }
+}
+
+/// What the NVR refused with: status, error body, `Retry-After`.
+struct Refusal {
+    status: StatusCode,
+    error: ErrorDetail,
+    retry_after: Option<u64>,
+}
+
+fn refused<T: std::fmt::Debug>(result: Result<T, NvrError>) -> Refusal {
+    match result {
+        Err(NvrError::Refused {
+            status,
+            body,
+            retry_after,
+        }) => Refusal {
+            status: StatusCode::from_u16(status).unwrap(),
+            error: body.error,
+            retry_after,
+        },
+        other => panic!("expected a refusal, got {other:?}"),
     }
 }
 
@@ -115,13 +105,12 @@ fn error_code(body: &Value) -> &str {
 #[tokio::test]
 async fn status_names_the_device_and_its_binding() {
     let sim = Sim::start(true).await;
-    let (status, body) = sim.get("/api/status").await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["serial"], "J12345678");
-    assert_eq!(body["model"], "DS-7608NI-K2/8P");
-    assert_eq!(body["bound"], true);
-    assert_eq!(body["admin_password_set"], true);
-    assert_eq!(body["attempts_left"], 5);
+    let status = sim.api.status().await.unwrap();
+    assert_eq!(status.serial, "J12345678");
+    assert_eq!(status.model, "DS-7608NI-K2/8P");
+    assert!(status.bound);
+    assert!(status.admin_password_set);
+    assert_eq!(status.attempts_left, 5);
 }
 
 #[tokio::test]
@@ -132,14 +121,8 @@ async fn a_new_device_gets_a_generated_admin_password_once() {
         .unwrap();
     let password = nvr.generated_admin_password().unwrap().to_owned();
     assert!(hc_device::check_password("admin", &password).is_ok());
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    let login = http
-        .post(format!("{}/api/login", nvr.url()))
-        .json(&json!({"user": "admin", "password": password}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), StatusCode::OK);
+    let api = NvrClient::new(nvr.url()).unwrap();
+    api.login("admin", &password).await.unwrap();
     nvr.shutdown().await.unwrap();
     let again = serve(NvrConfig::new(test_device(), dir.path()))
         .await
@@ -170,93 +153,51 @@ async fn a_given_first_admin_password_must_meet_the_policy() {
 #[tokio::test]
 async fn the_wrong_password_does_not_log_in() {
     let sim = Sim::start(true).await;
-    let (status, _, body) = sim
-        .post(
-            "/api/login",
-            json!({"user": "admin", "password": "Guess-1234"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(error_code(&body), "wrong_password");
-    let (status, _, _) = sim
-        .post(
-            "/api/login",
-            json!({"user": "admin", "password": FIRST_PASSWORD}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    let refusal = refused(sim.api.login("admin", "Guess-1234").await);
+    assert_eq!(refusal.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(refusal.error.code, ErrorCode::WrongPassword);
+    sim.api.login("admin", FIRST_PASSWORD).await.unwrap();
 }
 
 #[tokio::test]
 async fn not_bound_verify_by_hik_connect_is_not_offered() {
     let sim = Sim::start(false).await;
-    let (_, body) = sim.get("/api/forget-password").await;
-    assert_eq!(body["methods"], json!([]));
-    let (status, _, body) = sim
-        .post("/api/forget-password/hik-connect", json!({}))
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(error_code(&body), "not_offered");
+    assert!(sim.api.forget_password_methods().await.unwrap().is_empty());
+    let refusal = refused(sim.api.start_challenge().await);
+    assert_eq!(refusal.status, StatusCode::FORBIDDEN);
+    assert_eq!(refusal.error.code, ErrorCode::NotOffered);
 }
 
 #[tokio::test]
 async fn the_whole_reset_over_the_api() {
     let sim = Sim::start(true).await;
-    let (_, body) = sim.get("/api/forget-password").await;
-    assert_eq!(body["methods"], json!(["hik_connect"]));
+    assert_eq!(
+        sim.api.forget_password_methods().await.unwrap(),
+        ["hik_connect"]
+    );
     let qr = sim.show_qr().await;
     let code = code_for_qr(&qr, &test_device());
 
-    let (status, _, body) = sim
-        .post(
-            "/api/forget-password/verify",
-            json!({"code": wrong_code(&code)}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(error_code(&body), "wrong_code");
-    assert_eq!(body["error"]["attempts_left"], 4);
+    let refusal = refused(sim.api.submit_code(&wrong_code(&code)).await);
+    assert_eq!(refusal.status, StatusCode::FORBIDDEN);
+    assert_eq!(refusal.error.code, ErrorCode::WrongCode);
+    assert_eq!(refusal.error.attempts_left, Some(4));
 
-    let (status, _, body) = sim
-        .post("/api/forget-password/verify", json!({"code": code}))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let token = body["reset_token"].as_str().unwrap().to_owned();
-    assert_eq!(body["expires_in_secs"], 600);
+    let accepted = sim.api.submit_code(&code).await.unwrap();
+    assert_eq!(accepted.expires_in_secs, 600);
+    let token = accepted.reset_token;
 
-    let (status, _, body) = sim
-        .post(
-            "/api/forget-password/new-password",
-            json!({"reset_token": token, "password": "admin-Admin1"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(error_code(&body), "password_policy");
+    let refusal = refused(sim.api.set_password(&token, "admin-Admin1").await);
+    assert_eq!(refusal.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refusal.error.code, ErrorCode::PasswordPolicy);
 
-    let (status, _, _) = sim
-        .post(
-            "/api/forget-password/new-password",
-            json!({"reset_token": token, "password": NEW_PASSWORD}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
+    sim.api.set_password(&token, NEW_PASSWORD).await.unwrap();
 
-    let (status, _, body) = sim
-        .post(
-            "/api/forget-password/new-password",
-            json!({"reset_token": token, "password": "Another-Pass9"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(error_code(&body), "invalid_reset_token");
+    let refusal = refused(sim.api.set_password(&token, "Another-Pass9").await);
+    assert_eq!(refusal.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(refusal.error.code, ErrorCode::InvalidResetToken);
 
-    let (status, _, _) = sim
-        .post(
-            "/api/login",
-            json!({"user": "admin", "password": NEW_PASSWORD}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    sim.api.login("admin", NEW_PASSWORD).await.unwrap();
 }
 
 #[tokio::test]
@@ -265,30 +206,23 @@ async fn five_wrong_codes_answer_with_a_cool_down_and_retry_after() {
     let qr = sim.show_qr().await;
     let wrong = wrong_code(&code_for_qr(&qr, &test_device()));
     for left in [4, 3, 2, 1] {
-        let (_, _, body) = sim
-            .post("/api/forget-password/verify", json!({"code": wrong}))
-            .await;
-        assert_eq!(body["error"]["attempts_left"], left);
+        let refusal = refused(sim.api.submit_code(&wrong).await);
+        assert_eq!(refusal.error.attempts_left, Some(left));
     }
-    let (status, retry_after, body) = sim
-        .post("/api/forget-password/verify", json!({"code": wrong}))
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(error_code(&body), "wrong_code");
-    assert_eq!(body["error"]["attempts_left"], 0);
-    assert_eq!(body["error"]["retry_after_secs"], 60);
-    assert_eq!(retry_after.as_deref(), Some("60"));
+    let refusal = refused(sim.api.submit_code(&wrong).await);
+    assert_eq!(refusal.status, StatusCode::FORBIDDEN);
+    assert_eq!(refusal.error.code, ErrorCode::WrongCode);
+    assert_eq!(refusal.error.attempts_left, Some(0));
+    assert_eq!(refusal.error.retry_after_secs, Some(60));
+    assert_eq!(refusal.retry_after, Some(60));
 
     sim.clock.advance(Duration::from_secs(15));
-    let (status, retry_after, body) = sim
-        .post("/api/forget-password/hik-connect", json!({}))
-        .await;
-    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(error_code(&body), "cooling_down");
-    assert_eq!(body["error"]["retry_after_secs"], 45);
-    assert_eq!(retry_after.as_deref(), Some("45"));
-    let (_, body) = sim.get("/api/status").await;
-    assert_eq!(body["cooldown_secs"], 45);
+    let refusal = refused(sim.api.start_challenge().await);
+    assert_eq!(refusal.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refusal.error.code, ErrorCode::CoolingDown);
+    assert_eq!(refusal.error.retry_after_secs, Some(45));
+    assert_eq!(refusal.retry_after, Some(45));
+    assert_eq!(sim.api.status().await.unwrap().cooldown_secs, Some(45));
 
     sim.clock.advance(Duration::from_secs(45));
     sim.show_qr().await;
@@ -297,25 +231,18 @@ async fn five_wrong_codes_answer_with_a_cool_down_and_retry_after() {
 #[tokio::test]
 async fn codes_without_a_qr_code_or_after_it_expired_are_refused() {
     let sim = Sim::start(true).await;
-    let (status, _, body) = sim
-        .post("/api/forget-password/verify", json!({"code": "12345678"}))
-        .await;
-    assert_eq!(status, StatusCode::CONFLICT);
-    assert_eq!(error_code(&body), "no_challenge");
+    let refusal = refused(sim.api.submit_code("12345678").await);
+    assert_eq!(refusal.status, StatusCode::CONFLICT);
+    assert_eq!(refusal.error.code, ErrorCode::NoChallenge);
 
     let qr = sim.show_qr().await;
-    let (_, body) = sim.get("/api/forget-password/hik-connect").await;
-    assert_eq!(body["qr"], qr.as_str());
-    assert_eq!(body["expires_in_secs"], 1800);
+    let shown = sim.api.current_challenge().await.unwrap();
+    assert_eq!(shown.qr, qr);
+    assert_eq!(shown.expires_in_secs, 1800);
     sim.clock.advance(Duration::from_secs(1800));
-    let (status, _, body) = sim
-        .post(
-            "/api/forget-password/verify",
-            json!({"code": code_for_qr(&qr, &test_device())}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::GONE);
-    assert_eq!(error_code(&body), "challenge_expired");
+    let refusal = refused(sim.api.submit_code(&code_for_qr(&qr, &test_device())).await);
+    assert_eq!(refusal.status, StatusCode::GONE);
+    assert_eq!(refusal.error.code, ErrorCode::ChallengeExpired);
 }
 
 #[tokio::test]
@@ -353,14 +280,18 @@ async fn bad_requests_get_the_error_body() {
     assert_eq!(error_code(&body), "bad_request");
 
     sim.show_qr().await;
-    let (status, _, body) = sim
-        .post("/api/forget-password/verify", json!({"code": "12ab"}))
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(error_code(&body), "bad_request");
+    let refusal = refused(sim.api.submit_code("12ab").await);
+    assert_eq!(refusal.status, StatusCode::BAD_REQUEST);
+    assert_eq!(refusal.error.code, ErrorCode::BadRequest);
 
-    let (status, body) = sim.get("/api/no-such-thing").await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    let response = sim
+        .http
+        .get(format!("{}/api/no-such-thing", sim.nvr.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let body: Value = response.json().await.unwrap();
     assert_eq!(error_code(&body), "not_found");
 }
 
@@ -377,9 +308,9 @@ async fn another_web_site_cannot_post_codes_to_the_device() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let (_, body) = sim.get("/api/status").await;
     assert_eq!(
-        body["attempts_left"], 5,
+        sim.api.status().await.unwrap().attempts_left,
+        5,
         "the cross-site code was not counted"
     );
     let same_site = sim
@@ -497,8 +428,11 @@ async fn a_fake_cloud_forging_or_replaying_the_answer_changes_nothing_on_the_dev
             let dir = tempfile::tempdir().unwrap();
             drop(TestDevice::boot(dir.path(), !claimed));
             let sim = Sim::start_in(dir, Some(cloud(&url))).await;
-            let (_, body) = sim.get("/api/status").await;
-            assert_eq!(body["bound"], !claimed, "the forged answer was ignored");
+            assert_eq!(
+                sim.api.status().await.unwrap().bound,
+                !claimed,
+                "the forged answer was ignored"
+            );
         }
     }
 }
@@ -517,16 +451,13 @@ async fn sync_tells_the_device_it_is_bound_and_then_that_it_is_not() {
     let dir = tempfile::tempdir().unwrap();
     drop(TestDevice::boot(dir.path(), false));
     let sim = Sim::start_in(dir, Some(cloud(&url))).await;
-    let (_, body) = sim.get("/api/status").await;
-    assert_eq!(body["bound"], true, "synced at start");
-    assert_eq!(body["last_sync_unix"], START_UNIX);
+    let status = sim.api.status().await.unwrap();
+    assert!(status.bound, "synced at start");
+    assert_eq!(status.last_sync_unix, Some(START_UNIX));
 
     bound.store(false, Ordering::SeqCst);
-    let (status, _, body) = sim.post("/api/sync", json!({})).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["bound"], false);
-    let (_, body) = sim.get("/api/forget-password").await;
-    assert_eq!(body["methods"], json!([]));
+    assert!(!sim.api.sync().await.unwrap());
+    assert!(sim.api.forget_password_methods().await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -592,8 +523,7 @@ async fn an_unreachable_cloud_is_a_network_error_and_the_device_keeps_its_flag()
     let dir = tempfile::tempdir().unwrap();
     drop(TestDevice::boot(dir.path(), true));
     let sim = Sim::start_in(dir, Some(cloud(&url))).await;
-    let (_, body) = sim.get("/api/status").await;
-    assert_eq!(body["bound"], true);
+    assert!(sim.api.status().await.unwrap().bound);
 }
 
 #[tokio::test]
@@ -620,9 +550,19 @@ async fn a_bad_extra_ca_certificate_is_a_clear_error() {
 
 // ---- guessing the admin password -------------------------------------------------------------
 
-async fn login(sim: &Sim, password: &str) -> (StatusCode, Option<String>, Value) {
-    sim.post("/api/login", json!({"user": "admin", "password": password}))
-        .await
+/// Tries `password` for `admin` at the JSON login: the status, its `Retry-After` and error code.
+async fn login(sim: &Sim, password: &str) -> (StatusCode, Option<u64>, Option<ErrorCode>) {
+    match sim.api.login("admin", password).await {
+        Ok(()) => (StatusCode::OK, None, None),
+        Err(e) => {
+            let status = e.status().unwrap_or_else(|| panic!("no answer: {e}"));
+            let retry_after = match &e {
+                NvrError::Refused { retry_after, .. } => *retry_after,
+                _ => None,
+            };
+            (StatusCode::from_u16(status).unwrap(), retry_after, e.code())
+        }
+    }
 }
 
 #[tokio::test]
@@ -631,9 +571,9 @@ async fn guessing_the_admin_password_200_times_stops_being_answered_after_five_a
     let sim = Sim::start(true).await;
     let mut statuses = Vec::new();
     for n in 0..200 {
-        let (status, retry_after, body) = login(&sim, &format!("Guess-{n:04}")).await;
+        let (status, retry_after, code) = login(&sim, &format!("Guess-{n:04}")).await;
         if status == StatusCode::TOO_MANY_REQUESTS {
-            assert_eq!(error_code(&body), "cooling_down");
+            assert_eq!(code, Some(ErrorCode::CoolingDown));
             assert!(retry_after.is_some(), "a lockout says when to come back");
         }
         statuses.push(status);
@@ -651,15 +591,14 @@ async fn guessing_the_admin_password_200_times_stops_being_answered_after_five_a
     // The right password at guess 201: refused with the cool-down.
     let (status, retry_after, _) = login(&sim, FIRST_PASSWORD).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(retry_after.as_deref(), Some("60"));
+    assert_eq!(retry_after, Some(60));
 
     // Power-cycle the NVR: still locked.
     let sim = sim.reboot().await;
     let (status, retry_after, _) = login(&sim, FIRST_PASSWORD).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(retry_after.as_deref(), Some("60"));
-    let (_, body) = sim.get("/api/status").await;
-    assert_eq!(body["login_locked_secs"], 60);
+    assert_eq!(retry_after, Some(60));
+    assert_eq!(sim.api.status().await.unwrap().login_locked_secs, Some(60));
     sim.clock.advance(Duration::from_secs(60));
     let (status, _, _) = login(&sim, FIRST_PASSWORD).await;
     assert_eq!(status, StatusCode::OK);
@@ -674,11 +613,8 @@ async fn the_status_page_keeps_answering_during_a_flood_of_wrong_logins() {
             tokio::spawn(async move { login(&sim, &format!("Flood-{n:04}")).await.0 })
         })
         .collect();
-    let mut statuses = Vec::new();
     for _ in 0..20 {
-        let (status, body) = sim.get("/api/status").await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        statuses.push(body);
+        sim.api.status().await.unwrap();
     }
     let mut answers = Vec::new();
     for guess in guesses {
@@ -701,15 +637,15 @@ async fn the_status_page_keeps_answering_during_a_flood_of_wrong_logins() {
         .contains(s)
     }));
     // However the guesses interleaved, at most five were checked and the fifth locked the login.
-    let (_, body) = sim.get("/api/status").await;
-    let locked = body["login_locked_secs"].as_u64().is_some();
-    let left = body["login_attempts_left"].as_u64().unwrap();
+    let status = sim.api.status().await.unwrap();
+    let locked = status.login_locked_secs.is_some();
+    let left = status.login_attempts_left as usize;
     assert_eq!(
         locked,
         answers.contains(&StatusCode::TOO_MANY_REQUESTS),
-        "{body}"
+        "{status:?}"
     );
-    assert!(locked || left == 5 - wrong as u64, "{body}");
+    assert!(locked || left == 5 - wrong, "{status:?}");
 }
 
 // ---- hostile pages ---------------------------------------------------------------------------
@@ -783,9 +719,9 @@ async fn a_dns_rebinding_page_gets_nothing_from_the_device() {
         .await
         .unwrap();
     assert_eq!(posted.status(), StatusCode::MISDIRECTED_REQUEST);
-    let (_, body) = sim.get("/api/status").await;
     assert_eq!(
-        body["login_attempts_left"], 5,
+        sim.api.status().await.unwrap().login_attempts_left,
+        5,
         "the rebound guess was not even checked"
     );
     // The names the NVR does serve under.
@@ -960,8 +896,7 @@ async fn a_connection_that_sends_nothing_is_closed() {
         .unwrap();
     assert!(read_until_closed(&mut stream).await.is_some());
     // The NVR still answers everyone else.
-    let (status, _) = sim.get("/api/status").await;
-    assert_eq!(status, StatusCode::OK);
+    sim.api.status().await.unwrap();
 }
 
 #[tokio::test]

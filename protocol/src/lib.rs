@@ -10,6 +10,8 @@ pub mod factory;
 mod keys;
 mod qr;
 mod sync;
+#[cfg(feature = "test-vectors")]
+pub mod vectors;
 
 pub use code::{CODE_DIGITS, ResetCode, reset_code};
 pub use keys::{DerivedKeys, DeviceKey, KeyError, SecretKey};

@@ -1,56 +1,10 @@
 //! Every vector of `vectors.json` (a byte-identical copy of `shared/protocol/vectors.json`).
 
+use hc_protocol::vectors::{JSON as VECTORS, vectors};
 use hc_protocol::{
     Challenge, DeviceKey, Nonce, Serial, parse_qr, reset_code, sync_tag, sync2_answer_tag,
     sync2_request_tag, verify_sync_tag, verify_sync2_answer, verify_sync2_request,
 };
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-struct Vectors {
-    salt: String,
-    valid: Vec<Valid>,
-    invalid: Vec<Invalid>,
-}
-
-#[derive(Deserialize)]
-struct Valid {
-    device_key: String,
-    serial: String,
-    model: String,
-    firmware: String,
-    flags: u8,
-    issued_at: u32,
-    nonce: String,
-    k_qr: String,
-    k_code: String,
-    k_sync: String,
-    payload_hex: String,
-    tag: String,
-    qr_text: String,
-    reset_code: String,
-    sync_ts: u64,
-    sync_tag: String,
-    sync2_nonce: String,
-    sync2_ts: u64,
-    sync2_tag: String,
-    sync2_answer_tag_bound: String,
-    sync2_answer_tag_unbound: String,
-}
-
-#[derive(Deserialize)]
-struct Invalid {
-    name: String,
-    qr_text: String,
-    kind: String,
-    device_key: Option<String>,
-}
-
-const VECTORS: &str = include_str!("vectors.json");
-
-fn vectors() -> Vectors {
-    serde_json::from_str(VECTORS).expect("vectors.json parses")
-}
 
 fn nonce(hex_text: &str) -> Nonce {
     Nonce::from_hex(hex_text).expect("vector nonce is 16 bytes of hex")

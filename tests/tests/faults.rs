@@ -34,10 +34,7 @@
 //! `HC_FAULTS_DB_ACQUIRE_SECS` (default 1), the cloud's `--db-acquire-timeout-secs` in the
 //! PostgreSQL restart test (with the production default of 10, a 2 s restart only slows requests).
 //! The tests find the `hc-cloud` binary beside themselves (`HC_CLOUD_BIN` overrides; see
-//! `hc_tests::cloud_process::cloud_binary`) and start PostgreSQL like the cloud's own tests.
-
-#[path = "../../cloud/tests/support/postgres.rs"]
-mod postgres;
+//! `hc_testkit::cloud_process::cloud_binary`) and start PostgreSQL like the cloud's own tests.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -47,8 +44,8 @@ use std::time::{Duration, Instant};
 use hc_cloud::{Config, RateLimits};
 use hc_core::{HcClient, HcError};
 use hc_protocol::api::AuditOutcome;
-use hc_tests::{Nvr, OwnerWithNvr, World};
-use postgres::{OwnServer, StopMode};
+use hc_testkit::postgres::{self, OwnServer, StopMode};
+use hc_testkit::{Nvr, OwnerWithNvr, World};
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)

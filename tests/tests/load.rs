@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use hc_cloud::RateLimits;
 use hc_core::HcError;
 use hc_protocol::api::AuditOutcome;
-use hc_tests::{OwnerWithNvr, World};
+use hc_testkit::{OwnerWithNvr, World};
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)

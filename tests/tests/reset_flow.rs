@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use hc_cloud::RateLimits;
 use hc_core::{AuditOutcome, HcError, MemoryStore, ResetState};
-use hc_tests::{MODEL, NVR_ADMIN_PASSWORD, Screen, World};
+use hc_testkit::{MODEL, NVR_ADMIN_PASSWORD, Screen, World};
 
 /// The owner adds the NVR to the account, and the NVR, online for a moment, learns it is bound.
-async fn bound_nvr(world: &World, owner: &hc_core::HcClient) -> hc_tests::Nvr {
+async fn bound_nvr(world: &World, owner: &hc_core::HcClient) -> hc_testkit::Nvr {
     let nvr = world.nvr().await;
     owner
         .add_device(

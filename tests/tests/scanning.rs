@@ -2,7 +2,7 @@
 //! public QR photographs.
 
 use hc_core::{decode_frame, decode_image};
-use hc_tests::{ALL_FORMATS, World, camera_frame, camera_view, qr_corpus_dir};
+use hc_testkit::{ALL_FORMATS, World, camera_frame, camera_view, qr_corpus_dir};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_qr_the_nvr_renders_reads_back_as_png_and_as_camera_frames_in_every_format() {

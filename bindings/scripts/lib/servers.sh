@@ -5,7 +5,7 @@
 #                          # them to DIR/servers.env (for the Swift chroot)
 #   hc_servers_stop        # idempotent; call it from an EXIT trap
 #
-# The tests get:
+# The tests get (read by the one test kit per language: android/testkit/kotlin, ios/TestKit):
 #   HC_TEST_CLOUD_URL                      the cloud's base URL
 #   HC_TEST_NVR_PASSWORD                   the NVRs' initial admin password
 #   HC_TEST_DEVICE_<X>_{SERIAL,MODEL,LABEL_CODE,JSON,NVR_URL}   for X in $HC_TEST_DEVICES (A B C D E)

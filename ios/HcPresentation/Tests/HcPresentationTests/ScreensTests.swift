@@ -39,7 +39,7 @@ final class ScreensTests: XCTestCase {
 
         // The code the screen shows is the one the NVR accepts.
         let accepted = try await device.verify(code: code.code)
-        XCTAssertTrue(accepted, "the NVR refused \(code.code)")
+        XCTAssertTrue(accepted.ok, "the NVR refused \(code.code): \(accepted)")
 
         model.scanAgain()
         _ = try await model.screen.waitFor { if case .scanning = $0 { return true }; return false }

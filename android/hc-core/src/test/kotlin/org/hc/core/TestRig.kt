@@ -1,15 +1,5 @@
 package org.hc.core
 
-import java.awt.image.BufferedImage
-import java.io.ByteArrayInputStream
-import java.net.URI
-import java.net.http.HttpClient
-import java.net.http.HttpRequest
-import java.net.http.HttpResponse
-import java.time.Duration
-import java.util.UUID
-import java.util.concurrent.ConcurrentHashMap
-import javax.imageio.ImageIO
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.MutableStateFlow
@@ -18,17 +8,22 @@ import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
+import org.hc.testkit.TestEnv
+
+// The shared Kotlin test kit (android/testkit/kotlin), under the names these tests use.
+typealias Account = org.hc.testkit.Account
+typealias MemoryStore = org.hc.testkit.MemoryStore
+typealias RecordingLogger = org.hc.testkit.RecordingLogger
+typealias TestDevice = org.hc.testkit.TestDevice
+typealias Frames = org.hc.testkit.Frames
 
 /**
  * The servers the test script (bindings/scripts/test-kotlin.sh) started for this run: one hc-cloud
  * and two simulated NVRs, provisioned and unbound. Everything is on 127.0.0.1.
  */
 object Rig {
-    private fun env(name: String): String =
-        System.getenv(name) ?: error("$name is not set: run the tests through bindings/scripts/test-kotlin.sh")
-
-    val cloudUrl: String get() = env("HC_TEST_CLOUD_URL")
-    val nvrPassword: String get() = env("HC_TEST_NVR_PASSWORD")
+    val cloudUrl: String get() = TestEnv.cloudUrl
+    val nvrPassword: String get() = TestEnv.nvrPassword
     val deviceA: TestDevice by lazy { TestDevice.fromEnv("A") }
     val deviceB: TestDevice by lazy { TestDevice.fromEnv("B") }
     val deviceC: TestDevice by lazy { TestDevice.fromEnv("C") }
@@ -56,44 +51,13 @@ object Rig {
     fun client(store: SecureStore = MemoryStore(), config: ClientConfig = config()) = HcClient(config, store)
 
     /** A new account, registered and logged in on a new client. */
-    suspend fun newAccount(store: MemoryStore = MemoryStore()): Account {
-        val email = "user-${UUID.randomUUID()}@example.test"
-        val password = "Correct-Horse-${UUID.randomUUID().toString().take(8)}"
-        val client = client(store)
-        client.register(email, password)
-        client.login(email, password)
-        return Account(email, password, client, store)
-    }
+    suspend fun newAccount(store: MemoryStore = MemoryStore()): Account =
+        org.hc.testkit.registeredAccount(client(store), store)
 }
-
-data class Account(val email: String, val password: String, val client: HcClient, val store: MemoryStore)
 
 /** `runBlocking` for tests: JUnit ignores test methods that return a value. */
 fun coTest(block: suspend CoroutineScope.() -> Unit) {
     runBlocking { withTimeout(120_000) { block() } }
-}
-
-/** The platform's secure storage, in memory; counts calls and can be made to fail. */
-class MemoryStore : SecureStore {
-    val entries = ConcurrentHashMap<String, String>()
-    @Volatile var failing = false
-
-    private fun check() {
-        if (failing) throw StoreException.Failed("keystore locked")
-    }
-    override fun get(key: String): String? { check(); return entries[key] }
-    override fun set(key: String, value: String) { check(); entries[key] = value }
-    override fun delete(key: String) { check(); entries.remove(key) }
-}
-
-/** The platform's logger: keeps every line. */
-class RecordingLogger : Logger {
-    data class Line(val level: LogLevel, val target: String, val message: String)
-    private val lines = mutableListOf<Line>()
-    override fun log(level: LogLevel, target: String, message: String) {
-        synchronized(lines) { lines += Line(level, target, message) }
-    }
-    fun snapshot(): List<Line> = synchronized(lines) { lines.toList() }
 }
 
 /**
@@ -135,149 +99,4 @@ suspend fun TestDevice.showingQr(): Pair<String, ByteArray> {
     }
     val text = startHikConnect()
     return text to qrPng()
-}
-
-/** A provisioned device and its simulated NVR (JSON API under /api/). */
-class TestDevice(val serial: String, val model: String, val labelCode: String, val nvrUrl: String) {
-    companion object {
-        fun fromEnv(id: String): TestDevice {
-            fun env(name: String) = System.getenv("HC_TEST_DEVICE_${id}_$name")
-                ?: error("HC_TEST_DEVICE_${id}_$name is not set: run the tests through bindings/scripts/test-kotlin.sh")
-            return TestDevice(env("SERIAL"), env("MODEL"), env("LABEL_CODE"), env("NVR_URL"))
-        }
-        private val http: HttpClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
-    }
-
-    class Answer(val status: Int, val body: String) {
-        fun string(field: String): String? =
-            Regex("\"${Regex.escape(field)}\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"").find(body)?.groupValues?.get(1)
-        fun number(field: String): Long? =
-            Regex("\"${Regex.escape(field)}\"\\s*:\\s*(-?\\d+)").find(body)?.groupValues?.get(1)?.toLong()
-        fun bool(field: String): Boolean? =
-            Regex("\"${Regex.escape(field)}\"\\s*:\\s*(true|false)").find(body)?.groupValues?.get(1)?.toBoolean()
-        override fun toString() = "HTTP $status $body"
-    }
-
-    private fun call(method: String, path: String, json: String? = null): HttpResponse<ByteArray> {
-        val builder = HttpRequest.newBuilder(URI.create("$nvrUrl$path")).timeout(Duration.ofSeconds(20))
-        if (json != null) builder.header("content-type", "application/json")
-        builder.method(method, if (json != null) HttpRequest.BodyPublishers.ofString(json) else HttpRequest.BodyPublishers.noBody())
-        return http.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray())
-    }
-
-    fun api(method: String, path: String, json: String? = null): Answer =
-        call(method, "/api$path", json).let { Answer(it.statusCode(), String(it.body())) }
-
-    private fun quote(s: String) = "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\""
-
-    /** The NVR talks to the cloud for a moment and learns whether it is bound. */
-    fun sync(): Boolean {
-        val a = api("POST", "/sync")
-        check(a.status == 200) { "sync: $a" }
-        return a.bool("bound") ?: error("sync: $a")
-    }
-
-    fun status(): Answer = api("GET", "/status")
-
-    /** Login menu > Forget Password > Verify by Hik-Connect: the QR text the NVR shows. */
-    fun startHikConnect(): String {
-        val a = api("POST", "/forget-password/hik-connect")
-        check(a.status == 200) { "start Hik-Connect: $a" }
-        return a.string("qr") ?: error("start Hik-Connect: $a")
-    }
-
-    /** The QR code as the NVR renders it on its screen (PNG). */
-    fun qrPng(): ByteArray {
-        val r = call("GET", "/api/qr.png")
-        check(r.statusCode() == 200) { "qr.png: HTTP ${r.statusCode()}" }
-        return r.body()
-    }
-
-    fun verify(code: String): Answer = api("POST", "/forget-password/verify", "{\"code\":${quote(code)}}")
-
-    fun newPassword(resetToken: String, password: String): Answer =
-        api("POST", "/forget-password/new-password", "{\"reset_token\":${quote(resetToken)},\"password\":${quote(password)}}")
-
-    fun login(password: String, user: String = "admin"): Answer =
-        api("POST", "/login", "{\"user\":${quote(user)},\"password\":${quote(password)}}")
-}
-
-/**
- * Camera-like frames of an image (the NVR's QR PNG): the picture placed off-centre on a grey
- * background bigger than the code, in the pixel layouts cameras deliver, with padded rows and the
- * sensor's rotation.
- */
-object Frames {
-    fun decodePng(png: ByteArray): BufferedImage =
-        ImageIO.read(ByteArrayInputStream(png)) ?: error("not an image")
-
-    /** Luma of the scene: [image] at (left, top) on a [width]x[height] grey (160) background. */
-    private fun scene(image: BufferedImage, width: Int, height: Int, left: Int, top: Int): Array<IntArray> =
-        Array(height) { y ->
-            IntArray(width) { x ->
-                val ix = x - left; val iy = y - top
-                if (ix in 0 until image.width && iy in 0 until image.height) {
-                    val rgb = image.getRGB(ix, iy)
-                    val r = (rgb shr 16) and 0xff; val g = (rgb shr 8) and 0xff; val b = rgb and 0xff
-                    // A monitor filmed by a phone: not pure black and white.
-                    30 + (r * 299 + g * 587 + b * 114) / 1000 * 180 / 255
-                } else 160
-            }
-        }
-
-    /** Rotates the upright scene so that the frame needs `rotationDegrees` clockwise to be upright. */
-    private fun sensor(scene: Array<IntArray>, rotationDegrees: Int): Array<IntArray> {
-        val h = scene.size; val w = scene[0].size
-        return when (rotationDegrees) {
-            0 -> scene
-            // Frame pixel (x, y) -> upright pixel after rotating the frame clockwise by 90.
-            90 -> Array(w) { y -> IntArray(h) { x -> scene[h - 1 - x][y] } }
-            180 -> Array(h) { y -> IntArray(w) { x -> scene[h - 1 - y][w - 1 - x] } }
-            270 -> Array(w) { y -> IntArray(h) { x -> scene[x][w - 1 - y] } }
-            else -> error("rotation $rotationDegrees")
-        }
-    }
-
-    fun frame(
-        png: ByteArray,
-        format: FrameFormat,
-        rotationDegrees: Int = 0,
-        width: Int = 640,
-        height: Int = 480,
-        padding: Int = 16,
-    ): Frame {
-        val image = decodePng(png)
-        require(image.width <= width && image.height <= height) { "QR image ${image.width}x${image.height} too big" }
-        val upright = scene(image, width, height, (width - image.width) / 3, (height - image.height) / 2)
-        val luma = sensor(upright, rotationDegrees)
-        val fh = luma.size; val fw = luma[0].size
-        val bpp = if (format == FrameFormat.BGRA8 || format == FrameFormat.RGBA8) 4 else 1
-        val stride = fw * bpp + padding
-        val planeRows = if (format == FrameFormat.NV21 || format == FrameFormat.NV12) fh + (fh + 1) / 2 else fh
-        val bytes = ByteArray(stride * planeRows) { 0x55 }
-        for (y in 0 until fh) for (x in 0 until fw) {
-            val v = luma[y][x].toByte()
-            when (bpp) {
-                1 -> bytes[y * stride + x] = v
-                else -> {
-                    val o = y * stride + x * 4
-                    bytes[o] = v; bytes[o + 1] = v; bytes[o + 2] = v; bytes[o + 3] = 0xff.toByte()
-                }
-            }
-        }
-        // NV21/NV12 chroma: neutral grey (128) in the interleaved half-resolution plane.
-        if (bpp == 1 && planeRows > fh) for (y in fh until planeRows) for (x in 0 until fw) bytes[y * stride + x] = 128.toByte()
-        return Frame(
-            width = fw.toUInt(),
-            height = fh.toUInt(),
-            rowStride = stride.toUInt(),
-            format = format,
-            bytes = bytes,
-            rotationDegrees = rotationDegrees.toUInt(),
-        )
-    }
-
-    /** A frame of the same size with nothing in it: the camera before it points at the monitor. */
-    fun empty(width: Int = 640, height: Int = 480): Frame =
-        Frame(width.toUInt(), height.toUInt(), width.toUInt(), FrameFormat.LUMA8, ByteArray(width * height) { 160.toByte() }, 0u)
 }

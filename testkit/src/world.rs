@@ -5,27 +5,29 @@
 //! The cloud runs in the test process ([`World::start`]) or as the real `hc-cloud` binary in a
 //! child process ([`World::start_process`]), which a test can SIGKILL ([`World::kill_cloud`]).
 
-pub mod cloud_process;
-
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cloud_process::CloudProcess;
+use crate::cloud_process::CloudProcess;
 use hc_cloud::storage::Storage;
 use hc_cloud::{Config, ProvisionRequest, RunningCloud};
-use hc_core::{ClientConfig, FrameFormat, HcClient, MemoryStore, ResetFlowListener, ResetState};
+use hc_core::{ClientConfig, HcClient, MemoryStore, ResetFlowListener, ResetState};
 use hc_protocol::factory::DeviceRecord;
-use image::GrayImage;
-use nvr_sim::{CloudConfig, NvrConfig, RunningNvr};
+use nvr_sim::{CloudConfig, NvrClient, NvrConfig, NvrError, RunningNvr};
 
 pub const NVR_ADMIN_PASSWORD: &str = "Nvr-Secret-2024";
 pub const MODEL: &str = "DS-7608NI-K2";
+pub const FIRMWARE: &str = "V4.30.005";
+/// The password of every account [`World::owner`] makes.
+pub const ACCOUNT_PASSWORD: &str = "Correct-Horse-42";
 
 /// A certificate authority for the test, and a server certificate for 127.0.0.1 signed by it.
 pub struct TestCa {
     pub ca_pem: String,
+    /// The CA certificate alone (PEM), for a client that takes a file (`hc --ca-cert`).
+    pub ca_path: PathBuf,
     pub cert_path: PathBuf,
     pub key_path: PathBuf,
 }
@@ -48,12 +50,15 @@ impl TestCa {
             .push(SanType::IpAddress([127, 0, 0, 1].into()));
         let server = server_params.signed_by(&server_key, &ca, &ca_key).unwrap();
 
+        let ca_path = dir.join("ca.crt");
         let cert_path = dir.join("cloud.crt");
         let key_path = dir.join("cloud.key");
+        std::fs::write(&ca_path, ca.pem()).unwrap();
         std::fs::write(&cert_path, server.pem() + &ca.pem()).unwrap();
         std::fs::write(&key_path, server_key.serialize_pem()).unwrap();
         TestCa {
             ca_pem: ca.pem(),
+            ca_path,
             cert_path,
             key_path,
         }
@@ -206,10 +211,10 @@ impl World {
         let phone = self.phone();
         let email = format!("{name}@example.com");
         phone
-            .register(email.clone(), "Correct-Horse-42".into())
+            .register(email.clone(), ACCOUNT_PASSWORD.into())
             .await
             .unwrap();
-        phone.login(email, "Correct-Horse-42".into()).await.unwrap();
+        phone.login(email, ACCOUNT_PASSWORD.into()).await.unwrap();
         phone
     }
 
@@ -256,9 +261,15 @@ impl World {
             *n += 1;
             format!("E2E{:06}", *n)
         };
-        let record = self
-            .provision(ProvisionRequest::new(&serial, MODEL, "V4.30.005"))
-            .await;
+        self.nvr_of(ProvisionRequest::new(&serial, MODEL, FIRMWARE))
+            .await
+    }
+
+    /// An NVR of the given serial, model and firmware, provisioned in the cloud and running as
+    /// nvr-sim with the admin password [`NVR_ADMIN_PASSWORD`].
+    pub async fn nvr_of(&self, request: ProvisionRequest) -> Nvr {
+        let record = self.provision(request).await;
+        let serial = record.serial.as_str().to_owned();
         let label_code = record.label_code.as_str().to_owned();
         let mut config = NvrConfig::new(record, self.dir.path().join(&serial));
         config.cloud = Some(CloudConfig {
@@ -267,11 +278,12 @@ impl World {
         });
         config.admin_password = Some(NVR_ADMIN_PASSWORD.into());
         let running = nvr_sim::serve(config).await.unwrap();
+        let client = NvrClient::new(running.url()).unwrap();
         Nvr {
             serial,
             label_code,
-            url: running.url().trim_end_matches('/').to_owned(),
-            http: reqwest::Client::builder().no_proxy().build().unwrap(),
+            url: client.url().to_owned(),
+            client,
             _running: running,
         }
     }
@@ -284,89 +296,48 @@ pub struct OwnerWithNvr {
     pub nvr: Nvr,
 }
 
-/// A simulated NVR, driven through its JSON API like a person at its local UI.
+/// A simulated NVR, driven through its JSON API like a person at its local UI: the typed
+/// [`NvrClient`], with the answers a test expects asserted.
 pub struct Nvr {
     pub serial: String,
     pub label_code: String,
     pub url: String,
-    http: reqwest::Client,
+    /// The NVR's JSON API, for what the shortcuts below do not cover.
+    pub client: NvrClient,
     _running: RunningNvr,
 }
 
 impl Nvr {
-    async fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
-        let response = self
-            .http
-            .post(format!("{}/api{path}", self.url))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let body = response.json().await.unwrap_or(serde_json::Value::Null);
-        (status, body)
-    }
-
     /// The device is online for a moment and learns whether it is bound.
     pub async fn sync(&self) -> bool {
-        let (status, body) = self.post("/sync", serde_json::json!({})).await;
-        assert_eq!(status, 200, "{body}");
-        body["bound"].as_bool().unwrap()
+        self.client.sync().await.unwrap()
     }
 
     /// Login > Forget Password > Verify by Hik-Connect: the QR text on screen.
     pub async fn show_reset_qr(&self) -> String {
-        let (status, body) = self
-            .post("/forget-password/hik-connect", serde_json::json!({}))
-            .await;
-        assert_eq!(status, 200, "{body}");
-        body["qr"].as_str().unwrap().to_owned()
+        self.client.start_challenge().await.unwrap().qr
     }
 
     /// The QR code as the device renders it (PNG).
     pub async fn qr_png(&self) -> Vec<u8> {
-        let response = self
-            .http
-            .get(format!("{}/api/qr.png", self.url))
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success());
-        response.bytes().await.unwrap().to_vec()
+        self.client.qr_png().await.unwrap()
     }
 
     /// Types the verification code; on success returns the token that allows a new password.
-    pub async fn enter_code(&self, code: &str) -> Result<String, serde_json::Value> {
-        let (status, body) = self
-            .post(
-                "/forget-password/verify",
-                serde_json::json!({ "code": code }),
-            )
-            .await;
-        match status {
-            200 => Ok(body["reset_token"].as_str().unwrap().to_owned()),
-            _ => Err(body),
-        }
+    pub async fn enter_code(&self, code: &str) -> Result<String, NvrError> {
+        Ok(self.client.submit_code(code).await?.reset_token)
     }
 
     pub async fn set_password(&self, reset_token: &str, password: &str) {
-        let (status, body) = self
-            .post(
-                "/forget-password/new-password",
-                serde_json::json!({ "reset_token": reset_token, "password": password }),
-            )
-            .await;
-        assert_eq!(status, 204, "{body}");
+        self.client
+            .set_password(reset_token, password)
+            .await
+            .unwrap();
     }
 
+    /// Whether the admin can log in with `password`.
     pub async fn login(&self, password: &str) -> bool {
-        let (status, _) = self
-            .post(
-                "/login",
-                serde_json::json!({ "user": "admin", "password": password }),
-            )
-            .await;
-        status == 200
+        self.client.login("admin", password).await.is_ok()
     }
 }
 
@@ -422,33 +393,4 @@ impl Screen {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-}
-
-pub const ALL_FORMATS: [FrameFormat; 5] = [
-    FrameFormat::Luma8,
-    FrameFormat::Nv21,
-    FrameFormat::Nv12,
-    FrameFormat::Bgra8,
-    FrameFormat::Rgba8,
-];
-
-/// A phone camera's view of a monitor showing `symbol`: the symbol scaled into a `width` x
-/// `height` grey scene, slightly off-centre.
-pub fn camera_view(symbol: &GrayImage, width: u32, height: u32) -> GrayImage {
-    let side = (height * 2 / 3).min(width * 2 / 3);
-    let scaled = image::imageops::resize(symbol, side, side, image::imageops::FilterType::Triangle);
-    let mut scene = GrayImage::from_pixel(width, height, image::Luma([180]));
-    let x = (width - side) / 3;
-    let y = (height - side) / 2;
-    image::imageops::overlay(&mut scene, &scaled, i64::from(x), i64::from(y));
-    scene
-}
-
-/// The frame a camera delivers for an upright image: in `format`, rotated so that
-/// `rotation_degrees` makes it upright again, with `padding` bytes after each row.
-pub use hc_core::scan::testing::frame_of as camera_frame;
-
-/// Where the shared QR photographs live: `../shared/qr-corpus` beside the repository.
-pub fn qr_corpus_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/qr-corpus")
 }

@@ -10,7 +10,6 @@
 //! A test that stops and starts PostgreSQL under load takes an [`own_server`] instead: a server of
 //! its own from the same binaries (never the shared one, never `HC_TEST_POSTGRES_URL`), stopped and
 //! removed when dropped.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
