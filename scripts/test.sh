@@ -77,12 +77,16 @@ stage_device-lib() {
 }
 
 stage_rust() {
-  local rc report="$CARGO_TARGET_DIR/nextest/ci/junit.xml"
+  local rc report candidates
+  # nextest keeps its store (and so the report) under the workspace's own target/ folder, not under
+  # CARGO_TARGET_DIR: look in both, newest wins, and clear both first so a stale one never counts.
+  candidates=("$HC_ROOT/target/nextest/ci/junit.xml" "$CARGO_TARGET_DIR/nextest/ci/junit.xml")
   cargo nextest --version >/dev/null 2>&1 || { echo "rust: FAILED (cargo-nextest missing; run: scripts/install-test-deps.sh nextest)"; return 1; }
-  rm -f "$report"
+  rm -f "${candidates[@]}"
   # Profile `ci` (.config/nextest.toml): no fail-fast, and a JUnit report to count from.
   cargo nextest run --workspace --locked --profile ci; rc=$?
-  python3 "$HC_ROOT/scripts/lib/junit-count.py" rust "$rc" "$report"
+  report=$(ls -t "${candidates[@]}" 2>/dev/null | head -n1)
+  python3 "$HC_ROOT/scripts/lib/junit-count.py" rust "$rc" "${report:-${candidates[0]}}"
 }
 
 # libtest has no machine-readable output on stable Rust: the counts are its per-crate `test result:`

@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod config;
 pub mod crypto;
+pub mod email;
 pub mod error;
 pub mod extract;
 pub mod hashing;

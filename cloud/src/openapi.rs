@@ -6,8 +6,8 @@
 
 use axum::http::Method;
 use hc_protocol::api::{
-    AUDIT_MAX_LIMIT, ErrorCode, MAX_DEVICE_NAME_CHARS, MAX_EMAIL_CHARS, MAX_PASSWORD_CHARS,
-    MIN_PASSWORD_CHARS,
+    AUDIT_MAX_LIMIT, AuditOutcome, ErrorCode, MAX_DEVICE_NAME_CHARS, MAX_EMAIL_CHARS,
+    MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS,
 };
 use hc_protocol::{MAX_TEXT_LEN, QR_PREFIX, SERIAL_LEN};
 use std::sync::LazyLock;
@@ -279,11 +279,8 @@ fn object(required: &[&str], properties: Value) -> Value {
 /// Characters no email address or device name holds: C0 and C1 controls (Rust's
 /// `char::is_control`), as a regular-expression class body.
 const CONTROLS: &str = r"\u0000-\u001f\u007f-\u009f";
-/// Characters that show nothing or reorder what is shown (the cloud refuses them in emails so that
-/// one address cannot look like another).
-const INVISIBLE_OR_BIDI: &str = r"\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8";
 
-/// The email rule of `routes::accounts::normalize_email` as a pattern: one `@`, something before
+/// The email rule of `email::normalize_email` as a pattern: one `@`, something before
 /// it, a domain with a dot that neither starts nor ends it; no white space, controls, invisible or
 /// bidi characters, and none of the characters whose normalized form (NFKC, lowercase, NFKC, as the
 /// cloud compares addresses) holds white space, a control or an `@` (`¯` is a space and a macron,
@@ -318,7 +315,16 @@ fn email_pattern() -> &'static str {
                 }
             }
         }
-        let c = format!(r"@\s{CONTROLS}{INVISIBLE_OR_BIDI}{}", class_body(&bad));
+        // The characters the cloud refuses in an address (`crate::email`), from its one list.
+        let invisible: Vec<char> = crate::email::INVISIBLE_OR_BIDI
+            .iter()
+            .flat_map(|&(first, last)| first..=last)
+            .collect();
+        let c = format!(
+            r"@\s{CONTROLS}{}{}",
+            class_body(&invisible),
+            class_body(&bad)
+        );
         let (first, last) = (class_body(&dot_first), class_body(&dot_last));
         format!(r"^[^{c}]+@[^.{first}{c}][^{c}]*\.[^{c}]*[^.{last}{c}]$")
     });
@@ -400,7 +406,7 @@ pub fn schemas() -> Value {
         "AuditLimit": {"type": "integer", "minimum": 1, "maximum": AUDIT_MAX_LIMIT},
         "AuditEvent": object(&["id", "at", "serial", "nonce", "outcome", "client_addr"], json!({
             "id": time, "at": time, "serial": opt_string, "nonce": opt_string,
-            "outcome": {"type": "string", "enum": ["issued", "invalid_qr", "device_not_bound", "bound_to_other_account", "rate_limited"]},
+            "outcome": {"type": "string", "enum": AuditOutcome::ALL.map(AuditOutcome::as_str)},
             "client_addr": opt_string, "count": {"type": "integer", "minimum": 1, "maximum": u64::MAX}})),
         "AuditList": object(&["events"], json!({"events": {"type": "array", "items": schema_ref("AuditEvent")}})),
         "DeviceSyncRequest": object(&["v", "serial", "nonce", "ts", "tag"], json!({

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+use crate::email::normalize_email;
 use crate::error::ApiError;
-use crate::routes::accounts::normalize_email;
 use crate::state::{AppState, secs, unix_now};
 
 /// Counts one hit in `bucket` and refuses with 429 once `limit` hits were made in this window.

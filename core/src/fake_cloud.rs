@@ -176,7 +176,7 @@ async fn reset_code(
         serial: qr.challenge().serial.to_string(),
         model: qr.challenge().model.clone(),
         code: "01234567".into(),
-        valid_for_secs: 1800,
+        valid_for_secs: hc_protocol::CHALLENGE_LIFETIME_SECS,
     })
     .into_response()
 }

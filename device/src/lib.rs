@@ -1,4 +1,4 @@
-//! The device side of Reset Device Password (DESIGN.md sections 3 and 6).
+//! The device side of Reset Device Password (DESIGN.md section 3, the device rules).
 //!
 //! [`ResetAgent`] is the part a firmware team embeds: the Forget Password menu, challenges, code
 //! entry with lockout and cool-down, the reset window and the admin password, persisted in a

@@ -153,16 +153,17 @@ impl AuditOutcome {
         }
     }
 
+    /// Every outcome, in declaration order (the OpenAPI document's enum is made from it).
+    pub const ALL: [AuditOutcome; 5] = [
+        AuditOutcome::Issued,
+        AuditOutcome::InvalidQr,
+        AuditOutcome::DeviceNotBound,
+        AuditOutcome::BoundToOtherAccount,
+        AuditOutcome::RateLimited,
+    ];
+
     pub fn parse(text: &str) -> Option<Self> {
-        [
-            AuditOutcome::Issued,
-            AuditOutcome::InvalidQr,
-            AuditOutcome::DeviceNotBound,
-            AuditOutcome::BoundToOtherAccount,
-            AuditOutcome::RateLimited,
-        ]
-        .into_iter()
-        .find(|o| o.as_str() == text)
+        Self::ALL.into_iter().find(|o| o.as_str() == text)
     }
 }
 

@@ -9,10 +9,11 @@ use hc_protocol::api::{
 
 use crate::auth::{Session, new_token_pair};
 use crate::crypto::{hash_password, token_hash, verify_password};
+use crate::email::normalize_email;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientAddr};
 use crate::rate_limit;
-use crate::routes::accounts::{check_password_rule, normalize_email};
+use crate::routes::accounts::check_password_rule;
 use crate::state::{AppState, unix_now};
 use crate::storage::RefreshOutcome;
 
