@@ -1,8 +1,9 @@
 //! What the scanner tries on one frame, in which order, and when it gives up.
 //!
 //! Attempts run cheapest and likeliest first and the first one that reads anything ends the
-//! search. The search is bounded by a time budget: the camera delivers another frame anyway, so a
-//! low-end phone should spend a few tens of milliseconds on a frame, not seconds.
+//! search. The search is bounded by a soft time budget ([`BUDGET`]): no attempt starts after it,
+//! but one already running finishes. The camera delivers another frame anyway, so a frame should
+//! cost tens of milliseconds, not seconds (issue 15 tracks turning this into a hard bound).
 
 use std::time::{Duration, Instant};
 
@@ -13,7 +14,7 @@ use crate::scan::reset_qr::Reading;
 use crate::scan::scale;
 use crate::scan::{binarize, contrast};
 
-/// How an attempt reads the image: rqrr after one of the binarizations, or the fallback decoder.
+/// How an attempt reads the image: rxing (the first choice), or rqrr after one of the binarizations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     /// rqrr's own running-mean threshold.
@@ -33,7 +34,7 @@ pub enum Method {
 pub enum Scale {
     /// Shrunk by an integer factor until the longest side is at most this.
     Fit(u32),
-    /// Doubled (small photos whose modules are under the 3-4 pixels rqrr needs).
+    /// Doubled (small photos whose modules are under the 3-4 pixels a decoder needs).
     Double,
 }
 
@@ -109,9 +110,7 @@ pub(crate) const ATTEMPTS: &[Attempt] = &[
     attempt(Scale::Fit(u32::MAX), Method::LocalAverage),
 ];
 
-/// Time after which no new attempt starts.
-/// About 100 ms here is a few hundred on a low-end phone: still interactive, and the next
-/// frame gets the search again.
+/// Time after which no new attempt starts (a soft limit: a running attempt is not cut short).
 pub(crate) const BUDGET: Duration = Duration::from_millis(100);
 
 /// What the first successful attempt reads; nothing when all fail or the budget runs out.
