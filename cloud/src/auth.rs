@@ -22,18 +22,23 @@ impl FromRequestParts<AppState> for Account {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(bearer_token)
-            .ok_or_else(ApiError::unauthorized)?;
+        let token = presented_token(parts)?;
         let account = state
             .storage()
             .account_for_access_token(&token_hash(token), unix_now())
             .await?;
         account.map(Account).ok_or_else(ApiError::unauthorized)
     }
+}
+
+/// The bearer token of the request, or the 401 every missing or malformed one gets.
+fn presented_token(parts: &Parts) -> Result<&str, ApiError> {
+    parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(bearer_token)
+        .ok_or_else(ApiError::unauthorized)
 }
 
 /// The account and the session (one login) of a live access token, for calls that treat the
@@ -48,12 +53,7 @@ impl FromRequestParts<AppState> for Session {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(bearer_token)
-            .ok_or_else(ApiError::unauthorized)?;
+        let token = presented_token(parts)?;
         let found = state
             .storage()
             .session_for_access_token(&token_hash(token), unix_now())
