@@ -166,26 +166,16 @@ impl HcClient {
             current_password,
             new_password,
         };
-        let inner = &self.inner;
-        let _: serde_json::Value = inner
-            .session
-            .authorized(&inner.http, None, |token| {
-                let request = &request;
-                async move {
-                    // Not retried: a repeat after a lost answer would present a current
-                    // password that is no longer current.
-                    inner
-                        .http
-                        .send(
-                            Method::POST,
-                            "/v1/auth/password",
-                            Some(request),
-                            Some(&token),
-                            Retry::Once,
-                        )
-                        .await
-                }
-            })
+        // Not retried: a repeat after a lost answer would present a current password that is no
+        // longer current.
+        let _: serde_json::Value = self
+            .send_authorized(
+                None,
+                Method::POST,
+                "/v1/auth/password",
+                Some(&request),
+                Retry::Once,
+            )
             .await?;
         tracing::info!(target: "hc_core::client", "password changed; other sessions ended");
         Ok(())
@@ -195,25 +185,18 @@ impl HcClient {
     /// cloud cannot be reached nothing ended anywhere: the error says so and this phone stays
     /// logged in, so the user can try again (a plain [`HcClient::logout`] only ends this one).
     pub async fn log_out_everywhere(&self) -> Result<()> {
-        let inner = &self.inner;
-        let _: serde_json::Value = inner
-            .session
-            .authorized(&inner.http, None, |token| async move {
-                // Idempotent: ending sessions that are already ended changes nothing.
-                inner
-                    .http
-                    .send::<(), _>(
-                        Method::POST,
-                        "/v1/auth/logout-all",
-                        None,
-                        Some(&token),
-                        Retry::Idempotent,
-                    )
-                    .await
-            })
+        // Idempotent: ending sessions that are already ended changes nothing.
+        let _: serde_json::Value = self
+            .send_authorized(
+                None,
+                Method::POST,
+                "/v1/auth/logout-all",
+                None::<&()>,
+                Retry::Idempotent,
+            )
             .await?;
         self.forget_devices();
-        inner.session.end()?;
+        self.inner.session.end()?;
         tracing::info!(target: "hc_core::client", "logged out everywhere");
         Ok(())
     }
@@ -300,24 +283,14 @@ impl HcClient {
             label_code: input::label_text(&label_code),
             name: input::device_name(name),
         };
-        let inner = &self.inner;
-        let added: Device = inner
-            .session
-            .authorized(&inner.http, Some(&serial), |token| {
-                let request = &request;
-                async move {
-                    inner
-                        .http
-                        .send(
-                            Method::POST,
-                            "/v1/devices",
-                            Some(request),
-                            Some(&token),
-                            Retry::Once,
-                        )
-                        .await
-                }
-            })
+        let added: Device = self
+            .send_authorized(
+                Some(&serial),
+                Method::POST,
+                "/v1/devices",
+                Some(&request),
+                Retry::Once,
+            )
             .await?;
         self.refresh_devices_after_change().await;
         Ok(DeviceInfo::from(added))
@@ -330,18 +303,14 @@ impl HcClient {
             serial: serial.clone(),
         })?;
         let path = format!("/v1/devices/{parsed}");
-        let inner = &self.inner;
-        let _: serde_json::Value = inner
-            .session
-            .authorized(&inner.http, Some(&serial), |token| {
-                let path = &path;
-                async move {
-                    inner
-                        .http
-                        .send::<(), _>(Method::DELETE, path, None, Some(&token), Retry::Idempotent)
-                        .await
-                }
-            })
+        let _: serde_json::Value = self
+            .send_authorized(
+                Some(&serial),
+                Method::DELETE,
+                &path,
+                None::<&()>,
+                Retry::Idempotent,
+            )
             .await?;
         self.refresh_devices_after_change().await;
         Ok(())
@@ -349,21 +318,14 @@ impl HcClient {
 
     /// The account's reset-code requests, newest first.
     pub async fn audit_events(&self) -> Result<Vec<AuditEventInfo>> {
-        let inner = &self.inner;
-        let list: AuditList = inner
-            .session
-            .authorized(&inner.http, None, |token| async move {
-                inner
-                    .http
-                    .send::<(), _>(
-                        Method::GET,
-                        "/v1/audit",
-                        None,
-                        Some(&token),
-                        Retry::Idempotent,
-                    )
-                    .await
-            })
+        let list: AuditList = self
+            .send_authorized(
+                None,
+                Method::GET,
+                "/v1/audit",
+                None::<&()>,
+                Retry::Idempotent,
+            )
             .await?;
         Ok(list.events.into_iter().map(AuditEventInfo::from).collect())
     }
@@ -437,23 +399,42 @@ impl HcClient {
         let request = ResetCodeRequest {
             qr: qr_text.to_owned(),
         };
+        // Idempotent: the code is a function of the challenge, so a retried request gets the same
+        // code.
+        self.send_authorized(
+            Some(serial),
+            Method::POST,
+            "/v1/reset-codes",
+            Some(&request),
+            Retry::Idempotent,
+        )
+        .await
+    }
+
+    /// One cloud request with the session's access token, refreshed first when it has expired and
+    /// once more when the cloud rejects it (`Session::authorized`). `serial` names the device a
+    /// refusal is about.
+    async fn send_authorized<B, T>(
+        &self,
+        serial: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        retry: Retry,
+    ) -> Result<T>
+    where
+        B: serde::Serialize + ?Sized + Sync,
+        T: serde::de::DeserializeOwned + Send,
+    {
         let inner = &self.inner;
         inner
             .session
-            .authorized(&inner.http, Some(serial), |token| {
-                let request = &request;
+            .authorized(&inner.http, serial, |token| {
+                let method = method.clone();
                 async move {
-                    // Idempotent: the code is a function of the challenge, so a retried
-                    // request gets the same code.
                     inner
                         .http
-                        .send(
-                            Method::POST,
-                            "/v1/reset-codes",
-                            Some(request),
-                            Some(&token),
-                            Retry::Idempotent,
-                        )
+                        .send(method, path, body, Some(&token), retry)
                         .await
                 }
             })
@@ -474,20 +455,14 @@ impl HcClient {
 
     async fn fetch_devices(&self) -> Result<StoredDeviceList> {
         let inner = &self.inner;
-        let list: DeviceList = inner
-            .session
-            .authorized(&inner.http, None, |token| async move {
-                inner
-                    .http
-                    .send::<(), _>(
-                        Method::GET,
-                        "/v1/devices",
-                        None,
-                        Some(&token),
-                        Retry::Idempotent,
-                    )
-                    .await
-            })
+        let list: DeviceList = self
+            .send_authorized(
+                None,
+                Method::GET,
+                "/v1/devices",
+                None::<&()>,
+                Retry::Idempotent,
+            )
             .await?;
         let stored = StoredDeviceList {
             fetched_at: unix_now(),
