@@ -9,6 +9,7 @@ mod binarize;
 mod contrast;
 mod decode;
 mod frame;
+mod hint;
 mod reset_qr;
 mod scale;
 mod strategy;
@@ -19,6 +20,8 @@ use crate::error::{HcError, Result};
 
 pub(crate) use decode::panic_is_contained;
 pub use frame::{Frame, FrameFormat};
+pub use hint::ScanHint;
+pub(crate) use hint::hint_for;
 pub(crate) use reset_qr::{Reading, ResetQr};
 pub use strategy::{Attempt, Method, Scale, Strategy};
 
