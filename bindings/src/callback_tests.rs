@@ -165,7 +165,11 @@ async fn async_calls_work_from_a_runtime_without_io_and_report_not_logged_in() {
 #[test]
 fn async_calls_from_a_plain_thread_reach_the_network_through_the_core_runtime() {
     let client = HcClient::new(config(), Arc::new(FakeKeychain::default())).unwrap();
-    let result = block_on_without_tokio(client.register("a@example.com".into(), "pw".into()));
+    let result = block_on_without_tokio(client.register(
+        "a@example.com".into(),
+        "correct horse".into(),
+        "correct horse".into(),
+    ));
     assert!(matches!(result, Err(HcError::Network { .. })), "{result:?}");
 }
 
