@@ -120,10 +120,18 @@ fn a_session_in_the_keychain_is_restored() {
     store
         .set(
             "hc.session.v1".into(),
+            r#"{"cloud":{"origin":"http://127.0.0.1:9","trust":"none"},"access_token":"a","refresh_token":"r","access_expires_at":0}"#.into(),
+        )
+        .unwrap();
+    assert!(HcClient::new(config(), store.clone()).unwrap().is_logged_in());
+    // An entry of an older app, without the cloud it belongs to, is not used.
+    store
+        .set(
+            "hc.session.v1".into(),
             r#"{"access_token":"a","refresh_token":"r","access_expires_at":0}"#.into(),
         )
         .unwrap();
-    assert!(HcClient::new(config(), store).unwrap().is_logged_in());
+    assert!(!HcClient::new(config(), store).unwrap().is_logged_in());
 }
 
 #[test]
