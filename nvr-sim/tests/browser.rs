@@ -9,8 +9,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use hc_testkit::device::*;
 use hc_testkit::World;
+use hc_testkit::device::*;
 use hyper_util::client::legacy::connect::HttpConnector;
 use nvr_sim::{NvrConfig, serve};
 
