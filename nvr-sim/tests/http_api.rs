@@ -295,32 +295,41 @@ async fn bad_requests_get_the_error_body() {
     assert_eq!(error_code(&body), "not_found");
 }
 
+/// A form a page of `origin` posts to the NVR's `path`, redirects not followed.
+async fn post_from(
+    sim: &Sim,
+    origin: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    browser_like()
+        .post(format!("{}{path}", sim.nvr.url()))
+        .header("origin", origin)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn another_web_site_cannot_post_codes_to_the_device() {
     let sim = Sim::start(true).await;
     sim.show_qr().await;
-    let response = sim
-        .http
-        .post(format!("{}/forget-password/verify", sim.nvr.url()))
-        .header("origin", "http://evil.example")
-        .form(&[("code", "12345678")])
-        .send()
-        .await
-        .unwrap();
+    let code = [("code", "12345678")];
+    let response = post_from(
+        &sim,
+        "http://evil.example",
+        "/forget-password/verify",
+        &code,
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         sim.api.status().await.unwrap().attempts_left,
         5,
         "the cross-site code was not counted"
     );
-    let same_site = sim
-        .http
-        .post(format!("{}/forget-password/verify", sim.nvr.url()))
-        .header("origin", sim.nvr.url())
-        .form(&[("code", "12345678")])
-        .send()
-        .await
-        .unwrap();
+    let same_site = post_from(&sim, sim.nvr.url(), "/forget-password/verify", &code).await;
     assert_eq!(same_site.status(), StatusCode::OK);
 }
 
@@ -615,6 +624,33 @@ async fn a_bad_extra_ca_certificate_is_a_clear_error() {
     ));
 }
 
+/// The page at `path`, as a browser without a session gets it (redirects followed).
+async fn page_text(sim: &Sim, path: &str) -> String {
+    text_of(sim.http.get(format!("{}{path}", sim.nvr.url()))).await
+}
+
+/// The page a form posted to `path` answers with.
+async fn page_after_posting(sim: &Sim, path: &str, form: &[(&str, &str)]) -> String {
+    text_of(sim.http.post(format!("{}{path}", sim.nvr.url())).form(form)).await
+}
+
+async fn text_of(request: reqwest::RequestBuilder) -> String {
+    request.send().await.unwrap().text().await.unwrap()
+}
+
+/// The cool-down page tells the wait once, and that it is `left`.
+fn says_the_wait_once(page: &str, left: &str) {
+    assert_eq!(
+        page.matches("Too many wrong verification codes").count(),
+        1,
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("again in <span class=\"left\">{left}</span>")),
+        "{page}"
+    );
+}
+
 // ---- the NVR checks in by itself -------------------------------------------------------------
 
 /// A simulator on the fake cloud, starting not bound, with its schedule changed by `schedule`.
@@ -711,15 +747,7 @@ async fn a_cloud_that_asks_to_wait_is_not_asked_again_before_its_retry_after() {
                 .is_some_and(|secs| (1..=120).contains(&secs))
         );
         assert_eq!(cloud.syncs(), 1, "{status}: only the check at start");
-        let page = sim
-            .http
-            .get(format!("{}/forget-password", sim.nvr.url()))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = page_text(&sim, "/forget-password").await;
         assert!(
             page.contains("The cloud asked this device to wait"),
             "{page}"
@@ -771,15 +799,7 @@ async fn an_unreachable_cloud_is_shown_on_the_nvr_page_in_plain_words() {
     let dir = tempfile::tempdir().unwrap();
     drop(TestDevice::boot(dir.path(), false));
     let sim = Sim::start_in(dir, Some(cloud(&format!("http://127.0.0.1:{port}")))).await;
-    let page = sim
-        .http
-        .get(format!("{}/forget-password", sim.nvr.url()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&sim, "/forget-password").await;
     assert!(page.contains("Hik-Connect: <b>not added</b>"), "{page}");
     assert!(
         page.contains("The last check, just now, failed: the cloud could not be reached"),
@@ -800,26 +820,15 @@ async fn check_again_on_the_page_returns_to_that_page_and_another_site_cannot_pr
     let cloud = FakeCloud::start(false, Answer::Honest).await;
     let sim = sim_on(&cloud, |_| {}).await;
     cloud.bound.store(true, Ordering::SeqCst);
-    let cross_site = browser_like()
-        .post(format!("{}/check-again", sim.nvr.url()))
-        .header("origin", "http://evil.example")
-        .form(&[("back", "/forget-password")])
-        .send()
-        .await
-        .unwrap();
+    let back = [("back", "/forget-password")];
+    let cross_site = post_from(&sim, "http://evil.example", "/check-again", &back).await;
     assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
     assert_eq!(cloud.syncs(), 1, "the other site's press sent nothing");
     for (back, expected) in [
         ("/forget-password", "/forget-password"),
         ("https://evil.example/", "/forget-password"),
     ] {
-        let pressed = browser_like()
-            .post(format!("{}/check-again", sim.nvr.url()))
-            .header("origin", sim.nvr.url())
-            .form(&[("back", back)])
-            .send()
-            .await
-            .unwrap();
+        let pressed = post_from(&sim, sim.nvr.url(), "/check-again", &[("back", back)]).await;
         assert_eq!(pressed.status(), StatusCode::SEE_OTHER);
         assert_eq!(pressed.headers()["location"], expected);
     }
@@ -827,17 +836,6 @@ async fn check_again_on_the_page_returns_to_that_page_and_another_site_cannot_pr
 }
 
 // ---- what the NVR page says ------------------------------------------------------------------
-
-async fn page_text(sim: &Sim, path: &str) -> String {
-    sim.http
-        .get(format!("{}{path}", sim.nvr.url()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
 
 #[tokio::test]
 async fn the_qr_page_shows_the_qr_as_text_for_hc_reset_and_its_deadline_by_the_device_clock() {
@@ -870,48 +868,15 @@ async fn the_cool_down_page_says_once_how_long_to_wait() {
     let wrong = wrong_code(&code_for_qr(&qr, &test_device()));
     let mut page = String::new();
     for _ in 0..5 {
-        page = sim
-            .http
-            .post(format!("{}/forget-password/verify", sim.nvr.url()))
-            .form(&[("code", wrong.as_str())])
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        page = page_after_posting(&sim, "/forget-password/verify", &[("code", &wrong)]).await;
     }
-    assert_eq!(
-        page.matches("Too many wrong verification codes").count(),
-        1,
-        "{page}"
-    );
+    says_the_wait_once(&page, "1 min");
     assert!(page.contains("Wrong verification code. Too many"), "{page}");
-    assert!(
-        page.contains("again in <span class=\"left\">1 min</span>"),
-        "{page}"
-    );
 
     // Pressing "Show a new QR code" during the cool-down: still one message, with what is left.
     sim.clock.advance(Duration::from_secs(15));
-    let page = sim
-        .http
-        .post(format!("{}/forget-password/hik-connect", sim.nvr.url()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(
-        page.matches("Too many wrong verification codes").count(),
-        1,
-        "{page}"
-    );
-    assert!(
-        page.contains("again in <span class=\"left\">45 s</span>"),
-        "{page}"
-    );
+    let page = page_after_posting(&sim, "/forget-password/hik-connect", &[]).await;
+    says_the_wait_once(&page, "45 s");
     assert_eq!(sim.api.status().await.unwrap().cooldown_secs, Some(45));
 }
 
