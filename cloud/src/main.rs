@@ -287,10 +287,8 @@ async fn provision(args: ProvisionArgs) -> Result<(), hc_cloud::Error> {
     let record = hc_cloud::provision(&config, request).await?;
     hc_cloud::write_device_json(&record, &args.out, args.force)?;
     println!(
-        "provisioned {} ({}); device.json written to {}",
-        record.serial,
-        record.model,
-        args.out.display()
+        "{}",
+        hc_cloud::provision::provisioned_summary(&record, &args.out)
     );
     Ok(())
 }

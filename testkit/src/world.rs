@@ -255,18 +255,31 @@ impl World {
 
     /// A factory-fresh NVR provisioned in the cloud and running as nvr-sim.
     pub async fn nvr(&self) -> Nvr {
+        self.nvr_with(|_| {}).await
+    }
+
+    /// Likewise, with its configuration changed by `tweak` first (e.g. its check-in schedule).
+    pub async fn nvr_with(&self, tweak: impl FnOnce(&mut NvrConfig)) -> Nvr {
         let serial = {
             let mut n = self.serials.lock().unwrap();
             *n += 1;
             format!("E2E{:06}", *n)
         };
-        self.nvr_of(ProvisionRequest::new(&serial, MODEL, FIRMWARE))
+        self.nvr_configured(ProvisionRequest::new(&serial, MODEL, FIRMWARE), tweak)
             .await
     }
 
     /// An NVR of the given serial, model and firmware, provisioned in the cloud and running as
     /// nvr-sim with the admin password [`NVR_ADMIN_PASSWORD`].
     pub async fn nvr_of(&self, request: ProvisionRequest) -> Nvr {
+        self.nvr_configured(request, |_| {}).await
+    }
+
+    async fn nvr_configured(
+        &self,
+        request: ProvisionRequest,
+        tweak: impl FnOnce(&mut NvrConfig),
+    ) -> Nvr {
         let record = self.provision(request).await;
         let serial = record.serial.as_str().to_owned();
         let label_code = record.label_code.as_str().to_owned();
@@ -276,6 +289,7 @@ impl World {
             ca_cert_pem: Some(self.ca.ca_pem.clone().into_bytes()),
         });
         config.admin_password = Some(NVR_ADMIN_PASSWORD.into());
+        tweak(&mut config);
         let running = nvr_sim::serve(config).await.unwrap();
         let client = NvrClient::new(running.url()).unwrap();
         Nvr {
