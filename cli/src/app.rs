@@ -11,7 +11,9 @@ use hc_core::{
 };
 use tokio::sync::mpsc;
 
-use crate::messages::{describe, exit_code, grouped_code, human_duration, say, utc_time};
+use crate::messages::{
+    Lang, audit_lines, describe, exit_code, grouped_code, human_duration, say, utc_time,
+};
 use crate::store::FileStore;
 
 /// How long `hc reset` waits for the flow to finish before giving up.
@@ -144,21 +146,19 @@ impl Context {
         Ok(())
     }
 
-    pub async fn audit(&self) -> Result<(), CliError> {
-        let events = self.client.audit_events().await?;
-        if events.is_empty() {
+    pub async fn audit(&self, limit: Option<u32>, before: Option<i64>) -> Result<(), CliError> {
+        let page = self.client.audit_page(before, limit).await?;
+        if page.events.is_empty() {
             println!("No reset-code requests yet.");
             return Ok(());
         }
-        println!("{:<23} {:<10} {:<23} FROM", "WHEN", "SERIAL", "OUTCOME");
-        for event in events {
-            println!(
-                "{:<23} {:<10} {:<23} {}",
-                utc_time(event.at_unix),
-                event.serial.as_deref().unwrap_or("-"),
-                event.outcome.as_str(),
-                event.client_addr.as_deref().unwrap_or("-"),
-            );
+        let lang = Lang::from_env();
+        for line in audit_lines(lang, &page.events) {
+            println!("{line}");
+        }
+        if let Some(before) = page.next_before {
+            println!();
+            println!("More: hc audit --before {before}");
         }
         Ok(())
     }

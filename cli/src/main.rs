@@ -93,8 +93,15 @@ enum AppCommand {
     },
     /// Remove a device from your account.
     Remove { serial: String },
-    /// Your account's reset-code requests, newest first.
-    Audit,
+    /// Your account's reset-code requests, and other accounts' on your devices, newest first.
+    Audit {
+        /// How many events to show (1 to 1000; the cloud's default: 100).
+        #[arg(long)]
+        limit: Option<u32>,
+        /// Show the events older than this one (the id the previous page ends with).
+        #[arg(long)]
+        before: Option<i64>,
+    },
     /// Reset Device Password: scan the device's QR code and show the verification code.
     #[command(group(clap::ArgGroup::new("source").required(true).args(["image", "text"])))]
     Reset {
@@ -159,7 +166,7 @@ async fn run(cli: Cli) -> ExitCode {
             name,
         } => context.add(serial, label_code, name).await,
         AppCommand::Remove { serial } => context.remove(serial).await,
-        AppCommand::Audit => context.audit().await,
+        AppCommand::Audit { limit, before } => context.audit(limit, before).await,
         AppCommand::Reset { image, text } => context.reset(image, text).await,
     };
     match outcome {
