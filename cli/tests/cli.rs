@@ -310,7 +310,7 @@ async fn the_vendor_notes_and_every_error_message() {
     let run = neighbour.hc(&["audit"], None).await;
     assert!(
         run.stdout.contains(
-            "Another account (ow***@example.com) asked for a code for your device D98765432: \
+            "Another account (o***@example.com) asked for a code for your device D98765432: \
              refused, the device is yours."
         ),
         "{}",
