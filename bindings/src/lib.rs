@@ -24,7 +24,7 @@ pub use hc_core::{
     AccountScreen, AuditActor, AuditEventInfo, AuditOutcome, AuditPage, ClientConfig, CodeScreen,
     Countdown, DeviceInfo, DeviceListAge, DeviceListScreen, DeviceListSnapshot, DeviceRow,
     ErrorAction, ErrorCode, Frame, FrameFormat, HcError, LogLevel, MessageId, ResetCodeInfo,
-    ResetScreen, ResetState, StoreError, UiMessage,
+    ResetScreen, ResetState, ScanHint, StoreError, UiMessage,
 };
 
 uniffi::setup_scaffolding!();
@@ -113,9 +113,24 @@ pub struct ResetCodeInfo {
     pub expires_at_unix: i64,
 }
 
+/// Why the scanner could not read the last frame (or a still image): what the screen tells the
+/// user to do.
+#[uniffi::remote(Enum)]
+pub enum ScanHint {
+    NoCode,
+    TooSmall,
+    Blurred,
+    Glare,
+    TooDark,
+}
+
 #[uniffi::remote(Enum)]
 pub enum ResetState {
-    Scanning,
+    /// `hint`: why the last frame could not be read; none before the first frame.
+    Scanning {
+        #[uniffi(default = None)]
+        hint: Option<ScanHint>,
+    },
     Recognized {
         serial: String,
         model: String,
@@ -183,6 +198,9 @@ pub enum LogLevel {
 
 #[uniffi::remote(Error)]
 pub enum HcError {
+    NoQrFound {
+        hint: ScanHint,
+    },
     NotAResetQr,
     InvalidQr,
     DeviceNotAdded {
@@ -270,6 +288,11 @@ pub enum MessageId {
     ErrorStorage,
     ErrorInvalidFrame,
     ScanHint,
+    ScanHintNoCode,
+    ScanHintTooSmall,
+    ScanHintBlurred,
+    ScanHintGlare,
+    ScanHintTooDark,
     ScanRecognized,
     ScanRequesting,
     CodeInstructions,
