@@ -123,7 +123,11 @@ fn a_session_in_the_keychain_is_restored() {
             r#"{"cloud":{"origin":"http://127.0.0.1:9","trust":"none"},"access_token":"a","refresh_token":"r","access_expires_at":0}"#.into(),
         )
         .unwrap();
-    assert!(HcClient::new(config(), store.clone()).unwrap().is_logged_in());
+    assert!(
+        HcClient::new(config(), store.clone())
+            .unwrap()
+            .is_logged_in()
+    );
     // An entry of an older app, without the cloud it belongs to, is not used.
     store
         .set(

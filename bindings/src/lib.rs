@@ -21,10 +21,10 @@ use std::sync::Arc;
 
 // Re-exported so the exported API is in one place (the callback tests use it from here).
 pub use hc_core::{
-    AccountScreen, AuditEventInfo, AuditOutcome, ClientConfig, CodeScreen, Countdown, DeviceInfo,
-    DeviceListAge, DeviceListScreen, DeviceListSnapshot, DeviceRow, ErrorAction, ErrorCode, Frame,
-    FrameFormat, HcError, LogLevel, MessageId, ResetCodeInfo, ResetScreen, ResetState, ScanHint,
-    SessionState, StoreError, UiMessage,
+    AccountScreen, AuditActor, AuditEventInfo, AuditOutcome, AuditPage, ClientConfig, CodeScreen,
+    Countdown, DeviceInfo, DeviceListAge, DeviceListScreen, DeviceListSnapshot, DeviceRow,
+    ErrorAction, ErrorCode, Frame, FrameFormat, HcError, LogLevel, MessageId, ResetCodeInfo,
+    ResetScreen, ResetState, ScanHint, SessionState, StoreError, UiMessage,
 };
 
 uniffi::setup_scaffolding!();
@@ -87,6 +87,14 @@ pub enum AuditOutcome {
     RateLimited,
 }
 
+/// Who made an audited request: this account, or another one (its e-mail masked by the cloud).
+#[uniffi::remote(Enum)]
+pub enum AuditActor {
+    You,
+    OtherAccount { masked_email: String },
+}
+
+/// One event of the account's audit; `message` is what the screen says about it.
 #[uniffi::remote(Record)]
 pub struct AuditEventInfo {
     pub id: i64,
@@ -95,6 +103,16 @@ pub struct AuditEventInfo {
     pub nonce: Option<String>,
     pub outcome: AuditOutcome,
     pub client_addr: Option<String>,
+    pub actor: AuditActor,
+    pub count: u64,
+    pub message: UiMessage,
+}
+
+/// One page of the audit, newest first; `next_before` asks for the next (older) one.
+#[uniffi::remote(Record)]
+pub struct AuditPage {
+    pub events: Vec<AuditEventInfo>,
+    pub next_before: Option<i64>,
 }
 
 #[uniffi::remote(Record)]
@@ -320,6 +338,13 @@ pub enum MessageId {
     DeviceAdded,
     PasswordRule,
     AccountCreated,
+    AuditIssued,
+    AuditInvalidQr,
+    AuditDeviceNotAdded,
+    AuditDeviceAddedByOthers,
+    AuditRateLimited,
+    AuditOtherAccountRefused,
+    AuditOtherAccountRateLimited,
     PasswordChanged,
     LoggedOutEverywhere,
 }
@@ -745,9 +770,21 @@ impl HcClient {
         on_core(async move { core.remove_device(serial).await }).await
     }
 
+    /// The first page of the account's audit: its own requests and other accounts' on its devices.
     pub async fn audit_events(&self) -> Result<Vec<AuditEventInfo>, HcError> {
         let core = self.core.clone();
         on_core(async move { core.audit_events().await }).await
+    }
+
+    /// One page of the audit: `limit` events (the cloud's default when null) older than `before`
+    /// (a previous page's `next_before`; null: the newest).
+    pub async fn audit_page(
+        &self,
+        before: Option<i64>,
+        limit: Option<u32>,
+    ) -> Result<AuditPage, HcError> {
+        let core = self.core.clone();
+        on_core(async move { core.audit_page(before, limit).await }).await
     }
 
     pub async fn request_reset_code(&self, qr_text: String) -> Result<ResetCodeInfo, HcError> {

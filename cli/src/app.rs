@@ -14,7 +14,8 @@ use tokio::sync::mpsc;
 use crate::outln;
 
 use crate::messages::{
-    describe, exit_code, grouped_code, human_duration, list_source, say, utc_time,
+    Lang, audit_lines, describe, exit_code, grouped_code, human_duration, list_source, say,
+    utc_time,
 };
 use crate::store::FileStore;
 
@@ -171,21 +172,19 @@ impl Context {
         Ok(())
     }
 
-    pub async fn audit(&self) -> Result<(), CliError> {
-        let events = self.client.audit_events().await?;
-        if events.is_empty() {
+    pub async fn audit(&self, limit: Option<u32>, before: Option<i64>) -> Result<(), CliError> {
+        let page = self.client.audit_page(before, limit).await?;
+        if page.events.is_empty() {
             outln!("No reset-code requests yet.");
             return Ok(());
         }
-        outln!("{:<23} {:<10} {:<23} FROM", "WHEN", "SERIAL", "OUTCOME");
-        for event in events {
-            outln!(
-                "{:<23} {:<10} {:<23} {}",
-                utc_time(event.at_unix),
-                event.serial.as_deref().unwrap_or("-"),
-                event.outcome.as_str(),
-                event.client_addr.as_deref().unwrap_or("-"),
-            );
+        let lang = Lang::from_env();
+        for line in audit_lines(lang, &page.events) {
+            outln!("{line}");
+        }
+        if let Some(before) = page.next_before {
+            outln!("");
+            outln!("More: hc audit --before {before}");
         }
         Ok(())
     }

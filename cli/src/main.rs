@@ -122,8 +122,14 @@ enum AppCommand {
         #[command(flatten)]
         connection: Connection,
     },
-    /// Your account's reset-code requests, newest first.
+    /// Your account's reset-code requests, and other accounts' on your devices, newest first.
     Audit {
+        /// How many events to show (1 to 1000; the cloud's default: 100).
+        #[arg(long)]
+        limit: Option<u32>,
+        /// Show the events older than this one (the id the previous page ends with).
+        #[arg(long)]
+        before: Option<i64>,
         #[command(flatten)]
         connection: Connection,
     },
@@ -151,7 +157,7 @@ impl AppCommand {
             | AppCommand::Devices { connection, .. }
             | AppCommand::Add { connection, .. }
             | AppCommand::Remove { connection, .. }
-            | AppCommand::Audit { connection }
+            | AppCommand::Audit { connection, .. }
             | AppCommand::Reset { connection, .. } => connection,
         }
     }
@@ -219,7 +225,7 @@ async fn run(cli: Cli) -> ExitCode {
             ..
         } => context.add(serial, label_code, name).await,
         AppCommand::Remove { serial, .. } => context.remove(serial).await,
-        AppCommand::Audit { .. } => context.audit().await,
+        AppCommand::Audit { limit, before, .. } => context.audit(limit, before).await,
         AppCommand::Reset { image, text, .. } => context.reset(image, text).await,
     };
     match outcome {

@@ -4,7 +4,7 @@
 //! vendor's two notes (device not added; added by another account) stay close to the vendor's
 //! wording because owners search for them.
 
-use hc_core::{DeviceListSnapshot, HcError, MessageId, UiMessage};
+use hc_core::{AuditEventInfo, DeviceListSnapshot, HcError, MessageId, UiMessage};
 
 /// The terminal's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,6 +230,42 @@ pub fn wording(lang: Lang, message: &UiMessage) -> String {
         MessageId::DevicesUpdatedDaysAgo => format!("(cached list from {} days ago)", arg(0)),
         MessageId::DeviceAdded if zh => format!("设备 {} 已添加到您的账号。", arg(0)),
         MessageId::DeviceAdded => format!("Device {} added to your account.", arg(0)),
+        MessageId::AuditIssued if zh => format!("已获取设备 {} 的验证码。", arg(0)),
+        MessageId::AuditIssued => format!("Verification code given for {}.", arg(0)),
+        MessageId::AuditInvalidQr if zh => "已拒绝：二维码无法验证。".into(),
+        MessageId::AuditInvalidQr => "Refused: the QR code could not be verified.".into(),
+        MessageId::AuditDeviceNotAdded if zh => format!("已拒绝：设备 {} 未添加到您的账号。", arg(0)),
+        MessageId::AuditDeviceNotAdded => {
+            format!("Refused: {} is not added to your account.", arg(0))
+        }
+        MessageId::AuditDeviceAddedByOthers if zh => format!("已拒绝：设备 {} 已被其他账号添加。", arg(0)),
+        MessageId::AuditDeviceAddedByOthers => {
+            format!("Refused: {} has been added by another account.", arg(0))
+        }
+        MessageId::AuditRateLimited if zh => format!("已拒绝 {} 次：请求过于频繁。", arg(0)),
+        MessageId::AuditRateLimited => format!("Refused {} time(s): too many requests.", arg(0)),
+        MessageId::AuditOtherAccountRefused if zh => format!(
+            "另一个账号（{}）请求您的设备 {} 的验证码：已拒绝，该设备属于您。",
+            arg(0),
+            arg(1)
+        ),
+        MessageId::AuditOtherAccountRefused => format!(
+            "Another account ({}) asked for a code for your device {}: refused, the device is yours.",
+            arg(0),
+            arg(1)
+        ),
+        MessageId::AuditOtherAccountRateLimited if zh => format!(
+            "另一个账号（{}）{} 次请求您的设备 {} 的验证码：已拒绝，请求过于频繁。",
+            arg(0),
+            arg(1),
+            arg(2)
+        ),
+        MessageId::AuditOtherAccountRateLimited => format!(
+            "Another account ({}) asked {} time(s) for a code for your device {}: refused, too many requests.",
+            arg(0),
+            arg(1),
+            arg(2)
+        ),
         MessageId::PasswordChanged if zh => "密码已修改。其他设备上的登录均已退出，本机保持登录。".into(),
         MessageId::PasswordChanged => {
             "Password changed. Every other session was logged out; this one stays logged in."
@@ -269,6 +305,28 @@ pub fn list_source_in(lang: Lang, snapshot: &DeviceListSnapshot, max_age_secs: u
             "已询问云服务但无法连接，这是当时的列表。`hc devices --refresh` 再次询问。".into()
         }
     }
+}
+
+/// The lines of `hc audit`, one per event: when, its id (for `--before`), what happened in words
+/// (who asked is in the words: you, or the other account masked), and where your own requests
+/// came from.
+pub fn audit_lines(lang: Lang, events: &[AuditEventInfo]) -> Vec<String> {
+    events
+        .iter()
+        .map(|event| {
+            let from = match &event.client_addr {
+                Some(addr) if lang == Lang::Zh => format!("（来自 {addr}）"),
+                Some(addr) => format!(" (from {addr})"),
+                None => String::new(),
+            };
+            format!(
+                "{}  #{:<5} {}{from}",
+                utc_time(event.at_unix),
+                event.id,
+                wording(lang, &event.message)
+            )
+        })
+        .collect()
 }
 
 /// A number of seconds as the core gives it, in the terminal's units.
@@ -374,6 +432,55 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_audit_says_who_asked_for_which_device_in_words_in_both_languages() {
+        let theirs = AuditEventInfo {
+            id: 42,
+            at_unix: 1_764_028_800,
+            serial: Some("J12345678".into()),
+            nonce: None,
+            outcome: hc_core::AuditOutcome::BoundToOtherAccount,
+            client_addr: None,
+            actor: hc_core::AuditActor::OtherAccount {
+                masked_email: "in***@example.com".into(),
+            },
+            count: 1,
+            message: UiMessage::with(
+                MessageId::AuditOtherAccountRefused,
+                ["in***@example.com", "J12345678"],
+            ),
+        };
+        let mine = AuditEventInfo {
+            id: 41,
+            client_addr: Some("192.0.2.7".into()),
+            actor: hc_core::AuditActor::You,
+            outcome: hc_core::AuditOutcome::Issued,
+            message: UiMessage::with(MessageId::AuditIssued, ["J12345678"]),
+            ..theirs.clone()
+        };
+        assert_eq!(
+            audit_lines(Lang::En, &[theirs.clone(), mine.clone()]),
+            [
+                "2025-11-25 00:00:00 UTC  #42    Another account (in***@example.com) asked for a code \
+                 for your device J12345678: refused, the device is yours.",
+                "2025-11-25 00:00:00 UTC  #41    Verification code given for J12345678. (from 192.0.2.7)",
+            ]
+        );
+        let zh = audit_lines(Lang::Zh, &[theirs, mine]);
+        assert!(
+            zh[0].contains("另一个账号（in***@example.com）"),
+            "{}",
+            zh[0]
+        );
+        assert!(
+            zh[1].contains("已获取设备 J12345678 的验证码。（来自 192.0.2.7）"),
+            "{}",
+            zh[1]
+        );
+        // No outcome code reaches the user.
+        assert!(!zh.concat().contains("bound_to_other_account"));
     }
 
     #[test]

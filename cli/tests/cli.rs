@@ -172,7 +172,12 @@ async fn owner_resets_the_nvr_password_from_a_screenshot_and_the_nvr_takes_the_c
     assert!(accepted.is_ok(), "the NVR refused the code: {accepted:?}");
 
     let run = owner.hc(&["audit"], None).await;
-    assert!(run.stdout.contains("issued"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("Verification code given for J12345678. (from 127.0.0.1)"),
+        "{}",
+        run.stdout
+    );
     let run = owner.hc(&["logout"], None).await;
     assert_eq!(run.code, 0);
     let run = owner.hc(&["devices"], None).await;
@@ -318,6 +323,17 @@ async fn the_vendor_notes_and_every_error_message() {
         "{}",
         run.stderr
     );
+    // The neighbour's audit shows the owner's attempt on the NVR, the owner's e-mail masked.
+    let run = neighbour.hc(&["audit"], None).await;
+    assert!(
+        run.stdout.contains(
+            "Another account (o***@example.com) asked for a code for your device D98765432: \
+             refused, the device is yours."
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("owner@"), "{}", run.stdout);
 
     // Rate limited: the account's budget of reset-code requests runs out.
     let mut last = None;

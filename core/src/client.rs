@@ -13,7 +13,7 @@ use reqwest::Method;
 
 use crate::account::{SessionState, check_new_password, check_password_rule};
 use crate::config::ClientConfig;
-use crate::devices::{AuditEventInfo, DeviceInfo, DeviceListSnapshot, ResetCodeInfo};
+use crate::devices::{AuditEventInfo, AuditPage, DeviceInfo, DeviceListSnapshot, ResetCodeInfo};
 use crate::error::{HcError, Result};
 use crate::http::{CloudHttp, Retry};
 use crate::input;
@@ -396,18 +396,34 @@ impl HcClient {
         Ok(())
     }
 
-    /// The account's reset-code requests, newest first.
+    /// The account's audit, newest first, its first page: the reset-code requests it made and
+    /// those other accounts made for its devices.
     pub async fn audit_events(&self) -> Result<Vec<AuditEventInfo>> {
+        Ok(self.audit_page(None, None).await?.events)
+    }
+
+    /// One page of the account's audit, newest first: `limit` events (the cloud's default when
+    /// `None`) older than `before` (a previous page's `next_before`; `None`: the newest).
+    pub async fn audit_page(&self, before: Option<i64>, limit: Option<u32>) -> Result<AuditPage> {
+        let mut query = Vec::new();
+        if let Some(limit) = limit {
+            query.push(format!("limit={limit}"));
+        }
+        if let Some(before) = before {
+            query.push(format!("before={before}"));
+        }
+        let path = if query.is_empty() {
+            "/v1/audit".to_owned()
+        } else {
+            format!("/v1/audit?{}", query.join("&"))
+        };
         let list: AuditList = self
-            .send_authorized(
-                None,
-                Method::GET,
-                "/v1/audit",
-                None::<&()>,
-                Retry::Idempotent,
-            )
+            .send_authorized(None, Method::GET, &path, None::<&()>, Retry::Idempotent)
             .await?;
-        Ok(list.events.into_iter().map(AuditEventInfo::from).collect())
+        Ok(AuditPage {
+            events: list.events.into_iter().map(AuditEventInfo::from).collect(),
+            next_before: list.next_before,
+        })
     }
 
     /// The verification code for a reset QR text scanned just now (read by other means than the

@@ -96,7 +96,10 @@ mod store;
 pub use account::{SessionState, check_new_password, password_rule_message};
 pub use client::{HcClient, MAX_CLOCK_SKEW_SECS, code_deadline};
 pub use config::{ClientConfig, DEFAULT_DEVICE_LIST_MAX_AGE_SECS, DEFAULT_REQUEST_TIMEOUT_MS};
-pub use devices::{AuditEventInfo, AuditOutcome, DeviceInfo, DeviceListSnapshot, ResetCodeInfo};
+pub use devices::{
+    AuditActor, AuditEventInfo, AuditOutcome, AuditPage, DeviceInfo, DeviceListSnapshot,
+    ResetCodeInfo,
+};
 pub use display::{Countdown, DeviceListAge, countdown, device_list_age, group_code};
 pub use error::{HcError, Result};
 /// The API's machine-readable error codes, as `HcError::Server` carries them.

@@ -108,6 +108,21 @@ message_ids! {
     PasswordRule = ("password_rule", 0),
     /// Registered and logged in. Argument: the e-mail address.
     AccountCreated = ("account_created", 1),
+    // audit log (each event's words, by who asked and what they were told)
+    /// Argument: serial.
+    AuditIssued = ("audit_issued", 1),
+    AuditInvalidQr = ("audit_invalid_qr", 0),
+    /// Argument: serial.
+    AuditDeviceNotAdded = ("audit_device_not_added", 1),
+    /// Argument: serial.
+    AuditDeviceAddedByOthers = ("audit_device_added_by_others", 1),
+    /// Argument: how many requests.
+    AuditRateLimited = ("audit_rate_limited", 1),
+    /// Another account asked for a code for your device. Arguments: its masked e-mail, serial.
+    AuditOtherAccountRefused = ("audit_other_account_refused", 2),
+    /// Another account asked too often for your device. Arguments: masked e-mail, count, serial.
+    AuditOtherAccountRateLimited = ("audit_other_account_rate_limited", 3),
+    // account security
     /// The password changed; every other phone was logged out.
     PasswordChanged = ("password_changed", 0),
     /// Every session of the account ended, this one too.

@@ -1,5 +1,5 @@
 # Start and stop the servers the binding tests drive: one hc-cloud (SQLite in a fresh data folder) and
-# one nvr-sim for each test device (A..E), provisioned by it, all on 127.0.0.1 with free ports. Sourced after common.sh.
+# one nvr-sim for each test device (A..F), provisioned by it, all on 127.0.0.1 with free ports. Sourced after common.sh.
 #
 #   hc_servers_start DIR   # fresh state under DIR; exports the HC_TEST_* variables below and writes
 #                          # them to DIR/servers.env (for the Swift chroot)

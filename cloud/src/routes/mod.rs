@@ -153,9 +153,13 @@ pub fn routes() -> Vec<Route> {
             Method::GET,
             "/v1/audit",
             get(audit::list),
-            Operation::new("listAudit", "The account's reset-code events, newest first")
+            Operation::new(
+                "listAudit",
+                "The account's reset-code events and other accounts' on its devices, newest first, paged by key",
+            )
                 .authenticated()
                 .query_parameter("limit", "AuditLimit")
+                .query_parameter("before", "AuditCursor")
                 .responds(200, "AuditList"),
         ),
         route(

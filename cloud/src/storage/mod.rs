@@ -7,7 +7,7 @@ use hc_protocol::api::{AuditEvent, AuditOutcome, Device};
 
 mod migrations;
 pub mod postgres;
-mod queries;
+pub mod queries;
 pub mod sqlite;
 
 #[derive(Debug, thiserror::Error)]
@@ -211,8 +211,15 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     async fn count_hit(&self, bucket: &str, window_start: i64) -> StorageResult<u64>;
 
     async fn record_audit(&self, event: &NewAuditEvent) -> StorageResult<()>;
-    /// Newest first.
-    async fn audit_of(&self, account_id: i64, limit: u32) -> StorageResult<Vec<AuditEvent>>;
+    /// The account's audit, newest first: the requests it made, and those other accounts made
+    /// with QR codes its devices showed (their actor masked, their client address withheld).
+    /// `before`: only events with a smaller id (the key-paged listing); `None`: from the newest.
+    async fn audit_of(
+        &self,
+        account_id: i64,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StorageResult<Vec<AuditEvent>>;
 
     /// Drops expired tokens and rate-limit windows older than `window_cutoff`.
     async fn purge_expired(&self, now: i64, window_cutoff: i64) -> StorageResult<()>;

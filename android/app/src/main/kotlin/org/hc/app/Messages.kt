@@ -52,6 +52,13 @@ fun MessageId.res(): Int = when (this) {
     MessageId.DEVICE_ADDED -> R.string.device_added
     MessageId.PASSWORD_RULE -> R.string.password_rule
     MessageId.ACCOUNT_CREATED -> R.string.account_created
+    MessageId.AUDIT_ISSUED -> R.string.audit_issued
+    MessageId.AUDIT_INVALID_QR -> R.string.audit_invalid_qr
+    MessageId.AUDIT_DEVICE_NOT_ADDED -> R.string.audit_device_not_added
+    MessageId.AUDIT_DEVICE_ADDED_BY_OTHERS -> R.string.audit_device_added_by_others
+    MessageId.AUDIT_RATE_LIMITED -> R.string.audit_rate_limited
+    MessageId.AUDIT_OTHER_ACCOUNT_REFUSED -> R.string.audit_other_account_refused
+    MessageId.AUDIT_OTHER_ACCOUNT_RATE_LIMITED -> R.string.audit_other_account_rate_limited
     MessageId.PASSWORD_CHANGED -> R.string.password_changed
     MessageId.LOGGED_OUT_EVERYWHERE -> R.string.logged_out_everywhere
 }
