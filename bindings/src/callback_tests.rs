@@ -123,7 +123,11 @@ fn a_session_in_the_keychain_is_restored() {
             r#"{"cloud":{"origin":"http://127.0.0.1:9","trust":"none"},"access_token":"a","refresh_token":"r","access_expires_at":0}"#.into(),
         )
         .unwrap();
-    assert!(HcClient::new(config(), store.clone()).unwrap().is_logged_in());
+    assert!(
+        HcClient::new(config(), store.clone())
+            .unwrap()
+            .is_logged_in()
+    );
     // An entry of an older app, without the cloud it belongs to, is not used.
     store
         .set(
@@ -139,7 +143,7 @@ fn the_listener_sees_each_state_of_the_flow() {
     let client = HcClient::new(config(), Arc::new(FakeKeychain::default())).unwrap();
     let screen = Arc::new(FakeScreen::default());
     let flow = client.reset_flow(screen.clone());
-    assert_eq!(flow.state(), ResetState::Scanning);
+    assert_eq!(flow.state(), ResetState::SCANNING);
     flow.submit_text("https://example.invalid".into());
     wait_until("the failure", || !screen.0.lock().unwrap().is_empty());
     assert_eq!(
@@ -150,7 +154,7 @@ fn the_listener_sees_each_state_of_the_flow() {
     );
     flow.retry();
     wait_until("scanning again", || screen.0.lock().unwrap().len() == 2);
-    assert_eq!(flow.state(), ResetState::Scanning);
+    assert_eq!(flow.state(), ResetState::SCANNING);
 }
 
 #[tokio::test(flavor = "current_thread")]
