@@ -138,8 +138,8 @@ const CROP_MAX_SIDE: u32 = 720;
 /// full-resolution crop; larger modules were not what kept it unread.
 const CROP_BELOW_MODULE_PX: f32 = 4.0;
 
-/// Units per pixel of the box-filter shrink (one vectorized pass: a quarter of a decoder pass).
-const SHRINK_COST_DIVISOR: u64 = 4;
+/// Pixels of the box-filter shrink per unit (one vectorized pass, about 4 instructions a pixel).
+const SHRINK_COST_DIVISOR: u64 = 12;
 /// Units per pixel of the local contrast stretch (two passes).
 const NORMALIZE_COST_PER_PIXEL: u64 = 2;
 /// Units per pixel of rqrr (measuring only; not a bound).
