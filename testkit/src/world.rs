@@ -133,6 +133,23 @@ impl World {
         }
     }
 
+    /// A world around a cloud the test runs itself (several instances behind a proxy): phones
+    /// and NVRs reach it at `cloud_url` trusting `ca`; `config` names its database and master key,
+    /// for provisioning devices and reading the audit log. Stopping and restarting it is the
+    /// test's business.
+    pub fn around(dir: tempfile::TempDir, ca: TestCa, cloud_url: String, config: Config) -> World {
+        World {
+            dir,
+            ca,
+            cloud: None,
+            process: None,
+            cloud_url,
+            config,
+            as_process: false,
+            serials: Mutex::new(0),
+        }
+    }
+
     /// The configuration the cloud runs with (its listen address is the one it got).
     pub fn config(&self) -> &Config {
         &self.config
