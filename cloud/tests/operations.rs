@@ -214,71 +214,35 @@ async fn a_client_cannot_forge_its_address_but_a_trusted_proxy_names_it() {
         .with_trusted_proxies(TrustedProxies::parse("127.0.0.9").unwrap())
         .with_rate_limits(limits(|l| l.registrations_per_client_addr = 2));
     let cloud = TestCloud::launch(config, data).await;
-    let register = |email: &str| json!({"email": email, "password": PASSWORD});
+    let register = |http: &reqwest::Client, claim: &str, email: &str| {
+        let body = json!({"email": email, "password": PASSWORD});
+        forwarded(&cloud, http, "/v1/accounts", claim, None, Some(body))
+    };
 
     // A direct client (127.0.0.1) claims a new address each time: it is counted by its socket.
     let direct = &cloud.http;
-    for (i, claim) in ["198.51.100.1", "198.51.100.2"].iter().enumerate() {
-        let email = format!("direct{i}@example.com");
-        let answer = forwarded(
-            &cloud,
-            direct,
-            "/v1/accounts",
-            claim,
-            None,
-            Some(register(&email)),
-        )
-        .await;
+    for i in 0..2 {
+        let claim = format!("198.51.100.{}", i + 1);
+        let answer = register(direct, &claim, &format!("direct{i}@example.com")).await;
         assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
     }
-    forwarded(
-        &cloud,
-        direct,
-        "/v1/accounts",
-        "198.51.100.3",
-        None,
-        Some(register("direct2@example.com")),
-    )
-    .await
-    .assert_error(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited);
+    register(direct, "198.51.100.3", "direct2@example.com")
+        .await
+        .assert_error(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited);
 
     // The proxy (127.0.0.9) appends the real client after whatever the client wrote: the
     // client behind it is 192.0.2.10, whatever it claims, and has a bucket of its own.
     let proxy = client_from([127, 0, 0, 9]);
     for i in 0..2 {
         let claim = format!("198.51.100.{}, 192.0.2.10", 50 + i);
-        let email = format!("behind{i}@example.com");
-        let answer = forwarded(
-            &cloud,
-            &proxy,
-            "/v1/accounts",
-            &claim,
-            None,
-            Some(register(&email)),
-        )
-        .await;
+        let answer = register(&proxy, &claim, &format!("behind{i}@example.com")).await;
         assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
     }
-    forwarded(
-        &cloud,
-        &proxy,
-        "/v1/accounts",
-        "198.51.100.60, 192.0.2.10",
-        None,
-        Some(register("behind2@example.com")),
-    )
-    .await
-    .assert_error(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited);
+    register(&proxy, "198.51.100.60, 192.0.2.10", "behind2@example.com")
+        .await
+        .assert_error(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited);
     // Another client behind the same proxy is not held back by the first one's count.
-    let other = forwarded(
-        &cloud,
-        &proxy,
-        "/v1/accounts",
-        "192.0.2.11",
-        None,
-        Some(register("neighbour@example.com")),
-    )
-    .await;
+    let other = register(&proxy, "192.0.2.11", "neighbour@example.com").await;
     assert_eq!(other.status, StatusCode::CREATED, "{:?}", other.body);
 
     // The audit log names the client the proxy forwarded for, not the proxy.
@@ -288,7 +252,7 @@ async fn a_client_cannot_forge_its_address_but_a_trusted_proxy_names_it() {
         "/v1/auth/login",
         "192.0.2.10",
         None,
-        Some(register("behind0@example.com")),
+        Some(json!({"email": "behind0@example.com", "password": PASSWORD})),
     )
     .await
     .json();

@@ -262,6 +262,17 @@ impl World {
         hc_cloud::server::open(&self.config).await.unwrap().0
     }
 
+    /// The audit log of the account `email`, newest first, read straight from the database.
+    pub async fn audit_of(&self, email: &str) -> Vec<hc_protocol::api::AuditEvent> {
+        let storage = self.storage().await;
+        let (account, _) = storage
+            .account_by_email(email)
+            .await
+            .unwrap()
+            .expect("the account exists");
+        storage.audit_of(account, u32::MAX).await.unwrap()
+    }
+
     /// Writes a registry row, through the cloud in the test process or straight into the
     /// database of the cloud process.
     async fn provision(&self, request: ProvisionRequest) -> DeviceRecord {
