@@ -15,7 +15,7 @@ pub mod synth;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use hc_core::scan::{Attempt, Method, Scale, Strategy};
 use hc_core::{Frame, FrameFormat};
@@ -46,9 +46,10 @@ pub struct Args {
     /// Add every image's outcome to the JSON output.
     #[arg(long)]
     pub per_image: bool,
-    /// Scan with this attempt list, without a time budget, instead of the scanner's own, to
+    /// Scan with this attempt list, without a work budget, instead of the scanner's own, to
     /// measure attempts on their own: `fit960:local,full:rqrr,double:rxing` (scales `fitN`,
-    /// `full`, `double`; methods `rqrr`, `local`, `inverted`, `rxing`, `normalize`).
+    /// `full`, `double`; methods `rqrr`, `local`, `inverted`, `rxing`, `normalize`,
+    /// `rxing-inverted`).
     #[arg(long, value_parser = parse_attempts)]
     pub attempts: Option<Strategy>,
 }
@@ -153,7 +154,7 @@ fn measure_all(
 }
 
 /// The file's luma plane, decoded as the app decodes a gallery image.
-fn read_luma(path: &Path) -> Result<image::GrayImage, String> {
+pub(crate) fn read_luma(path: &Path) -> Result<image::GrayImage, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
     hc_core::scan::image_to_luma(&bytes).map_err(|e| e.to_string())
 }
@@ -179,7 +180,7 @@ fn measure(strategy: &Strategy, luma: image::GrayImage, expected: &str) -> (bool
     (texts.iter().any(|text| text == expected), ms)
 }
 
-/// `fit960:local,full:rqrr,double:inverted`: an attempt list without a time budget.
+/// `fit960:local,full:rqrr,double:inverted`: an attempt list without a work budget.
 fn parse_attempts(spec: &str) -> Result<Strategy, String> {
     let attempts = spec
         .split(',')
@@ -200,6 +201,7 @@ fn parse_attempts(spec: &str) -> Result<Strategy, String> {
                 "inverted" => Method::LocalAverageInverted,
                 "rxing" => Method::Rxing,
                 "normalize" => Method::RxingNormalized,
+                "rxing-inverted" => Method::RxingInverted,
                 other => return Err(format!("bad method {other}")),
             };
             Ok(Attempt { scale, method })
@@ -207,7 +209,7 @@ fn parse_attempts(spec: &str) -> Result<Strategy, String> {
         .collect::<Result<Vec<_>, String>>()?;
     Ok(Strategy {
         attempts,
-        budget: Duration::MAX,
+        budget: u64::MAX,
     })
 }
 
@@ -244,10 +246,7 @@ fn collect(dir: &Path) -> Result<Vec<Case>, String> {
         let category = file_name(&category_dir);
         for entry in read(&category_dir)? {
             let image = entry.map_err(|e| e.to_string())?.path();
-            let is_image = image
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+            let is_image = is_image(&image);
             let Ok(expected) = std::fs::read(image.with_extension("txt")) else {
                 continue;
             };
@@ -270,18 +269,25 @@ fn collect(dir: &Path) -> Result<Vec<Case>, String> {
     Ok(cases)
 }
 
-fn file_name(path: &Path) -> String {
+/// Whether the runners pick `path` up as an image (by its extension).
+pub(crate) fn is_image(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+pub(crate) fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
 
 /// "9" before "10": numbers compare as numbers.
-fn natural_key(name: &str) -> (u64, String) {
+pub(crate) fn natural_key(name: &str) -> (u64, String) {
     (name.parse().unwrap_or(u64::MAX), name.to_owned())
 }
 
-fn write_pgm(path: &Path, luma: &image::GrayImage) -> Result<(), String> {
+pub(crate) fn write_pgm(path: &Path, luma: &image::GrayImage) -> Result<(), String> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
     }
@@ -501,7 +507,7 @@ mod tests {
                 },
             ]
         );
-        assert_eq!(strategy.budget, Duration::MAX);
+        assert_eq!(strategy.budget, u64::MAX);
         for bad in ["fit960", "huge:rqrr", "full:magic", "fitx:rqrr"] {
             assert!(parse_attempts(bad).is_err(), "{bad}");
         }
