@@ -214,9 +214,9 @@ async fn a_client_cannot_forge_its_address_but_a_trusted_proxy_names_it() {
         .with_trusted_proxies(TrustedProxies::parse("127.0.0.9").unwrap())
         .with_rate_limits(limits(|l| l.registrations_per_client_addr = 2));
     let cloud = TestCloud::launch(config, data).await;
-    let register = |http: &reqwest::Client, claim: &str, email: &str| {
+    let register = async |http: &reqwest::Client, claim: &str, email: &str| {
         let body = json!({"email": email, "password": PASSWORD});
-        forwarded(&cloud, http, "/v1/accounts", claim, None, Some(body))
+        forwarded(&cloud, http, "/v1/accounts", claim, None, Some(body)).await
     };
 
     // A direct client (127.0.0.1) claims a new address each time: it is counted by its socket.
