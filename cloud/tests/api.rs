@@ -830,6 +830,9 @@ mod cases {
         let health = t.call(Method::GET, "/healthz", None, None).await;
         assert_eq!(health.status, StatusCode::OK);
         assert_eq!(health.body["status"], "ok");
+        let ready = t.call(Method::GET, "/readyz", None, None).await;
+        assert_eq!(ready.status, StatusCode::OK);
+        assert_eq!(ready.body["status"], "ok");
         let doc = t.call(Method::GET, "/openapi.json", None, None).await;
         assert_eq!(doc.status, StatusCode::OK);
         let paths = doc.body["paths"].as_object().unwrap();
@@ -845,6 +848,7 @@ mod cases {
             ("/v1/audit", "get"),
             ("/v1/device/sync", "post"),
             ("/healthz", "get"),
+            ("/readyz", "get"),
             ("/openapi.json", "get"),
         ] {
             assert!(paths[path][method].is_object(), "{method} {path}");

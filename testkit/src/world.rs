@@ -133,6 +133,23 @@ impl World {
         }
     }
 
+    /// A world around a cloud the test runs itself (several instances behind a proxy): phones
+    /// and NVRs reach it at `cloud_url` trusting `ca`; `config` names its database and master key,
+    /// for provisioning devices and reading the audit log. Stopping and restarting it is the
+    /// test's business.
+    pub fn around(dir: tempfile::TempDir, ca: TestCa, cloud_url: String, config: Config) -> World {
+        World {
+            dir,
+            ca,
+            cloud: None,
+            process: None,
+            cloud_url,
+            config,
+            as_process: false,
+            serials: Mutex::new(0),
+        }
+    }
+
     /// The configuration the cloud runs with (its listen address is the one it got).
     pub fn config(&self) -> &Config {
         &self.config
@@ -242,6 +259,17 @@ impl World {
     /// read the audit log straight from it.
     pub async fn storage(&self) -> std::sync::Arc<dyn Storage> {
         hc_cloud::server::open(&self.config).await.unwrap().0
+    }
+
+    /// The audit log of the account `email`, newest first, read straight from the database.
+    pub async fn audit_of(&self, email: &str) -> Vec<hc_protocol::api::AuditEvent> {
+        let storage = self.storage().await;
+        let (account, _) = storage
+            .account_by_email(email)
+            .await
+            .unwrap()
+            .expect("the account exists");
+        storage.audit_of(account, u32::MAX).await.unwrap()
     }
 
     /// Writes a registry row, through the cloud in the test process or straight into the

@@ -227,6 +227,15 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     async fn purge_audit(&self, cutoff: i64) -> StorageResult<u64>;
     async fn ping(&self) -> StorageResult<()>;
     async fn close(&self);
+    /// The connection pool right now, for the metrics.
+    fn pool_use(&self) -> PoolUse;
+}
+
+/// Connections the pool holds open, and how many of them wait idle.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolUse {
+    pub open: u32,
+    pub idle: u32,
 }
 
 /// How the connection pool behaves.

@@ -552,6 +552,13 @@ macro_rules! sql_storage {
             async fn close(&self) {
                 self.pool.close().await;
             }
+
+            fn pool_use(&self) -> $crate::storage::PoolUse {
+                $crate::storage::PoolUse {
+                    open: self.pool.size(),
+                    idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+                }
+            }
         }
     };
 }
