@@ -230,8 +230,9 @@ impl ResetFlow {
         self.shared.clone().submit(Input::Image(bytes));
     }
 
-    /// A QR text read by other means. Fails with `NotAResetQr` / `InvalidQr` when it is not a
-    /// usable reset code.
+    /// A QR text read by other means, or typed by hand from the device's page (spaces, line
+    /// breaks, dashes and lower case are fine). Fails with `NotAResetQr` / `InvalidQr` when it is
+    /// not a usable reset code.
     ///
     /// ```
     /// # use std::sync::Arc;
@@ -263,7 +264,7 @@ impl ResetFlow {
             }
             inner.generation
         };
-        match ResetQr::parse(text) {
+        match ResetQr::parse(crate::input::reset_qr_text(&text)) {
             Ok(qr) => self.shared.clone().accept(generation, qr),
             Err(error) => self.shared.clone().fail(generation, error),
         }
