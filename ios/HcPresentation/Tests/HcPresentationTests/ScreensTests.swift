@@ -60,8 +60,8 @@ final class ScreensTests: XCTestCase {
         defer { model.close() }
         XCTAssertTrue(model.keepScreenOn.value, "the scanner keeps the display awake")
 
-        // Typed as a person would: with the line break the device wraps it at.
-        model.submitText(" \(qrText.prefix(40))\n\(qrText.dropFirst(40)) ")
+        // Typed as a person would: a line break where the device's page wraps it, partly in lower case.
+        model.submitText(" \(qrText.prefix(40))\n\(qrText.dropFirst(40).lowercased()) ")
         let screen = try await model.screen.waitFor { if case .code = $0 { return true }; if case .failed = $0 { return true }; return false }
         guard case let .code(code) = screen else { return XCTFail("\(screen)") }
         XCTAssertEqual(code.serial, device.serial)

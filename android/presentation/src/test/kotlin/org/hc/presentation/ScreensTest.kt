@@ -71,8 +71,8 @@ class ScreensTest {
         val model = ResetPasswordModel(me.client, scope, clock, haptics)
         assertTrue(model.keepScreenOn.value, "the scanner keeps the display awake")
 
-        // Typed as a person would: with the line break the device wraps it at.
-        model.submitText(" ${qrText.substring(0, 40)}\n${qrText.substring(40)} ")
+        // Typed as a person would: a line break where the device's page wraps it, partly in lower case.
+        model.submitText(" ${qrText.substring(0, 40)}\n${qrText.substring(40).lowercase()} ")
         val code = assertIs<ResetScreen.Code>(model.screen.await { it is ResetScreen.Code || it is ResetScreen.Failed }).code
         assertEquals(deviceD.serial, code.serial)
         assertEquals(1, haptics.vibrations)
@@ -126,7 +126,7 @@ class ScreensTest {
 
         devices.askToRemove(deviceE.serial)
         devices.confirmRemoval().join()
-        assertEquals(emptyList(), devices.screen.value.devices)
+        assertTrue(devices.screen.value.devices.isEmpty(), "${devices.screen.value}")
         assertEquals(msg(MessageId.DEVICES_EMPTY), devices.screen.value.empty)
         // Nothing asked, nothing removed.
         devices.confirmRemoval().join()
