@@ -22,9 +22,9 @@ use std::sync::Arc;
 // Re-exported so the exported API is in one place (the callback tests use it from here).
 pub use hc_core::{
     AccountScreen, AuditEventInfo, AuditOutcome, ClientConfig, CodeScreen, Countdown, DeviceInfo,
-    DeviceListAge, DeviceListScreen, DeviceListSnapshot, DeviceRow, ErrorAction, ErrorCode, Frame,
-    FocusPoint, FrameFormat, HcError, LogLevel, MessageId, ResetCodeInfo, ResetScreen, ResetState,
-    ResetView, StoreError, UiMessage, Viewfinder,
+    DeviceListAge, DeviceListScreen, DeviceListSnapshot, DeviceRow, ErrorAction, ErrorCode,
+    FocusPoint, Frame, FrameFormat, HcError, LogLevel, MessageId, ResetCodeInfo, ResetScreen,
+    ResetState, ResetView, StoreError, UiMessage, Viewfinder,
 };
 
 uniffi::setup_scaffolding!();

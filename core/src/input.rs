@@ -64,7 +64,10 @@ mod tests {
 
     #[test]
     fn a_reset_qr_typed_in_groups_or_lower_case_reads_as_the_device_shows_it() {
-        assert_eq!(reset_qr_text(" hcr1:abcd efgh\n2345-67 "), "HCR1:ABCDEFGH234567");
+        assert_eq!(
+            reset_qr_text(" hcr1:abcd efgh\n2345-67 "),
+            "HCR1:ABCDEFGH234567"
+        );
         assert_eq!(reset_qr_text("HCR1:ABCD"), "HCR1:ABCD");
         // Not a reset code: left alone, so the screen says so instead of a changed text.
         assert_eq!(

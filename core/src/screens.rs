@@ -153,7 +153,8 @@ pub fn reset_view(state: &ResetState, shown: Option<&ResetScreen>, now_unix_ms: 
     };
     let vibrate = match (&screen, shown) {
         (ResetScreen::Code { code }, Some(ResetScreen::Code { code: before })) => {
-            (before.code.as_str(), before.expires_at_unix) != (code.code.as_str(), code.expires_at_unix)
+            (before.code.as_str(), before.expires_at_unix)
+                != (code.code.as_str(), code.expires_at_unix)
         }
         (ResetScreen::Code { .. }, _) => true,
         _ => false,
@@ -227,7 +228,13 @@ impl Viewfinder {
 
     /// A tap at (`x`, `y`) of the preview, from 0 to 1: focus (and exposure) there, ring shown.
     pub fn tapped(mut self, x: f32, y: f32) -> Self {
-        let unit = |v: f32| if v.is_finite() { v.clamp(0.0, 1.0) } else { 0.5 };
+        let unit = |v: f32| {
+            if v.is_finite() {
+                v.clamp(0.0, 1.0)
+            } else {
+                0.5
+            }
+        };
         self.taps = self.taps.wrapping_add(1);
         self.focus = Some(FocusPoint {
             x: unit(x),
@@ -638,7 +645,11 @@ mod tests {
         assert_eq!(expired.next_tick_ms, None);
 
         // Scanned again, a new code: it buzzes again.
-        let again = reset_view(&code_ready(t + 900), Some(&expired.screen), (t + 600) * 1000);
+        let again = reset_view(
+            &code_ready(t + 900),
+            Some(&expired.screen),
+            (t + 600) * 1000,
+        );
         assert!(again.vibrate);
         // A failure lets the display sleep and buzzes nothing.
         let failed = reset_view(
@@ -688,7 +699,11 @@ mod tests {
         assert_eq!(view.focused(first.tap).focus, Some(second));
         assert_eq!(view.focused(second.tap).focus, None);
         // Taps after the ring went are numbered on.
-        let third = view.focused(second.tap).tapped(0.5, 0.5).focus.expect("a ring");
+        let third = view
+            .focused(second.tap)
+            .tapped(0.5, 0.5)
+            .focus
+            .expect("a ring");
         assert_ne!(third.tap, first.tap);
     }
 
