@@ -102,9 +102,10 @@ public final class ResetPasswordModel: @unchecked Sendable {
     public func tick() {
         lock.withLock {
             let view = resetView(state: coreState, shown: screen.value, nowUnixMs: clock.nowMillis())
-            screen.set(view.screen)
-            keepScreenOn.set(view.keepScreenOn)
+            // The buzz before the screen: whoever sees the code has had its vibration.
             if view.vibrate { haptics.codeAppeared() }
+            keepScreenOn.set(view.keepScreenOn)
+            screen.set(view.screen)
             ticker?.cancel()
             ticker = view.nextTickMs.map { ms in
                 Task { [weak self] in

@@ -106,9 +106,10 @@ class ResetPasswordModel(
     fun tick() {
         synchronized(this) {
             val view = resetView(coreState, _screen.value, clock.nowMillis())
-            _screen.value = view.screen
-            _keepScreenOn.value = view.keepScreenOn
+            // The buzz before the screen: whoever sees the code has had its vibration.
             if (view.vibrate) haptics.codeAppeared()
+            _keepScreenOn.value = view.keepScreenOn
+            _screen.value = view.screen
             ticker?.cancel()
             ticker = view.nextTickMs?.let { ms ->
                 scope.launch {
