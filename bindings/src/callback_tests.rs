@@ -131,7 +131,7 @@ fn the_listener_sees_each_state_of_the_flow() {
     let client = HcClient::new(config(), Arc::new(FakeKeychain::default())).unwrap();
     let screen = Arc::new(FakeScreen::default());
     let flow = client.reset_flow(screen.clone());
-    assert_eq!(flow.state(), ResetState::Scanning);
+    assert_eq!(flow.state(), ResetState::SCANNING);
     flow.submit_text("https://example.invalid".into());
     wait_until("the failure", || !screen.0.lock().unwrap().is_empty());
     assert_eq!(
@@ -142,7 +142,7 @@ fn the_listener_sees_each_state_of_the_flow() {
     );
     flow.retry();
     wait_until("scanning again", || screen.0.lock().unwrap().len() == 2);
-    assert_eq!(flow.state(), ResetState::Scanning);
+    assert_eq!(flow.state(), ResetState::SCANNING);
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -24,7 +24,7 @@ pub use hc_core::{
     AccountScreen, AuditEventInfo, AuditOutcome, ClientConfig, CodeScreen, Countdown, DeviceInfo,
     DeviceListAge, DeviceListScreen, DeviceListSnapshot, DeviceRow, ErrorAction, ErrorCode,
     FocusPoint, Frame, FrameFormat, HcError, LogLevel, MessageId, ResetCodeInfo, ResetScreen,
-    ResetState, ResetView, StoreError, UiMessage, Viewfinder,
+    ResetState, ResetView, ScanHint, StoreError, UiMessage, Viewfinder,
 };
 
 uniffi::setup_scaffolding!();
@@ -95,9 +95,24 @@ pub struct ResetCodeInfo {
     pub expires_at_unix: i64,
 }
 
+/// Why the scanner could not read the last frame (or a still image): what the screen tells the
+/// user to do.
+#[uniffi::remote(Enum)]
+pub enum ScanHint {
+    NoCode,
+    TooSmall,
+    Blurred,
+    Glare,
+    TooDark,
+}
+
 #[uniffi::remote(Enum)]
 pub enum ResetState {
-    Scanning,
+    /// `hint`: why the last frame could not be read; none before the first frame.
+    Scanning {
+        #[uniffi(default = None)]
+        hint: Option<ScanHint>,
+    },
     Recognized {
         serial: String,
         model: String,
@@ -165,6 +180,9 @@ pub enum LogLevel {
 
 #[uniffi::remote(Error)]
 pub enum HcError {
+    NoQrFound {
+        hint: ScanHint,
+    },
     NotAResetQr,
     InvalidQr,
     DeviceNotAdded {
@@ -252,6 +270,11 @@ pub enum MessageId {
     ErrorStorage,
     ErrorInvalidFrame,
     ScanHint,
+    ScanHintNoCode,
+    ScanHintTooSmall,
+    ScanHintBlurred,
+    ScanHintGlare,
+    ScanHintTooDark,
     ScanRecognized,
     ScanRequesting,
     CodeInstructions,

@@ -136,6 +136,28 @@ pub fn wording(lang: Lang, message: &UiMessage) -> String {
         MessageId::ErrorInvalidFrame => "The image cannot be read.".into(),
         MessageId::ScanHint if zh => "正在扫描…".into(),
         MessageId::ScanHint => "Scanning…".into(),
+        MessageId::ScanHintNoCode if zh => "未找到二维码。请对准设备屏幕上的二维码（忘记密码 > 通过Hik-Connect验证）。".into(),
+        MessageId::ScanHintNoCode => "No QR code found. Point the camera at the QR code on the \
+             device's screen (Forget Password > Verify by Hik-Connect)."
+            .into(),
+        MessageId::ScanHintTooSmall if zh => "二维码太小，无法识别。请靠近屏幕，让二维码占满画面的大部分。".into(),
+        MessageId::ScanHintTooSmall => {
+            "The QR code is too small to read. Move closer so that it fills most of the picture."
+                .into()
+        }
+        MessageId::ScanHintBlurred if zh => "二维码模糊。请拿稳手机，等待对焦后再拍。".into(),
+        MessageId::ScanHintBlurred => {
+            "The QR code is blurred. Hold the phone still and let it focus.".into()
+        }
+        MessageId::ScanHintGlare if zh => "屏幕反光遮挡了二维码。请稍微倾斜手机以避开反光。".into(),
+        MessageId::ScanHintGlare => {
+            "Glare on the screen hides the QR code. Tilt the phone a little to avoid it.".into()
+        }
+        MessageId::ScanHintTooDark if zh => "光线太暗，无法识别二维码。请调亮设备屏幕或打开灯光。".into(),
+        MessageId::ScanHintTooDark => {
+            "Too dark to read the QR code. Turn up the screen's brightness or turn on a light."
+                .into()
+        }
         MessageId::ScanRecognized if zh => format!("已识别 {}，序列号 {}。", arg(0), arg(1)),
         MessageId::ScanRecognized => format!("Recognized {}, serial {}.", arg(0), arg(1)),
         MessageId::ScanRequesting if zh => "正在向云服务获取验证码…".into(),
@@ -196,7 +218,10 @@ fn seconds(lang: Lang, arg: &str) -> String {
 /// The process exit code for an error, so that scripts can tell the notes apart.
 pub fn exit_code(error: &HcError) -> u8 {
     match error {
-        HcError::NotAResetQr | HcError::InvalidQr | HcError::InvalidFrame { .. } => 3,
+        HcError::NoQrFound { .. }
+        | HcError::NotAResetQr
+        | HcError::InvalidQr
+        | HcError::InvalidFrame { .. } => 3,
         HcError::DeviceNotAdded { .. } => 4,
         HcError::DeviceAddedByOthers { .. } => 5,
         HcError::NotLoggedIn | HcError::SessionExpired => 6,
@@ -312,6 +337,18 @@ mod tests {
         );
         assert!(by_others.contains("added by another account"));
         assert!(by_others.contains(&serial));
+    }
+
+    #[test]
+    fn a_blurred_photo_of_the_qr_says_hold_still_not_wrong_code() {
+        let blurred = HcError::NoQrFound {
+            hint: hc_core::ScanHint::Blurred,
+        };
+        let said = describe_in(Lang::En, &blurred);
+        assert!(said.contains("Hold the phone still"), "{said}");
+        assert!(!said.contains("not a Reset Device Password QR code"));
+        assert!(describe_in(Lang::Zh, &blurred).contains("拿稳"));
+        assert_eq!(exit_code(&blurred), 3);
     }
 
     #[test]

@@ -271,12 +271,28 @@ async fn the_vendor_notes_and_every_error_message() {
     assert_eq!(owner.hc(&["add", "D98765432", &label], None).await.code, 0);
     assert!(nvr.sync().await);
     assert_eq!(owner.hc(&["remove", "D98765432"], None).await.code, 0);
-    let (qr, _) = qr_screenshot(&nvr, world.dir.path()).await;
+    let (qr, screenshot) = qr_screenshot(&nvr, world.dir.path()).await;
     let run = owner.hc(&["reset", "--text", &qr], None).await;
     assert_eq!(run.code, 4, "{}", run.stderr);
     assert!(
         run.stderr
             .contains("The device is not added to your account (serial D98765432)"),
+        "{}",
+        run.stderr
+    );
+
+    // A photo of the QR taken while the phone moved: the hint, not "wrong code".
+    let sharp = image::open(&screenshot).unwrap().into_luma8();
+    let blurred = world.dir.path().join("blurred.png");
+    let sigma = sharp.width() as f32 / 60.0;
+    image::imageops::blur(&sharp, sigma).save(&blurred).unwrap();
+    let run = owner
+        .hc(&["reset", "--image", blurred.to_str().unwrap()], None)
+        .await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("The QR code is blurred. Hold the phone still"),
         "{}",
         run.stderr
     );

@@ -9,9 +9,16 @@
 use hc_protocol::QrError;
 use hc_protocol::api::ErrorCode;
 
+use crate::scan::ScanHint;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HcError {
-    /// The QR code is not a Hik-Connect reset code (another app's QR, a URL, ...).
+    /// No QR code could be read in the image (or the text is empty); `hint` says why: no code in
+    /// view, too small, blurred, glare, too dark. Not the device's fault: the user takes the photo
+    /// again.
+    #[error("no QR code found ({hint})")]
+    NoQrFound { hint: ScanHint },
+    /// A QR code was read and it is not a Hik-Connect reset code (another app's QR, a URL, ...).
     #[error("not a reset QR code")]
     NotAResetQr,
     /// It looks like a reset code but is damaged, of another version, or was not made by the device.

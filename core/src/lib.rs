@@ -4,7 +4,9 @@
 //! - [`HcClient`]: the account session, the device list (cached for offline use), add and remove
 //!   devices, the audit log, reset codes.
 //! - [`ResetFlow`]: the state machine of the "Reset Device Password" screen.
-//! - [`decode_frame`] / [`decode_image`]: the QR scanner over camera frames and image files.
+//! - [`decode_frame`] / [`decode_image`]: the QR scanner over camera frames and image files; when
+//!   nothing can be read, a [`ScanHint`] says why (carried by `ResetState::Scanning` and
+//!   `HcError::NoQrFound`).
 //! - [`group_code`], [`countdown`], [`device_list_age`]: what the screens show about a code and
 //!   the device list, as data for the shells' localized strings.
 //! - [`reset_screen`], [`device_list_screen`], [`AccountScreen`]: each screen's state, decided
@@ -99,8 +101,8 @@ pub use error::{HcError, Result};
 pub use hc_protocol::api::ErrorCode;
 pub use logging::{LogLevel, Logger, init};
 pub use messages::{ErrorAction, MessageId, UiMessage};
-pub use reset_flow::{ResetFlow, ResetFlowListener, ResetState};
-pub use scan::{Frame, FrameFormat, decode_frame, decode_image};
+pub use reset_flow::{FrameCounts, ResetFlow, ResetFlowListener, ResetState};
+pub use scan::{Frame, FrameFormat, ScanHint, decode_frame, decode_image};
 pub use screens::{
     AccountScreen, CodeScreen, DeviceListScreen, DeviceRow, FocusPoint, ResetScreen, ResetView,
     Viewfinder, countdown_message, device_added_message, device_list_screen, list_age_message,

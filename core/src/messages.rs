@@ -9,6 +9,7 @@
 use hc_protocol::api::ErrorCode;
 
 use crate::error::HcError;
+use crate::scan::ScanHint;
 
 /// Declares [`MessageId`] with each id's key and argument count in one line, and the list of all.
 macro_rules! message_ids {
@@ -37,7 +38,7 @@ macro_rules! message_ids {
 }
 
 message_ids! {
-    // errors (HcError), one or more per variant
+    // errors (HcError), one or more per variant (`NoQrFound` says its hint's message)
     ErrorNotAResetQr = ("error_not_a_reset_qr", 0),
     ErrorInvalidQr = ("error_invalid_qr", 0),
     /// The vendor's note: the device is not added to your account. Argument: serial.
@@ -63,7 +64,14 @@ message_ids! {
     ErrorStorage = ("error_storage", 0),
     ErrorInvalidFrame = ("error_invalid_frame", 0),
     // reset screen
+    /// Scanning, before any frame said why it could not be read.
     ScanHint = ("scan_hint", 0),
+    /// A frame or image without a readable code, each with its hint (`ScanHint`).
+    ScanHintNoCode = ("scan_hint_no_code", 0),
+    ScanHintTooSmall = ("scan_hint_too_small", 0),
+    ScanHintBlurred = ("scan_hint_blurred", 0),
+    ScanHintGlare = ("scan_hint_glare", 0),
+    ScanHintTooDark = ("scan_hint_too_dark", 0),
     /// Arguments: model, serial.
     ScanRecognized = ("scan_recognized", 2),
     /// Arguments: model, serial.
@@ -131,10 +139,24 @@ pub enum ErrorAction {
     CorrectInput,
 }
 
+impl ScanHint {
+    /// What the screen says for this hint: the same words while scanning and for a photo.
+    pub fn ui_message(self) -> UiMessage {
+        UiMessage::plain(match self {
+            ScanHint::NoCode => MessageId::ScanHintNoCode,
+            ScanHint::TooSmall => MessageId::ScanHintTooSmall,
+            ScanHint::Blurred => MessageId::ScanHintBlurred,
+            ScanHint::Glare => MessageId::ScanHintGlare,
+            ScanHint::TooDark => MessageId::ScanHintTooDark,
+        })
+    }
+}
+
 impl HcError {
     /// The message the screens show for this error. `detail` strings never reach it.
     pub fn ui_message(&self) -> UiMessage {
         match self {
+            HcError::NoQrFound { hint } => hint.ui_message(),
             HcError::NotAResetQr => UiMessage::plain(MessageId::ErrorNotAResetQr),
             HcError::InvalidQr => UiMessage::plain(MessageId::ErrorInvalidQr),
             HcError::DeviceNotAdded { serial } => {
@@ -161,9 +183,10 @@ impl HcError {
     /// What the screen offers next for this error.
     pub fn action(&self) -> ErrorAction {
         match self {
-            HcError::NotAResetQr | HcError::InvalidQr | HcError::InvalidFrame { .. } => {
-                ErrorAction::ScanAgain
-            }
+            HcError::NoQrFound { .. }
+            | HcError::NotAResetQr
+            | HcError::InvalidQr
+            | HcError::InvalidFrame { .. } => ErrorAction::ScanAgain,
             HcError::DeviceNotAdded { .. } => ErrorAction::AddDevice,
             HcError::DeviceAddedByOthers { .. } => ErrorAction::ContactOwner,
             HcError::NotLoggedIn | HcError::SessionExpired => ErrorAction::LogIn,
@@ -214,6 +237,24 @@ mod tests {
             keys.iter()
                 .all(|k| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
         );
+    }
+
+    #[test]
+    fn a_photo_without_a_readable_code_says_why_and_offers_another_scan() {
+        let hints = [
+            (ScanHint::NoCode, MessageId::ScanHintNoCode),
+            (ScanHint::TooSmall, MessageId::ScanHintTooSmall),
+            (ScanHint::Blurred, MessageId::ScanHintBlurred),
+            (ScanHint::Glare, MessageId::ScanHintGlare),
+            (ScanHint::TooDark, MessageId::ScanHintTooDark),
+        ];
+        let ids: HashSet<MessageId> = hints.iter().map(|(_, id)| *id).collect();
+        assert_eq!(ids.len(), hints.len(), "one message id per hint");
+        for (hint, id) in hints {
+            let error = HcError::NoQrFound { hint };
+            assert_eq!(error.ui_message(), UiMessage::plain(id));
+            assert_eq!(error.action(), ErrorAction::ScanAgain);
+        }
     }
 
     fn server(status: u16, code: ErrorCode) -> HcError {
@@ -286,6 +327,9 @@ mod tests {
     #[test]
     fn every_error_message_has_the_arguments_its_wording_takes() {
         let mut errors = vec![
+            HcError::NoQrFound {
+                hint: ScanHint::Blurred,
+            },
             HcError::NotAResetQr,
             HcError::InvalidQr,
             HcError::DeviceNotAdded { serial: "S".into() },

@@ -14,7 +14,8 @@ use crate::{Countdown, DeviceListAge};
 /// The reset screen as shown at one moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResetScreen {
-    /// Camera on, looking for the device's QR code: camera frames are wanted.
+    /// Camera on, looking for the device's QR code: camera frames are wanted. `hint` is what to
+    /// do: point the camera at the code, or why the last frame could not be read.
     Scanning { hint: UiMessage },
     /// A reset code was read; the app is checking it or asking the cloud.
     Working {
@@ -69,8 +70,11 @@ impl ResetScreen {
 /// The reset screen for the flow's `state` at `now_unix` (the phone's clock, unix seconds).
 pub fn reset_screen(state: &ResetState, now_unix: i64) -> ResetScreen {
     match state {
-        ResetState::Scanning => ResetScreen::Scanning {
-            hint: UiMessage::plain(MessageId::ScanHint),
+        ResetState::Scanning { hint } => ResetScreen::Scanning {
+            hint: match hint {
+                Some(hint) => hint.ui_message(),
+                None => UiMessage::plain(MessageId::ScanHint),
+            },
         },
         ResetState::Recognized { serial, model } => ResetScreen::Working {
             serial: serial.clone(),
@@ -478,7 +482,7 @@ mod tests {
 
     #[test]
     fn only_the_scanner_wants_camera_frames() {
-        assert!(reset_screen(&ResetState::Scanning, 0).wants_frames());
+        assert!(reset_screen(&ResetState::SCANNING, 0).wants_frames());
         let recognized = ResetState::Recognized {
             serial: "J12345678".into(),
             model: "DS-7608NI-K2".into(),
@@ -494,6 +498,26 @@ mod tests {
             }
         );
         assert!(!reset_screen(&code_ready(10), 0).wants_frames());
+    }
+
+    #[test]
+    fn the_scanner_says_why_the_last_frame_could_not_be_read() {
+        assert_eq!(
+            reset_screen(&ResetState::SCANNING, 0),
+            ResetScreen::Scanning {
+                hint: UiMessage::plain(MessageId::ScanHint)
+            }
+        );
+        let blurred = ResetState::Scanning {
+            hint: Some(crate::ScanHint::Blurred),
+        };
+        assert_eq!(
+            reset_screen(&blurred, 0),
+            ResetScreen::Scanning {
+                hint: UiMessage::plain(MessageId::ScanHintBlurred)
+            }
+        );
+        assert!(reset_screen(&blurred, 0).wants_frames());
     }
 
     #[test]
@@ -626,7 +650,7 @@ mod tests {
     #[test]
     fn the_code_vibrates_once_when_it_appears_and_keeps_the_screen_on_until_it_expires() {
         let t = 1_000_000;
-        let scanning = reset_view(&ResetState::Scanning, None, t * 1000);
+        let scanning = reset_view(&ResetState::SCANNING, None, t * 1000);
         assert!(scanning.keep_screen_on && !scanning.vibrate);
         assert_eq!(scanning.next_tick_ms, None);
 

@@ -42,8 +42,8 @@ public final class ResetPasswordModel: @unchecked Sendable {
         self.clock = clock
         self.haptics = haptics
         flow = client.resetFlow(listener: listener)
-        coreState = .scanning
-        let first = resetView(state: .scanning, shown: nil, nowUnixMs: clock.nowMillis())
+        coreState = .scanning(hint: nil)
+        let first = resetView(state: .scanning(hint: nil), shown: nil, nowUnixMs: clock.nowMillis())
         screen = ScreenState(first.screen)
         keepScreenOn = ScreenState(first.keepScreenOn)
         listener.model = self

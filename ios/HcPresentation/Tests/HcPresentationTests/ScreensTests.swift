@@ -5,7 +5,7 @@ import HcCore
 
 /// The screens driven by the real core against the real cloud and simulated NVRs.
 final class ScreensTests: XCTestCase {
-    func testScanningTheNvrQrWithTheCameraShowsTheGroupedCodeAndItsCountdown() async throws {
+    func testScanningTheNvrQrWithTheCameraSaysTooDarkInADarkRoomThenShowsTheGroupedCodeAndItsCountdown() async throws {
         let device = TestDevice("A")
         let me = try await Rig.newAccount()
         _ = try await me.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: "Shop NVR")
@@ -18,8 +18,17 @@ final class ScreensTests: XCTestCase {
         XCTAssertEqual(model.screen.value, .scanning(hint: msg(.scanHint)))
         XCTAssertTrue(model.wantsFrames)
 
+        // In a dark room the scanner says why it cannot read the code, and keeps looking.
+        let modules = try await device.qrModules()
+        let lit = modules.frame(format: .luma8)
+        model.submitFrame(Frame(width: lit.width, height: lit.height, rowStride: lit.rowStride, format: lit.format,
+                                bytes: Data(lit.bytes.map { $0 / 10 }), rotationDegrees: lit.rotationDegrees))
+        let dark = try await model.screen.waitFor { $0 != .scanning(hint: msg(.scanHint)) }
+        XCTAssertEqual(dark, .scanning(hint: msg(.scanHintTooDark)))
+        XCTAssertTrue(model.wantsFrames)
+
         // The capture delegate: plane 0 of the NVR's QR on the monitor, sensor rotated, rows padded.
-        model.submitFrame(cameraFrame(modules: try await device.qrModules(), rotation: 90))
+        model.submitFrame(cameraFrame(modules: modules, rotation: 90))
         let screen = try await model.screen.waitFor { if case .code = $0 { return true }; if case .failed = $0 { return true }; return false }
         guard case let .code(code) = screen else { return XCTFail("\(screen)") }
         XCTAssertEqual(code.serial, device.serial)
@@ -188,6 +197,10 @@ final class ScreensTests: XCTestCase {
         XCTAssertEqual(screen, .failed(error: .NotAResetQr, message: msg(.errorNotAResetQr), action: .scanAgain))
         model.scanAgain()
         _ = try await model.screen.waitFor { if case .scanning = $0 { return true }; return false }
+        // Nothing typed is no code at all, not a wrong one.
+        model.submitText(" ")
+        let nothing = try await model.screen.waitFor { if case .failed = $0 { return true }; return false }
+        XCTAssertEqual(nothing, .failed(error: .NoQrFound(hint: .noCode), message: msg(.scanHintNoCode), action: .scanAgain))
     }
 
     func testOfflineTheDeviceListIsTheCachedOneWithItsAge() async throws {

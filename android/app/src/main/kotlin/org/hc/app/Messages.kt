@@ -29,6 +29,11 @@ fun MessageId.res(): Int = when (this) {
     MessageId.ERROR_STORAGE -> R.string.error_storage
     MessageId.ERROR_INVALID_FRAME -> R.string.error_invalid_frame
     MessageId.SCAN_HINT -> R.string.scan_hint
+    MessageId.SCAN_HINT_NO_CODE -> R.string.scan_hint_no_code
+    MessageId.SCAN_HINT_TOO_SMALL -> R.string.scan_hint_too_small
+    MessageId.SCAN_HINT_BLURRED -> R.string.scan_hint_blurred
+    MessageId.SCAN_HINT_GLARE -> R.string.scan_hint_glare
+    MessageId.SCAN_HINT_TOO_DARK -> R.string.scan_hint_too_dark
     MessageId.SCAN_RECOGNIZED -> R.string.scan_recognized
     MessageId.SCAN_REQUESTING -> R.string.scan_requesting
     MessageId.CODE_INSTRUCTIONS -> R.string.code_instructions

@@ -87,10 +87,10 @@ class CancellationTest {
             val requesting = states.await { it is ResetState.Requesting || it is ResetState.Failed }
             assertIs<ResetState.Requesting>(requesting, "history ${states.history}")
             flow.cancel()
-            assertEquals(ResetState.Scanning, flow.state())
-            states.await { it == ResetState.Scanning }
+            assertEquals(ResetState.Scanning(), flow.state())
+            states.await { it == ResetState.Scanning() }
             delay(200)
-            assertEquals(ResetState.Scanning, flow.state(), "the abandoned request must not come back")
+            assertEquals(ResetState.Scanning(), flow.state(), "the abandoned request must not come back")
         }
     }
 }

@@ -65,7 +65,7 @@ fun coTest(block: suspend CoroutineScope.() -> Unit) {
  * [history] keeps every state in the order the core pushed them (a StateFlow conflates).
  */
 class FlowStates : ResetFlowListener {
-    private val _state = MutableStateFlow<ResetState>(ResetState.Scanning)
+    private val _state = MutableStateFlow<ResetState>(ResetState.Scanning())
     val state: StateFlow<ResetState> = _state.asStateFlow()
     val history: MutableList<ResetState> = java.util.Collections.synchronizedList(mutableListOf())
     override fun onState(state: ResetState) {

@@ -46,7 +46,7 @@ class ResetPasswordModel(
     private val haptics: Haptics = Haptics.None,
 ) : AutoCloseable {
     // Declared before the flow: its listener may run on a core thread as soon as the flow exists.
-    @Volatile private var coreState: ResetState = ResetState.Scanning
+    @Volatile private var coreState: ResetState = ResetState.Scanning()
     private val first = resetView(coreState, null, clock.nowMillis())
     private val _screen = MutableStateFlow(first.screen)
     val screen: StateFlow<ResetScreen> = _screen.asStateFlow()

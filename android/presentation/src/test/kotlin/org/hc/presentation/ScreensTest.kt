@@ -5,10 +5,12 @@ import kotlin.test.assertIs
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
 import org.hc.core.AccountScreen
+import org.hc.core.FrameFormat
 import org.hc.core.ErrorAction
 import org.hc.core.HcException
 import org.hc.core.MessageId
 import org.hc.core.ResetScreen
+import org.hc.testkit.Frames
 import org.junit.jupiter.api.Test
 
 /** The screens driven by the real core against the real cloud and simulated NVRs. */
@@ -20,7 +22,7 @@ class ScreensTest {
     private val deviceE by lazy { TestDevice("E") }
 
     @Test
-    fun `scanning the NVR's QR with the camera shows the grouped code and its countdown`() = uiTest { scope ->
+    fun `scanning the NVR's QR with the camera says too dark in a dark room, then shows the grouped code and its countdown`() = uiTest { scope ->
         val me = Rig.newAccount()
         me.client.addDevice(deviceA.serial, deviceA.labelCode, "Shop NVR")
         assertTrue(deviceA.sync())
@@ -30,8 +32,17 @@ class ScreensTest {
         assertEquals(ResetScreen.Scanning(msg(MessageId.SCAN_HINT)), model.screen.value)
         assertTrue(model.wantsFrames)
 
-        // The analyzer: the QR on the monitor, mounted rotated, rows padded.
+        // In a dark room the scanner says why it cannot read the code, and keeps looking.
         val png = deviceA.qrPng()
+        val lit = Frames.frame(png, FrameFormat.LUMA8)
+        model.submitFrame(lit.copy(bytes = ByteArray(lit.bytes.size) { i -> ((lit.bytes[i].toInt() and 0xff) / 10).toByte() }))
+        assertEquals(
+            ResetScreen.Scanning(msg(MessageId.SCAN_HINT_TOO_DARK)),
+            model.screen.await { it != ResetScreen.Scanning(msg(MessageId.SCAN_HINT)) },
+        )
+        assertTrue(model.wantsFrames)
+
+        // The analyzer: the QR on the monitor, mounted rotated, rows padded.
         model.submitFrame(cameraFrame(png, rotationDegrees = 90))
         val screen = model.screen.await { it is ResetScreen.Code || it is ResetScreen.Failed }
         val code = assertIs<ResetScreen.Code>(screen, "$screen").code
@@ -194,6 +205,13 @@ class ScreensTest {
         model.submitText("https://example.com/menu")
         val failed = assertIs<ResetScreen.Failed>(model.screen.await { it is ResetScreen.Failed })
         assertEquals(msg(MessageId.ERROR_NOT_A_RESET_QR), failed.message)
+        model.scanAgain()
+        model.screen.await { it is ResetScreen.Scanning }
+        // Nothing typed is no code at all, not a wrong one.
+        model.submitText(" ")
+        val nothing = assertIs<ResetScreen.Failed>(model.screen.await { it is ResetScreen.Failed })
+        assertEquals(msg(MessageId.SCAN_HINT_NO_CODE), nothing.message)
+        assertEquals(ErrorAction.ScanAgain, nothing.action)
         model.scanAgain()
         model.screen.await { it is ResetScreen.Scanning }
         model.close()
