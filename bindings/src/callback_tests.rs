@@ -120,10 +120,18 @@ fn a_session_in_the_keychain_is_restored() {
     store
         .set(
             "hc.session.v1".into(),
+            r#"{"cloud":{"origin":"http://127.0.0.1:9","trust":"none"},"access_token":"a","refresh_token":"r","access_expires_at":0}"#.into(),
+        )
+        .unwrap();
+    assert!(HcClient::new(config(), store.clone()).unwrap().is_logged_in());
+    // An entry of an older app, without the cloud it belongs to, is not used.
+    store
+        .set(
+            "hc.session.v1".into(),
             r#"{"access_token":"a","refresh_token":"r","access_expires_at":0}"#.into(),
         )
         .unwrap();
-    assert!(HcClient::new(config(), store).unwrap().is_logged_in());
+    assert!(!HcClient::new(config(), store).unwrap().is_logged_in());
 }
 
 #[test]
@@ -165,7 +173,11 @@ async fn async_calls_work_from_a_runtime_without_io_and_report_not_logged_in() {
 #[test]
 fn async_calls_from_a_plain_thread_reach_the_network_through_the_core_runtime() {
     let client = HcClient::new(config(), Arc::new(FakeKeychain::default())).unwrap();
-    let result = block_on_without_tokio(client.register("a@example.com".into(), "pw".into()));
+    let result = block_on_without_tokio(client.register(
+        "a@example.com".into(),
+        "correct horse".into(),
+        "correct horse".into(),
+    ));
     assert!(matches!(result, Err(HcError::Network { .. })), "{result:?}");
 }
 

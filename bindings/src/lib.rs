@@ -24,7 +24,7 @@ pub use hc_core::{
     AccountScreen, AuditEventInfo, AuditOutcome, ClientConfig, CodeScreen, Countdown, DeviceInfo,
     DeviceListAge, DeviceListScreen, DeviceListSnapshot, DeviceRow, ErrorAction, ErrorCode,
     FocusPoint, Frame, FrameFormat, HcError, LogLevel, MessageId, ResetCodeInfo, ResetScreen,
-    ResetState, ResetView, ScanHint, StoreError, UiMessage, Viewfinder,
+    ResetState, ResetView, ScanHint, SessionState, StoreError, UiMessage, Viewfinder,
 };
 
 uniffi::setup_scaffolding!();
@@ -66,6 +66,16 @@ pub struct DeviceListSnapshot {
     pub devices: Vec<DeviceInfo>,
     pub fetched_at_unix: i64,
     pub from_cache: bool,
+    pub cloud_unreachable: bool,
+}
+
+/// The saved session: logged in to this cloud, logged out, or only another cloud's session saved
+/// (never sent here: log in to this cloud).
+#[uniffi::remote(Enum)]
+pub enum SessionState {
+    LoggedOut,
+    LoggedIn,
+    OtherCloud { session_cloud: String },
 }
 
 #[uniffi::remote(Enum)]
@@ -210,6 +220,23 @@ pub enum HcError {
     InvalidFrame {
         detail: String,
     },
+    NotAnHcCloud {
+        cloud: String,
+        detail: String,
+    },
+    InvalidCloudAddress {
+        cloud: String,
+        detail: String,
+    },
+    SessionForOtherCloud {
+        session_cloud: String,
+    },
+    WeakPassword {
+        detail: String,
+    },
+    PasswordsDiffer,
+    InvalidSerial,
+    InvalidLabelCode,
 }
 
 /// The API's machine-readable error codes (hc-protocol's; a remote declaration, so that a code
@@ -269,6 +296,11 @@ pub enum MessageId {
     ErrorNotFound,
     ErrorStorage,
     ErrorInvalidFrame,
+    ErrorNotAnHcCloud,
+    ErrorInvalidCloudAddress,
+    ErrorSessionForOtherCloud,
+    ErrorPasswordsDiffer,
+    ErrorInvalidLabelCode,
     ScanHint,
     ScanHintNoCode,
     ScanHintTooSmall,
@@ -286,6 +318,8 @@ pub enum MessageId {
     DevicesUpdatedHoursAgo,
     DevicesUpdatedDaysAgo,
     DeviceAdded,
+    PasswordRule,
+    AccountCreated,
     PasswordChanged,
     LoggedOutEverywhere,
 }
@@ -671,6 +705,23 @@ pub fn plain_message(id: MessageId) -> UiMessage {
     }
 }
 
+/// The account password rule, as the registration and password screens state it.
+#[uniffi::export]
+pub fn password_rule_message() -> UiMessage {
+    hc_core::password_rule_message()
+}
+
+/// Checks a new password and its confirmation as typed, before anything is sent:
+/// `PasswordsDiffer`, `WeakPassword` (the rule: [`password_rule_message`]), or nothing wrong.
+#[uniffi::export]
+pub fn check_new_password(
+    email: String,
+    password: String,
+    password_again: String,
+) -> Result<(), HcError> {
+    hc_core::check_new_password(&email, &password, &password_again)
+}
+
 /// Runs async work on the core runtime: the one path of every async export.
 async fn on_core<T, F>(work: F) -> T
 where
@@ -697,10 +748,17 @@ impl HcClient {
         Ok(Arc::new(HcClient { core }))
     }
 
-    /// The e-mail address as typed: the core trims it (also in `login`).
-    pub async fn register(&self, email: String, password: String) -> Result<(), HcError> {
+    /// Creates the account and logs in to it. The e-mail address as typed: the core trims it
+    /// (also in `login`); the password twice, as typed: checked against each other and the rule
+    /// before anything is sent.
+    pub async fn register(
+        &self,
+        email: String,
+        password: String,
+        password_again: String,
+    ) -> Result<(), HcError> {
         let core = self.core.clone();
-        on_core(async move { core.register(email, password).await }).await
+        on_core(async move { core.register(email, password, password_again).await }).await
     }
 
     pub async fn login(&self, email: String, password: String) -> Result<(), HcError> {
@@ -731,6 +789,11 @@ impl HcClient {
 
     pub fn is_logged_in(&self) -> bool {
         self.core.is_logged_in()
+    }
+
+    /// Logged in here, logged out, or holding only another cloud's session.
+    pub fn session_state(&self) -> SessionState {
+        self.core.session_state()
     }
 
     pub async fn devices(&self, force_refresh: bool) -> Result<DeviceListSnapshot, HcError> {

@@ -4,7 +4,7 @@
 //! vendor's two notes (device not added; added by another account) stay close to the vendor's
 //! wording because owners search for them.
 
-use hc_core::{HcError, MessageId, UiMessage};
+use hc_core::{DeviceListSnapshot, HcError, MessageId, UiMessage};
 
 /// The terminal's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +40,9 @@ pub fn describe_in(lang: Lang, error: &HcError) -> String {
     match error {
         HcError::Network { detail }
         | HcError::Storage { detail }
-        | HcError::InvalidFrame { detail } => {
+        | HcError::InvalidFrame { detail }
+        | HcError::NotAnHcCloud { detail, .. }
+        | HcError::InvalidCloudAddress { detail, .. } => {
             format!("{text} ({detail})")
         }
         HcError::Server {
@@ -112,9 +114,51 @@ pub fn wording(lang: Lang, message: &UiMessage) -> String {
         MessageId::ErrorEmailTaken => {
             "An account with this email already exists. Log in instead.".into()
         }
-        MessageId::ErrorWeakPassword if zh => "密码强度不足：请至少使用 8 个字符并包含字母和数字。".into(),
-        MessageId::ErrorWeakPassword => {
-            "The password is too weak: use at least 8 characters with letters and digits.".into()
+        MessageId::ErrorWeakPassword => format!(
+            "{} {}",
+            if zh { "不能使用该密码。" } else { "This password is not allowed." },
+            wording(lang, &UiMessage::plain(MessageId::PasswordRule))
+        ),
+        MessageId::PasswordRule if zh => "密码至少 8 个字符（可以有空格：几个单词连在一起就是好密码），不能是常见密码（如 password123），也不能是您的邮箱地址。".into(),
+        MessageId::PasswordRule => "A password has at least 8 characters (spaces are fine: a few \
+             words make a good one), is not a common password such as password123, and is not \
+             your email address."
+            .into(),
+        MessageId::ErrorPasswordsDiffer if zh => "两次输入的密码不一致。请输入两次相同的密码。".into(),
+        MessageId::ErrorPasswordsDiffer => "The two passwords differ. Type the same password twice.".into(),
+        MessageId::AccountCreated if zh => format!("账号 {} 已创建，您已登录。", arg(0)),
+        MessageId::AccountCreated => format!("Account {} created; you are logged in.", arg(0)),
+        MessageId::ErrorNotAnHcCloud if zh => format!(
+            "{} 不是 hc 云服务：它有应答，但不是 hc 云服务的 API（是否填成了 NVR 自己的地址？）。请检查 --cloud 或 HC_CLOUD_URL。",
+            arg(0)
+        ),
+        MessageId::ErrorNotAnHcCloud => format!(
+            "{} is not an hc cloud: it answers, but not as the hc cloud's API does (is it the \
+             NVR's own address?). Check --cloud or HC_CLOUD_URL.",
+            arg(0)
+        ),
+        MessageId::ErrorInvalidCloudAddress if zh => format!(
+            "无法使用云服务地址 “{}”。请填写网址（https://cloud.example.com）或 主机:端口：不带 http:// 或 https:// 的地址在本机回环地址（localhost、127.0.0.1、[::1]）上使用 http://，其他地址一律使用 https://。",
+            arg(0)
+        ),
+        MessageId::ErrorInvalidCloudAddress => format!(
+            "The cloud address \"{}\" cannot be used. Give a URL (https://cloud.example.com) or \
+             host:port: an address without http:// or https:// is http:// on this machine's \
+             loopback (localhost, 127.0.0.1, [::1]) and https:// everywhere else.",
+            arg(0)
+        ),
+        MessageId::ErrorSessionForOtherCloud if zh => format!(
+            "您登录的是另一个云服务（{}），不是这个；您的登录信息绝不会发送到其他地址。请用 `hc login 邮箱` 在此登录。",
+            arg(0)
+        ),
+        MessageId::ErrorSessionForOtherCloud => format!(
+            "You are logged in to another cloud ({}), not to this one; your session is never \
+             sent anywhere else. Log in here with `hc login EMAIL`.",
+            arg(0)
+        ),
+        MessageId::ErrorInvalidLabelCode if zh => "这不是设备验证码（设备标签上印的 6 位字母 A-Z）。".into(),
+        MessageId::ErrorInvalidLabelCode => {
+            "That is not a label code (the 6 letters A-Z printed on the device's label).".into()
         }
         MessageId::ErrorInvalidEmail if zh => "这不是有效的邮箱地址。".into(),
         MessageId::ErrorInvalidEmail => "That is not a valid email address.".into(),
@@ -176,22 +220,14 @@ pub fn wording(lang: Lang, message: &UiMessage) -> String {
         MessageId::DevicesEmpty => {
             "No devices in your account. Add one with `hc add SERIAL LABEL_CODE`.".into()
         }
-        MessageId::DevicesUpdatedJustNow if zh => "（缓存的列表，刚刚更新：未询问云服务）".into(),
-        MessageId::DevicesUpdatedJustNow => {
-            "(cached list from just now: the cloud was not asked)".into()
-        }
-        MessageId::DevicesUpdatedMinutesAgo if zh => format!("（缓存的列表，{} 分钟前更新：未询问云服务）", arg(0)),
-        MessageId::DevicesUpdatedMinutesAgo => {
-            format!("(cached list from {} min ago: the cloud was not asked)", arg(0))
-        }
-        MessageId::DevicesUpdatedHoursAgo if zh => format!("（缓存的列表，{} 小时前更新：未询问云服务）", arg(0)),
-        MessageId::DevicesUpdatedHoursAgo => {
-            format!("(cached list from {} h ago: the cloud was not asked)", arg(0))
-        }
-        MessageId::DevicesUpdatedDaysAgo if zh => format!("（缓存的列表，{} 天前更新：未询问云服务）", arg(0)),
-        MessageId::DevicesUpdatedDaysAgo => {
-            format!("(cached list from {} days ago: the cloud was not asked)", arg(0))
-        }
+        MessageId::DevicesUpdatedJustNow if zh => "（缓存的列表，刚刚更新）".into(),
+        MessageId::DevicesUpdatedJustNow => "(cached list from just now)".into(),
+        MessageId::DevicesUpdatedMinutesAgo if zh => format!("（缓存的列表，{} 分钟前更新）", arg(0)),
+        MessageId::DevicesUpdatedMinutesAgo => format!("(cached list from {} min ago)", arg(0)),
+        MessageId::DevicesUpdatedHoursAgo if zh => format!("（缓存的列表，{} 小时前更新）", arg(0)),
+        MessageId::DevicesUpdatedHoursAgo => format!("(cached list from {} h ago)", arg(0)),
+        MessageId::DevicesUpdatedDaysAgo if zh => format!("（缓存的列表，{} 天前更新）", arg(0)),
+        MessageId::DevicesUpdatedDaysAgo => format!("(cached list from {} days ago)", arg(0)),
         MessageId::DeviceAdded if zh => format!("设备 {} 已添加到您的账号。", arg(0)),
         MessageId::DeviceAdded => format!("Device {} added to your account.", arg(0)),
         MessageId::PasswordChanged if zh => "密码已修改。其他设备上的登录均已退出，本机保持登录。".into(),
@@ -202,6 +238,35 @@ pub fn wording(lang: Lang, message: &UiMessage) -> String {
         MessageId::LoggedOutEverywhere if zh => "已在所有设备上退出登录，包括本机。".into(),
         MessageId::LoggedOutEverywhere => {
             "Logged out everywhere: every session of the account has ended, this one too.".into()
+        }
+    }
+}
+
+/// Where `hc devices` got its list, truthfully: the cloud's answer just now, or the cache, either
+/// because it is young enough that the cloud was not asked, or because the cloud was asked and
+/// could not answer; and how to ask again.
+pub fn list_source(snapshot: &DeviceListSnapshot, max_age_secs: u64) -> String {
+    list_source_in(Lang::from_env(), snapshot, max_age_secs)
+}
+
+pub fn list_source_in(lang: Lang, snapshot: &DeviceListSnapshot, max_age_secs: u64) -> String {
+    let max_age = human_duration(max_age_secs);
+    match (lang, snapshot.from_cache, snapshot.cloud_unreachable) {
+        (Lang::En, false, _) => "The cloud was asked just now.".into(),
+        (Lang::Zh, false, _) => "刚刚询问过云服务。".into(),
+        (Lang::En, true, false) => format!(
+            "The cloud was not asked: the cached list is younger than {max_age}. \
+             `hc devices --refresh` asks it now."
+        ),
+        (Lang::Zh, true, false) => format!(
+            "未询问云服务：缓存的列表不到 {}。`hc devices --refresh` 立即询问。",
+            seconds(Lang::Zh, &max_age_secs.to_string())
+        ),
+        (Lang::En, true, true) => "The cloud was asked but could not be reached, so this is the \
+             list as it was then. `hc devices --refresh` asks again."
+            .into(),
+        (Lang::Zh, true, true) => {
+            "已询问云服务但无法连接，这是当时的列表。`hc devices --refresh` 再次询问。".into()
         }
     }
 }
@@ -224,9 +289,14 @@ pub fn exit_code(error: &HcError) -> u8 {
         | HcError::InvalidFrame { .. } => 3,
         HcError::DeviceNotAdded { .. } => 4,
         HcError::DeviceAddedByOthers { .. } => 5,
-        HcError::NotLoggedIn | HcError::SessionExpired => 6,
+        HcError::NotLoggedIn | HcError::SessionExpired | HcError::SessionForOtherCloud { .. } => 6,
         HcError::RateLimited { .. } => 7,
         HcError::Network { .. } => 8,
+        HcError::NotAnHcCloud { .. } | HcError::InvalidCloudAddress { .. } => 9,
+        HcError::WeakPassword { .. }
+        | HcError::PasswordsDiffer
+        | HcError::InvalidSerial
+        | HcError::InvalidLabelCode => 2,
         HcError::Server { .. } | HcError::Storage { .. } => 1,
     }
 }

@@ -26,12 +26,15 @@ impl From<Device> for DeviceInfo {
 }
 
 /// The account's device list as the app has it: `from_cache` when it could not be (or need not be)
-/// fetched just now, with `fetched_at_unix` telling its age.
+/// fetched just now, with `fetched_at_unix` telling its age, and `cloud_unreachable` saying which:
+/// the cloud was asked and could not answer (offline, or away: `502`-`504`), or it was not asked
+/// because the list is younger than `device_list_max_age_secs`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceListSnapshot {
     pub devices: Vec<DeviceInfo>,
     pub fetched_at_unix: i64,
     pub from_cache: bool,
+    pub cloud_unreachable: bool,
 }
 
 /// One reset-code request of the account, as the cloud's audit log recorded it.
@@ -59,8 +62,8 @@ impl From<AuditEvent> for AuditEventInfo {
     }
 }
 
-/// The verification code to type on the device, valid until `expires_at_unix` (30 minutes after
-/// the scan: the life of the device's challenge).
+/// The verification code to type on the device, valid until `expires_at_unix`: the device's
+/// deadline, one per QR however often it is scanned ([`crate::code_deadline`]).
 #[derive(Clone, PartialEq, Eq)]
 pub struct ResetCodeInfo {
     pub serial: String,

@@ -76,6 +76,7 @@
 //! # Ok::<(), HcError>(())
 //! ```
 
+mod account;
 mod client;
 mod config;
 mod devices;
@@ -92,7 +93,8 @@ mod screens;
 mod session;
 mod store;
 
-pub use client::HcClient;
+pub use account::{SessionState, check_new_password, password_rule_message};
+pub use client::{HcClient, MAX_CLOCK_SKEW_SECS, code_deadline};
 pub use config::{ClientConfig, DEFAULT_DEVICE_LIST_MAX_AGE_SECS, DEFAULT_REQUEST_TIMEOUT_MS};
 pub use devices::{AuditEventInfo, AuditOutcome, DeviceInfo, DeviceListSnapshot, ResetCodeInfo};
 pub use display::{Countdown, DeviceListAge, countdown, device_list_age, group_code};

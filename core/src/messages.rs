@@ -63,6 +63,16 @@ message_ids! {
     ErrorNotFound = ("error_not_found", 0),
     ErrorStorage = ("error_storage", 0),
     ErrorInvalidFrame = ("error_invalid_frame", 0),
+    /// The address answers, but it is not an hc cloud. Argument: the address.
+    ErrorNotAnHcCloud = ("error_not_an_hc_cloud", 1),
+    /// The address cannot be used; the words state the rule for bare `host:port`. Argument: the
+    /// address as given.
+    ErrorInvalidCloudAddress = ("error_invalid_cloud_address", 1),
+    /// The saved session is another cloud's: log in to this one. Argument: that cloud's origin.
+    ErrorSessionForOtherCloud = ("error_session_for_other_cloud", 1),
+    ErrorPasswordsDiffer = ("error_passwords_differ", 0),
+    /// Not 6 letters A-Z.
+    ErrorInvalidLabelCode = ("error_invalid_label_code", 0),
     // reset screen
     /// Scanning, before any frame said why it could not be read.
     ScanHint = ("scan_hint", 0),
@@ -91,7 +101,13 @@ message_ids! {
     DevicesUpdatedDaysAgo = ("devices_updated_days_ago", 1),
     /// Argument: serial.
     DeviceAdded = ("device_added", 1),
-    // account security
+    // account
+    /// The account password rule (`hc_protocol::password`), shown beside the password field and
+    /// in `ErrorWeakPassword`: at least 8 characters, spaces allowed, not a common password, not
+    /// the e-mail address.
+    PasswordRule = ("password_rule", 0),
+    /// Registered and logged in. Argument: the e-mail address.
+    AccountCreated = ("account_created", 1),
     /// The password changed; every other phone was logged out.
     PasswordChanged = ("password_changed", 0),
     /// Every session of the account ended, this one too.
@@ -177,6 +193,19 @@ impl HcError {
             },
             HcError::Storage { .. } => UiMessage::plain(MessageId::ErrorStorage),
             HcError::InvalidFrame { .. } => UiMessage::plain(MessageId::ErrorInvalidFrame),
+            HcError::NotAnHcCloud { cloud, .. } => {
+                UiMessage::with(MessageId::ErrorNotAnHcCloud, [cloud])
+            }
+            HcError::InvalidCloudAddress { cloud, .. } => {
+                UiMessage::with(MessageId::ErrorInvalidCloudAddress, [cloud])
+            }
+            HcError::SessionForOtherCloud { session_cloud } => {
+                UiMessage::with(MessageId::ErrorSessionForOtherCloud, [session_cloud])
+            }
+            HcError::WeakPassword { .. } => UiMessage::plain(MessageId::ErrorWeakPassword),
+            HcError::PasswordsDiffer => UiMessage::plain(MessageId::ErrorPasswordsDiffer),
+            HcError::InvalidSerial => UiMessage::plain(MessageId::ErrorInvalidSerial),
+            HcError::InvalidLabelCode => UiMessage::plain(MessageId::ErrorInvalidLabelCode),
         }
     }
 
@@ -189,7 +218,15 @@ impl HcError {
             | HcError::InvalidFrame { .. } => ErrorAction::ScanAgain,
             HcError::DeviceNotAdded { .. } => ErrorAction::AddDevice,
             HcError::DeviceAddedByOthers { .. } => ErrorAction::ContactOwner,
-            HcError::NotLoggedIn | HcError::SessionExpired => ErrorAction::LogIn,
+            HcError::NotLoggedIn
+            | HcError::SessionExpired
+            | HcError::SessionForOtherCloud { .. } => ErrorAction::LogIn,
+            HcError::NotAnHcCloud { .. }
+            | HcError::InvalidCloudAddress { .. }
+            | HcError::WeakPassword { .. }
+            | HcError::PasswordsDiffer
+            | HcError::InvalidSerial
+            | HcError::InvalidLabelCode => ErrorAction::CorrectInput,
             HcError::RateLimited { retry_after_secs } => ErrorAction::WaitThenRetry {
                 seconds: *retry_after_secs,
             },
@@ -342,6 +379,21 @@ mod tests {
             HcError::Network { detail: "d".into() },
             HcError::Storage { detail: "d".into() },
             HcError::InvalidFrame { detail: "d".into() },
+            HcError::NotAnHcCloud {
+                cloud: "S".into(),
+                detail: "d".into(),
+            },
+            HcError::InvalidCloudAddress {
+                cloud: "S".into(),
+                detail: "d".into(),
+            },
+            HcError::SessionForOtherCloud {
+                session_cloud: "S".into(),
+            },
+            HcError::WeakPassword { detail: "d".into() },
+            HcError::PasswordsDiffer,
+            HcError::InvalidSerial,
+            HcError::InvalidLabelCode,
         ];
         for code in [
             ErrorCode::BadRequest,

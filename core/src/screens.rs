@@ -555,6 +555,7 @@ mod tests {
             devices: vec![device("J12345678", "Shop NVR"), device("J12345679", " \t")],
             fetched_at_unix: 100,
             from_cache: false,
+            cloud_unreachable: false,
         };
         let screen = device_list_screen(&snapshot, 100);
         let names: Vec<&str> = screen.devices.iter().map(|r| r.name.as_str()).collect();
@@ -570,6 +571,7 @@ mod tests {
             devices: vec![],
             fetched_at_unix: t,
             from_cache: true,
+            cloud_unreachable: false,
         };
         let screen = device_list_screen(&snapshot, t + 10 * 60 + 5);
         assert_eq!(
@@ -598,6 +600,7 @@ mod tests {
             devices: vec![device("J12345678", "Shop NVR")],
             fetched_at_unix: 1,
             from_cache: false,
+            cloud_unreachable: false,
         };
         let loading = device_list_screen(&snapshot, 1).loading();
         assert!(loading.loading);

@@ -12,7 +12,7 @@ pub const API_PREFIX: &str = "/v1";
 
 // The input rules of the API, in one place for the cloud's checks, its OpenAPI document and the
 // clients. Lengths count characters (Unicode scalar values), as JSON Schema's `maxLength` does.
-/// Shortest account password.
+/// Shortest account password (the whole rule: [`crate::password`]).
 pub const MIN_PASSWORD_CHARS: usize = 8;
 /// Longest account password: bounds the argon2 input (at most 4 KiB); nobody types more.
 pub const MAX_PASSWORD_CHARS: usize = 1024;

@@ -8,6 +8,7 @@ pub mod api;
 mod code;
 pub mod factory;
 mod keys;
+pub mod password;
 mod qr;
 mod sync;
 #[cfg(feature = "test-vectors")]

@@ -211,10 +211,9 @@ impl World {
         let phone = self.phone();
         let email = format!("{name}@example.com");
         phone
-            .register(email.clone(), ACCOUNT_PASSWORD.into())
+            .register(email, ACCOUNT_PASSWORD.into(), ACCOUNT_PASSWORD.into())
             .await
             .unwrap();
-        phone.login(email, ACCOUNT_PASSWORD.into()).await.unwrap();
         phone
     }
 

@@ -184,11 +184,11 @@ async fn an_expired_access_token_is_refreshed_without_the_user_noticing() {
     let store = Arc::new(MemoryStore::new());
     let owner = world.phone_with_store(store.clone());
     owner
-        .register("owner@example.com".into(), "Correct-Horse-42".into())
-        .await
-        .unwrap();
-    owner
-        .login("owner@example.com".into(), "Correct-Horse-42".into())
+        .register(
+            "owner@example.com".into(),
+            "Correct-Horse-42".into(),
+            "Correct-Horse-42".into(),
+        )
         .await
         .unwrap();
     let nvr = bound_nvr(&world, &owner).await;

@@ -8,7 +8,7 @@
 # The tests get (read by the one test kit per language: android/testkit/kotlin, ios/TestKit):
 #   HC_TEST_CLOUD_URL                      the cloud's base URL
 #   HC_TEST_NVR_PASSWORD                   the NVRs' initial admin password
-#   HC_TEST_DEVICE_<X>_{SERIAL,MODEL,LABEL_CODE,JSON,NVR_URL}   for X in $HC_TEST_DEVICES (A B C D E)
+#   HC_TEST_DEVICE_<X>_{SERIAL,MODEL,LABEL_CODE,JSON,NVR_URL}   for X in $HC_TEST_DEVICES (A B C D E F)
 # Every device starts unbound; the tests add them to accounts and then `POST {NVR_URL}/api/sync`.
 # Each scenario uses its own device, so the suites need no order.
 # shellcheck shell=bash
@@ -54,7 +54,7 @@ hc_servers_start() {
   export HC_TEST_CLOUD_URL="$HC_LAST_URL"
   export HC_TEST_NVR_PASSWORD="Nvr-Keeper-2024"
   local labels=(ABCDEF GHIJKL MNOPQR STUVWX YZABCD FGHJKM) i=0
-  export HC_TEST_DEVICES="${HC_TEST_DEVICES:-A B C D E}"
+  export HC_TEST_DEVICES="${HC_TEST_DEVICES:-A B C D E F}"
   for d in $HC_TEST_DEVICES; do
     serial="HCTEST00$((++i))"
     label="${labels[$(( (i - 1) % ${#labels[@]} ))]}"

@@ -28,6 +28,11 @@ fun MessageId.res(): Int = when (this) {
     MessageId.ERROR_NOT_FOUND -> R.string.error_not_found
     MessageId.ERROR_STORAGE -> R.string.error_storage
     MessageId.ERROR_INVALID_FRAME -> R.string.error_invalid_frame
+    MessageId.ERROR_NOT_AN_HC_CLOUD -> R.string.error_not_an_hc_cloud
+    MessageId.ERROR_INVALID_CLOUD_ADDRESS -> R.string.error_invalid_cloud_address
+    MessageId.ERROR_SESSION_FOR_OTHER_CLOUD -> R.string.error_session_for_other_cloud
+    MessageId.ERROR_PASSWORDS_DIFFER -> R.string.error_passwords_differ
+    MessageId.ERROR_INVALID_LABEL_CODE -> R.string.error_invalid_label_code
     MessageId.SCAN_HINT -> R.string.scan_hint
     MessageId.SCAN_HINT_NO_CODE -> R.string.scan_hint_no_code
     MessageId.SCAN_HINT_TOO_SMALL -> R.string.scan_hint_too_small
@@ -45,6 +50,8 @@ fun MessageId.res(): Int = when (this) {
     MessageId.DEVICES_UPDATED_HOURS_AGO -> R.string.devices_updated_hours_ago
     MessageId.DEVICES_UPDATED_DAYS_AGO -> R.string.devices_updated_days_ago
     MessageId.DEVICE_ADDED -> R.string.device_added
+    MessageId.PASSWORD_RULE -> R.string.password_rule
+    MessageId.ACCOUNT_CREATED -> R.string.account_created
     MessageId.PASSWORD_CHANGED -> R.string.password_changed
     MessageId.LOGGED_OUT_EVERYWHERE -> R.string.logged_out_everywhere
 }

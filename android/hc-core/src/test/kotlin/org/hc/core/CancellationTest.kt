@@ -59,7 +59,7 @@ class CancellationTest {
             val client = Rig.client(config = Rig.config(cloudUrl = silent.url, requestTimeoutMs = 60_000uL))
             val started = System.nanoTime()
             assertFailsWith<TimeoutCancellationException> {
-                withTimeout(300) { client.register("someone@example.test", "whatever-password") }
+                withTimeout(300) { client.register("someone@example.test", "whatever-password", "whatever-password") }
             }
             assertTrue((System.nanoTime() - started) / 1_000_000 < 3_000)
         }

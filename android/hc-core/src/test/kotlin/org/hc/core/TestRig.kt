@@ -29,6 +29,7 @@ object Rig {
     val deviceC: TestDevice by lazy { TestDevice.fromEnv("C") }
     val deviceD: TestDevice by lazy { TestDevice.fromEnv("D") }
     val deviceE: TestDevice by lazy { TestDevice.fromEnv("E") }
+    val deviceF: TestDevice by lazy { TestDevice.fromEnv("F") }
 
     /** The core's logger for the whole test run; `init` sets it once. */
     val logger = RecordingLogger()
