@@ -740,6 +740,7 @@ mod tests {
             devices: vec![device("J12345678", "Shop NVR")],
             fetched_at_unix: 1,
             from_cache: false,
+            cloud_unreachable: false,
         };
         let screen = device_list_screen(&snapshot, 1);
         assert_eq!(screen.confirm_removal, None);
