@@ -22,6 +22,8 @@ static MIGRATIONS: &[EmbeddedMigration] = &[
 #[derive(Debug, Clone)]
 pub struct PostgresStorage {
     pool: sqlx::PgPool,
+    /// The same pool: PostgreSQL runs writers side by side.
+    writer: sqlx::PgPool,
 }
 
 impl PostgresStorage {
@@ -39,8 +41,11 @@ impl PostgresStorage {
             .await?;
         // The migrator takes an advisory lock, so instances starting together migrate once.
         migrator(MIGRATIONS).await?.run(&pool).await?;
-        Ok(PostgresStorage { pool })
+        Ok(PostgresStorage {
+            writer: pool.clone(),
+            pool,
+        })
     }
 }
 
-sql_storage!(PostgresStorage);
+sql_storage!(PostgresStorage, sqlx::Postgres);
