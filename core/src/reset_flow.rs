@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use crate::client::HcClient;
 use crate::error::HcError;
 use crate::runtime::runtime;
-use crate::scan::{Frame, ResetQr, image_to_luma, scan_luma};
+use crate::scan::{Frame, ResetQr, Scanner, image_to_luma};
 use crate::unix_now;
 
 /// What the screen shows.
@@ -130,6 +130,9 @@ impl Drop for Owner {
 struct Shared {
     client: HcClient,
     inner: Mutex<Inner>,
+    /// The camera's scanning session: which attempt comes next and where the code was last seen,
+    /// kept between frames. Only the one decoder worker locks it.
+    scanner: Mutex<Scanner>,
 }
 
 enum Input {
@@ -206,6 +209,7 @@ impl ResetFlow {
                 request: None,
                 events,
             }),
+            scanner: Mutex::new(Scanner::camera()),
         });
         ResetFlow {
             _owner: Arc::new(Owner(shared.clone())),
@@ -341,7 +345,12 @@ impl Shared {
         };
         // Other QR codes in view, and reset-looking texts that do not parse (a misread), are
         // ignored: the camera keeps looking.
-        if let Some(Ok(qr)) = scan_luma(&luma).reset_qr {
+        let reading = self
+            .scanner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .scan(&luma);
+        if let Some(Ok(qr)) = reading.reset_qr {
             self.accept(generation, qr);
         }
     }
@@ -352,7 +361,7 @@ impl Shared {
             Err(error) => return self.fail(generation, error),
         };
         // One image is one attempt: no reset code in it is a failure.
-        match scan_luma(&luma).reset_qr {
+        match Scanner::still().scan(&luma).reset_qr {
             Some(Ok(qr)) => self.accept(generation, qr),
             Some(Err(misread)) => self.fail(generation, misread),
             None => self.fail(generation, HcError::NotAResetQr),
@@ -456,8 +465,8 @@ mod tests {
         }
 
         /// Like [`Screen::wait_for`], while the camera keeps delivering `frame` as a real one does.
-        /// The search of one frame is time-boxed (`scan::strategy::BUDGET`), so on a loaded
-        /// machine one frame may end before the attempt that reads it: the next one goes on.
+        /// One frame's search has a fixed budget of work (`scan::CAMERA_BUDGET`), so the attempt
+        /// that reads a hard frame may come on a later one: the camera goes on delivering.
         fn wait_while_camera_shows(
             &self,
             camera: (&ResetFlow, &Frame),

@@ -72,17 +72,13 @@ pub async fn issue(
             )
         }),
     };
-    let mut counted = vec![Limit {
-        bucket: &account_bucket,
-        allowed: limits.reset_codes_per_account,
-    }];
-    if let Some((bucket, allowed)) = &second_bucket {
-        counted.push(Limit {
-            bucket,
-            allowed: *allowed,
-        });
-    }
-
+    // Whose device the QR named, once its tag verified, when that is another account: the row
+    // is then in that owner's audit too (issue 16).
+    let device_owner_id = checked
+        .as_ref()
+        .ok()
+        .and_then(|found| found.owner)
+        .filter(|&owner| owner != account);
     let outcome = match &checked {
         Err(_) => AuditOutcome::InvalidQr,
         Ok(found) => match found.owner {
@@ -91,27 +87,45 @@ pub async fn issue(
             Some(_) => AuditOutcome::Issued,
         },
     };
-    let audit = |outcome: AuditOutcome| NewAuditEvent {
+    let audit = |outcome: AuditOutcome, device_owner_id: Option<i64>| NewAuditEvent {
         account_id: account,
         at: now,
         serial: challenge.as_ref().map(|c| c.serial.to_string()),
         nonce: challenge.as_ref().map(|c| c.nonce.to_hex()),
         outcome,
         client_addr: client_addr.clone(),
+        device_owner_id,
         // A rate-limited account's refusals are one row per window with a count: a flood of
-        // them cannot grow the table.
-        aggregate_key: (outcome == AuditOutcome::RateLimited)
-            .then(|| format!("rate_limited:{}:{window_start}", secs(window))),
+        // them cannot grow the table. The refusals of a device's budget are kept apart per
+        // owner, so each row is in the audit of the one owner its requests named.
+        aggregate_key: (outcome == AuditOutcome::RateLimited).then(|| {
+            let key = format!("rate_limited:{}:{window_start}", secs(window));
+            match device_owner_id {
+                Some(owner) => format!("{key}:owner:{owner}"),
+                None => key,
+            }
+        }),
     };
+    // Refused by the account's own limit, the request has not reached the device: the row is
+    // the requester's alone.
+    let refused_by_account = audit(AuditOutcome::RateLimited, None);
+    let refused_by_second = audit(AuditOutcome::RateLimited, device_owner_id);
+    let mut counted = vec![Limit {
+        bucket: &account_bucket,
+        allowed: limits.reset_codes_per_account,
+        refusal: &refused_by_account,
+    }];
+    if let Some((bucket, allowed)) = &second_bucket {
+        counted.push(Limit {
+            bucket,
+            allowed: *allowed,
+            refusal: &refused_by_second,
+        });
+    }
     // Fail closed: no code leaves without its audit row, written with the counts.
     let within_limits = state
         .storage()
-        .count_and_audit(
-            window_start,
-            &counted,
-            &audit(outcome),
-            &audit(AuditOutcome::RateLimited),
-        )
+        .count_and_audit(window_start, &counted, &audit(outcome, device_owner_id))
         .await?;
     if !within_limits {
         return Err(rate_limit::refusal(now, window));

@@ -130,16 +130,21 @@ pub struct NewAuditEvent {
     pub nonce: Option<String>,
     pub outcome: AuditOutcome,
     pub client_addr: Option<String>,
+    /// The owner of the device the QR named, when its tag verified and the owner is another
+    /// account: the row is then in that owner's audit too (issue 16).
+    pub device_owner_id: Option<i64>,
     /// Events with the same key on one account are one row with a count (the refusals of a
     /// rate-limited account in one window); `None`: a row of its own.
     pub aggregate_key: Option<String>,
 }
 
-/// A fixed-window counter a request is counted in, and how many hits a window allows.
+/// A fixed-window counter a request is counted in, how many hits a window allows, and the audit
+/// row written when this limit refuses the request.
 #[derive(Clone, Copy, Debug)]
 pub struct Limit<'a> {
     pub bucket: &'a str,
     pub allowed: u32,
+    pub refusal: &'a NewAuditEvent,
 }
 
 #[async_trait]
@@ -226,14 +231,14 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
 
     /// Counts a request in each of `limits` in turn (the window starting at `window_start`),
     /// stopping at the first one it exceeds, and writes its audit row: `allowed` when it stayed
-    /// within every limit, `refused` otherwise. One transaction, so the counts and the audit row
-    /// are written together or not at all. `true` when the request stayed within its limits.
+    /// within every limit, else the refusal row of the limit that refused it. One transaction, so
+    /// the counts and the audit row are written together or not at all. `true` when the request
+    /// stayed within its limits.
     async fn count_and_audit(
         &self,
         window_start: i64,
         limits: &[Limit<'_>],
         allowed: &NewAuditEvent,
-        refused: &NewAuditEvent,
     ) -> StorageResult<bool>;
 
     async fn record_audit(&self, event: &NewAuditEvent) -> StorageResult<()>;

@@ -44,8 +44,8 @@ macro_rules! sql_storage {
                 // NULL keys never conflict (both databases treat NULLs as distinct in a unique
                 // index): every event without a key is a row of its own.
                 sqlx::query(
-                    "INSERT INTO audit_events (account_id, at, serial, nonce, outcome, client_addr, aggregate_key, count)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 1)
+                    "INSERT INTO audit_events (account_id, at, serial, nonce, outcome, client_addr, aggregate_key, device_owner_id, count)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)
                      ON CONFLICT (account_id, aggregate_key) DO UPDATE SET count = audit_events.count + 1",
                 )
                 .bind(event.account_id)
@@ -55,6 +55,7 @@ macro_rules! sql_storage {
                 .bind(event.outcome.as_str())
                 .bind(&event.client_addr)
                 .bind(&event.aggregate_key)
+                .bind(event.device_owner_id)
                 .execute(executor)
                 .await?;
                 Ok(())
@@ -513,20 +514,20 @@ macro_rules! sql_storage {
                 window_start: i64,
                 limits: &[$crate::storage::Limit<'_>],
                 allowed: &$crate::storage::NewAuditEvent,
-                refused: &$crate::storage::NewAuditEvent,
             ) -> $crate::storage::StorageResult<bool> {
                 let mut tx = self.writer.begin().await?;
-                let mut within = true;
+                let mut refused_by = None;
                 for limit in limits {
                     let hits = Self::hit(&mut *tx, limit.bucket, window_start).await?;
                     if hits > u64::from(limit.allowed) {
-                        within = false;
+                        refused_by = Some(limit);
                         break;
                     }
                 }
-                Self::insert_audit(&mut *tx, if within { allowed } else { refused }).await?;
+                Self::insert_audit(&mut *tx, refused_by.map_or(allowed, |limit| limit.refusal))
+                    .await?;
                 tx.commit().await?;
-                Ok(within)
+                Ok(refused_by.is_none())
             }
 
             async fn record_audit(
