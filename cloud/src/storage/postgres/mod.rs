@@ -22,6 +22,11 @@ static MIGRATIONS: &[EmbeddedMigration] = &[
         "owner audit",
         include_str!("../../../migrations/postgres/0003_owner_audit.sql"),
     ),
+    (
+        4,
+        "scale",
+        include_str!("../../../migrations/postgres/0004_scale.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone)]

@@ -25,6 +25,11 @@ static MIGRATIONS: &[EmbeddedMigration] = &[
         "owner audit",
         include_str!("../../../migrations/sqlite/0003_owner_audit.sql"),
     ),
+    (
+        4,
+        "scale",
+        include_str!("../../../migrations/sqlite/0004_scale.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone)]
