@@ -123,6 +123,9 @@ async fn measure(
             started.elapsed().as_secs_f64()
         );
     }
+    if size.is_some() {
+        print_plans(&config.database_url()).await;
+    }
     let devices = common::provision(&config, 'S', OWNERS).await;
     let server = common::start_server(data.path(), &config.database_url(), server_cpu);
     let owners = Arc::new(common::owners(&server.url, devices, "measured").await);
@@ -259,5 +262,80 @@ async fn fill(url: &str, size: &Size) {
                 .unwrap_or_else(|e| panic!("{statement}: {e}"));
         }
         db.close().await.expect("close");
+    }
+}
+
+/// The plans of the hot reads on the filled database (the statements of `storage/queries.rs`
+/// with values in place of their parameters), for `docs/benchmarks.md`.
+async fn print_plans(url: &str) {
+    let statements = [
+        (
+            "reset-code read (token + device)",
+            "SELECT t.account_id, d.serial, d.model, d.firmware, d.sealed_key, d.label_hash,
+                    d.owner_account_id, d.name, d.added_at
+             FROM access_tokens t JOIN sessions s ON s.id = t.session_id
+             LEFT JOIN devices d ON d.serial = 'B00000042'
+             WHERE t.token_hash = X'00' AND t.expires_at > 0 AND s.revoked_at IS NULL",
+        ),
+        (
+            "access token (every authenticated call)",
+            "SELECT t.account_id FROM access_tokens t JOIN sessions s ON s.id = t.session_id
+             WHERE t.token_hash = X'00' AND t.expires_at > 0 AND s.revoked_at IS NULL",
+        ),
+        (
+            "rate-limit counter",
+            "SELECT hits FROM rate_limit_hits WHERE bucket = 'reset-codes:account:42' AND window_start = WINDOW",
+        ),
+        (
+            "device list",
+            "SELECT serial, name, model, added_at FROM devices
+             WHERE owner_account_id = 42 ORDER BY added_at, serial",
+        ),
+        (
+            "login",
+            "SELECT id, password_hash FROM accounts WHERE email = 'bulk42@example.com'",
+        ),
+        (
+            "audit listing",
+            "SELECT id, at, serial, nonce, outcome, client_addr, count FROM audit_events
+             WHERE account_id = 42 ORDER BY id DESC LIMIT 20",
+        ),
+    ];
+    let sqlite = url.starts_with("sqlite:");
+    for (name, statement) in statements {
+        // The current window: the one the fill's counters are in.
+        let window = hc_cloud::rate_limit::window_start(
+            hc_cloud::state::unix_now(),
+            Duration::from_secs(3600),
+        );
+        let statement = statement.replace("WINDOW", &window.to_string());
+        let (explain, statement) = if sqlite {
+            ("EXPLAIN QUERY PLAN", statement)
+        } else {
+            // PostgreSQL spells a blob literal differently.
+            ("EXPLAIN", statement.replace("X'00'", "'\\x00'::bytea"))
+        };
+        let query = format!("{explain} {statement}");
+        let lines: Vec<String> = if sqlite {
+            let mut db = sqlx::SqliteConnection::connect(url).await.expect("connect");
+            use sqlx::Row;
+            sqlx::query(&query)
+                .fetch_all(&mut db)
+                .await
+                .expect("plan")
+                .iter()
+                .map(|row| row.get::<String, _>("detail"))
+                .collect()
+        } else {
+            let mut db = sqlx::PgConnection::connect(url).await.expect("connect");
+            sqlx::query_scalar::<_, String>(&query)
+                .fetch_all(&mut db)
+                .await
+                .expect("plan")
+        };
+        println!("plan, {name}:");
+        for line in lines {
+            println!("    {line}");
+        }
     }
 }
