@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything the test command needs, idempotently (a warm machine spends about a second here).
-#   - Debian packages: PostgreSQL (cloud tests), Chromium + chromedriver (web UI tests), JNA + JUnit 5
+#   - Debian packages: PostgreSQL (cloud tests), HAProxy (the cloud's instances behind a proxy), Chromium + chromedriver (web UI tests), JNA + JUnit 5
 #     (Kotlin tests), a JDK, debootstrap (the Swift chroot), fonts, curl. `apt-get update` runs only
 #     when something is missing.
 #   - The Kotlin compiler from npm (`kotlin-compiler`, pinned) into $HC_CACHE (default ~/.cache/hc).
@@ -20,6 +20,7 @@ wants() { local w; for w in "${WANT[@]}"; do [ "$w" = "$1" ] && return 0; done; 
 
 APT_PACKAGES=(
   postgresql chromium chromium-driver fonts-dejavu-core   # cloud + web UI tests
+  haproxy                                                 # three cloud instances behind a TLS proxy
   libjna-java junit5 openjdk-17-jdk-headless              # Kotlin tests on the JVM
   debootstrap                                             # the Swift chroot
   curl ca-certificates                                    # test scripts talk to the local servers

@@ -120,10 +120,22 @@ fn a_session_in_the_keychain_is_restored() {
     store
         .set(
             "hc.session.v1".into(),
+            r#"{"cloud":{"origin":"http://127.0.0.1:9","trust":"none"},"access_token":"a","refresh_token":"r","access_expires_at":0}"#.into(),
+        )
+        .unwrap();
+    assert!(
+        HcClient::new(config(), store.clone())
+            .unwrap()
+            .is_logged_in()
+    );
+    // An entry of an older app, without the cloud it belongs to, is not used.
+    store
+        .set(
+            "hc.session.v1".into(),
             r#"{"access_token":"a","refresh_token":"r","access_expires_at":0}"#.into(),
         )
         .unwrap();
-    assert!(HcClient::new(config(), store).unwrap().is_logged_in());
+    assert!(!HcClient::new(config(), store).unwrap().is_logged_in());
 }
 
 #[test]
@@ -131,7 +143,7 @@ fn the_listener_sees_each_state_of_the_flow() {
     let client = HcClient::new(config(), Arc::new(FakeKeychain::default())).unwrap();
     let screen = Arc::new(FakeScreen::default());
     let flow = client.reset_flow(screen.clone());
-    assert_eq!(flow.state(), ResetState::Scanning);
+    assert_eq!(flow.state(), ResetState::SCANNING);
     flow.submit_text("https://example.invalid".into());
     wait_until("the failure", || !screen.0.lock().unwrap().is_empty());
     assert_eq!(
@@ -142,7 +154,7 @@ fn the_listener_sees_each_state_of_the_flow() {
     );
     flow.retry();
     wait_until("scanning again", || screen.0.lock().unwrap().len() == 2);
-    assert_eq!(flow.state(), ResetState::Scanning);
+    assert_eq!(flow.state(), ResetState::SCANNING);
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -165,7 +177,11 @@ async fn async_calls_work_from_a_runtime_without_io_and_report_not_logged_in() {
 #[test]
 fn async_calls_from_a_plain_thread_reach_the_network_through_the_core_runtime() {
     let client = HcClient::new(config(), Arc::new(FakeKeychain::default())).unwrap();
-    let result = block_on_without_tokio(client.register("a@example.com".into(), "pw".into()));
+    let result = block_on_without_tokio(client.register(
+        "a@example.com".into(),
+        "correct horse".into(),
+        "correct horse".into(),
+    ));
     assert!(matches!(result, Err(HcError::Network { .. })), "{result:?}");
 }
 

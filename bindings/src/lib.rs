@@ -21,10 +21,10 @@ use std::sync::Arc;
 
 // Re-exported so the exported API is in one place (the callback tests use it from here).
 pub use hc_core::{
-    AccountScreen, AuditEventInfo, AuditOutcome, ClientConfig, CodeScreen, Countdown, DeviceInfo,
-    DeviceListAge, DeviceListScreen, DeviceListSnapshot, DeviceRow, ErrorAction, ErrorCode, Frame,
-    FrameFormat, HcError, LogLevel, MessageId, ResetCodeInfo, ResetScreen, ResetState, StoreError,
-    UiMessage,
+    AccountScreen, AuditActor, AuditEventInfo, AuditOutcome, AuditPage, ClientConfig, CodeScreen,
+    Countdown, DeviceInfo, DeviceListAge, DeviceListScreen, DeviceListSnapshot, DeviceRow,
+    ErrorAction, ErrorCode, Frame, FrameFormat, HcError, LogLevel, MessageId, ResetCodeInfo,
+    ResetScreen, ResetState, ScanHint, SessionState, StoreError, UiMessage,
 };
 
 uniffi::setup_scaffolding!();
@@ -66,6 +66,16 @@ pub struct DeviceListSnapshot {
     pub devices: Vec<DeviceInfo>,
     pub fetched_at_unix: i64,
     pub from_cache: bool,
+    pub cloud_unreachable: bool,
+}
+
+/// The saved session: logged in to this cloud, logged out, or only another cloud's session saved
+/// (never sent here: log in to this cloud).
+#[uniffi::remote(Enum)]
+pub enum SessionState {
+    LoggedOut,
+    LoggedIn,
+    OtherCloud { session_cloud: String },
 }
 
 #[uniffi::remote(Enum)]
@@ -77,6 +87,14 @@ pub enum AuditOutcome {
     RateLimited,
 }
 
+/// Who made an audited request: this account, or another one (its e-mail masked by the cloud).
+#[uniffi::remote(Enum)]
+pub enum AuditActor {
+    You,
+    OtherAccount { masked_email: String },
+}
+
+/// One event of the account's audit; `message` is what the screen says about it.
 #[uniffi::remote(Record)]
 pub struct AuditEventInfo {
     pub id: i64,
@@ -85,6 +103,16 @@ pub struct AuditEventInfo {
     pub nonce: Option<String>,
     pub outcome: AuditOutcome,
     pub client_addr: Option<String>,
+    pub actor: AuditActor,
+    pub count: u64,
+    pub message: UiMessage,
+}
+
+/// One page of the audit, newest first; `next_before` asks for the next (older) one.
+#[uniffi::remote(Record)]
+pub struct AuditPage {
+    pub events: Vec<AuditEventInfo>,
+    pub next_before: Option<i64>,
 }
 
 #[uniffi::remote(Record)]
@@ -95,9 +123,24 @@ pub struct ResetCodeInfo {
     pub expires_at_unix: i64,
 }
 
+/// Why the scanner could not read the last frame (or a still image): what the screen tells the
+/// user to do.
+#[uniffi::remote(Enum)]
+pub enum ScanHint {
+    NoCode,
+    TooSmall,
+    Blurred,
+    Glare,
+    TooDark,
+}
+
 #[uniffi::remote(Enum)]
 pub enum ResetState {
-    Scanning,
+    /// `hint`: why the last frame could not be read; none before the first frame.
+    Scanning {
+        #[uniffi(default = None)]
+        hint: Option<ScanHint>,
+    },
     Recognized {
         serial: String,
         model: String,
@@ -165,6 +208,9 @@ pub enum LogLevel {
 
 #[uniffi::remote(Error)]
 pub enum HcError {
+    NoQrFound {
+        hint: ScanHint,
+    },
     NotAResetQr,
     InvalidQr,
     DeviceNotAdded {
@@ -192,6 +238,23 @@ pub enum HcError {
     InvalidFrame {
         detail: String,
     },
+    NotAnHcCloud {
+        cloud: String,
+        detail: String,
+    },
+    InvalidCloudAddress {
+        cloud: String,
+        detail: String,
+    },
+    SessionForOtherCloud {
+        session_cloud: String,
+    },
+    WeakPassword {
+        detail: String,
+    },
+    PasswordsDiffer,
+    InvalidSerial,
+    InvalidLabelCode,
 }
 
 /// The API's machine-readable error codes (hc-protocol's; a remote declaration, so that a code
@@ -251,7 +314,17 @@ pub enum MessageId {
     ErrorNotFound,
     ErrorStorage,
     ErrorInvalidFrame,
+    ErrorNotAnHcCloud,
+    ErrorInvalidCloudAddress,
+    ErrorSessionForOtherCloud,
+    ErrorPasswordsDiffer,
+    ErrorInvalidLabelCode,
     ScanHint,
+    ScanHintNoCode,
+    ScanHintTooSmall,
+    ScanHintBlurred,
+    ScanHintGlare,
+    ScanHintTooDark,
     ScanRecognized,
     ScanRequesting,
     CodeInstructions,
@@ -263,6 +336,15 @@ pub enum MessageId {
     DevicesUpdatedHoursAgo,
     DevicesUpdatedDaysAgo,
     DeviceAdded,
+    PasswordRule,
+    AccountCreated,
+    AuditIssued,
+    AuditInvalidQr,
+    AuditDeviceNotAdded,
+    AuditDeviceAddedByOthers,
+    AuditRateLimited,
+    AuditOtherAccountRefused,
+    AuditOtherAccountRateLimited,
     PasswordChanged,
     LoggedOutEverywhere,
 }
@@ -575,6 +657,23 @@ pub fn plain_message(id: MessageId) -> UiMessage {
     }
 }
 
+/// The account password rule, as the registration and password screens state it.
+#[uniffi::export]
+pub fn password_rule_message() -> UiMessage {
+    hc_core::password_rule_message()
+}
+
+/// Checks a new password and its confirmation as typed, before anything is sent:
+/// `PasswordsDiffer`, `WeakPassword` (the rule: [`password_rule_message`]), or nothing wrong.
+#[uniffi::export]
+pub fn check_new_password(
+    email: String,
+    password: String,
+    password_again: String,
+) -> Result<(), HcError> {
+    hc_core::check_new_password(&email, &password, &password_again)
+}
+
 /// Runs async work on the core runtime: the one path of every async export.
 async fn on_core<T, F>(work: F) -> T
 where
@@ -601,10 +700,17 @@ impl HcClient {
         Ok(Arc::new(HcClient { core }))
     }
 
-    /// The e-mail address as typed: the core trims it (also in `login`).
-    pub async fn register(&self, email: String, password: String) -> Result<(), HcError> {
+    /// Creates the account and logs in to it. The e-mail address as typed: the core trims it
+    /// (also in `login`); the password twice, as typed: checked against each other and the rule
+    /// before anything is sent.
+    pub async fn register(
+        &self,
+        email: String,
+        password: String,
+        password_again: String,
+    ) -> Result<(), HcError> {
         let core = self.core.clone();
-        on_core(async move { core.register(email, password).await }).await
+        on_core(async move { core.register(email, password, password_again).await }).await
     }
 
     pub async fn login(&self, email: String, password: String) -> Result<(), HcError> {
@@ -637,6 +743,11 @@ impl HcClient {
         self.core.is_logged_in()
     }
 
+    /// Logged in here, logged out, or holding only another cloud's session.
+    pub fn session_state(&self) -> SessionState {
+        self.core.session_state()
+    }
+
     pub async fn devices(&self, force_refresh: bool) -> Result<DeviceListSnapshot, HcError> {
         let core = self.core.clone();
         on_core(async move { core.devices(force_refresh).await }).await
@@ -659,9 +770,21 @@ impl HcClient {
         on_core(async move { core.remove_device(serial).await }).await
     }
 
+    /// The first page of the account's audit: its own requests and other accounts' on its devices.
     pub async fn audit_events(&self) -> Result<Vec<AuditEventInfo>, HcError> {
         let core = self.core.clone();
         on_core(async move { core.audit_events().await }).await
+    }
+
+    /// One page of the audit: `limit` events (the cloud's default when null) older than `before`
+    /// (a previous page's `next_before`; null: the newest).
+    pub async fn audit_page(
+        &self,
+        before: Option<i64>,
+        limit: Option<u32>,
+    ) -> Result<AuditPage, HcError> {
+        let core = self.core.clone();
+        on_core(async move { core.audit_page(before, limit).await }).await
     }
 
     pub async fn request_reset_code(&self, qr_text: String) -> Result<ResetCodeInfo, HcError> {

@@ -11,7 +11,12 @@ use hc_core::{
 };
 use tokio::sync::mpsc;
 
-use crate::messages::{describe, exit_code, grouped_code, human_duration, say, utc_time};
+use crate::outln;
+
+use crate::messages::{
+    Lang, audit_lines, describe, exit_code, grouped_code, human_duration, list_source, say,
+    utc_time,
+};
 use crate::store::FileStore;
 
 /// How long `hc reset` waits for the flow to finish before giving up.
@@ -44,11 +49,13 @@ impl CliError {
 
 pub struct Context {
     client: HcClient,
+    /// How young a cached device list is served without asking the cloud.
+    max_age_secs: u64,
 }
 
 impl Context {
     pub fn new(cloud: &str, ca_cert: Option<&Path>, home: Option<&Path>) -> Result<Self, CliError> {
-        let mut config = ClientConfig::new(cloud.trim_end_matches('/'));
+        let mut config = ClientConfig::new(cloud);
         if let Some(path) = ca_cert {
             let pem = std::fs::read_to_string(path)
                 .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
@@ -57,21 +64,36 @@ impl Context {
         let home = home.map(Path::to_path_buf).unwrap_or_else(default_home);
         let store = FileStore::open(&home).map_err(HcError::from)?;
         Ok(Context {
+            max_age_secs: config.device_list_max_age_secs,
             client: HcClient::new(config, Arc::new(store))?,
         })
     }
 
+    /// Creates the account and logs in, as the apps do: the rule first, then the password twice
+    /// on a terminal (once from standard input: a script does not mistype).
     pub async fn register(&self, email: String, password_stdin: bool) -> Result<(), CliError> {
+        let prompted = !password_stdin && std::io::stdin().is_terminal();
+        if prompted {
+            eprintln!("{}", say(&hc_core::password_rule_message()));
+        }
         let password = read_password(password_stdin, "New password: ")?;
-        self.client.register(email.clone(), password).await?;
-        println!("Account {email} created. Log in with `hc login {email}`.");
+        let again = if prompted {
+            read_password(false, "New password again: ")?
+        } else {
+            password.clone()
+        };
+        self.client.register(email.clone(), password, again).await?;
+        outln!(
+            "{}",
+            say(&UiMessage::with(MessageId::AccountCreated, [email.trim()]))
+        );
         Ok(())
     }
 
     pub async fn login(&self, email: String, password_stdin: bool) -> Result<(), CliError> {
         let password = read_password(password_stdin, "Password: ")?;
         self.client.login(email.clone(), password).await?;
-        println!("Logged in as {email}.");
+        outln!("Logged in as {email}.");
         Ok(())
     }
 
@@ -79,10 +101,10 @@ impl Context {
     pub async fn logout(&self, everywhere: bool) -> Result<(), CliError> {
         if everywhere {
             self.client.log_out_everywhere().await?;
-            println!("{}", say(&UiMessage::plain(MessageId::LoggedOutEverywhere)));
+            outln!("{}", say(&UiMessage::plain(MessageId::LoggedOutEverywhere)));
         } else {
             self.client.logout().await?;
-            println!("Logged out.");
+            outln!("Logged out.");
         }
         Ok(())
     }
@@ -90,16 +112,21 @@ impl Context {
     /// Changes the account password: the current one, then the new one twice (from standard
     /// input, one per line, with `--password-stdin`).
     pub async fn change_password(&self, password_stdin: bool) -> Result<(), CliError> {
+        let prompted = !password_stdin && std::io::stdin().is_terminal();
         let current = read_password(password_stdin, "Current password: ")?;
-        let new = read_password(password_stdin, "New password: ")?;
-        if !password_stdin && std::io::stdin().is_terminal() {
-            let again = read_password(false, "New password again: ")?;
-            if again != new {
-                return Err(CliError::Input("the new passwords differ".into()));
-            }
+        if prompted {
+            eprintln!("{}", say(&hc_core::password_rule_message()));
         }
+        let new = read_password(password_stdin, "New password: ")?;
+        let again = if prompted {
+            read_password(false, "New password again: ")?
+        } else {
+            new.clone()
+        };
+        // The rule and the confirmation, checked before anything is sent.
+        hc_core::check_new_password("", &new, &again)?;
         self.client.change_password(current, new).await?;
-        println!("{}", say(&UiMessage::plain(MessageId::PasswordChanged)));
+        outln!("{}", say(&UiMessage::plain(MessageId::PasswordChanged)));
         Ok(())
     }
 
@@ -107,11 +134,11 @@ impl Context {
         let snapshot = self.client.devices(refresh).await?;
         let screen = device_list_screen(&snapshot, unix_now());
         if let Some(empty) = &screen.empty {
-            println!("{}", say(empty));
+            outln!("{}", say(empty));
         } else {
-            println!("{:<10} {:<24} {:<24} ADDED", "SERIAL", "NAME", "MODEL");
+            outln!("{:<10} {:<24} {:<24} ADDED", "SERIAL", "NAME", "MODEL");
             for device in &snapshot.devices {
-                println!(
+                outln!(
                     "{:<10} {:<24} {:<24} {}",
                     device.serial,
                     device.name,
@@ -121,8 +148,9 @@ impl Context {
             }
         }
         if let Some(age) = &screen.cache_age {
-            println!("{}", say(age));
+            outln!("{}", say(age));
         }
+        outln!("{}", list_source(&snapshot, self.max_age_secs));
         Ok(())
     }
 
@@ -134,31 +162,29 @@ impl Context {
     ) -> Result<(), CliError> {
         // The core reads the serial and label code as printed, however they were typed.
         let added = self.client.add_device(serial, label_code, name).await?;
-        println!("{}", say(&device_added_message(&added)));
+        outln!("{}", say(&device_added_message(&added)));
         Ok(())
     }
 
     pub async fn remove(&self, serial: String) -> Result<(), CliError> {
         self.client.remove_device(serial.clone()).await?;
-        println!("Device {serial} removed from your account.");
+        outln!("Device {serial} removed from your account.");
         Ok(())
     }
 
-    pub async fn audit(&self) -> Result<(), CliError> {
-        let events = self.client.audit_events().await?;
-        if events.is_empty() {
-            println!("No reset-code requests yet.");
+    pub async fn audit(&self, limit: Option<u32>, before: Option<i64>) -> Result<(), CliError> {
+        let page = self.client.audit_page(before, limit).await?;
+        if page.events.is_empty() {
+            outln!("No reset-code requests yet.");
             return Ok(());
         }
-        println!("{:<23} {:<10} {:<23} FROM", "WHEN", "SERIAL", "OUTCOME");
-        for event in events {
-            println!(
-                "{:<23} {:<10} {:<23} {}",
-                utc_time(event.at_unix),
-                event.serial.as_deref().unwrap_or("-"),
-                event.outcome.as_str(),
-                event.client_addr.as_deref().unwrap_or("-"),
-            );
+        let lang = Lang::from_env();
+        for line in audit_lines(lang, &page.events) {
+            outln!("{line}");
+        }
+        if let Some(before) = page.next_before {
+            outln!("");
+            outln!("More: hc audit --before {before}");
         }
         Ok(())
     }
@@ -171,9 +197,9 @@ impl Context {
         let code = self
             .reset_code(image, text, |state| print_progress(&state))
             .await?;
-        println!();
-        println!("Verification code: {}", grouped_code(&code.code));
-        println!(
+        outln!("");
+        outln!("Verification code: {}", grouped_code(&code.code));
+        outln!(
             "Enter it on the device {} ({}) before {} (in {}).",
             code.serial,
             code.model,
@@ -275,8 +301,8 @@ impl ResetFlowListener for ChannelListener {
 
 fn print_progress(state: &ResetState) {
     match reset_screen(state, unix_now()) {
-        ResetScreen::Scanning { hint } => println!("{}", say(&hint)),
-        ResetScreen::Working { status, .. } => println!("{}", say(&status)),
+        ResetScreen::Scanning { hint } => outln!("{}", say(&hint)),
+        ResetScreen::Working { status, .. } => outln!("{}", say(&status)),
         ResetScreen::Code { .. } | ResetScreen::Failed { .. } => {}
     }
 }

@@ -15,6 +15,7 @@ use nvr_sim::{CloudConfig as NvrCloud, NvrClient, NvrConfig, RunningNvr};
 
 use crate::app::{ResetInput, run_reset_flow};
 use crate::messages::{describe, grouped_code, utc_time};
+use crate::outln;
 
 const SERIAL: &str = "J12345678";
 const MODEL: &str = "DS-7608NI-K2/8P";
@@ -45,7 +46,7 @@ pub async fn run(keep: bool) -> Result<(), DemoError> {
         .tempdir()
         .map_err(|e| step_error("temporary folder")(&e))?;
 
-    println!("hc demo: Reset Device Password, end to end, on this machine only (127.0.0.1).");
+    outln!("hc demo: Reset Device Password, end to end, on this machine only (127.0.0.1).");
     story.heading("The factory and the cloud");
     let cloud = story
         .slow("Starting the cloud (SQLite in a temporary folder)", async {
@@ -86,9 +87,12 @@ pub async fn run(keep: bool) -> Result<(), DemoError> {
     story
         .slow(&format!("Registering {OWNER} and logging in"), async {
             phone
-                .register(OWNER.into(), ACCOUNT_PASSWORD.into())
-                .await?;
-            phone.login(OWNER.into(), ACCOUNT_PASSWORD.into()).await
+                .register(
+                    OWNER.into(),
+                    ACCOUNT_PASSWORD.into(),
+                    ACCOUNT_PASSWORD.into(),
+                )
+                .await
         })
         .await
         .map_err(|e| step_error("owner account")(&e))?;
@@ -204,11 +208,11 @@ pub async fn run(keep: bool) -> Result<(), DemoError> {
     let note = scan(&phone, qr_png).await.err();
     story.note(note.as_ref());
 
-    println!();
+    outln!("");
     if keep {
         keep_running(cloud, nvr, work).await;
     } else {
-        println!(
+        outln!(
             "Done in {:.1} s. Run `hc demo --keep` to click through the NVR page yourself.",
             story.elapsed().as_secs_f64()
         );
@@ -228,9 +232,12 @@ async fn phone_with_account(cloud: &RunningCloud, email: &str) -> Result<HcClien
     let phone = phone(cloud)?;
     let setup = async {
         phone
-            .register(email.into(), ACCOUNT_PASSWORD.into())
-            .await?;
-        phone.login(email.into(), ACCOUNT_PASSWORD.into()).await
+            .register(
+                email.into(),
+                ACCOUNT_PASSWORD.into(),
+                ACCOUNT_PASSWORD.into(),
+            )
+            .await
     };
     setup.await.map_err(|e| step_error("second account")(&e))?;
     Ok(phone)
@@ -252,26 +259,31 @@ async fn scan(phone: &HcClient, png: Vec<u8>) -> Result<(String, String, i64), H
 }
 
 async fn keep_running(cloud: RunningCloud, nvr: RunningNvr, work: tempfile::TempDir) {
-    println!(
+    outln!(
         "Both servers keep running (Ctrl-C stops them and deletes {}):",
         work.path().display()
     );
-    println!("  cloud: {}", cloud.url());
-    println!(
+    outln!("  cloud: {}", cloud.url());
+    outln!(
         "  NVR:   {}  (user admin, password {NEW_ADMIN_PASSWORD}; use Forget Password to try again)",
         nvr.url()
     );
-    println!("Try the app side against them (the NVR is bound to {INSTALLER} now):");
-    println!(
+    outln!("Try the app side against them (the NVR is bound to {INSTALLER} now):");
+    // `hc` is this very binary; `cargo install --path cli --locked` puts it on PATH for good.
+    let hc = std::env::current_exe()
+        .map(|exe| exe.display().to_string())
+        .unwrap_or_else(|_| "target/release/hc".into());
+    outln!("  alias hc='{hc}'   # or put it on PATH: cargo install --path cli --locked");
+    outln!(
         "  export HC_CLOUD_URL={} HC_HOME={}",
         cloud.url(),
         work.path().join("hc").display()
     );
-    println!("  echo '{ACCOUNT_PASSWORD}' | hc login {INSTALLER} --password-stdin");
-    println!("  hc devices");
-    println!("  hc reset --image screenshot-of-the-qr-page.png   (or --text HCR1:...)");
+    outln!("  echo '{ACCOUNT_PASSWORD}' | hc login {INSTALLER} --password-stdin");
+    outln!("  hc devices");
+    outln!("  hc reset --image screenshot-of-the-qr-page.png   (or --text HCR1:...)");
     let _ = tokio::signal::ctrl_c().await;
-    println!("\nStopping.");
+    outln!("\nStopping.");
     nvr.shutdown().await.ok();
     cloud.shutdown().await;
 }
@@ -293,21 +305,21 @@ impl Narrator {
     }
 
     fn heading(&self, text: &str) {
-        println!("\n{text}");
+        outln!("\n{text}");
     }
 
     fn done(&self, text: &str) {
-        println!("  [{:>5.2}s] ✔ {text}", self.elapsed().as_secs_f64());
+        outln!("  [{:>5.2}s] ✔ {text}", self.elapsed().as_secs_f64());
     }
 
     fn note(&self, error: Option<&HcError>) {
         match error {
-            Some(error) => println!(
+            Some(error) => outln!(
                 "  [{:>5.2}s] ✘ The app shows: {}",
                 self.elapsed().as_secs_f64(),
                 describe(error)
             ),
-            None => println!(
+            None => outln!(
                 "  [{:>5.2}s] ? The app got a code where it should not have",
                 self.elapsed().as_secs_f64()
             ),

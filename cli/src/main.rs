@@ -12,7 +12,7 @@ mod store;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 /// Default cloud: `hc-cloud serve` with no flags.
 const DEFAULT_CLOUD_URL: &str = "http://127.0.0.1:8080";
@@ -24,17 +24,24 @@ const DEFAULT_CLOUD_URL: &str = "http://127.0.0.1:8080";
     about = "Hik-Connect-style app core on the desktop: account, devices, Reset Device Password"
 )]
 struct Cli {
-    /// The cloud's base URL.
-    #[arg(long, global = true, env = "HC_CLOUD_URL", default_value = DEFAULT_CLOUD_URL)]
-    cloud: String,
-    /// A PEM file with an extra root certificate to trust (a private cloud's or a test CA).
-    #[arg(long, global = true, env = "HC_CA_CERT")]
-    ca_cert: Option<PathBuf>,
-    /// Where the session is kept (default: $XDG_CONFIG_HOME/hc or ~/.config/hc).
-    #[arg(long, global = true, env = "HC_HOME")]
-    home: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Which cloud the app commands talk to, and where the session is kept. The demo has none of
+/// these: it starts its own cloud.
+#[derive(Args)]
+struct Connection {
+    /// The cloud's address: a URL, or a bare host:port, which is http:// on this machine's
+    /// loopback (localhost, 127.0.0.1, [::1]) and https:// everywhere else.
+    #[arg(long, env = "HC_CLOUD_URL", default_value = DEFAULT_CLOUD_URL)]
+    cloud: String,
+    /// A PEM file with an extra root certificate to trust (a private cloud's or a test CA).
+    #[arg(long, env = "HC_CA_CERT")]
+    ca_cert: Option<PathBuf>,
+    /// Where the session is kept (default: $XDG_CONFIG_HOME/hc or ~/.config/hc).
+    #[arg(long, env = "HC_HOME")]
+    home: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -52,49 +59,80 @@ enum Command {
 /// The commands of the app itself, on hc-core alone.
 #[derive(Subcommand)]
 enum AppCommand {
-    /// Create an account on the cloud.
+    /// Create an account on the cloud and log in to it (the password is asked twice).
     Register {
+        /// The account's e-mail address.
         email: String,
-        /// Read the password from standard input instead of prompting.
+        /// Read the password from standard input (one line) instead of prompting twice.
         #[arg(long)]
         password_stdin: bool,
+        #[command(flatten)]
+        connection: Connection,
     },
     /// Log in; the session is kept for the next commands.
     Login {
+        /// The account's e-mail address.
         email: String,
         /// Read the password from standard input instead of prompting.
         #[arg(long)]
         password_stdin: bool,
+        #[command(flatten)]
+        connection: Connection,
     },
     /// Log out and forget the session.
     Logout {
         /// End every session of the account, on every phone and computer (a lost phone).
         #[arg(long)]
         everywhere: bool,
+        #[command(flatten)]
+        connection: Connection,
     },
     /// Change the account password; every other session is logged out.
     Password {
         /// Read the current and the new password from standard input, one per line.
         #[arg(long)]
         password_stdin: bool,
+        #[command(flatten)]
+        connection: Connection,
     },
-    /// The devices of your account (shown from the cache, with its age, when offline).
+    /// The devices of your account, and whether the list is the cloud's answer or the cache's.
     Devices {
         /// Ask the cloud even if the cached list is fresh.
         #[arg(long)]
         refresh: bool,
+        #[command(flatten)]
+        connection: Connection,
     },
     /// Add a device with its serial and the 6-letter label code printed on it.
     Add {
+        /// The serial number on the device's label (9 of A-Z and 0-9; spaces and dashes are fine).
         serial: String,
+        /// The 6-letter code on the device's label (A-Z; lower case is fine).
         label_code: String,
+        /// A name to list the device under, such as "Shop NVR".
         #[arg(long)]
         name: Option<String>,
+        #[command(flatten)]
+        connection: Connection,
     },
     /// Remove a device from your account.
-    Remove { serial: String },
-    /// Your account's reset-code requests, newest first.
-    Audit,
+    Remove {
+        /// The serial number of the device to remove.
+        serial: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Your account's reset-code requests, and other accounts' on your devices, newest first.
+    Audit {
+        /// How many events to show (1 to 1000; the cloud's default: 100).
+        #[arg(long)]
+        limit: Option<u32>,
+        /// Show the events older than this one (the id the previous page ends with).
+        #[arg(long)]
+        before: Option<i64>,
+        #[command(flatten)]
+        connection: Connection,
+    },
     /// Reset Device Password: scan the device's QR code and show the verification code.
     #[command(group(clap::ArgGroup::new("source").required(true).args(["image", "text"])))]
     Reset {
@@ -104,7 +142,25 @@ enum AppCommand {
         /// The QR text, read by other means (HCR1:...).
         #[arg(long)]
         text: Option<String>,
+        #[command(flatten)]
+        connection: Connection,
     },
+}
+
+impl AppCommand {
+    fn connection(&self) -> &Connection {
+        match self {
+            AppCommand::Register { connection, .. }
+            | AppCommand::Login { connection, .. }
+            | AppCommand::Logout { connection, .. }
+            | AppCommand::Password { connection, .. }
+            | AppCommand::Devices { connection, .. }
+            | AppCommand::Add { connection, .. }
+            | AppCommand::Remove { connection, .. }
+            | AppCommand::Audit { connection, .. }
+            | AppCommand::Reset { connection, .. } => connection,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -137,7 +193,12 @@ async fn run(cli: Cli) -> ExitCode {
         }
         Command::App(command) => command,
     };
-    let context = match app::Context::new(&cli.cloud, cli.ca_cert.as_deref(), cli.home.as_deref()) {
+    let connection = command.connection();
+    let context = match app::Context::new(
+        &connection.cloud,
+        connection.ca_cert.as_deref(),
+        connection.home.as_deref(),
+    ) {
         Ok(context) => context,
         Err(error) => return fail(&error),
     };
@@ -145,22 +206,27 @@ async fn run(cli: Cli) -> ExitCode {
         AppCommand::Register {
             email,
             password_stdin,
+            ..
         } => context.register(email, password_stdin).await,
         AppCommand::Login {
             email,
             password_stdin,
+            ..
         } => context.login(email, password_stdin).await,
-        AppCommand::Logout { everywhere } => context.logout(everywhere).await,
-        AppCommand::Password { password_stdin } => context.change_password(password_stdin).await,
-        AppCommand::Devices { refresh } => context.devices(refresh).await,
+        AppCommand::Logout { everywhere, .. } => context.logout(everywhere).await,
+        AppCommand::Password { password_stdin, .. } => {
+            context.change_password(password_stdin).await
+        }
+        AppCommand::Devices { refresh, .. } => context.devices(refresh).await,
         AppCommand::Add {
             serial,
             label_code,
             name,
+            ..
         } => context.add(serial, label_code, name).await,
-        AppCommand::Remove { serial } => context.remove(serial).await,
-        AppCommand::Audit => context.audit().await,
-        AppCommand::Reset { image, text } => context.reset(image, text).await,
+        AppCommand::Remove { serial, .. } => context.remove(serial).await,
+        AppCommand::Audit { limit, before, .. } => context.audit(limit, before).await,
+        AppCommand::Reset { image, text, .. } => context.reset(image, text).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -171,4 +237,81 @@ async fn run(cli: Cli) -> ExitCode {
 fn fail(error: &app::CliError) -> ExitCode {
     eprintln!("hc: {}", error.describe());
     ExitCode::from(error.exit_code())
+}
+
+/// `println!` for a reader that may leave: `hc demo | head -3` closes the pipe after three lines,
+/// which is the reader's choice, not a failure, so `hc` ends there quietly with status 0 instead
+/// of panicking on the write.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::write_out(format_args!($($arg)*))
+    };
+}
+pub(crate) use outln;
+
+pub(crate) fn write_out(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let written = out
+        .write_fmt(line)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    match written {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            eprintln!("hc: cannot write to standard output: {e}");
+            std::process::exit(1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn every_command_argument_and_option_has_help_text() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") {
+                    continue;
+                }
+                if arg
+                    .get_help()
+                    .is_none_or(|h| h.to_string().trim().is_empty())
+                {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in command.get_subcommands() {
+                let sub_path = format!("{path} {}", sub.get_name());
+                if sub.get_name() != "help" && sub.get_about().is_none() {
+                    missing.push(sub_path.clone());
+                }
+                walk(sub, &sub_path, missing);
+            }
+        }
+        let mut command = Cli::command();
+        command.build();
+        let mut missing = Vec::new();
+        walk(&command, "hc", &mut missing);
+        assert!(missing.is_empty(), "no help text: {missing:?}");
+    }
+
+    #[test]
+    fn demo_help_offers_only_what_the_demo_uses() {
+        let mut command = Cli::command();
+        command.build();
+        let demo = command.find_subcommand("demo").unwrap();
+        let options: Vec<&str> = demo
+            .get_arguments()
+            .map(|a| a.get_id().as_str())
+            .filter(|id| *id != "help")
+            .collect();
+        assert_eq!(options, ["keep"]);
+    }
 }

@@ -4,7 +4,7 @@
 //! vendor's two notes (device not added; added by another account) stay close to the vendor's
 //! wording because owners search for them.
 
-use hc_core::{HcError, MessageId, UiMessage};
+use hc_core::{AuditEventInfo, DeviceListSnapshot, HcError, MessageId, UiMessage};
 
 /// The terminal's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +40,9 @@ pub fn describe_in(lang: Lang, error: &HcError) -> String {
     match error {
         HcError::Network { detail }
         | HcError::Storage { detail }
-        | HcError::InvalidFrame { detail } => {
+        | HcError::InvalidFrame { detail }
+        | HcError::NotAnHcCloud { detail, .. }
+        | HcError::InvalidCloudAddress { detail, .. } => {
             format!("{text} ({detail})")
         }
         HcError::Server {
@@ -112,9 +114,51 @@ pub fn wording(lang: Lang, message: &UiMessage) -> String {
         MessageId::ErrorEmailTaken => {
             "An account with this email already exists. Log in instead.".into()
         }
-        MessageId::ErrorWeakPassword if zh => "密码强度不足：请至少使用 8 个字符并包含字母和数字。".into(),
-        MessageId::ErrorWeakPassword => {
-            "The password is too weak: use at least 8 characters with letters and digits.".into()
+        MessageId::ErrorWeakPassword => format!(
+            "{} {}",
+            if zh { "不能使用该密码。" } else { "This password is not allowed." },
+            wording(lang, &UiMessage::plain(MessageId::PasswordRule))
+        ),
+        MessageId::PasswordRule if zh => "密码至少 8 个字符（可以有空格：几个单词连在一起就是好密码），不能是常见密码（如 password123），也不能是您的邮箱地址。".into(),
+        MessageId::PasswordRule => "A password has at least 8 characters (spaces are fine: a few \
+             words make a good one), is not a common password such as password123, and is not \
+             your email address."
+            .into(),
+        MessageId::ErrorPasswordsDiffer if zh => "两次输入的密码不一致。请输入两次相同的密码。".into(),
+        MessageId::ErrorPasswordsDiffer => "The two passwords differ. Type the same password twice.".into(),
+        MessageId::AccountCreated if zh => format!("账号 {} 已创建，您已登录。", arg(0)),
+        MessageId::AccountCreated => format!("Account {} created; you are logged in.", arg(0)),
+        MessageId::ErrorNotAnHcCloud if zh => format!(
+            "{} 不是 hc 云服务：它有应答，但不是 hc 云服务的 API（是否填成了 NVR 自己的地址？）。请检查 --cloud 或 HC_CLOUD_URL。",
+            arg(0)
+        ),
+        MessageId::ErrorNotAnHcCloud => format!(
+            "{} is not an hc cloud: it answers, but not as the hc cloud's API does (is it the \
+             NVR's own address?). Check --cloud or HC_CLOUD_URL.",
+            arg(0)
+        ),
+        MessageId::ErrorInvalidCloudAddress if zh => format!(
+            "无法使用云服务地址 “{}”。请填写网址（https://cloud.example.com）或 主机:端口：不带 http:// 或 https:// 的地址在本机回环地址（localhost、127.0.0.1、[::1]）上使用 http://，其他地址一律使用 https://。",
+            arg(0)
+        ),
+        MessageId::ErrorInvalidCloudAddress => format!(
+            "The cloud address \"{}\" cannot be used. Give a URL (https://cloud.example.com) or \
+             host:port: an address without http:// or https:// is http:// on this machine's \
+             loopback (localhost, 127.0.0.1, [::1]) and https:// everywhere else.",
+            arg(0)
+        ),
+        MessageId::ErrorSessionForOtherCloud if zh => format!(
+            "您登录的是另一个云服务（{}），不是这个；您的登录信息绝不会发送到其他地址。请用 `hc login 邮箱` 在此登录。",
+            arg(0)
+        ),
+        MessageId::ErrorSessionForOtherCloud => format!(
+            "You are logged in to another cloud ({}), not to this one; your session is never \
+             sent anywhere else. Log in here with `hc login EMAIL`.",
+            arg(0)
+        ),
+        MessageId::ErrorInvalidLabelCode if zh => "这不是设备验证码（设备标签上印的 6 位字母 A-Z）。".into(),
+        MessageId::ErrorInvalidLabelCode => {
+            "That is not a label code (the 6 letters A-Z printed on the device's label).".into()
         }
         MessageId::ErrorInvalidEmail if zh => "这不是有效的邮箱地址。".into(),
         MessageId::ErrorInvalidEmail => "That is not a valid email address.".into(),
@@ -136,6 +180,28 @@ pub fn wording(lang: Lang, message: &UiMessage) -> String {
         MessageId::ErrorInvalidFrame => "The image cannot be read.".into(),
         MessageId::ScanHint if zh => "正在扫描…".into(),
         MessageId::ScanHint => "Scanning…".into(),
+        MessageId::ScanHintNoCode if zh => "未找到二维码。请对准设备屏幕上的二维码（忘记密码 > 通过Hik-Connect验证）。".into(),
+        MessageId::ScanHintNoCode => "No QR code found. Point the camera at the QR code on the \
+             device's screen (Forget Password > Verify by Hik-Connect)."
+            .into(),
+        MessageId::ScanHintTooSmall if zh => "二维码太小，无法识别。请靠近屏幕，让二维码占满画面的大部分。".into(),
+        MessageId::ScanHintTooSmall => {
+            "The QR code is too small to read. Move closer so that it fills most of the picture."
+                .into()
+        }
+        MessageId::ScanHintBlurred if zh => "二维码模糊。请拿稳手机，等待对焦后再拍。".into(),
+        MessageId::ScanHintBlurred => {
+            "The QR code is blurred. Hold the phone still and let it focus.".into()
+        }
+        MessageId::ScanHintGlare if zh => "屏幕反光遮挡了二维码。请稍微倾斜手机以避开反光。".into(),
+        MessageId::ScanHintGlare => {
+            "Glare on the screen hides the QR code. Tilt the phone a little to avoid it.".into()
+        }
+        MessageId::ScanHintTooDark if zh => "光线太暗，无法识别二维码。请调亮设备屏幕或打开灯光。".into(),
+        MessageId::ScanHintTooDark => {
+            "Too dark to read the QR code. Turn up the screen's brightness or turn on a light."
+                .into()
+        }
         MessageId::ScanRecognized if zh => format!("已识别 {}，序列号 {}。", arg(0), arg(1)),
         MessageId::ScanRecognized => format!("Recognized {}, serial {}.", arg(0), arg(1)),
         MessageId::ScanRequesting if zh => "正在向云服务获取验证码…".into(),
@@ -154,24 +220,52 @@ pub fn wording(lang: Lang, message: &UiMessage) -> String {
         MessageId::DevicesEmpty => {
             "No devices in your account. Add one with `hc add SERIAL LABEL_CODE`.".into()
         }
-        MessageId::DevicesUpdatedJustNow if zh => "（缓存的列表，刚刚更新：未询问云服务）".into(),
-        MessageId::DevicesUpdatedJustNow => {
-            "(cached list from just now: the cloud was not asked)".into()
-        }
-        MessageId::DevicesUpdatedMinutesAgo if zh => format!("（缓存的列表，{} 分钟前更新：未询问云服务）", arg(0)),
-        MessageId::DevicesUpdatedMinutesAgo => {
-            format!("(cached list from {} min ago: the cloud was not asked)", arg(0))
-        }
-        MessageId::DevicesUpdatedHoursAgo if zh => format!("（缓存的列表，{} 小时前更新：未询问云服务）", arg(0)),
-        MessageId::DevicesUpdatedHoursAgo => {
-            format!("(cached list from {} h ago: the cloud was not asked)", arg(0))
-        }
-        MessageId::DevicesUpdatedDaysAgo if zh => format!("（缓存的列表，{} 天前更新：未询问云服务）", arg(0)),
-        MessageId::DevicesUpdatedDaysAgo => {
-            format!("(cached list from {} days ago: the cloud was not asked)", arg(0))
-        }
+        MessageId::DevicesUpdatedJustNow if zh => "（缓存的列表，刚刚更新）".into(),
+        MessageId::DevicesUpdatedJustNow => "(cached list from just now)".into(),
+        MessageId::DevicesUpdatedMinutesAgo if zh => format!("（缓存的列表，{} 分钟前更新）", arg(0)),
+        MessageId::DevicesUpdatedMinutesAgo => format!("(cached list from {} min ago)", arg(0)),
+        MessageId::DevicesUpdatedHoursAgo if zh => format!("（缓存的列表，{} 小时前更新）", arg(0)),
+        MessageId::DevicesUpdatedHoursAgo => format!("(cached list from {} h ago)", arg(0)),
+        MessageId::DevicesUpdatedDaysAgo if zh => format!("（缓存的列表，{} 天前更新）", arg(0)),
+        MessageId::DevicesUpdatedDaysAgo => format!("(cached list from {} days ago)", arg(0)),
         MessageId::DeviceAdded if zh => format!("设备 {} 已添加到您的账号。", arg(0)),
         MessageId::DeviceAdded => format!("Device {} added to your account.", arg(0)),
+        MessageId::AuditIssued if zh => format!("已获取设备 {} 的验证码。", arg(0)),
+        MessageId::AuditIssued => format!("Verification code given for {}.", arg(0)),
+        MessageId::AuditInvalidQr if zh => "已拒绝：二维码无法验证。".into(),
+        MessageId::AuditInvalidQr => "Refused: the QR code could not be verified.".into(),
+        MessageId::AuditDeviceNotAdded if zh => format!("已拒绝：设备 {} 未添加到您的账号。", arg(0)),
+        MessageId::AuditDeviceNotAdded => {
+            format!("Refused: {} is not added to your account.", arg(0))
+        }
+        MessageId::AuditDeviceAddedByOthers if zh => format!("已拒绝：设备 {} 已被其他账号添加。", arg(0)),
+        MessageId::AuditDeviceAddedByOthers => {
+            format!("Refused: {} has been added by another account.", arg(0))
+        }
+        MessageId::AuditRateLimited if zh => format!("已拒绝 {} 次：请求过于频繁。", arg(0)),
+        MessageId::AuditRateLimited => format!("Refused {} time(s): too many requests.", arg(0)),
+        MessageId::AuditOtherAccountRefused if zh => format!(
+            "另一个账号（{}）请求您的设备 {} 的验证码：已拒绝，该设备属于您。",
+            arg(0),
+            arg(1)
+        ),
+        MessageId::AuditOtherAccountRefused => format!(
+            "Another account ({}) asked for a code for your device {}: refused, the device is yours.",
+            arg(0),
+            arg(1)
+        ),
+        MessageId::AuditOtherAccountRateLimited if zh => format!(
+            "另一个账号（{}）{} 次请求您的设备 {} 的验证码：已拒绝，请求过于频繁。",
+            arg(0),
+            arg(1),
+            arg(2)
+        ),
+        MessageId::AuditOtherAccountRateLimited => format!(
+            "Another account ({}) asked {} time(s) for a code for your device {}: refused, too many requests.",
+            arg(0),
+            arg(1),
+            arg(2)
+        ),
         MessageId::PasswordChanged if zh => "密码已修改。其他设备上的登录均已退出，本机保持登录。".into(),
         MessageId::PasswordChanged => {
             "Password changed. Every other session was logged out; this one stays logged in."
@@ -182,6 +276,57 @@ pub fn wording(lang: Lang, message: &UiMessage) -> String {
             "Logged out everywhere: every session of the account has ended, this one too.".into()
         }
     }
+}
+
+/// Where `hc devices` got its list, truthfully: the cloud's answer just now, or the cache, either
+/// because it is young enough that the cloud was not asked, or because the cloud was asked and
+/// could not answer; and how to ask again.
+pub fn list_source(snapshot: &DeviceListSnapshot, max_age_secs: u64) -> String {
+    list_source_in(Lang::from_env(), snapshot, max_age_secs)
+}
+
+pub fn list_source_in(lang: Lang, snapshot: &DeviceListSnapshot, max_age_secs: u64) -> String {
+    let max_age = human_duration(max_age_secs);
+    match (lang, snapshot.from_cache, snapshot.cloud_unreachable) {
+        (Lang::En, false, _) => "The cloud was asked just now.".into(),
+        (Lang::Zh, false, _) => "刚刚询问过云服务。".into(),
+        (Lang::En, true, false) => format!(
+            "The cloud was not asked: the cached list is younger than {max_age}. \
+             `hc devices --refresh` asks it now."
+        ),
+        (Lang::Zh, true, false) => format!(
+            "未询问云服务：缓存的列表不到 {}。`hc devices --refresh` 立即询问。",
+            seconds(Lang::Zh, &max_age_secs.to_string())
+        ),
+        (Lang::En, true, true) => "The cloud was asked but could not be reached, so this is the \
+             list as it was then. `hc devices --refresh` asks again."
+            .into(),
+        (Lang::Zh, true, true) => {
+            "已询问云服务但无法连接，这是当时的列表。`hc devices --refresh` 再次询问。".into()
+        }
+    }
+}
+
+/// The lines of `hc audit`, one per event: when, its id (for `--before`), what happened in words
+/// (who asked is in the words: you, or the other account masked), and where your own requests
+/// came from.
+pub fn audit_lines(lang: Lang, events: &[AuditEventInfo]) -> Vec<String> {
+    events
+        .iter()
+        .map(|event| {
+            let from = match &event.client_addr {
+                Some(addr) if lang == Lang::Zh => format!("（来自 {addr}）"),
+                Some(addr) => format!(" (from {addr})"),
+                None => String::new(),
+            };
+            format!(
+                "{}  #{:<5} {}{from}",
+                utc_time(event.at_unix),
+                event.id,
+                wording(lang, &event.message)
+            )
+        })
+        .collect()
 }
 
 /// A number of seconds as the core gives it, in the terminal's units.
@@ -196,12 +341,20 @@ fn seconds(lang: Lang, arg: &str) -> String {
 /// The process exit code for an error, so that scripts can tell the notes apart.
 pub fn exit_code(error: &HcError) -> u8 {
     match error {
-        HcError::NotAResetQr | HcError::InvalidQr | HcError::InvalidFrame { .. } => 3,
+        HcError::NoQrFound { .. }
+        | HcError::NotAResetQr
+        | HcError::InvalidQr
+        | HcError::InvalidFrame { .. } => 3,
         HcError::DeviceNotAdded { .. } => 4,
         HcError::DeviceAddedByOthers { .. } => 5,
-        HcError::NotLoggedIn | HcError::SessionExpired => 6,
+        HcError::NotLoggedIn | HcError::SessionExpired | HcError::SessionForOtherCloud { .. } => 6,
         HcError::RateLimited { .. } => 7,
         HcError::Network { .. } => 8,
+        HcError::NotAnHcCloud { .. } | HcError::InvalidCloudAddress { .. } => 9,
+        HcError::WeakPassword { .. }
+        | HcError::PasswordsDiffer
+        | HcError::InvalidSerial
+        | HcError::InvalidLabelCode => 2,
         HcError::Server { .. } | HcError::Storage { .. } => 1,
     }
 }
@@ -282,6 +435,55 @@ mod tests {
     }
 
     #[test]
+    fn the_audit_says_who_asked_for_which_device_in_words_in_both_languages() {
+        let theirs = AuditEventInfo {
+            id: 42,
+            at_unix: 1_764_028_800,
+            serial: Some("J12345678".into()),
+            nonce: None,
+            outcome: hc_core::AuditOutcome::BoundToOtherAccount,
+            client_addr: None,
+            actor: hc_core::AuditActor::OtherAccount {
+                masked_email: "in***@example.com".into(),
+            },
+            count: 1,
+            message: UiMessage::with(
+                MessageId::AuditOtherAccountRefused,
+                ["in***@example.com", "J12345678"],
+            ),
+        };
+        let mine = AuditEventInfo {
+            id: 41,
+            client_addr: Some("192.0.2.7".into()),
+            actor: hc_core::AuditActor::You,
+            outcome: hc_core::AuditOutcome::Issued,
+            message: UiMessage::with(MessageId::AuditIssued, ["J12345678"]),
+            ..theirs.clone()
+        };
+        assert_eq!(
+            audit_lines(Lang::En, &[theirs.clone(), mine.clone()]),
+            [
+                "2025-11-25 00:00:00 UTC  #42    Another account (in***@example.com) asked for a code \
+                 for your device J12345678: refused, the device is yours.",
+                "2025-11-25 00:00:00 UTC  #41    Verification code given for J12345678. (from 192.0.2.7)",
+            ]
+        );
+        let zh = audit_lines(Lang::Zh, &[theirs, mine]);
+        assert!(
+            zh[0].contains("另一个账号（in***@example.com）"),
+            "{}",
+            zh[0]
+        );
+        assert!(
+            zh[1].contains("已获取设备 J12345678 的验证码。（来自 192.0.2.7）"),
+            "{}",
+            zh[1]
+        );
+        // No outcome code reaches the user.
+        assert!(!zh.concat().contains("bound_to_other_account"));
+    }
+
+    #[test]
     fn a_wait_is_said_in_minutes_and_seconds() {
         let limited = HcError::RateLimited {
             retry_after_secs: 125,
@@ -312,6 +514,18 @@ mod tests {
         );
         assert!(by_others.contains("added by another account"));
         assert!(by_others.contains(&serial));
+    }
+
+    #[test]
+    fn a_blurred_photo_of_the_qr_says_hold_still_not_wrong_code() {
+        let blurred = HcError::NoQrFound {
+            hint: hc_core::ScanHint::Blurred,
+        };
+        let said = describe_in(Lang::En, &blurred);
+        assert!(said.contains("Hold the phone still"), "{said}");
+        assert!(!said.contains("not a Reset Device Password QR code"));
+        assert!(describe_in(Lang::Zh, &blurred).contains("拿稳"));
+        assert_eq!(exit_code(&blurred), 3);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use hc_cloud::{ProvisionRequest, RateLimits};
+use hc_core::fake_cloud::HeaderRecorder;
 use hc_testkit::{Nvr, World};
 
 const PASSWORD: &str = "correct horse battery";
@@ -171,7 +172,12 @@ async fn owner_resets_the_nvr_password_from_a_screenshot_and_the_nvr_takes_the_c
     assert!(accepted.is_ok(), "the NVR refused the code: {accepted:?}");
 
     let run = owner.hc(&["audit"], None).await;
-    assert!(run.stdout.contains("issued"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("Verification code given for J12345678. (from 127.0.0.1)"),
+        "{}",
+        run.stdout
+    );
     let run = owner.hc(&["logout"], None).await;
     assert_eq!(run.code, 0);
     let run = owner.hc(&["devices"], None).await;
@@ -189,7 +195,7 @@ async fn the_vendor_notes_and_every_error_message() {
         reset_codes_per_account: 4,
         ..RateLimits::default()
     };
-    let world = world(limits).await;
+    let mut world = world(limits).await;
     let nvr = nvr(&world, "D98765432").await;
     let label = nvr.label_code.clone();
     let owner = user(&world, "owner");
@@ -271,12 +277,28 @@ async fn the_vendor_notes_and_every_error_message() {
     assert_eq!(owner.hc(&["add", "D98765432", &label], None).await.code, 0);
     assert!(nvr.sync().await);
     assert_eq!(owner.hc(&["remove", "D98765432"], None).await.code, 0);
-    let (qr, _) = qr_screenshot(&nvr, world.dir.path()).await;
+    let (qr, screenshot) = qr_screenshot(&nvr, world.dir.path()).await;
     let run = owner.hc(&["reset", "--text", &qr], None).await;
     assert_eq!(run.code, 4, "{}", run.stderr);
     assert!(
         run.stderr
             .contains("The device is not added to your account (serial D98765432)"),
+        "{}",
+        run.stderr
+    );
+
+    // A photo of the QR taken while the phone moved: the hint, not "wrong code".
+    let sharp = image::open(&screenshot).unwrap().into_luma8();
+    let blurred = world.dir.path().join("blurred.png");
+    let sigma = sharp.width() as f32 / 60.0;
+    image::imageops::blur(&sharp, sigma).save(&blurred).unwrap();
+    let run = owner
+        .hc(&["reset", "--image", blurred.to_str().unwrap()], None)
+        .await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("The QR code is blurred. Hold the phone still"),
         "{}",
         run.stderr
     );
@@ -301,6 +323,17 @@ async fn the_vendor_notes_and_every_error_message() {
         "{}",
         run.stderr
     );
+    // The neighbour's audit shows the owner's attempt on the NVR, the owner's e-mail masked.
+    let run = neighbour.hc(&["audit"], None).await;
+    assert!(
+        run.stdout.contains(
+            "Another account (o***@example.com) asked for a code for your device D98765432: \
+             refused, the device is yours."
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("owner@"), "{}", run.stdout);
 
     // Rate limited: the account's budget of reset-code requests runs out.
     let mut last = None;
@@ -335,20 +368,6 @@ async fn the_vendor_notes_and_every_error_message() {
         run.stderr
     );
 
-    // The cloud cannot be reached.
-    let offline = User {
-        home: owner.home.clone(),
-        cloud: "http://127.0.0.1:9".into(),
-        ca: owner.ca.clone(),
-    };
-    let run = offline.hc(&["audit"], None).await;
-    assert_eq!(run.code, 8, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("Cannot reach the cloud"),
-        "{}",
-        run.stderr
-    );
-
     // The session folder is not usable.
     let blocked = User {
         home: junk.clone(),
@@ -359,13 +378,43 @@ async fn the_vendor_notes_and_every_error_message() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("session file"), "{}", run.stderr);
 
-    // Offline, the device list comes from the cache with its age.
+    // Online, `hc devices` says the cloud was asked; soon after, that it was not, and why.
     let run = owner.hc(&["devices", "--refresh"], None).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("The cloud was asked just now"),
+        "{}",
+        run.stdout
+    );
+    let run = owner.hc(&["devices"], None).await;
+    assert!(
+        run.stdout.contains("cached list")
+            && run
+                .stdout
+                .contains("The cloud was not asked: the cached list is younger than 5 min")
+            && run.stdout.contains("hc devices --refresh"),
+        "{}",
+        run.stdout
+    );
+
+    // The cloud cannot be reached: it is down at its address.
+    world.stop_cloud().await;
+    let run = owner.hc(&["audit"], None).await;
+    assert_eq!(run.code, 8, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Cannot reach the cloud"),
+        "{}",
+        run.stderr
+    );
+    // Offline, the device list comes from the cache with its age, and says why.
     tokio::time::sleep(Duration::from_millis(10)).await;
-    let run = offline.hc(&["devices"], None).await;
+    let run = owner.hc(&["devices", "--refresh"], None).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("cached list"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("cached list") && run.stdout.contains("asked but could not be reached"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -391,4 +440,164 @@ fn the_demo_tells_the_whole_story_and_both_notes() {
     ] {
         assert!(stdout.contains(step), "missing {step:?} in:\n{stdout}");
     }
+}
+
+/// `hc` pointed at `url` with the session folder of `user`, no CA.
+fn elsewhere(user: &User, url: &str) -> User {
+    User {
+        home: user.home.clone(),
+        cloud: url.to_owned(),
+        ca: user.ca.clone(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pointing_hc_at_another_address_never_sends_the_saved_token_there() {
+    let world = world(RateLimits::default()).await;
+    let owner = user(&world, "owner");
+    owner.signed_up("owner@example.com").await;
+
+    // An NVR's web server records every request it gets.
+    let nvr_page = HeaderRecorder::start(404).await;
+    let pointed = elsewhere(&owner, &nvr_page.url);
+    for args in [
+        &["devices"][..],
+        &["audit"],
+        &["reset", "--text", vector_qr()],
+    ] {
+        let run = pointed.hc(args, None).await;
+        assert_eq!(run.code, 6, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("You are logged in to another cloud")
+                && run.stderr.contains(&world.cloud_url),
+            "{}",
+            run.stderr
+        );
+    }
+    assert!(nvr_page.heads().is_empty(), "{:?}", nvr_page.heads());
+
+    // Logging in there: the address is not an hc cloud, said so, and no token went with it.
+    let run = pointed
+        .hc(
+            &["login", "owner@example.com", "--password-stdin"],
+            Some(PASSWORD),
+        )
+        .await;
+    assert_eq!(run.code, 9, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is not an hc cloud") && !run.stderr.contains("not in your account"),
+        "{}",
+        run.stderr
+    );
+    assert!(!nvr_page.saw_authorization(), "{:?}", nvr_page.heads());
+
+    // Back at its own cloud the session works on.
+    let run = owner.hc(&["devices"], None).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bare_host_and_port_is_http_on_loopback_and_a_bad_address_states_the_rule() {
+    let world = world(RateLimits::default()).await;
+    let owner = user(&world, "owner");
+    let nvr_page = HeaderRecorder::start(200).await;
+    let bare = nvr_page.url.trim_start_matches("http://").to_owned();
+    let run = elsewhere(&owner, &bare)
+        .hc(
+            &["login", "owner@example.com", "--password-stdin"],
+            Some(PASSWORD),
+        )
+        .await;
+    assert_eq!(run.code, 9, "{}", run.stderr);
+    assert!(run.stderr.contains("is not an hc cloud"), "{}", run.stderr);
+    assert_eq!(nvr_page.heads().len(), 1, "reached over http://");
+
+    let run = elsewhere(&owner, "ftp://127.0.0.1:21")
+        .hc(&["devices"], None)
+        .await;
+    assert_eq!(run.code, 9, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot be used")
+            && run.stderr.contains("is http:// on this machine's loopback"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_states_the_rule_refuses_a_common_password_and_logs_in() {
+    let world = world(RateLimits::default()).await;
+    let newcomer = user(&world, "newcomer");
+    let run = newcomer
+        .hc(
+            &["register", "new@example.com", "--password-stdin"],
+            Some("password123"),
+        )
+        .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("This password is not allowed")
+            && run.stderr.contains("at least 8 characters"),
+        "{}",
+        run.stderr
+    );
+    let run = newcomer
+        .hc(
+            &["register", "new@example.com", "--password-stdin"],
+            Some("correct horse battery staple"),
+        )
+        .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("Account new@example.com created; you are logged in"),
+        "{}",
+        run.stdout
+    );
+    // No `hc login` needed.
+    let run = newcomer.hc(&["devices"], None).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_label_code_of_the_wrong_shape_is_refused_before_asking_the_cloud() {
+    let world = world(RateLimits::default()).await;
+    let owner = user(&world, "owner");
+    owner.signed_up("owner@example.com").await;
+    let run = owner.hc(&["add", "J12345678", "ABC12"], None).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("That is not a label code"),
+        "{}",
+        run.stderr
+    );
+    let run = owner.hc(&["add", "J1234", "ABCDEF"], None).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a device serial number"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn hc_demo_piped_into_head_ends_quietly_when_the_pipe_closes() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hc"))
+        .arg("demo")
+        .env_remove("HC_CLOUD_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("hc demo runs");
+    // `| head -3`: three lines, then the reader goes away.
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for _ in 0..3 {
+        lines.next().expect("a line").unwrap();
+    }
+    drop(lines);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
 }

@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::forwarded::TrustedProxies;
+
 /// How many reset-code requests and label-code attempts are allowed per fixed window. The counters
 /// live in the database, so every instance over one database shares them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,8 +26,8 @@ pub struct RateLimits {
     /// Registrations naming one email per window.
     pub registrations_per_email: u32,
     /// Registrations (accounts created or attempted) from one client address per window; IPv6
-    /// addresses count per /64. The address is the TCP peer: behind a TLS-terminating proxy every
-    /// client has the proxy's address, so raise this there.
+    /// addresses count per /64. The address is the TCP peer, or behind a proxy named in
+    /// [`Config::trusted_proxies`] the client it forwarded for.
     pub registrations_per_client_addr: u32,
     /// Reset-code requests from one client address per window whose QR does not verify (unknown
     /// serial or bad tag). Only those count: a genuine QR from the same address still gets its code.
@@ -123,6 +125,11 @@ pub struct Config {
     pub password_hashing_queue: usize,
     /// Audit rows older than this are deleted in the background.
     pub audit_retention: Duration,
+    /// The proxies whose `X-Forwarded-For` names the client (per-address limits, the audit log);
+    /// empty: every client is its TCP peer.
+    pub trusted_proxies: TrustedProxies,
+    /// Where `/metrics` (Prometheus) is served, on a listener of its own; `None`: nowhere.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -160,6 +167,8 @@ impl Config {
             password_hashing_threads: None,
             password_hashing_queue: DEFAULT_PASSWORD_HASHING_QUEUE,
             audit_retention: Duration::from_secs(DEFAULT_AUDIT_RETENTION_DAYS * 24 * 3600),
+            trusted_proxies: TrustedProxies::default(),
+            metrics_listen: None,
         }
     }
 
@@ -262,6 +271,17 @@ impl Config {
 
     pub fn with_audit_retention(mut self, retention: Duration) -> Self {
         self.audit_retention = retention;
+        self
+    }
+
+    pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.trusted_proxies = proxies;
+        self
+    }
+
+    /// Serves `/metrics` on `listen` (port 0 picks a free one; see [`crate::RunningCloud::metrics_url`]).
+    pub fn with_metrics_listen(mut self, listen: SocketAddr) -> Self {
+        self.metrics_listen = Some(listen);
         self
     }
 

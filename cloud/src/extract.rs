@@ -10,6 +10,7 @@ use hc_protocol::api::ErrorCode;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::forwarded::ClientIp;
 
 /// `axum::Json` whose rejections (bad JSON, wrong content type, body too large) are [`ApiError`]s.
 pub struct ApiJson<T>(pub T);
@@ -65,18 +66,22 @@ fn query_rejection(rejection: QueryRejection) -> ApiError {
     ApiError::bad_request(rejection.body_text())
 }
 
-/// The peer address of the connection, for the audit log. Never fails.
+/// The client's address, for the per-address limits and the audit log: the one the server
+/// resolved ([`ClientIp`]: the TCP peer, or whom a trusted proxy forwarded for), else the peer of
+/// the connection (a router driven without the server). Never fails.
 pub struct ClientAddr(pub Option<String>);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
+        let resolved = parts.extensions.get::<ClientIp>().map(|ClientIp(ip)| *ip);
+        let peer = || {
             parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip().to_string()),
-        ))
+                .map(|ConnectInfo(addr)| addr.ip())
+        };
+        Ok(ClientAddr(resolved.or_else(peer).map(|ip| ip.to_string())))
     }
 }

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use hc_cloud::forwarded::TrustedProxies;
 use hc_cloud::{Config, ProvisionRequest, RateLimits};
 use hc_protocol::DeviceKey;
 use hc_protocol::factory::LabelCode;
@@ -13,8 +14,17 @@ use hc_protocol::factory::LabelCode;
 #[derive(Parser)]
 #[command(name = "hc-cloud", version, about = "The hc reference cloud service")]
 struct Cli {
+    /// `text` for people, `json` (one object per line) for a log pipeline.
+    #[arg(long, env = "HC_CLOUD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -88,7 +98,7 @@ struct ServeArgs {
     #[arg(long, env = "HC_CLOUD_RATE_LIMIT_LOGIN_ADDR", default_value_t = 100)]
     rate_limit_login_addr: u32,
     /// Registrations per client address (IPv6: per /64) per window; the address is the TCP peer,
-    /// so behind a TLS-terminating proxy raise it (and the other per-address limits).
+    /// or behind a --trusted-proxy the client it forwarded for.
     #[arg(long, env = "HC_CLOUD_RATE_LIMIT_REGISTER", default_value_t = 30)]
     rate_limit_register: u32,
     /// Registrations naming one email per window.
@@ -137,6 +147,15 @@ struct ServeArgs {
     /// Days audit rows are kept; older ones are deleted in the background.
     #[arg(long, env = "HC_CLOUD_AUDIT_RETENTION_DAYS", default_value_t = hc_cloud::config::DEFAULT_AUDIT_RETENTION_DAYS)]
     audit_retention_days: u64,
+    /// A proxy (address or CIDR block) whose X-Forwarded-For names the client; repeat it or
+    /// separate with commas. Only the entries proxies appended count: a client cannot forge its
+    /// address. Default: none, every client is its TCP peer.
+    #[arg(long = "trusted-proxy", env = "HC_CLOUD_TRUSTED_PROXY", value_delimiter = ',', value_parser = hc_cloud::forwarded::parse_proxy)]
+    trusted_proxies: Vec<ipnet::IpNet>,
+    /// Serve Prometheus metrics at http://ADDR/metrics, on this listener only (never on the
+    /// public port). Default: off.
+    #[arg(long, env = "HC_CLOUD_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Args)]
@@ -165,13 +184,16 @@ struct ProvisionArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().with_current_span(true).init(),
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -231,8 +253,15 @@ async fn serve(args: ServeArgs) -> Result<(), hc_cloud::Error> {
     if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
         config = config.with_tls(cert, key);
     }
+    config = config.with_trusted_proxies(TrustedProxies::new(args.trusted_proxies));
+    if let Some(addr) = args.metrics_listen {
+        config = config.with_metrics_listen(addr);
+    }
     let cloud = hc_cloud::launch(config).await?;
     println!("hc-cloud listening on {}", cloud.url());
+    if let Some(metrics) = cloud.metrics_url() {
+        println!("hc-cloud metrics on {metrics}");
+    }
     shutdown_signal().await;
     tracing::info!("shutting down");
     cloud.shutdown().await;
@@ -287,10 +316,8 @@ async fn provision(args: ProvisionArgs) -> Result<(), hc_cloud::Error> {
     let record = hc_cloud::provision(&config, request).await?;
     hc_cloud::write_device_json(&record, &args.out, args.force)?;
     println!(
-        "provisioned {} ({}); device.json written to {}",
-        record.serial,
-        record.model,
-        args.out.display()
+        "{}",
+        hc_cloud::provision::provisioned_summary(&record, &args.out)
     );
     Ok(())
 }

@@ -404,11 +404,19 @@ pub fn schemas() -> Value {
         "ResetCodeResponse": object(&["serial", "model", "code", "valid_for_secs"], json!({
             "serial": serial, "model": string, "code": string, "valid_for_secs": count})),
         "AuditLimit": {"type": "integer", "minimum": 1, "maximum": AUDIT_MAX_LIMIT},
+        "AuditCursor": {"type": "integer", "minimum": 1, "maximum": i64::MAX},
+        "AuditActor": {"oneOf": [
+            object(&["kind"], json!({"kind": {"type": "string", "const": "you"}})),
+            object(&["kind", "masked_email"], json!({"kind": {"type": "string", "const": "other_account"},
+                "masked_email": string})),
+        ]},
         "AuditEvent": object(&["id", "at", "serial", "nonce", "outcome", "client_addr"], json!({
             "id": time, "at": time, "serial": opt_string, "nonce": opt_string,
             "outcome": {"type": "string", "enum": AuditOutcome::ALL.map(AuditOutcome::as_str)},
-            "client_addr": opt_string, "count": {"type": "integer", "minimum": 1, "maximum": u64::MAX}})),
-        "AuditList": object(&["events"], json!({"events": {"type": "array", "items": schema_ref("AuditEvent")}})),
+            "client_addr": opt_string, "actor": schema_ref("AuditActor"),
+            "count": {"type": "integer", "minimum": 1, "maximum": u64::MAX}})),
+        "AuditList": object(&["events"], json!({"events": {"type": "array", "items": schema_ref("AuditEvent")},
+            "next_before": schema_ref("AuditCursor")})),
         "DeviceSyncRequest": object(&["v", "serial", "nonce", "ts", "tag"], json!({
             "v": {"type": "integer", "enum": [hc_protocol::SYNC_VERSION]}, "serial": serial,
             "nonce": hex(hc_protocol::NONCE_LEN), "ts": count, "tag": hex(32)})),
@@ -481,6 +489,9 @@ mod tests {
             nonce: None,
             outcome: AuditOutcome::Issued,
             client_addr: None,
+            actor: AuditActor::OtherAccount {
+                masked_email: "in***@example.com".into(),
+            },
             count: 1,
         };
         let credentials = Credentials {
@@ -541,6 +552,7 @@ mod tests {
             "AuditList",
             AuditList {
                 events: vec![event],
+                next_before: Some(1),
             },
         );
         assert_schema_matches(

@@ -87,6 +87,21 @@ pub async fn provision_into(
     })
 }
 
+/// What `hc-cloud provision` tells the factory: the device, where its `device.json` went, and
+/// the label code it wrote, which goes on the device's label (the owner types it in the app to
+/// add the device; the cloud keeps only a keyed hash of it, so this is the one time it is shown).
+pub fn provisioned_summary(record: &DeviceRecord, out: &Path) -> String {
+    format!(
+        "provisioned {} ({}); device.json written to {}\n\
+         label code: {} (print it on the device's label: the owner types it in the app to add \
+         the device)",
+        record.serial,
+        record.model,
+        out.display(),
+        record.label_code.as_str()
+    )
+}
+
 /// Writes `device.json` readable by its owner only (it holds the device key). Without
 /// `overwrite`, an existing file is an error.
 pub fn write_device_json(record: &DeviceRecord, path: &Path, overwrite: bool) -> Result<(), Error> {

@@ -19,7 +19,9 @@ use tower::ServiceExt;
 
 use crate::config::Config;
 use crate::crypto::MasterKey;
-use crate::error::Error;
+use crate::error::{ApiError, Error};
+use crate::forwarded::{ClientIp, TrustedProxies};
+use crate::metrics::Metrics;
 use crate::provision::{ProvisionRequest, provision_into};
 use crate::routes::app;
 use crate::state::{AppState, Policy, secs, unix_now};
@@ -37,6 +39,7 @@ const PURGE_INTERVAL: Duration = Duration::from_secs(600);
 pub struct RunningCloud {
     url: String,
     local_addr: SocketAddr,
+    metrics_url: Option<String>,
     state: AppState,
     stop: watch::Sender<bool>,
     server: Option<JoinHandle<()>>,
@@ -51,6 +54,11 @@ impl RunningCloud {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// `http://127.0.0.1:PORT/metrics` when the configuration has a metrics listener.
+    pub fn metrics_url(&self) -> Option<&str> {
+        self.metrics_url.as_deref()
     }
 
     /// The shared state, e.g. for [`crate::app`] in `oneshot` tests against the same database.
@@ -114,7 +122,17 @@ pub async fn launch_with_listener(
     let scheme = if tls.is_some() { "https" } else { "http" };
     let url = format!("{scheme}://{local_addr}");
     let (stop, stopped) = watch::channel(false);
-    let router = app(state.clone());
+    let metrics = Metrics::new(config.max_db_connections);
+    let metrics_url = match config.metrics_listen {
+        Some(addr) => {
+            Some(serve_metrics(addr, metrics.clone(), state.clone(), stopped.clone()).await?)
+        }
+        None => None,
+    };
+    let router = app(state.clone()).layer(axum::middleware::from_fn_with_state(
+        metrics,
+        crate::metrics::track,
+    ));
     let timeouts = Timeouts {
         header_read: config.header_read_timeout,
         idle: config.idle_timeout,
@@ -123,15 +141,29 @@ pub async fn launch_with_listener(
         listener,
         tls,
         router,
+        Arc::new(config.trusted_proxies.clone()),
         stopped,
         config.shutdown_grace,
         timeouts,
     ));
     let purger = tokio::spawn(purge_periodically(state.clone()));
-    tracing::info!(%url, database = %redact_url(&config.database_url()), "hc-cloud started");
+    let proxies: Vec<String> = config
+        .trusted_proxies
+        .blocks()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    tracing::info!(
+        %url,
+        database = %redact_url(&config.database_url()),
+        metrics = metrics_url.as_deref().unwrap_or("off"),
+        trusted_proxies = %proxies.join(","),
+        "hc-cloud started"
+    );
     Ok(RunningCloud {
         url,
         local_addr,
+        metrics_url,
         state,
         stop,
         server: Some(server),
@@ -154,10 +186,47 @@ struct Timeouts {
     idle: Duration,
 }
 
+/// Serves `GET /metrics` on a listener of its own until `stopped`; its URL.
+async fn serve_metrics(
+    addr: SocketAddr,
+    metrics: Arc<Metrics>,
+    state: AppState,
+    mut stopped: watch::Receiver<bool>,
+) -> Result<String, Error> {
+    let listener = TcpListener::bind(addr).await.map_err(Error::Network)?;
+    let url = format!(
+        "http://{}/metrics",
+        listener.local_addr().map_err(Error::Network)?
+    );
+    let router = Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(move || {
+                let metrics = metrics.clone();
+                let state = state.clone();
+                async move { crate::metrics::page(&metrics, state.storage()) }
+            }),
+        )
+        .fallback(|| async { ApiError::for_status(axum::http::StatusCode::NOT_FOUND) });
+    tokio::spawn(async move {
+        let stop = async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        if let Err(error) = axum::serve(listener, router)
+            .with_graceful_shutdown(stop)
+            .await
+        {
+            tracing::warn!(%error, "metrics listener failed");
+        }
+    });
+    Ok(url)
+}
+
 async fn serve(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     router: Router,
+    trusted_proxies: Arc<TrustedProxies>,
     mut stopped: watch::Receiver<bool>,
     grace: Duration,
     timeouts: Timeouts,
@@ -186,9 +255,12 @@ async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
+        let trusted_proxies = trusted_proxies.clone();
         let service = TowerToHyperService::new(tower::service_fn(
             move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                let client = trusted_proxies.client_ip(peer.ip(), request.headers());
                 request.extensions_mut().insert(ConnectInfo(peer));
+                request.extensions_mut().insert(ClientIp(client));
                 router.clone().oneshot(request)
             },
         ));

@@ -794,19 +794,25 @@ mod cases {
         t.reset_code(&other, &qr_for(&bound, 3)).await;
 
         let events = t.get("/v1/audit", &owner).await.json::<AuditList>().events;
-        let outcomes: Vec<_> = events.iter().map(|e| e.outcome).collect();
+        let outcomes: Vec<_> = events.iter().map(|e| (e.outcome, &e.actor)).collect();
+        let someone = AuditActor::OtherAccount {
+            masked_email: "o***@b.co".into(),
+        };
         assert_eq!(
             outcomes,
             [
-                AuditOutcome::Issued,
-                AuditOutcome::DeviceNotBound,
-                AuditOutcome::InvalidQr
+                // The other account's attempt on the owner's device is the owner's to see too.
+                (AuditOutcome::BoundToOtherAccount, &someone),
+                (AuditOutcome::Issued, &AuditActor::You),
+                (AuditOutcome::DeviceNotBound, &AuditActor::You),
+                (AuditOutcome::InvalidQr, &AuditActor::You),
             ]
         );
-        assert_eq!(events[0].serial.as_deref(), Some("J12345678"));
-        assert_eq!(events[0].nonce, Some(Nonce::from_bytes([2; 16]).to_hex()));
-        assert_eq!(events[0].client_addr.as_deref(), Some("127.0.0.1"));
-        assert_eq!(events[2].serial, None);
+        assert_eq!(events[1].serial.as_deref(), Some("J12345678"));
+        assert_eq!(events[1].nonce, Some(Nonce::from_bytes([2; 16]).to_hex()));
+        assert_eq!(events[1].client_addr.as_deref(), Some("127.0.0.1"));
+        assert_eq!(events[0].client_addr, None);
+        assert_eq!(events[3].serial, None);
         assert!(
             events
                 .windows(2)
@@ -991,6 +997,9 @@ mod cases {
         let health = t.call(Method::GET, "/healthz", None, None).await;
         assert_eq!(health.status, StatusCode::OK);
         assert_eq!(health.body["status"], "ok");
+        let ready = t.call(Method::GET, "/readyz", None, None).await;
+        assert_eq!(ready.status, StatusCode::OK);
+        assert_eq!(ready.body["status"], "ok");
         let doc = t.call(Method::GET, "/openapi.json", None, None).await;
         assert_eq!(doc.status, StatusCode::OK);
         let paths = doc.body["paths"].as_object().unwrap();
@@ -1006,6 +1015,7 @@ mod cases {
             ("/v1/audit", "get"),
             ("/v1/device/sync", "post"),
             ("/healthz", "get"),
+            ("/readyz", "get"),
             ("/openapi.json", "get"),
         ] {
             assert!(paths[path][method].is_object(), "{method} {path}");

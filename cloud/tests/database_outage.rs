@@ -49,14 +49,20 @@ async fn while_postgres_restarts_requests_get_503_unavailable_then_carry_on() {
                 answer.body
             );
         }
+        // Not ready (the proxy takes it out of rotation), but alive (nothing restarts it).
         cloud
-            .call(Method::GET, "/healthz", None, None)
+            .call(Method::GET, "/readyz", None, None)
             .await
             .assert_error(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable);
+        assert_eq!(
+            cloud.call(Method::GET, "/healthz", None, None).await.status,
+            StatusCode::OK,
+            "{mode:?}"
+        );
 
         server.start();
         assert_eq!(
-            cloud.call(Method::GET, "/healthz", None, None).await.status,
+            cloud.call(Method::GET, "/readyz", None, None).await.status,
             StatusCode::OK,
             "{mode:?}"
         );

@@ -215,6 +215,45 @@ fn hc_cloud_command() -> Command {
     command
 }
 
+/// The factory runs `hc-cloud provision` and prints the label from what it says: the label code
+/// it prints is the one it wrote (the one in device.json, which the cloud checks `hc add`
+/// against), random or given.
+#[test]
+fn provisioning_prints_the_label_code_it_wrote() {
+    let data = tempfile::tempdir().unwrap();
+    for (serial, given) in [("J12345678", None), ("J87654321", Some("QWERTY"))] {
+        let out = data.path().join(format!("{serial}.json"));
+        let mut command = hc_cloud_command();
+        command
+            .args([
+                "provision",
+                "--serial",
+                serial,
+                "--model",
+                "DS-7608NI-K2/8P",
+            ])
+            .args(["--firmware", "V4.61.005", "--out"])
+            .arg(&out)
+            .env("HC_CLOUD_DATA_DIR", data.path().join("cloud"));
+        if let Some(label) = given {
+            command.args(["--label-code", label]);
+        }
+        let output = command.output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let printed = stdout
+            .lines()
+            .find_map(|line| line.strip_prefix("label code: "))
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no label code in {stdout:?}"));
+        let record = DeviceRecord::from_json(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        assert_eq!(printed, record.label_code.as_str(), "{stdout}");
+        if let Some(label) = given {
+            assert_eq!(printed, label);
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_provisions_a_device_json_and_serves_it() {
     let data = tempfile::tempdir().unwrap();

@@ -3,15 +3,17 @@
 
 use std::sync::{Arc, Mutex};
 
+use hc_protocol::Serial;
 use hc_protocol::api::{
     AccountCreated, AddDeviceRequest, AuditList, ChangePasswordRequest, Credentials, Device,
     DeviceList, RefreshRequest, ResetCodeRequest, ResetCodeResponse,
 };
-use hc_protocol::{CHALLENGE_LIFETIME_SECS, Serial};
+use hc_protocol::factory::LabelCode;
 use reqwest::Method;
 
+use crate::account::{SessionState, check_new_password, check_password_rule};
 use crate::config::ClientConfig;
-use crate::devices::{AuditEventInfo, DeviceInfo, DeviceListSnapshot, ResetCodeInfo};
+use crate::devices::{AuditEventInfo, AuditPage, DeviceInfo, DeviceListSnapshot, ResetCodeInfo};
 use crate::error::{HcError, Result};
 use crate::http::{CloudHttp, Retry};
 use crate::input;
@@ -55,6 +57,35 @@ struct Inner {
     store: Store,
     /// The last device list, also in the store so that it shows offline.
     devices: Mutex<Option<StoredDeviceList>>,
+    /// When each reset QR (by its text) was first scanned: a QR scanned again keeps its deadline.
+    first_scans: Mutex<std::collections::HashMap<String, i64>>,
+}
+
+/// How far a device's clock may be from the phone's for the issue time in its QR to be believed.
+/// Past that the device's clock is wrong (a DVR that lost its time shows 1970 or 2000), and the
+/// deadline counts from the first scan of that QR instead.
+pub const MAX_CLOCK_SKEW_SECS: i64 = 10 * 60;
+
+/// The deadline of a reset QR's code, one per QR: `valid_for_secs` (what the cloud says the
+/// device allows) from the QR's issue time when that is plausible (no later than
+/// [`MAX_CLOCK_SKEW_SECS`] ahead of the first scan, and not older than the code's life plus that
+/// skew), else from the first scan of this QR.
+///
+/// ```
+/// use hc_core::code_deadline;
+///
+/// // Shown 2 minutes before the scan: 28 minutes left, however often it is scanned.
+/// assert_eq!(code_deadline(1_000_000 - 120, 1800, 1_000_000), 1_000_000 + 1680);
+/// // A device clock in 1970: counted from the first scan.
+/// assert_eq!(code_deadline(3_600, 1800, 1_000_000), 1_000_000 + 1800);
+/// ```
+pub fn code_deadline(issued_at: u32, valid_for_secs: u64, first_scanned_at: i64) -> i64 {
+    let valid = i64::try_from(valid_for_secs).unwrap_or(i64::MAX / 4);
+    let issued = i64::from(issued_at);
+    let plausible = issued <= first_scanned_at.saturating_add(MAX_CLOCK_SKEW_SECS)
+        && issued >= first_scanned_at.saturating_sub(valid.saturating_add(MAX_CLOCK_SKEW_SECS));
+    let from = if plausible { issued } else { first_scanned_at };
+    from.saturating_add(valid)
 }
 
 impl HcClient {
@@ -62,7 +93,7 @@ impl HcClient {
     pub fn new(config: ClientConfig, store: Arc<dyn SecureStore>) -> Result<Self> {
         let http = CloudHttp::new(&config)?;
         let store = Store::new(store);
-        let session = Session::restore(store.clone())?;
+        let session = Session::restore(store.clone(), http.cloud().clone())?;
         let devices = if session.is_logged_in() {
             store.load::<StoredDeviceList>(DEVICE_LIST_KEY)?
         } else {
@@ -75,16 +106,46 @@ impl HcClient {
                 session,
                 store,
                 devices: Mutex::new(devices),
+                first_scans: Mutex::new(Default::default()),
             }),
         })
     }
 
-    /// Creates an account. It does not log in. The e-mail address is taken without the whitespace
-    /// around it.
-    pub async fn register(&self, email: String, password: String) -> Result<()> {
+    /// Creates an account and logs in to it, as the apps' registration screen does. The password
+    /// is typed twice: both must agree and meet the account password rule
+    /// ([`check_new_password`]), checked here before anything is sent. The e-mail address is taken
+    /// without the whitespace around it.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use hc_core::{ClientConfig, HcClient, HcError, MemoryStore};
+    /// # use hc_core::fake_cloud::FakeCloud;
+    /// # hc_core::runtime::runtime().block_on(async {
+    /// # let (cloud, cloud_url) = FakeCloud::start().await;
+    /// # let client = HcClient::new(ClientConfig::new(cloud_url), Arc::new(MemoryStore::new()))?;
+    /// let typo = client
+    ///     .register("me@example.com".into(), "correct horse".into(), "correct hrose".into())
+    ///     .await;
+    /// assert_eq!(typo, Err(HcError::PasswordsDiffer));
+    /// client
+    ///     .register("me@example.com".into(), "correct horse".into(), "correct horse".into())
+    ///     .await?;
+    /// assert!(client.is_logged_in());
+    /// # Ok::<(), HcError>(())
+    /// # })?;
+    /// # Ok::<(), HcError>(())
+    /// ```
+    pub async fn register(
+        &self,
+        email: String,
+        password: String,
+        password_again: String,
+    ) -> Result<()> {
+        let email = input::email(&email);
+        check_new_password(&email, &password, &password_again)?;
         let credentials = Credentials {
-            email: input::email(&email),
-            password,
+            email: email.clone(),
+            password: password.clone(),
         };
         let _: AccountCreated = self
             .inner
@@ -98,7 +159,7 @@ impl HcClient {
             )
             .await
             .map_err(|e| e.into_hc_error(None))?;
-        Ok(())
+        self.login(email, password).await
     }
 
     /// Logs in; the tokens go to the secure store. Wrong credentials are
@@ -162,6 +223,7 @@ impl HcClient {
         current_password: String,
         new_password: String,
     ) -> Result<()> {
+        check_password_rule("", &new_password)?;
         let request = ChangePasswordRequest {
             current_password,
             new_password,
@@ -201,8 +263,21 @@ impl HcClient {
         Ok(())
     }
 
+    /// Logged in to this client's cloud: a saved session of another cloud does not count.
     pub fn is_logged_in(&self) -> bool {
         self.inner.session.is_logged_in()
+    }
+
+    /// The session as the account screen shows it: logged in here, logged out, or holding only a
+    /// session of another cloud (which is never sent here: log in to this cloud).
+    pub fn session_state(&self) -> SessionState {
+        if self.is_logged_in() {
+            SessionState::LoggedIn
+        } else if let Some(session_cloud) = self.inner.session.other_cloud() {
+            SessionState::OtherCloud { session_cloud }
+        } else {
+            SessionState::LoggedOut
+        }
     }
 
     /// The account's devices. A list younger than `device_list_max_age_secs` is served from the
@@ -231,17 +306,17 @@ impl HcClient {
     /// ```
     pub async fn devices(&self, force_refresh: bool) -> Result<DeviceListSnapshot> {
         if !self.is_logged_in() {
-            return Err(HcError::NotLoggedIn);
+            return Err(self.inner.session.missing());
         }
         if !force_refresh && let Some(cached) = self.fresh_devices() {
-            return Ok(snapshot(cached, true));
+            return Ok(snapshot(cached, Some(false)));
         }
         match self.fetch_devices().await {
-            Ok(list) => Ok(snapshot(list, false)),
-            Err(error @ HcError::Network { .. }) => match self.cached_devices() {
+            Ok(list) => Ok(snapshot(list, None)),
+            Err(error) if error.is_unreachable() => match self.cached_devices() {
                 Some(cached) => {
-                    tracing::info!(target: "hc_core::client", "offline: showing the cached device list");
-                    Ok(snapshot(cached, true))
+                    tracing::info!(target: "hc_core::client", "cloud unreachable: showing the cached device list");
+                    Ok(snapshot(cached, Some(true)))
                 }
                 None => Err(error),
             },
@@ -251,8 +326,9 @@ impl HcClient {
 
     /// Adds (binds) a device with the serial and the label code printed on it, as typed: spaces
     /// and dashes are dropped and letters put in upper case (" ds12 345-67 " is "DS1234567"); a
-    /// blank name is no name. Returns the device as the account now lists it. A device bound to
-    /// another account is `DeviceAddedByOthers`.
+    /// blank name is no name. What is then not 9 of A-Z and 0-9 is `InvalidSerial`, not 6 letters
+    /// `InvalidLabelCode`, and nothing is sent. Returns the device as the account now lists it. A
+    /// device bound to another account is `DeviceAddedByOthers`.
     ///
     /// ```
     /// # use std::sync::Arc;
@@ -278,9 +354,13 @@ impl HcClient {
         name: Option<String>,
     ) -> Result<DeviceInfo> {
         let serial = input::label_text(&serial);
+        let label_code = input::label_text(&label_code);
+        // Checked as printed on the label before anything is sent: a typo is said at once.
+        Serial::parse(&serial).map_err(|_| HcError::InvalidSerial)?;
+        LabelCode::parse(&label_code).ok_or(HcError::InvalidLabelCode)?;
         let request = AddDeviceRequest {
             serial: serial.clone(),
-            label_code: input::label_text(&label_code),
+            label_code,
             name: input::device_name(name),
         };
         let added: Device = self
@@ -316,23 +396,39 @@ impl HcClient {
         Ok(())
     }
 
-    /// The account's reset-code requests, newest first.
+    /// The account's audit, newest first, its first page: the reset-code requests it made and
+    /// those other accounts made for its devices.
     pub async fn audit_events(&self) -> Result<Vec<AuditEventInfo>> {
+        Ok(self.audit_page(None, None).await?.events)
+    }
+
+    /// One page of the account's audit, newest first: `limit` events (the cloud's default when
+    /// `None`) older than `before` (a previous page's `next_before`; `None`: the newest).
+    pub async fn audit_page(&self, before: Option<i64>, limit: Option<u32>) -> Result<AuditPage> {
+        let mut query = Vec::new();
+        if let Some(limit) = limit {
+            query.push(format!("limit={limit}"));
+        }
+        if let Some(before) = before {
+            query.push(format!("before={before}"));
+        }
+        let path = if query.is_empty() {
+            "/v1/audit".to_owned()
+        } else {
+            format!("/v1/audit?{}", query.join("&"))
+        };
         let list: AuditList = self
-            .send_authorized(
-                None,
-                Method::GET,
-                "/v1/audit",
-                None::<&()>,
-                Retry::Idempotent,
-            )
+            .send_authorized(None, Method::GET, &path, None::<&()>, Retry::Idempotent)
             .await?;
-        Ok(list.events.into_iter().map(AuditEventInfo::from).collect())
+        Ok(AuditPage {
+            events: list.events.into_iter().map(AuditEventInfo::from).collect(),
+            next_before: list.next_before,
+        })
     }
 
     /// The verification code for a reset QR text scanned just now (read by other means than the
-    /// core's scanner; [`ResetFlow`](crate::ResetFlow) is the screen's way). The code expires 30
-    /// minutes after the scan.
+    /// core's scanner; [`ResetFlow`](crate::ResetFlow) is the screen's way). The code expires when
+    /// the device's challenge does ([`code_deadline`]).
     ///
     /// ```
     /// # use std::sync::Arc;
@@ -358,7 +454,9 @@ impl HcClient {
     }
 
     /// Asks the cloud for the code of a reset QR the scanner or `request_reset_code` parsed. The
-    /// code is good until 30 minutes after the scan, the life of the device's challenge.
+    /// code is good until [`code_deadline`]: the cloud's `valid_for_secs` from the QR's issue time
+    /// when the device's clock is plausible, else from the first scan of this QR, so that scanning
+    /// one QR twice shows one deadline.
     ///
     /// The binding: only the cloud can tell the vendor's two notes apart (the device is not in this
     /// account, or another account holds it), so the request goes out even for a serial that is
@@ -374,10 +472,8 @@ impl HcClient {
         let serial = qr.serial();
         let answer = match self.ask_for_code(qr.text(), &serial).await {
             Ok(answer) => answer,
-            Err(HcError::Network { detail }) => {
-                return Err(self
-                    .not_in_last_device_list(&serial)
-                    .unwrap_or(HcError::Network { detail }));
+            Err(error) if error.is_unreachable() => {
+                return Err(self.not_in_last_device_list(&serial).unwrap_or(error));
             }
             Err(error @ (HcError::DeviceNotAdded { .. } | HcError::DeviceAddedByOthers { .. })) => {
                 // The cloud knows better than the cached list: bring the list up to date.
@@ -387,12 +483,31 @@ impl HcClient {
             Err(error) => return Err(error),
         };
         tracing::info!(target: "hc_core::client", serial = %answer.serial, "reset code issued");
+        let first_scanned_at = self.first_scan(qr.text(), scanned_at, answer.valid_for_secs);
         Ok(ResetCodeInfo {
             serial: answer.serial,
             model: answer.model,
             code: answer.code,
-            expires_at_unix: scanned_at.saturating_add(CHALLENGE_LIFETIME_SECS as i64),
+            expires_at_unix: code_deadline(qr.issued_at(), answer.valid_for_secs, first_scanned_at),
         })
+    }
+
+    /// When this QR was first scanned (now, if never before). QRs whose codes have long expired
+    /// are forgotten.
+    fn first_scan(&self, qr_text: &str, scanned_at: i64, valid_for_secs: u64) -> i64 {
+        let mut first_scans = self
+            .inner
+            .first_scans
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let keep = i64::try_from(valid_for_secs)
+            .unwrap_or(i64::MAX / 4)
+            .saturating_add(MAX_CLOCK_SKEW_SECS);
+        first_scans.retain(|_, first| scanned_at.saturating_sub(*first) <= keep);
+        *first_scans
+            .entry(qr_text.to_owned())
+            .and_modify(|first| *first = (*first).min(scanned_at))
+            .or_insert(scanned_at)
     }
 
     async fn ask_for_code(&self, qr_text: &str, serial: &str) -> Result<ResetCodeResponse> {
@@ -513,11 +628,14 @@ impl HcClient {
     }
 }
 
-fn snapshot(list: StoredDeviceList, from_cache: bool) -> DeviceListSnapshot {
+/// The list as shown: fetched just now (`cached: None`), or the cached one, because the cloud
+/// could not be reached (`Some(true)`) or was not asked (`Some(false)`).
+fn snapshot(list: StoredDeviceList, cached: Option<bool>) -> DeviceListSnapshot {
     DeviceListSnapshot {
         devices: list.devices.into_iter().map(DeviceInfo::from).collect(),
         fetched_at_unix: list.fetched_at,
-        from_cache,
+        from_cache: cached.is_some(),
+        cloud_unreachable: cached == Some(true),
     }
 }
 
@@ -526,7 +644,9 @@ mod tests {
     use std::sync::atomic::Ordering;
 
     use super::*;
-    use crate::fake_cloud::{FakeCloud, PASSWORD};
+    use axum::http::StatusCode;
+
+    use crate::fake_cloud::{FakeCloud, HeaderRecorder, PASSWORD};
     use crate::store::{MemoryStore, SESSION_KEY};
 
     async fn logged_in(url: &str, store: Arc<MemoryStore>) -> HcClient {
@@ -650,12 +770,11 @@ mod tests {
         assert!(client.devices(false).await.unwrap().from_cache);
         assert_eq!(cloud.device_lists.load(Ordering::SeqCst), 1);
 
-        // The app restarts with no network: nothing listens on port 9 of loopback.
-        let mut offline_config = ClientConfig::new("http://127.0.0.1:9");
-        offline_config.request_timeout_ms = 2_000;
-        let offline = HcClient::new(offline_config, store).unwrap();
+        // The app restarts with no network: nothing listens at the cloud's address any more.
+        cloud.go_offline().await;
+        let offline = HcClient::new(ClientConfig::new(&url), store).unwrap();
         let shown = offline.devices(true).await.unwrap();
-        assert!(shown.from_cache);
+        assert!(shown.from_cache && shown.cloud_unreachable);
         assert_eq!(shown.fetched_at_unix, online.fetched_at_unix);
         assert_eq!(shown.devices, online.devices);
     }
@@ -680,14 +799,13 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn offline_a_device_missing_from_the_last_list_is_not_added_not_a_network_error() {
-        let (_cloud, url) = FakeCloud::start().await;
+        let (cloud, url) = FakeCloud::start().await;
         let store = Arc::new(MemoryStore::new());
         let client = logged_in(&url, store.clone()).await;
         assert!(client.devices(true).await.unwrap().devices.is_empty());
 
-        let mut offline_config = ClientConfig::new("http://127.0.0.1:9");
-        offline_config.request_timeout_ms = 2_000;
-        let offline = HcClient::new(offline_config, store).unwrap();
+        cloud.go_offline().await;
+        let offline = HcClient::new(ClientConfig::new(&url), store).unwrap();
         assert_eq!(
             offline
                 .request_reset_code(crate::scan::testing::sample_reset_text())
@@ -743,9 +861,14 @@ mod tests {
         let (cloud, url) = FakeCloud::start().await;
         let client = HcClient::new(ClientConfig::new(&url), Arc::new(MemoryStore::new())).unwrap();
         client
-            .register(" Owner@Example.com\n".into(), "correct horse".into())
+            .register(
+                " Owner@Example.com\n".into(),
+                "correct horse".into(),
+                "correct horse".into(),
+            )
             .await
             .unwrap();
+        client.logout().await.unwrap();
         client
             .login("\tOwner@Example.com ".into(), "correct horse".into())
             .await
@@ -757,7 +880,10 @@ mod tests {
         );
         assert_eq!(
             *cloud.login_emails.lock().unwrap(),
-            vec!["Owner@Example.com".to_owned()]
+            vec![
+                "Owner@Example.com".to_owned(),
+                "Owner@Example.com".to_owned()
+            ]
         );
     }
 
@@ -823,12 +949,11 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn offline_logging_out_everywhere_says_so_and_keeps_this_session() {
-        let (_cloud, url) = FakeCloud::start().await;
+        let (cloud, url) = FakeCloud::start().await;
         let store = Arc::new(MemoryStore::new());
         logged_in(&url, store.clone()).await;
-        let mut offline_config = ClientConfig::new("http://127.0.0.1:9");
-        offline_config.request_timeout_ms = 2_000;
-        let offline = HcClient::new(offline_config, store).unwrap();
+        cloud.go_offline().await;
+        let offline = HcClient::new(ClientConfig::new(&url), store).unwrap();
         assert!(matches!(
             offline.log_out_everywhere().await,
             Err(HcError::Network { .. })
@@ -846,5 +971,222 @@ mod tests {
             Err(HcError::NotLoggedIn)
         );
         assert_eq!(cloud.code_requests.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn registering_logs_in_as_the_apps_do_and_a_mistyped_confirmation_sends_nothing() {
+        let (cloud, url) = FakeCloud::start().await;
+        let client = HcClient::new(ClientConfig::new(&url), Arc::new(MemoryStore::new())).unwrap();
+        let typo = client
+            .register(
+                "new@example.com".into(),
+                "correct horse".into(),
+                "correct hrose".into(),
+            )
+            .await;
+        assert_eq!(typo, Err(HcError::PasswordsDiffer));
+        let weak = client
+            .register(
+                "new@example.com".into(),
+                "password1".into(),
+                "password1".into(),
+            )
+            .await;
+        assert!(
+            matches!(weak, Err(HcError::WeakPassword { .. })),
+            "{weak:?}"
+        );
+        assert!(
+            cloud.registered_emails.lock().unwrap().is_empty(),
+            "nothing sent"
+        );
+
+        client
+            .register(
+                "new@example.com".into(),
+                "correct horse battery staple".into(),
+                "correct horse battery staple".into(),
+            )
+            .await
+            .unwrap();
+        assert!(client.is_logged_in());
+        assert_eq!(client.session_state(), SessionState::LoggedIn);
+        client.devices(true).await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pointing_the_app_at_another_cloud_never_sends_the_saved_token_there() {
+        let (_cloud, url) = FakeCloud::start().await;
+        let store = Arc::new(MemoryStore::new());
+        logged_in(&url, store.clone()).await;
+
+        // The same phone, now configured for another address (an NVR's page answers there).
+        let elsewhere = HeaderRecorder::start(200).await;
+        let client = HcClient::new(ClientConfig::new(&elsewhere.url), store.clone()).unwrap();
+        assert!(!client.is_logged_in());
+        let saved_for = url.clone();
+        assert_eq!(
+            client.session_state(),
+            SessionState::OtherCloud {
+                session_cloud: saved_for.clone()
+            }
+        );
+        let other_cloud = HcError::SessionForOtherCloud {
+            session_cloud: saved_for,
+        };
+        assert_eq!(client.devices(true).await, Err(other_cloud.clone()));
+        assert_eq!(client.audit_events().await, Err(other_cloud.clone()));
+        assert_eq!(
+            client
+                .request_reset_code(crate::scan::testing::sample_reset_text())
+                .await,
+            Err(other_cloud.clone())
+        );
+        assert_eq!(other_cloud.action(), crate::ErrorAction::LogIn);
+        client.logout().await.unwrap();
+        assert!(
+            elsewhere.heads().is_empty(),
+            "nothing was sent: {:?}",
+            elsewhere.heads()
+        );
+        assert!(!elsewhere.saw_authorization());
+
+        // Back at the cloud that issued it, the session is still there.
+        let back = HcClient::new(ClientConfig::new(&url), store.clone()).unwrap();
+        assert!(back.is_logged_in());
+        back.devices(true).await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_address_that_is_not_an_hc_cloud_says_so_instead_of_device_not_added() {
+        for status in [404, 200, 401, 302] {
+            let nvr = HeaderRecorder::start(status).await;
+            let client =
+                HcClient::new(ClientConfig::new(&nvr.url), Arc::new(MemoryStore::new())).unwrap();
+            let error = client
+                .login("owner@example.com".into(), PASSWORD.into())
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&error, HcError::NotAnHcCloud { cloud, .. } if *cloud == nvr.url),
+                "{status}: {error:?}"
+            );
+            assert_eq!(error.ui_message().id, crate::MessageId::ErrorNotAnHcCloud);
+            assert_eq!(nvr.heads().len(), 1, "{status}: asked once, not retried");
+        }
+        // The right host with a wrong path: the cloud's own "no such route".
+        let (_cloud, url) = FakeCloud::start().await;
+        let client = HcClient::new(
+            ClientConfig::new(format!("{url}/wrong/prefix")),
+            Arc::new(MemoryStore::new()),
+        )
+        .unwrap();
+        let error = client
+            .login("owner@example.com".into(), PASSWORD.into())
+            .await
+            .unwrap_err();
+        assert!(matches!(error, HcError::NotAnHcCloud { .. }), "{error:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cloud_answering_503_shows_the_cached_device_list_like_offline() {
+        let (cloud, url) = FakeCloud::start().await;
+        cloud.add_device("J12345678");
+        let client = logged_in(&url, Arc::new(MemoryStore::new())).await;
+        let online = client.devices(true).await.unwrap();
+        *cloud.device_list_status.lock().unwrap() = Some(StatusCode::SERVICE_UNAVAILABLE);
+        let shown = client.devices(true).await.unwrap();
+        assert!(shown.from_cache && shown.cloud_unreachable);
+        assert_eq!(shown.devices, online.devices);
+        // Fresh and not asked: from the cache too, but the cloud was not even asked.
+        *cloud.device_list_status.lock().unwrap() = None;
+        client.devices(true).await.unwrap();
+        let fresh = client.devices(false).await.unwrap();
+        assert!(fresh.from_cache && !fresh.cloud_unreachable);
+    }
+
+    fn qr_issued_at(serial: &str, issued_at: u32) -> String {
+        use hc_protocol::{Challenge, DeviceKey, Nonce};
+        Challenge::new(
+            Serial::parse(serial).unwrap(),
+            true,
+            issued_at,
+            Nonce::from_bytes([9; 16]),
+            "DS-7608NI-K2",
+            "V4.61.005",
+        )
+        .unwrap()
+        .to_qr_text(&DeviceKey::from_bytes([42; 32]))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_scans_of_one_qr_show_one_deadline_the_devices() {
+        let (cloud, url) = FakeCloud::start().await;
+        cloud.add_device("J12345678");
+        let client = logged_in(&url, Arc::new(MemoryStore::new())).await;
+        let now = unix_now();
+        // The device showed the QR two minutes ago by its (right) clock.
+        let shown_at = u32::try_from(now - 120).unwrap();
+        let qr = ResetQr::parse(qr_issued_at("J12345678", shown_at)).unwrap();
+        let first = client
+            .request_reset_code_scanned_at(&qr, now)
+            .await
+            .unwrap();
+        let again = client
+            .request_reset_code_scanned_at(&qr, now + 300)
+            .await
+            .unwrap();
+        let device_deadline = i64::from(shown_at) + hc_protocol::CHALLENGE_LIFETIME_SECS as i64;
+        assert_eq!(first.expires_at_unix, device_deadline);
+        assert_eq!(again.expires_at_unix, device_deadline);
+
+        // A device whose clock is lost (1970): counted from the first scan, still one deadline.
+        let lost = ResetQr::parse(qr_issued_at("J12345678", 86_400)).unwrap();
+        let first = client
+            .request_reset_code_scanned_at(&lost, now)
+            .await
+            .unwrap();
+        let again = client
+            .request_reset_code_scanned_at(&lost, now + 300)
+            .await
+            .unwrap();
+        assert_eq!(first.expires_at_unix, now + 1800);
+        assert_eq!(again.expires_at_unix, first.expires_at_unix);
+    }
+
+    #[test]
+    fn a_deadline_trusts_the_device_clock_only_within_the_skew_bound() {
+        let scan = 1_000_000;
+        // Up to MAX_CLOCK_SKEW_SECS ahead of the phone is believed.
+        assert_eq!(code_deadline(scan as u32 + 600, 1800, scan), scan + 2400);
+        assert_eq!(code_deadline(scan as u32 + 601, 1800, scan), scan + 1800);
+        // Older than the code's life plus the skew is not.
+        assert_eq!(code_deadline((scan - 2400) as u32, 1800, scan), scan - 600);
+        assert_eq!(code_deadline((scan - 2401) as u32, 1800, scan), scan + 1800);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_label_code_or_serial_of_the_wrong_shape_is_refused_before_sending() {
+        let (cloud, url) = FakeCloud::start().await;
+        let client = logged_in(&url, Arc::new(MemoryStore::new())).await;
+        for (serial, label, expected) in [
+            ("J12345678", "ABCDE", HcError::InvalidLabelCode),
+            ("J12345678", "ABC1EF", HcError::InvalidLabelCode),
+            ("J1234567", "ABCDEF", HcError::InvalidSerial),
+            ("J1234567_", "ABCDEF", HcError::InvalidSerial),
+        ] {
+            assert_eq!(
+                client
+                    .add_device(serial.into(), label.into(), None)
+                    .await
+                    .unwrap_err(),
+                expected
+            );
+        }
+        assert!(cloud.add_requests.lock().unwrap().is_empty());
+        assert_eq!(
+            HcError::InvalidLabelCode.ui_message().id,
+            crate::MessageId::ErrorInvalidLabelCode
+        );
     }
 }

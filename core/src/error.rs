@@ -9,9 +9,16 @@
 use hc_protocol::QrError;
 use hc_protocol::api::ErrorCode;
 
+use crate::scan::ScanHint;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HcError {
-    /// The QR code is not a Hik-Connect reset code (another app's QR, a URL, ...).
+    /// No QR code could be read in the image (or the text is empty); `hint` says why: no code in
+    /// view, too small, blurred, glare, too dark. Not the device's fault: the user takes the photo
+    /// again.
+    #[error("no QR code found ({hint})")]
+    NoQrFound { hint: ScanHint },
+    /// A QR code was read and it is not a Hik-Connect reset code (another app's QR, a URL, ...).
     #[error("not a reset QR code")]
     NotAResetQr,
     /// It looks like a reset code but is damaged, of another version, or was not made by the device.
@@ -46,6 +53,45 @@ pub enum HcError {
     /// A camera frame or image that cannot be scanned (zero size, short buffer, bad stride, ...).
     #[error("invalid frame: {detail}")]
     InvalidFrame { detail: String },
+    /// The cloud address answered, but not as an hc cloud's API does (an NVR's web page, a
+    /// router, a 404 without the API's JSON error): the address is wrong.
+    #[error("{cloud} is not an hc cloud: {detail}")]
+    NotAnHcCloud { cloud: String, detail: String },
+    /// The cloud address cannot be used: not a URL, or a scheme other than https (http only on
+    /// this machine's loopback or when typed). `cloud` is the address as given.
+    #[error("cloud address {cloud:?} cannot be used: {detail}")]
+    InvalidCloudAddress { cloud: String, detail: String },
+    /// The saved session belongs to another cloud (`session_cloud`, its origin) than the one
+    /// configured: its tokens are never sent here. Log in to this cloud.
+    #[error("the saved session belongs to {session_cloud}")]
+    SessionForOtherCloud { session_cloud: String },
+    /// The new password does not meet the account password rule (`hc_protocol::password`);
+    /// nothing was sent.
+    #[error("the password does not meet the rule: {detail}")]
+    WeakPassword { detail: String },
+    /// The password and its confirmation differ; nothing was sent.
+    #[error("the passwords differ")]
+    PasswordsDiffer,
+    /// What was typed is not a serial number (9 of A-Z and 0-9); nothing was sent.
+    #[error("not a serial number")]
+    InvalidSerial,
+    /// What was typed is not a label code (6 letters A-Z); nothing was sent.
+    #[error("not a label code")]
+    InvalidLabelCode,
+}
+
+impl HcError {
+    /// The cloud could not be reached or is away for a moment: cached data may stand in.
+    pub(crate) fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            HcError::Network { .. }
+                | HcError::Server {
+                    status: 502..=504,
+                    ..
+                }
+        )
+    }
 }
 
 pub type Result<T, E = HcError> = std::result::Result<T, E>;

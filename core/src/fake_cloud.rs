@@ -42,6 +42,10 @@ pub struct FakeCloud {
     /// Accepted password changes: (current, new), as the cloud received them.
     pub password_changes: Mutex<Vec<(String, String)>>,
     pub logouts_everywhere: AtomicU32,
+    /// When set, device lists are answered with this status and an HTML page.
+    pub device_list_status: Mutex<Option<StatusCode>>,
+    /// The serving task: aborted by [`FakeCloud::go_offline`].
+    server: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 /// The account password the fake cloud knows (any password logs in; a password change must
@@ -116,6 +120,10 @@ async fn devices(State(cloud): State<Shared>, headers: HeaderMap) -> Response {
         return error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
     }
     cloud.device_lists.fetch_add(1, Ordering::SeqCst);
+    if let Some(status) = *cloud.device_list_status.lock().unwrap() {
+        // What a proxy in front of a cloud that is away says: a page, not the API's error.
+        return (status, "<html><body>Service Unavailable</body></html>").into_response();
+    }
     Json(DeviceList {
         devices: cloud.devices.lock().unwrap().clone(),
     })
@@ -233,8 +241,20 @@ impl FakeCloud {
             .await
             .unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        *cloud.server.lock().unwrap() = Some(server);
         (cloud, url)
+    }
+
+    /// Stops listening: a new connection to the cloud's address is refused, as when the phone is
+    /// offline (connections already open stay up, so use a new client).
+    pub async fn go_offline(&self) {
+        let server = self.server.lock().unwrap().take();
+        if let Some(server) = server {
+            server.abort();
+            // Once the task is gone, so is its listener.
+            let _ = server.await;
+        }
     }
 
     pub fn add_device(&self, serial: &str) {
@@ -249,5 +269,83 @@ impl FakeCloud {
     /// Makes the current access token dead at the cloud, as if it had expired there.
     pub fn revoke_access(&self) {
         *self.access_token.lock().unwrap() = "revoked".into();
+    }
+}
+
+/// A loopback HTTP server that is not an hc cloud (an NVR's web page, a router): it answers every
+/// request with one fixed answer and records each request's head (request line and headers), so a
+/// test can check what a client sent it, a bearer token above all.
+pub struct HeaderRecorder {
+    pub url: String,
+    heads: Arc<Mutex<Vec<String>>>,
+}
+
+impl HeaderRecorder {
+    /// Answers `status` with an HTML page, as a device's web server does.
+    pub async fn start(status: u16) -> HeaderRecorder {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let recorded = heads.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let recorded = recorded.clone();
+                tokio::spawn(async move {
+                    let mut bytes = Vec::new();
+                    let mut buffer = [0u8; 4096];
+                    // The head, then as much body as it announces, so that closing does not reset.
+                    let head_end = loop {
+                        let Ok(n) = stream.read(&mut buffer).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
+                        bytes.extend_from_slice(&buffer[..n]);
+                        if let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break end + 4;
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&bytes[..head_end]).into_owned();
+                    let length = head
+                        .lines()
+                        .filter_map(|l| l.split_once(':'))
+                        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
+                        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    while bytes.len() < head_end + length {
+                        match stream.read(&mut buffer).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => bytes.extend_from_slice(&buffer[..n]),
+                        }
+                    }
+                    recorded.lock().unwrap().push(head);
+                    let page = "<!doctype html><html><body><h1>NVR login</h1></body></html>";
+                    let answer = format!(
+                        "HTTP/1.1 {status} Answer\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+                        page.len()
+                    );
+                    let _ = stream.write_all(answer.as_bytes()).await;
+                    let _ = stream.shutdown().await;
+                });
+            }
+        });
+        HeaderRecorder { url, heads }
+    }
+
+    /// The heads of the requests received so far.
+    pub fn heads(&self) -> Vec<String> {
+        self.heads.lock().unwrap().clone()
+    }
+
+    /// Whether any request carried an `Authorization` header.
+    pub fn saw_authorization(&self) -> bool {
+        self.heads().iter().any(|head| {
+            head.lines()
+                .any(|l| l.to_ascii_lowercase().starts_with("authorization:"))
+        })
     }
 }

@@ -23,8 +23,10 @@ const MAX_CAPACITY_WAIT: Duration = Duration::from_secs(2);
 pub(crate) enum RequestError {
     /// The cloud answered with an error.
     Cloud(CloudError),
-    /// No usable answer: offline, refused, timed out, TLS, or a body that does not parse.
+    /// No answer: offline, refused, timed out, TLS.
     Network(HcError),
+    /// An answer, but not an hc cloud's (`HcError::NotAnHcCloud`): not worth another attempt.
+    NotAnHcCloud(HcError),
 }
 
 impl RequestError {
@@ -35,7 +37,7 @@ impl RequestError {
     pub fn into_hc_error(self, serial: Option<&str>) -> HcError {
         match self {
             RequestError::Cloud(error) => error.into_hc_error(serial),
-            RequestError::Network(error) => error,
+            RequestError::Network(error) | RequestError::NotAnHcCloud(error) => error,
         }
     }
 
@@ -44,6 +46,7 @@ impl RequestError {
     fn is_transient(&self) -> bool {
         match self {
             RequestError::Network(_) => true,
+            RequestError::NotAnHcCloud(_) => false,
             RequestError::Cloud(e) => matches!(e.status, 502..=504),
         }
     }
@@ -60,25 +63,110 @@ pub(crate) enum Retry {
 pub(crate) struct CloudHttp {
     client: reqwest::Client,
     base_url: String,
+    cloud: SessionCloud,
+}
+
+/// Which cloud a session belongs to: the origin that issued its tokens (scheme, host, port) and,
+/// over TLS, the trust its certificate was checked with. The tokens go to this cloud only.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct SessionCloud {
+    /// `https://cloud.example.com`, `http://127.0.0.1:8080` (the default port left out).
+    pub origin: String,
+    /// `web-roots`, or `web-roots+sha256:<hex>` of the extra root certificates (their PEM text,
+    /// line ends and surrounding space aside).
+    pub trust: String,
+}
+
+/// The cloud address as a URL. A full URL is taken as given (`https://`, or `http://` when typed);
+/// an address without a scheme (`host:port`, `host`) is `http://` on this machine's loopback
+/// (`localhost`, `127.x.x.x`, `[::1]`, where `hc-cloud serve` listens by default) and `https://`
+/// everywhere else, so that tokens never cross a network in clear unless asked to.
+///
+/// ```text
+/// 127.0.0.1:8080           -> http://127.0.0.1:8080
+/// localhost:8080           -> http://localhost:8080
+/// cloud.example.com        -> https://cloud.example.com
+/// 192.168.1.20:8443        -> https://192.168.1.20:8443
+/// http://192.168.1.20:8080 -> http://192.168.1.20:8080
+/// ```
+pub(crate) fn cloud_base_url(given: &str) -> Result<reqwest::Url, HcError> {
+    let trimmed = given.trim().trim_end_matches('/');
+    let invalid = |detail: &str| HcError::InvalidCloudAddress {
+        cloud: given.trim().to_owned(),
+        detail: detail.to_owned(),
+    };
+    if trimmed.is_empty() {
+        return Err(invalid("the address is empty"));
+    }
+    let text = if trimmed.contains("://") {
+        trimmed.to_owned()
+    } else {
+        let host = reqwest::Url::parse(&format!("http://{trimmed}"))
+            .map_err(|e| invalid(&format!("not a host or host:port ({e})")))?;
+        let scheme = if is_loopback(&host) { "http" } else { "https" };
+        format!("{scheme}://{trimmed}")
+    };
+    let url = reqwest::Url::parse(&text).map_err(|e| invalid(&format!("not a URL ({e})")))?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(invalid("the address is https:// (or http://)"));
+    }
+    if url.host_str().is_none_or(str::is_empty) || url.query().is_some() || url.fragment().is_some()
+    {
+        return Err(invalid("the address is a host, a port and at most a path"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("the address carries no user name or password"));
+    }
+    Ok(url)
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The trust a TLS connection is checked with, as [`SessionCloud::trust`] names it.
+fn trust_of(extra_root_ca_pem: Option<&str>) -> String {
+    use sha2::{Digest, Sha256};
+    match extra_root_ca_pem {
+        None => "web-roots".to_owned(),
+        Some(pem) => {
+            let mut hash = Sha256::new();
+            for line in pem.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                hash.update(line.as_bytes());
+                hash.update(b"\n");
+            }
+            format!("web-roots+sha256:{}", hex::encode(hash.finalize()))
+        }
+    }
 }
 
 impl CloudHttp {
     pub fn new(config: &ClientConfig) -> Result<Self, HcError> {
-        let base_url = config.cloud_url.trim_end_matches('/').to_owned();
-        let parsed = reqwest::Url::parse(&base_url).map_err(|e| HcError::Network {
-            detail: format!("cloud_url is not a URL: {e}"),
-        })?;
-        if !matches!(parsed.scheme(), "https" | "http") {
-            return Err(HcError::Network {
-                detail: "cloud_url must be https:// (or http:// for local development)".into(),
-            });
-        }
+        let parsed = cloud_base_url(&config.cloud_url)?;
+        let base_url = parsed.as_str().trim_end_matches('/').to_owned();
+        let cloud = SessionCloud {
+            origin: parsed.origin().ascii_serialization(),
+            trust: if parsed.scheme() == "https" {
+                trust_of(config.extra_root_ca_pem.as_deref())
+            } else {
+                "none".to_owned()
+            },
+        };
         let timeout = Duration::from_millis(config.request_timeout_ms.max(1));
         let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .pool_idle_timeout(Duration::from_secs(30))
             .user_agent(concat!("hc-core/", env!("CARGO_PKG_VERSION")))
+            // The API never redirects: a redirect is some other server's answer, and following
+            // one could carry the bearer token to another origin.
+            .redirect(reqwest::redirect::Policy::none())
             .https_only(parsed.scheme() == "https");
         if let Some(pem) = &config.extra_root_ca_pem {
             let certificates =
@@ -97,7 +185,23 @@ impl CloudHttp {
             }
         }
         let client = builder.build().map_err(|e| network_error(&e))?;
-        Ok(CloudHttp { client, base_url })
+        Ok(CloudHttp {
+            client,
+            base_url,
+            cloud,
+        })
+    }
+
+    /// The cloud this client talks to: the one a session it starts belongs to.
+    pub fn cloud(&self) -> &SessionCloud {
+        &self.cloud
+    }
+
+    fn not_an_hc_cloud(&self, detail: String) -> RequestError {
+        RequestError::NotAnHcCloud(HcError::NotAnHcCloud {
+            cloud: self.cloud.origin.clone(),
+            detail,
+        })
     }
 
     /// Sends one request, retrying transient failures of idempotent ones with exponential backoff.
@@ -185,9 +289,7 @@ impl CloudHttp {
                 &bytes[..]
             };
             return serde_json::from_slice(bytes).map_err(|e| {
-                RequestError::Network(HcError::Network {
-                    detail: format!("unexpected answer to {method} {path}: {e}"),
-                })
+                self.not_an_hc_cloud(format!("unexpected answer to {method} {path}: {e}"))
             });
         }
         let retry_after_header = response
@@ -196,37 +298,54 @@ impl CloudHttp {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
         let body = response.bytes().await.unwrap_or_default();
-        Err(RequestError::Cloud(cloud_error(
-            status,
-            &body,
-            retry_after_header,
-        )))
+        let error = cloud_error(status, &body, retry_after_header);
+        match error {
+            Some(error) if !matches!(error.status, 404 | 405) || method == Method::DELETE => {
+                Err(RequestError::Cloud(error))
+            }
+            // Every route the app calls exists on an hc cloud, so "no such route" means this is
+            // not one (another service, or the right host with a wrong path); only removing a
+            // device can be told "not found" about the device.
+            Some(error) => Err(self.not_an_hc_cloud(format!(
+                "{method} {path}: {} {} (no such route)",
+                error.status, error.code
+            ))),
+            None => Err(self.not_an_hc_cloud(format!(
+                "{method} {path}: {status} without the API's error body"
+            ))),
+        }
     }
 }
 
-/// Reads the API's `{"error": {...}}` body; a proxy's HTML page or an empty body still yields a
-/// code chosen from the status.
-fn cloud_error(status: StatusCode, body: &[u8], retry_after_header: Option<u64>) -> CloudError {
+/// Reads the API's `{"error": {...}}` body. An answer without it is some other server's, except
+/// what sits in front of a cloud says when the cloud is away or busy (`502`/`503`/`504`, `429`,
+/// often as an HTML page): those get a code chosen from the status. `None` is "not an hc cloud".
+fn cloud_error(
+    status: StatusCode,
+    body: &[u8],
+    retry_after_header: Option<u64>,
+) -> Option<CloudError> {
     match serde_json::from_slice::<ErrorBody>(body) {
-        Ok(ErrorBody { error }) => CloudError {
+        Ok(ErrorBody { error }) => Some(CloudError {
             status: status.as_u16(),
             code: error.code,
             detail: error.message,
             retry_after_secs: retry_after_header.or(error.retry_after_secs),
-        },
-        Err(_) => CloudError {
-            status: status.as_u16(),
-            code: match status {
-                StatusCode::UNAUTHORIZED => ErrorCode::Unauthorized,
+        }),
+        Err(_) => {
+            let code = match status {
                 StatusCode::TOO_MANY_REQUESTS => ErrorCode::RateLimited,
-                StatusCode::NOT_FOUND => ErrorCode::NotFound,
                 StatusCode::SERVICE_UNAVAILABLE => ErrorCode::Unavailable,
-                s if s.is_server_error() => ErrorCode::Internal,
-                _ => ErrorCode::Unknown,
-            },
-            detail: status.canonical_reason().unwrap_or("error").to_owned(),
-            retry_after_secs: retry_after_header,
-        },
+                StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT => ErrorCode::Internal,
+                _ => return None,
+            };
+            Some(CloudError {
+                status: status.as_u16(),
+                code,
+                detail: status.canonical_reason().unwrap_or("error").to_owned(),
+                retry_after_secs: retry_after_header,
+            })
+        }
     }
 }
 
@@ -238,20 +357,109 @@ mod tests {
     fn an_error_body_gives_code_and_delay() {
         let body =
             br#"{"error":{"code":"rate_limited","message":"slow down","retry_after_secs":9}}"#;
-        let error = cloud_error(StatusCode::TOO_MANY_REQUESTS, body, None);
+        let error = cloud_error(StatusCode::TOO_MANY_REQUESTS, body, None).unwrap();
         assert_eq!(error.code, ErrorCode::RateLimited);
         assert_eq!(error.retry_after_secs, Some(9));
         // The header, when present, is what HTTP caches and proxies honour too.
-        let error = cloud_error(StatusCode::TOO_MANY_REQUESTS, body, Some(30));
+        let error = cloud_error(StatusCode::TOO_MANY_REQUESTS, body, Some(30)).unwrap();
         assert_eq!(error.retry_after_secs, Some(30));
     }
 
     #[test]
-    fn a_body_that_is_not_ours_still_gives_a_code() {
+    fn a_proxy_page_in_front_of_a_busy_cloud_still_gives_a_code() {
         let error = cloud_error(StatusCode::BAD_GATEWAY, b"<html>bad gateway</html>", None);
-        assert_eq!((error.status, error.code), (502, ErrorCode::Internal));
-        let error = cloud_error(StatusCode::UNAUTHORIZED, b"", None);
-        assert_eq!(error.code, ErrorCode::Unauthorized);
+        assert_eq!(
+            error.map(|e| (e.status, e.code)),
+            Some((502, ErrorCode::Internal))
+        );
+        let error = cloud_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            b"<html>down</html>",
+            Some(3),
+        );
+        assert_eq!(
+            error.map(|e| (e.code, e.retry_after_secs)),
+            Some((ErrorCode::Unavailable, Some(3)))
+        );
+    }
+
+    #[test]
+    fn an_answer_without_the_api_error_body_is_not_an_hc_cloud() {
+        for status in [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::NOT_FOUND,
+            StatusCode::OK,
+        ] {
+            assert!(cloud_error(status, b"<html>NVR login</html>", None).is_none());
+        }
+    }
+
+    #[test]
+    fn a_bare_host_and_port_is_http_on_loopback_and_https_elsewhere() {
+        let url = |given: &str| cloud_base_url(given).map(|u| u.to_string());
+        assert_eq!(url("127.0.0.1:8080").unwrap(), "http://127.0.0.1:8080/");
+        assert_eq!(url("localhost:8080").unwrap(), "http://localhost:8080/");
+        assert_eq!(url("[::1]:8080").unwrap(), "http://[::1]:8080/");
+        assert_eq!(
+            url("cloud.example.com").unwrap(),
+            "https://cloud.example.com/"
+        );
+        assert_eq!(
+            url("192.168.1.20:8443").unwrap(),
+            "https://192.168.1.20:8443/"
+        );
+        assert_eq!(
+            url("http://192.168.1.20:8080/").unwrap(),
+            "http://192.168.1.20:8080/"
+        );
+        for bad in [
+            "",
+            "ftp://127.0.0.1",
+            "not a url",
+            "https://user:pw@cloud.example.com",
+        ] {
+            assert!(
+                matches!(
+                    cloud_base_url(bad),
+                    Err(HcError::InvalidCloudAddress { .. })
+                ),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_session_names_its_cloud_by_origin_and_trust() {
+        let cloud = |url: &str, pem: Option<&str>| {
+            let mut config = ClientConfig::new(url);
+            config.extra_root_ca_pem = pem.map(str::to_owned);
+            CloudHttp::new(&config).map(|http| http.cloud().clone())
+        };
+        assert_eq!(
+            cloud("127.0.0.1:8080/", None).unwrap(),
+            SessionCloud {
+                origin: "http://127.0.0.1:8080".into(),
+                trust: "none".into()
+            }
+        );
+        let web = cloud("https://cloud.example.com:443", None).unwrap();
+        assert_eq!(
+            (web.origin.as_str(), web.trust.as_str()),
+            ("https://cloud.example.com", "web-roots")
+        );
+        // Another private CA is another trust, whatever the line ends.
+        let a = trust_of(Some(
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        ));
+        let a_crlf = trust_of(Some(
+            "-----BEGIN CERTIFICATE-----\r\nAAAA\r\n-----END CERTIFICATE-----",
+        ));
+        let b = trust_of(Some(
+            "-----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----\n",
+        ));
+        assert_eq!(a, a_crlf);
+        assert_ne!(a, b);
+        assert!(a.starts_with("web-roots+sha256:"));
     }
 
     #[test]

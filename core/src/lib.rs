@@ -4,7 +4,9 @@
 //! - [`HcClient`]: the account session, the device list (cached for offline use), add and remove
 //!   devices, the audit log, reset codes.
 //! - [`ResetFlow`]: the state machine of the "Reset Device Password" screen.
-//! - [`decode_frame`] / [`decode_image`]: the QR scanner over camera frames and image files.
+//! - [`decode_frame`] / [`decode_image`]: the QR scanner over camera frames and image files; when
+//!   nothing can be read, a [`ScanHint`] says why (carried by `ResetState::Scanning` and
+//!   `HcError::NoQrFound`).
 //! - [`group_code`], [`countdown`], [`device_list_age`]: what the screens show about a code and
 //!   the device list, as data for the shells' localized strings.
 //! - [`reset_screen`], [`device_list_screen`], [`AccountScreen`]: each screen's state, decided
@@ -74,6 +76,7 @@
 //! # Ok::<(), HcError>(())
 //! ```
 
+mod account;
 mod client;
 mod config;
 mod devices;
@@ -90,17 +93,21 @@ mod screens;
 mod session;
 mod store;
 
-pub use client::HcClient;
+pub use account::{SessionState, check_new_password, password_rule_message};
+pub use client::{HcClient, MAX_CLOCK_SKEW_SECS, code_deadline};
 pub use config::{ClientConfig, DEFAULT_DEVICE_LIST_MAX_AGE_SECS, DEFAULT_REQUEST_TIMEOUT_MS};
-pub use devices::{AuditEventInfo, AuditOutcome, DeviceInfo, DeviceListSnapshot, ResetCodeInfo};
+pub use devices::{
+    AuditActor, AuditEventInfo, AuditOutcome, AuditPage, DeviceInfo, DeviceListSnapshot,
+    ResetCodeInfo,
+};
 pub use display::{Countdown, DeviceListAge, countdown, device_list_age, group_code};
 pub use error::{HcError, Result};
 /// The API's machine-readable error codes, as `HcError::Server` carries them.
 pub use hc_protocol::api::ErrorCode;
 pub use logging::{LogLevel, Logger, init};
 pub use messages::{ErrorAction, MessageId, UiMessage};
-pub use reset_flow::{ResetFlow, ResetFlowListener, ResetState};
-pub use scan::{Frame, FrameFormat, decode_frame, decode_image};
+pub use reset_flow::{FrameCounts, ResetFlow, ResetFlowListener, ResetState};
+pub use scan::{Frame, FrameFormat, ScanHint, decode_frame, decode_image};
 pub use screens::{
     AccountScreen, CodeScreen, DeviceListScreen, DeviceRow, ResetScreen, countdown_message,
     device_added_message, device_list_screen, list_age_message, reset_screen,

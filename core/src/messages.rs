@@ -9,6 +9,7 @@
 use hc_protocol::api::ErrorCode;
 
 use crate::error::HcError;
+use crate::scan::ScanHint;
 
 /// Declares [`MessageId`] with each id's key and argument count in one line, and the list of all.
 macro_rules! message_ids {
@@ -37,7 +38,7 @@ macro_rules! message_ids {
 }
 
 message_ids! {
-    // errors (HcError), one or more per variant
+    // errors (HcError), one or more per variant (`NoQrFound` says its hint's message)
     ErrorNotAResetQr = ("error_not_a_reset_qr", 0),
     ErrorInvalidQr = ("error_invalid_qr", 0),
     /// The vendor's note: the device is not added to your account. Argument: serial.
@@ -62,8 +63,25 @@ message_ids! {
     ErrorNotFound = ("error_not_found", 0),
     ErrorStorage = ("error_storage", 0),
     ErrorInvalidFrame = ("error_invalid_frame", 0),
+    /// The address answers, but it is not an hc cloud. Argument: the address.
+    ErrorNotAnHcCloud = ("error_not_an_hc_cloud", 1),
+    /// The address cannot be used; the words state the rule for bare `host:port`. Argument: the
+    /// address as given.
+    ErrorInvalidCloudAddress = ("error_invalid_cloud_address", 1),
+    /// The saved session is another cloud's: log in to this one. Argument: that cloud's origin.
+    ErrorSessionForOtherCloud = ("error_session_for_other_cloud", 1),
+    ErrorPasswordsDiffer = ("error_passwords_differ", 0),
+    /// Not 6 letters A-Z.
+    ErrorInvalidLabelCode = ("error_invalid_label_code", 0),
     // reset screen
+    /// Scanning, before any frame said why it could not be read.
     ScanHint = ("scan_hint", 0),
+    /// A frame or image without a readable code, each with its hint (`ScanHint`).
+    ScanHintNoCode = ("scan_hint_no_code", 0),
+    ScanHintTooSmall = ("scan_hint_too_small", 0),
+    ScanHintBlurred = ("scan_hint_blurred", 0),
+    ScanHintGlare = ("scan_hint_glare", 0),
+    ScanHintTooDark = ("scan_hint_too_dark", 0),
     /// Arguments: model, serial.
     ScanRecognized = ("scan_recognized", 2),
     /// Arguments: model, serial.
@@ -83,6 +101,27 @@ message_ids! {
     DevicesUpdatedDaysAgo = ("devices_updated_days_ago", 1),
     /// Argument: serial.
     DeviceAdded = ("device_added", 1),
+    // account
+    /// The account password rule (`hc_protocol::password`), shown beside the password field and
+    /// in `ErrorWeakPassword`: at least 8 characters, spaces allowed, not a common password, not
+    /// the e-mail address.
+    PasswordRule = ("password_rule", 0),
+    /// Registered and logged in. Argument: the e-mail address.
+    AccountCreated = ("account_created", 1),
+    // audit log (each event's words, by who asked and what they were told)
+    /// Argument: serial.
+    AuditIssued = ("audit_issued", 1),
+    AuditInvalidQr = ("audit_invalid_qr", 0),
+    /// Argument: serial.
+    AuditDeviceNotAdded = ("audit_device_not_added", 1),
+    /// Argument: serial.
+    AuditDeviceAddedByOthers = ("audit_device_added_by_others", 1),
+    /// Argument: how many requests.
+    AuditRateLimited = ("audit_rate_limited", 1),
+    /// Another account asked for a code for your device. Arguments: its masked e-mail, serial.
+    AuditOtherAccountRefused = ("audit_other_account_refused", 2),
+    /// Another account asked too often for your device. Arguments: masked e-mail, count, serial.
+    AuditOtherAccountRateLimited = ("audit_other_account_rate_limited", 3),
     // account security
     /// The password changed; every other phone was logged out.
     PasswordChanged = ("password_changed", 0),
@@ -131,10 +170,24 @@ pub enum ErrorAction {
     CorrectInput,
 }
 
+impl ScanHint {
+    /// What the screen says for this hint: the same words while scanning and for a photo.
+    pub fn ui_message(self) -> UiMessage {
+        UiMessage::plain(match self {
+            ScanHint::NoCode => MessageId::ScanHintNoCode,
+            ScanHint::TooSmall => MessageId::ScanHintTooSmall,
+            ScanHint::Blurred => MessageId::ScanHintBlurred,
+            ScanHint::Glare => MessageId::ScanHintGlare,
+            ScanHint::TooDark => MessageId::ScanHintTooDark,
+        })
+    }
+}
+
 impl HcError {
     /// The message the screens show for this error. `detail` strings never reach it.
     pub fn ui_message(&self) -> UiMessage {
         match self {
+            HcError::NoQrFound { hint } => hint.ui_message(),
             HcError::NotAResetQr => UiMessage::plain(MessageId::ErrorNotAResetQr),
             HcError::InvalidQr => UiMessage::plain(MessageId::ErrorInvalidQr),
             HcError::DeviceNotAdded { serial } => {
@@ -155,18 +208,40 @@ impl HcError {
             },
             HcError::Storage { .. } => UiMessage::plain(MessageId::ErrorStorage),
             HcError::InvalidFrame { .. } => UiMessage::plain(MessageId::ErrorInvalidFrame),
+            HcError::NotAnHcCloud { cloud, .. } => {
+                UiMessage::with(MessageId::ErrorNotAnHcCloud, [cloud])
+            }
+            HcError::InvalidCloudAddress { cloud, .. } => {
+                UiMessage::with(MessageId::ErrorInvalidCloudAddress, [cloud])
+            }
+            HcError::SessionForOtherCloud { session_cloud } => {
+                UiMessage::with(MessageId::ErrorSessionForOtherCloud, [session_cloud])
+            }
+            HcError::WeakPassword { .. } => UiMessage::plain(MessageId::ErrorWeakPassword),
+            HcError::PasswordsDiffer => UiMessage::plain(MessageId::ErrorPasswordsDiffer),
+            HcError::InvalidSerial => UiMessage::plain(MessageId::ErrorInvalidSerial),
+            HcError::InvalidLabelCode => UiMessage::plain(MessageId::ErrorInvalidLabelCode),
         }
     }
 
     /// What the screen offers next for this error.
     pub fn action(&self) -> ErrorAction {
         match self {
-            HcError::NotAResetQr | HcError::InvalidQr | HcError::InvalidFrame { .. } => {
-                ErrorAction::ScanAgain
-            }
+            HcError::NoQrFound { .. }
+            | HcError::NotAResetQr
+            | HcError::InvalidQr
+            | HcError::InvalidFrame { .. } => ErrorAction::ScanAgain,
             HcError::DeviceNotAdded { .. } => ErrorAction::AddDevice,
             HcError::DeviceAddedByOthers { .. } => ErrorAction::ContactOwner,
-            HcError::NotLoggedIn | HcError::SessionExpired => ErrorAction::LogIn,
+            HcError::NotLoggedIn
+            | HcError::SessionExpired
+            | HcError::SessionForOtherCloud { .. } => ErrorAction::LogIn,
+            HcError::NotAnHcCloud { .. }
+            | HcError::InvalidCloudAddress { .. }
+            | HcError::WeakPassword { .. }
+            | HcError::PasswordsDiffer
+            | HcError::InvalidSerial
+            | HcError::InvalidLabelCode => ErrorAction::CorrectInput,
             HcError::RateLimited { retry_after_secs } => ErrorAction::WaitThenRetry {
                 seconds: *retry_after_secs,
             },
@@ -214,6 +289,24 @@ mod tests {
             keys.iter()
                 .all(|k| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
         );
+    }
+
+    #[test]
+    fn a_photo_without_a_readable_code_says_why_and_offers_another_scan() {
+        let hints = [
+            (ScanHint::NoCode, MessageId::ScanHintNoCode),
+            (ScanHint::TooSmall, MessageId::ScanHintTooSmall),
+            (ScanHint::Blurred, MessageId::ScanHintBlurred),
+            (ScanHint::Glare, MessageId::ScanHintGlare),
+            (ScanHint::TooDark, MessageId::ScanHintTooDark),
+        ];
+        let ids: HashSet<MessageId> = hints.iter().map(|(_, id)| *id).collect();
+        assert_eq!(ids.len(), hints.len(), "one message id per hint");
+        for (hint, id) in hints {
+            let error = HcError::NoQrFound { hint };
+            assert_eq!(error.ui_message(), UiMessage::plain(id));
+            assert_eq!(error.action(), ErrorAction::ScanAgain);
+        }
     }
 
     fn server(status: u16, code: ErrorCode) -> HcError {
@@ -286,6 +379,9 @@ mod tests {
     #[test]
     fn every_error_message_has_the_arguments_its_wording_takes() {
         let mut errors = vec![
+            HcError::NoQrFound {
+                hint: ScanHint::Blurred,
+            },
             HcError::NotAResetQr,
             HcError::InvalidQr,
             HcError::DeviceNotAdded { serial: "S".into() },
@@ -298,6 +394,21 @@ mod tests {
             HcError::Network { detail: "d".into() },
             HcError::Storage { detail: "d".into() },
             HcError::InvalidFrame { detail: "d".into() },
+            HcError::NotAnHcCloud {
+                cloud: "S".into(),
+                detail: "d".into(),
+            },
+            HcError::InvalidCloudAddress {
+                cloud: "S".into(),
+                detail: "d".into(),
+            },
+            HcError::SessionForOtherCloud {
+                session_cloud: "S".into(),
+            },
+            HcError::WeakPassword { detail: "d".into() },
+            HcError::PasswordsDiffer,
+            HcError::InvalidSerial,
+            HcError::InvalidLabelCode,
         ];
         for code in [
             ErrorCode::BadRequest,

@@ -2,15 +2,18 @@
 //!
 //! ```text
 //! Scanning --reset QR seen--> Recognized --> Requesting --code--> CodeReady
-//!    ^                                          |
+//!  | ^  (hint: why the last frame could not be read)  |
 //!    |                                          +--error--> Failed --retry--> Requesting (same QR)
 //!    +------------------ cancel (any state), retry from a failure without a QR -----+
 //! ```
 //!
 //! Frames arrive faster than a phone decodes them. One frame waits at most: a newer frame replaces
 //! the waiting one (latest wins), so the scanner always works on what the camera sees now and a
-//! slow phone never builds a queue. States go to the listener in order, from one dispatcher task,
-//! so a listener may call back into the flow.
+//! slow phone never builds a queue. A frame in which nothing could be read updates the scanning
+//! state's hint (no code in view, too small, blurred, glare, too dark), so the screen can say what
+//! to do; a still image in which nothing could be read fails with `NoQrFound` and its hint. States
+//! go to the listener in order, from one dispatcher task, so a listener may call back into the
+//! flow.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -19,14 +22,17 @@ use tokio::sync::mpsc;
 use crate::client::HcClient;
 use crate::error::HcError;
 use crate::runtime::runtime;
-use crate::scan::{Frame, ResetQr, Scanner, image_to_luma};
+use crate::scan::{Frame, ResetQr, ScanHint, Scanner, hint_for, image_to_luma};
 use crate::unix_now;
 
 /// What the screen shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResetState {
-    /// The camera is looking for the device's QR code.
-    Scanning,
+    /// The camera is looking for the device's QR code. `hint` says why the last frame could not
+    /// be read; `None` before any frame was looked at.
+    Scanning {
+        hint: Option<ScanHint>,
+    },
     /// A reset QR code was read: the device's serial and model, before any network.
     Recognized {
         serial: String,
@@ -47,6 +53,25 @@ pub enum ResetState {
     Failed {
         error: HcError,
     },
+}
+
+impl ResetState {
+    /// Scanning, before any frame was looked at.
+    pub const SCANNING: ResetState = ResetState::Scanning { hint: None };
+
+    pub fn is_scanning(&self) -> bool {
+        matches!(self, ResetState::Scanning { .. })
+    }
+}
+
+/// How many camera frames the flow was handed, and what became of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FrameCounts {
+    pub submitted: u64,
+    /// Looked at by the decoder (counted once the decoder is done with it).
+    pub decoded: u64,
+    /// Replaced by a newer frame while waiting for the decoder (latest wins), never looked at.
+    pub replaced: u64,
 }
 
 /// Receives every state change, in order, on a core thread.
@@ -154,6 +179,7 @@ struct Inner {
     /// The one frame (or image) waiting for the decoder.
     waiting: Option<Input>,
     decoder_running: bool,
+    frames: FrameCounts,
     recognized: Option<Recognized>,
     request: Option<tokio::task::AbortHandle>,
     events: mpsc::UnboundedSender<ResetState>,
@@ -201,10 +227,11 @@ impl ResetFlow {
         let shared = Arc::new(Shared {
             client,
             inner: Mutex::new(Inner {
-                state: ResetState::Scanning,
+                state: ResetState::SCANNING,
                 generation: 0,
                 waiting: None,
                 decoder_running: false,
+                frames: FrameCounts::default(),
                 recognized: None,
                 request: None,
                 events,
@@ -222,6 +249,12 @@ impl ResetFlow {
         self.shared.lock().state.clone()
     }
 
+    /// The camera frames handed to this flow so far: how many were decoded and how many were
+    /// replaced by a newer one before the decoder got to them.
+    pub fn frame_counts(&self) -> FrameCounts {
+        self.shared.lock().frames
+    }
+
     /// Hands a camera frame to the scanner. Returns at once; ignored unless scanning. A frame that
     /// arrives while another waits replaces it.
     pub fn submit_frame(&self, frame: Frame) {
@@ -235,7 +268,7 @@ impl ResetFlow {
     }
 
     /// A QR text read by other means. Fails with `NotAResetQr` / `InvalidQr` when it is not a
-    /// usable reset code.
+    /// usable reset code, `NoQrFound` when it is blank (nothing was read).
     ///
     /// ```
     /// # use std::sync::Arc;
@@ -251,22 +284,28 @@ impl ResetFlow {
     /// let flow = client.reset_flow(Arc::new(Screen));
     /// flow.submit_text("https://example.invalid/menu".into());
     /// # let deadline = Instant::now() + Duration::from_secs(60);
-    /// # while flow.state() == ResetState::Scanning && Instant::now() < deadline {
+    /// # while flow.state().is_scanning() && Instant::now() < deadline {
     /// #     std::thread::sleep(Duration::from_millis(5));
     /// # }
     /// assert_eq!(flow.state(), ResetState::Failed { error: HcError::NotAResetQr });
     /// flow.retry(); // nothing was recognized: back to scanning
-    /// assert_eq!(flow.state(), ResetState::Scanning);
+    /// assert_eq!(flow.state(), ResetState::Scanning { hint: None });
     /// # Ok::<(), HcError>(())
     /// ```
     pub fn submit_text(&self, text: String) {
         let generation = {
             let inner = self.shared.lock();
-            if inner.state != ResetState::Scanning {
+            if !inner.state.is_scanning() {
                 return;
             }
             inner.generation
         };
+        if text.trim().is_empty() {
+            let error = HcError::NoQrFound {
+                hint: ScanHint::NoCode,
+            };
+            return self.shared.clone().fail(generation, error);
+        }
         match ResetQr::parse(text) {
             Ok(qr) => self.shared.clone().accept(generation, qr),
             Err(error) => self.shared.clone().fail(generation, error),
@@ -278,7 +317,7 @@ impl ResetFlow {
         let mut inner = self.shared.lock();
         inner.stop_work();
         inner.recognized = None;
-        inner.set(ResetState::Scanning);
+        inner.set(ResetState::SCANNING);
     }
 
     /// After a failure: asks the cloud again for the QR already recognized (the same QR gets the
@@ -291,7 +330,7 @@ impl ResetFlow {
         inner.stop_work();
         match inner.recognized.clone() {
             Some(recognized) => self.shared.clone().start_request(&mut inner, recognized),
-            None => inner.set(ResetState::Scanning),
+            None => inner.set(ResetState::SCANNING),
         }
     }
 }
@@ -304,10 +343,15 @@ impl Shared {
 
     fn submit(self: Arc<Self>, input: Input) {
         let mut inner = self.lock();
-        if inner.state != ResetState::Scanning {
+        if !inner.state.is_scanning() {
             return;
         }
-        inner.waiting = Some(input);
+        if let Input::Frame(_) = input {
+            inner.frames.submitted += 1;
+        }
+        if let Some(Input::Frame(_)) = inner.waiting.replace(input) {
+            inner.frames.replaced += 1;
+        }
         if !inner.decoder_running {
             inner.decoder_running = true;
             let generation = inner.generation;
@@ -322,7 +366,7 @@ impl Shared {
         loop {
             let input = {
                 let mut inner = self.lock();
-                let current = inner.generation == generation && inner.state == ResetState::Scanning;
+                let current = inner.generation == generation && inner.state.is_scanning();
                 match inner.waiting.take().filter(|_| current) {
                     Some(input) => input,
                     None => {
@@ -332,7 +376,10 @@ impl Shared {
                 }
             };
             match input {
-                Input::Frame(frame) => self.clone().decode_frame(generation, &frame),
+                Input::Frame(frame) => {
+                    self.clone().decode_frame(generation, &frame);
+                    self.lock().frames.decoded += 1;
+                }
                 Input::Image(bytes) => self.clone().decode_image(generation, &bytes),
             }
         }
@@ -344,14 +391,16 @@ impl Shared {
             Err(error) => return self.fail(generation, error),
         };
         // Other QR codes in view, and reset-looking texts that do not parse (a misread), are
-        // ignored: the camera keeps looking.
+        // ignored: the camera keeps looking. Only a frame in which nothing was read says why.
         let reading = self
             .scanner
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .scan(&luma);
-        if let Some(Ok(qr)) = reading.reset_qr {
-            self.accept(generation, qr);
+        match reading.reset_qr {
+            Some(Ok(qr)) => self.accept(generation, qr),
+            _ if reading.texts.is_empty() => self.show_hint(generation, hint_for(&luma)),
+            _ => {}
         }
     }
 
@@ -360,17 +409,31 @@ impl Shared {
             Ok(luma) => luma,
             Err(error) => return self.fail(generation, error),
         };
-        // One image is one attempt: no reset code in it is a failure.
-        match Scanner::still().scan(&luma).reset_qr {
+        // One image is one attempt: no reset code in it is a failure, and which one tells the
+        // user what to do: take the photo again (nothing read), or find the device's own code.
+        let reading = Scanner::still().scan(&luma);
+        match reading.reset_qr {
             Some(Ok(qr)) => self.accept(generation, qr),
             Some(Err(misread)) => self.fail(generation, misread),
+            None if reading.texts.is_empty() => {
+                let hint = hint_for(&luma);
+                self.fail(generation, HcError::NoQrFound { hint })
+            }
             None => self.fail(generation, HcError::NotAResetQr),
+        }
+    }
+
+    /// Why the last frame could not be read, while the camera keeps looking.
+    fn show_hint(self: Arc<Self>, generation: u64, hint: ScanHint) {
+        let mut inner = self.lock();
+        if inner.generation == generation && inner.state.is_scanning() {
+            inner.set(ResetState::Scanning { hint: Some(hint) });
         }
     }
 
     fn accept(self: Arc<Self>, generation: u64, qr: ResetQr) {
         let mut inner = self.lock();
-        if inner.generation != generation || inner.state != ResetState::Scanning {
+        if inner.generation != generation || !inner.state.is_scanning() {
             return;
         }
         let recognized = Recognized {
@@ -422,7 +485,7 @@ impl Shared {
 
     fn fail(self: Arc<Self>, generation: u64, error: HcError) {
         let mut inner = self.lock();
-        if inner.generation == generation && inner.state == ResetState::Scanning {
+        if inner.generation == generation && inner.state.is_scanning() {
             inner.waiting = None;
             inner.set(ResetState::Failed { error });
         }
@@ -515,6 +578,12 @@ mod tests {
         }
     }
 
+    /// The states after the scanner's hints (which depend on how many frames a loaded machine
+    /// got to look at).
+    fn not_scanning(states: Vec<ResetState>) -> Vec<ResetState> {
+        states.into_iter().filter(|s| !s.is_scanning()).collect()
+    }
+
     fn is_code(state: &ResetState) -> bool {
         matches!(state, ResetState::CodeReady { .. })
     }
@@ -541,12 +610,13 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn scanning_the_device_qr_shows_the_code_valid_for_30_minutes() {
         let (_cloud, flow, screen) = screen_with_device(Some("J12345678")).await;
-        assert_eq!(flow.state(), ResetState::Scanning);
+        assert_eq!(flow.state(), ResetState::SCANNING);
         let before = unix_now();
         let scene = qr_scene(&[&sample_reset_text()], 640, 480);
         let frame = frame_of(&scene, FrameFormat::Nv21, 90, 16);
         flow.submit_frame(frame.clone());
         let states = screen.wait_while_camera_shows((&flow, &frame), "code", is_code);
+        let states = not_scanning(states);
         let device = ("J12345678".to_owned(), "DS-7608NI-K2".to_owned());
         assert_eq!(
             states[..2],
@@ -579,7 +649,7 @@ mod tests {
         let menu = qr_scene(&["https://example.invalid/menu"], 480, 480);
         flow.submit_frame(frame_of(&menu, FrameFormat::Luma8, 0, 0));
         wait_until_decoder_idle(&flow);
-        assert_eq!(flow.state(), ResetState::Scanning);
+        assert_eq!(flow.state(), ResetState::SCANNING);
         assert!(screen.states().is_empty());
         let both = qr_scene(
             &["https://example.invalid/menu", &sample_reset_text()],
@@ -614,6 +684,16 @@ mod tests {
         }
         // The camera keeps showing the newest device; older frames never come back.
         let states = screen.wait_while_camera_shows((&flow, &newest), "code", is_code);
+        let counts = flow.frame_counts();
+        assert!(
+            counts.replaced >= 3,
+            "the waiting frames were replaced: {counts:?}"
+        );
+        assert!(
+            counts.decoded + counts.replaced <= counts.submitted,
+            "{counts:?}"
+        );
+        let states = not_scanning(states);
         assert_eq!(
             states[0],
             ResetState::Recognized {
@@ -637,7 +717,7 @@ mod tests {
             }
         );
         flow.retry();
-        assert_eq!(flow.state(), ResetState::Scanning);
+        assert_eq!(flow.state(), ResetState::SCANNING);
         flow.submit_text("HCR1:NOTBASE32!".into());
         screen.wait_for("failure", is_failed);
         assert_eq!(
@@ -710,10 +790,10 @@ mod tests {
         flow.submit_text(sample_reset_text());
         screen.wait_for("request", |s| matches!(s, ResetState::Requesting { .. }));
         flow.cancel();
-        assert_eq!(flow.state(), ResetState::Scanning);
+        assert_eq!(flow.state(), ResetState::SCANNING);
         std::thread::sleep(Duration::from_millis(600));
-        assert_eq!(flow.state(), ResetState::Scanning);
-        assert_eq!(screen.states().last(), Some(&ResetState::Scanning));
+        assert_eq!(flow.state(), ResetState::SCANNING);
+        assert_eq!(screen.states().last(), Some(&ResetState::SCANNING));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -734,6 +814,65 @@ mod tests {
                 error: HcError::InvalidFrame { .. }
             }
         ));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_camera_on_a_blank_wall_says_no_code_in_view_and_keeps_scanning() {
+        let (_cloud, flow, screen) = screen_with_device(Some("J12345678")).await;
+        let wall = image::GrayImage::from_pixel(640, 480, image::Luma([180]));
+        flow.submit_frame(frame_of(&wall, FrameFormat::Nv21, 90, 0));
+        screen.wait_for("hint", |s| {
+            *s == ResetState::Scanning {
+                hint: Some(ScanHint::NoCode),
+            }
+        });
+        // Then the device's code comes into view: the hint gives way to the code.
+        let frame = frame_of(
+            &qr_scene(&[&sample_reset_text()], 640, 480),
+            FrameFormat::Nv21,
+            90,
+            0,
+        );
+        flow.submit_frame(frame.clone());
+        screen.wait_while_camera_shows((&flow, &frame), "code", is_code);
+        flow.cancel();
+        assert_eq!(
+            flow.state(),
+            ResetState::SCANNING,
+            "a new scan starts without a hint"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_photo_without_any_code_is_no_qr_found_not_a_wrong_code() {
+        let (cloud, flow, screen) = screen_with_device(Some("J12345678")).await;
+        let mut png = Vec::new();
+        image::GrayImage::from_pixel(400, 300, image::Luma([200]))
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        flow.submit_image(png);
+        screen.wait_for("failure", is_failed);
+        assert_eq!(
+            flow.state(),
+            ResetState::Failed {
+                error: HcError::NoQrFound {
+                    hint: ScanHint::NoCode
+                }
+            }
+        );
+        flow.retry();
+        flow.submit_text("  ".into());
+        screen.wait_for("failure", is_failed);
+        assert_eq!(
+            flow.state(),
+            ResetState::Failed {
+                error: HcError::NoQrFound {
+                    hint: ScanHint::NoCode
+                }
+            },
+            "a blank text read nothing"
+        );
+        assert_eq!(cloud.code_requests.load(Ordering::SeqCst), 0);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,7 +14,8 @@ use crate::{Countdown, DeviceListAge};
 /// The reset screen as shown at one moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResetScreen {
-    /// Camera on, looking for the device's QR code: camera frames are wanted.
+    /// Camera on, looking for the device's QR code: camera frames are wanted. `hint` is what to
+    /// do: point the camera at the code, or why the last frame could not be read.
     Scanning { hint: UiMessage },
     /// A reset code was read; the app is checking it or asking the cloud.
     Working {
@@ -69,8 +70,11 @@ impl ResetScreen {
 /// The reset screen for the flow's `state` at `now_unix` (the phone's clock, unix seconds).
 pub fn reset_screen(state: &ResetState, now_unix: i64) -> ResetScreen {
     match state {
-        ResetState::Scanning => ResetScreen::Scanning {
-            hint: UiMessage::plain(MessageId::ScanHint),
+        ResetState::Scanning { hint } => ResetScreen::Scanning {
+            hint: match hint {
+                Some(hint) => hint.ui_message(),
+                None => UiMessage::plain(MessageId::ScanHint),
+            },
         },
         ResetState::Recognized { serial, model } => ResetScreen::Working {
             serial: serial.clone(),
@@ -326,7 +330,7 @@ mod tests {
 
     #[test]
     fn only_the_scanner_wants_camera_frames() {
-        assert!(reset_screen(&ResetState::Scanning, 0).wants_frames());
+        assert!(reset_screen(&ResetState::SCANNING, 0).wants_frames());
         let recognized = ResetState::Recognized {
             serial: "J12345678".into(),
             model: "DS-7608NI-K2".into(),
@@ -342,6 +346,26 @@ mod tests {
             }
         );
         assert!(!reset_screen(&code_ready(10), 0).wants_frames());
+    }
+
+    #[test]
+    fn the_scanner_says_why_the_last_frame_could_not_be_read() {
+        assert_eq!(
+            reset_screen(&ResetState::SCANNING, 0),
+            ResetScreen::Scanning {
+                hint: UiMessage::plain(MessageId::ScanHint)
+            }
+        );
+        let blurred = ResetState::Scanning {
+            hint: Some(crate::ScanHint::Blurred),
+        };
+        assert_eq!(
+            reset_screen(&blurred, 0),
+            ResetScreen::Scanning {
+                hint: UiMessage::plain(MessageId::ScanHintBlurred)
+            }
+        );
+        assert!(reset_screen(&blurred, 0).wants_frames());
     }
 
     #[test]
@@ -379,6 +403,7 @@ mod tests {
             devices: vec![device("J12345678", "Shop NVR"), device("J12345679", " \t")],
             fetched_at_unix: 100,
             from_cache: false,
+            cloud_unreachable: false,
         };
         let screen = device_list_screen(&snapshot, 100);
         let names: Vec<&str> = screen.devices.iter().map(|r| r.name.as_str()).collect();
@@ -394,6 +419,7 @@ mod tests {
             devices: vec![],
             fetched_at_unix: t,
             from_cache: true,
+            cloud_unreachable: false,
         };
         let screen = device_list_screen(&snapshot, t + 10 * 60 + 5);
         assert_eq!(
@@ -422,6 +448,7 @@ mod tests {
             devices: vec![device("J12345678", "Shop NVR")],
             fetched_at_unix: 1,
             from_cache: false,
+            cloud_unreachable: false,
         };
         let loading = device_list_screen(&snapshot, 1).loading();
         assert!(loading.loading);

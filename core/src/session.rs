@@ -9,7 +9,7 @@ use reqwest::Method;
 
 use crate::error::{HcError, Result};
 use crate::http::{CloudHttp, RequestError, Retry};
-use crate::store::{SESSION_KEY, Store, StoredSession};
+use crate::store::{SESSION_KEY, SessionCloud, Store, StoredSession};
 use crate::unix_now;
 
 /// Refresh this long before the cloud's stated expiry, so a request does not leave with a token
@@ -17,19 +17,35 @@ use crate::unix_now;
 const EXPIRY_MARGIN_SECS: i64 = 30;
 
 pub(crate) struct Session {
+    /// The session of this client's cloud; never one another cloud issued.
     tokens: Mutex<Option<StoredSession>>,
+    /// A saved session of another cloud than this client's: kept in the store (pointing the app
+    /// back finds it) but never sent, and named in `SessionForOtherCloud`.
+    other_cloud: Mutex<Option<String>>,
+    cloud: SessionCloud,
     /// Held while a refresh is in flight: the others wait, then find the new tokens.
     refresh_lock: tokio::sync::Mutex<()>,
     store: Store,
 }
 
 impl Session {
-    /// Restores the session saved by a previous launch, if any.
-    pub fn restore(store: Store) -> Result<Self> {
-        let tokens = store.load::<StoredSession>(SESSION_KEY)?;
+    /// Restores the session saved by a previous launch, if `cloud` issued it. A session of another
+    /// cloud (another origin, or the same one trusted through another certificate) stays unused.
+    pub fn restore(store: Store, cloud: SessionCloud) -> Result<Self> {
+        let saved = store.load::<StoredSession>(SESSION_KEY)?;
+        let (tokens, other_cloud) = match saved {
+            Some(session) if session.cloud == cloud => (Some(session), None),
+            Some(session) => {
+                tracing::info!(target: "hc_core::session", saved_for = %session.cloud.origin, cloud = %cloud.origin, "the saved session is another cloud's: not used");
+                (None, Some(session.cloud.origin))
+            }
+            None => (None, None),
+        };
         tracing::debug!(target: "hc_core::session", restored = tokens.is_some(), "session restored");
         Ok(Session {
             tokens: Mutex::new(tokens),
+            other_cloud: Mutex::new(other_cloud),
+            cloud,
             refresh_lock: tokio::sync::Mutex::new(()),
             store,
         })
@@ -46,10 +62,27 @@ impl Session {
         self.current().is_some()
     }
 
+    /// The origin of another cloud whose saved session this client will not use.
+    pub fn other_cloud(&self) -> Option<String> {
+        self.other_cloud
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Why there is no session to send: none at all, or only another cloud's.
+    pub fn missing(&self) -> HcError {
+        match self.other_cloud() {
+            Some(session_cloud) => HcError::SessionForOtherCloud { session_cloud },
+            None => HcError::NotLoggedIn,
+        }
+    }
+
     /// Keeps new tokens, in memory and in the store.
     pub fn start(&self, tokens: Tokens) -> Result<()> {
         let expires_in = i64::try_from(tokens.expires_in_secs).unwrap_or(i64::MAX / 2);
         let session = StoredSession {
+            cloud: self.cloud.clone(),
             access_token: tokens.access_token,
             refresh_token: tokens.refresh_token,
             access_expires_at: unix_now()
@@ -57,13 +90,17 @@ impl Session {
         };
         self.store.save(SESSION_KEY, &session)?;
         *self.tokens.lock().unwrap_or_else(|e| e.into_inner()) = Some(session);
+        *self.other_cloud.lock().unwrap_or_else(|e| e.into_inner()) = None;
         Ok(())
     }
 
-    /// Forgets the session here; returns the refresh token so the caller can revoke it.
+    /// Forgets this cloud's session here; returns the refresh token so the caller can revoke it.
+    /// Another cloud's saved session is left alone: this client has no business with it.
     pub fn end(&self) -> Result<Option<String>> {
         let previous = self.tokens.lock().unwrap_or_else(|e| e.into_inner()).take();
-        self.store.delete(SESSION_KEY)?;
+        if previous.is_some() {
+            self.store.delete(SESSION_KEY)?;
+        }
         Ok(previous.map(|s| s.refresh_token))
     }
 
@@ -94,7 +131,7 @@ impl Session {
         F: Fn(String) -> Fut,
         Fut: Future<Output = Result<T, RequestError>>,
     {
-        let session = self.current().ok_or(HcError::NotLoggedIn)?;
+        let session = self.current().ok_or_else(|| self.missing())?;
         let token = if session.access_expires_at <= unix_now() {
             self.refresh(http, &session.access_token).await?
         } else {
@@ -145,7 +182,7 @@ impl Session {
                 self.start(tokens)?;
                 Ok(access)
             }
-            Err(RequestError::Network(error)) => Err(error),
+            Err(RequestError::Network(error) | RequestError::NotAnHcCloud(error)) => Err(error),
             Err(RequestError::Cloud(error)) if error.status >= 500 => {
                 Err(RequestError::Cloud(error).into_hc_error(None))
             }

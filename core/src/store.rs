@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::HcError;
+pub(crate) use crate::http::SessionCloud;
 
 /// The platform's secure key-value storage. Calls are synchronous, like Keychain and Keystore.
 pub trait SecureStore: Send + Sync {
@@ -37,9 +38,12 @@ impl From<StoreError> for HcError {
 pub(crate) const SESSION_KEY: &str = "hc.session.v1";
 pub(crate) const DEVICE_LIST_KEY: &str = "hc.devices.v1";
 
-/// The tokens of a logged-in session. Never printed.
+/// The tokens of a logged-in session, with the cloud that issued them. Never printed. An entry of
+/// an older app, without `cloud`, no longer parses and is dropped: the user logs in once more.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct StoredSession {
+    /// The cloud the tokens belong to and are only ever sent to.
+    pub cloud: SessionCloud,
     pub access_token: String,
     pub refresh_token: String,
     /// Unix seconds after which the access token is treated as dead.
@@ -49,6 +53,7 @@ pub(crate) struct StoredSession {
 impl std::fmt::Debug for StoredSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StoredSession")
+            .field("cloud", &self.cloud)
             .field("access_expires_at", &self.access_expires_at)
             .finish_non_exhaustive()
     }
@@ -155,6 +160,10 @@ mod tests {
     fn entries_round_trip_through_the_foreign_store() {
         let store = Store::new(Arc::new(MemoryStore::new()));
         let session = StoredSession {
+            cloud: SessionCloud {
+                origin: "https://cloud.example.com".into(),
+                trust: "web-roots".into(),
+            },
             access_token: "a".into(),
             refresh_token: "r".into(),
             access_expires_at: 42,
@@ -205,6 +214,10 @@ mod tests {
     #[test]
     fn session_tokens_never_print() {
         let session = StoredSession {
+            cloud: SessionCloud {
+                origin: "https://cloud.example.com".into(),
+                trust: "web-roots".into(),
+            },
             access_token: "secret-access".into(),
             refresh_token: "secret-refresh".into(),
             access_expires_at: 1,

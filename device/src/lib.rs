@@ -20,6 +20,6 @@ pub use agent::{
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use hc_protocol::factory::{DeviceRecord, FactoryError};
-pub use policy::{PASSWORD_POLICY_TEXT, PolicyError, check_password};
+pub use policy::{PolicyError, check_password, policy_text};
 pub use random::{OsRandom, RandomError, ScriptedRandom, SecureRandom};
 pub use store::{PersistedState, StateStore, StoreError};

@@ -37,6 +37,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/audit?limit=5"),
     ("POST", "/v1/device/sync"),
     ("GET", "/healthz"),
+    ("GET", "/readyz"),
 ];
 
 #[derive(Arbitrary, Debug)]

@@ -38,8 +38,7 @@ public struct Account {
 public func registeredAccount(client: HcClient, store: MemoryStore, prefix: String = "user") async throws -> Account {
     let email = "\(prefix)-\(UUID().uuidString.lowercased())@example.test"
     let password = "Correct-Horse-\(UUID().uuidString.prefix(8))"
-    try await client.register(email: email, password: password)
-    try await client.login(email: email, password: password)
+    try await client.register(email: email, password: password, passwordAgain: password)
     return Account(email: email, password: password, client: client, store: store)
 }
 

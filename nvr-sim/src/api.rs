@@ -15,10 +15,10 @@ use hc_protocol::api::{ErrorBody, ErrorCode};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::client::{CodeAccepted, NvrStatus, ShownQr};
-use crate::nvr::{AgentGone, Nvr, SyncOutcomeError};
+use crate::checkin::{CheckOutcome, FailKind};
+use crate::client::{CodeAccepted, NvrStatus, ShownQr, SyncFailure};
+use crate::nvr::{AgentGone, Nvr};
 use crate::qr;
-use crate::sync::SyncError;
 use hc_device::DeviceError;
 use zeroize::Zeroizing;
 
@@ -204,6 +204,17 @@ struct NewPasswordBody {
 
 async fn status(State(nvr): State<Arc<Nvr>>) -> ApiResult<Json<NvrStatus>> {
     let status = nvr.with_agent(|agent| agent.status()).await?;
+    let (last_sync_failure, next_sync_unix) = {
+        let contact = nvr.checkin.contact();
+        let failure = contact
+            .last_failure
+            .as_ref()
+            .map(|(at_unix, reason)| SyncFailure {
+                at_unix: *at_unix,
+                reason: reason.clone(),
+            });
+        (failure, contact.next_check_unix)
+    };
     Ok(Json(NvrStatus {
         serial: status.serial,
         model: status.model,
@@ -214,6 +225,9 @@ async fn status(State(nvr): State<Arc<Nvr>>) -> ApiResult<Json<NvrStatus>> {
         cooldown_secs: status.cooldown_remaining.map(ceil_secs),
         challenge_expires_in_secs: status.challenge_expires_in.map(ceil_secs),
         last_sync_unix: status.last_sync_unix,
+        cloud_configured: nvr.cloud.is_some(),
+        last_sync_failure,
+        next_sync_unix,
         login_attempts_left: status.login_attempts_left,
         login_locked_secs: status.login_locked_for.map(ceil_secs),
     }))
@@ -325,24 +339,40 @@ fn internal(error: impl std::fmt::Display) -> ApiError {
     )
 }
 
+/// "Check again", for scripts: the answer of a check that started after the request.
 async fn sync(State(nvr): State<Arc<Nvr>>) -> ApiResult<Json<serde_json::Value>> {
-    match nvr.sync().await {
-        Ok(Some(bound)) => Ok(Json(json!({ "bound": bound }))),
-        Ok(None) => Err(ApiError::new(
+    match nvr.check_in(true).await {
+        CheckOutcome::Checked(Ok(bound)) => Ok(Json(json!({ "bound": bound }))),
+        CheckOutcome::NoCloud => Err(ApiError::new(
             StatusCode::CONFLICT,
             ErrorCode::Unavailable,
             "no cloud configured: start nvr-sim with --cloud",
         )),
-        Err(SyncOutcomeError::Sync(SyncError::Rejected)) => Err(ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            ErrorCode::Unauthorized,
-            SyncError::Rejected.to_string(),
-        )),
-        Err(SyncOutcomeError::Device(e)) => Err(e.into()),
-        Err(e) => Err(ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            ErrorCode::Unavailable,
-            e.to_string(),
-        )),
+        CheckOutcome::Wait { secs } => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::RateLimited,
+            "the cloud asked the NVR to wait before it checks again",
+        )
+        .retry_after(Duration::from_secs(secs))),
+        CheckOutcome::Checked(Err(failed)) => Err(match failed.kind {
+            FailKind::Rejected => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::Unauthorized,
+                failed.detail,
+            ),
+            FailKind::Cloud => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::Unavailable,
+                failed.detail,
+            ),
+            FailKind::Device => {
+                tracing::error!("device failure: {}", failed.detail);
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorCode::Internal,
+                    "the device failed; see its log",
+                )
+            }
+        }),
     }
 }

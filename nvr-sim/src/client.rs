@@ -20,13 +20,31 @@ pub struct NvrStatus {
     pub cooldown_secs: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub challenge_expires_in_secs: Option<u64>,
+    /// When the cloud last answered a check-in (device wall clock): "last heard".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_unix: Option<u64>,
+    /// Whether a cloud is configured, so the NVR checks in by itself.
+    #[serde(default)]
+    pub cloud_configured: bool,
+    /// The last check-in that failed since the cloud last answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sync_failure: Option<SyncFailure>,
+    /// When the NVR checks in next by itself (device wall clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_sync_unix: Option<u64>,
     /// Wrong admin passwords the login takes before it locks.
     pub login_attempts_left: u32,
     /// How long the login stays locked, when it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login_locked_secs: Option<u64>,
+}
+
+/// A check-in with the cloud that failed: when (device wall clock), and why in the words the
+/// NVR's page uses.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncFailure {
+    pub at_unix: u64,
+    pub reason: String,
 }
 
 /// The QR code on screen (Verify by Hik-Connect): its text, how long it lives, codes left.

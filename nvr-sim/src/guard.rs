@@ -9,7 +9,7 @@
 //! - Every answer forbids framing (clickjacking) and limits what a page may load.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
@@ -17,9 +17,16 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hc_protocol::api::{ErrorBody, ErrorCode};
 
-/// The pages use nothing but their own stylesheet, images and forms.
-pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src 'self'; \
-    style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// The pages use nothing but their own stylesheet, images, forms and the one countdown script
+/// (allowed by its hash: no other inline script runs, injected or not).
+pub(crate) static CONTENT_SECURITY_POLICY: LazyLock<HeaderValue> = LazyLock::new(|| {
+    let policy = format!(
+        "default-src 'none'; img-src 'self'; style-src 'self'; script-src {}; \
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        *crate::html::SCRIPT_HASH
+    );
+    HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'none'"))
+});
 
 /// The host names this NVR answers to.
 #[derive(Debug, Clone)]
@@ -106,7 +113,6 @@ pub(crate) async fn guard(
     let headers = response.headers_mut();
     let limits = [
         (header::X_FRAME_OPTIONS, "DENY"),
-        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         // Not `no-referrer`: with it browsers send `Origin: null` on the NVR's own form posts.
         (header::REFERRER_POLICY, "same-origin"),
@@ -114,6 +120,10 @@ pub(crate) async fn guard(
     for (name, value) in limits {
         headers.insert(name, HeaderValue::from_static(value));
     }
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        CONTENT_SECURITY_POLICY.clone(),
+    );
     response
 }
 

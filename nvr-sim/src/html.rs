@@ -1,6 +1,38 @@
-//! The pages of the device's local web UI: plain server-rendered HTML, no script.
+//! The pages of the device's local web UI: plain server-rendered HTML. One small inline script
+//! ([`SCRIPT`], allowed by its hash and nothing else) counts the deadlines on a page down live;
+//! without it every page still states its deadline, as rendered.
+
+use std::sync::LazyLock;
 
 use axum::response::Html;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+/// Counts down every `[data-countdown]` element: its `.left` child shows the time left (the
+/// seconds the device rendered, less the time since the page loaded, by the browser's monotonic
+/// clock, never its wall clock, which need not agree with the device's), written like
+/// [`duration_text`]; at zero the whole element says its `data-expired` text.
+pub(crate) const SCRIPT: &str = "(function(){\
+var t0=performance.now();\
+var els=document.querySelectorAll('[data-countdown]');\
+function text(s){var m=Math.floor(s/60),r=s%60;\
+return m===0?r+' s':(r===0?m+' min':m+' min '+r+' s');}\
+function tick(){var gone=Math.floor((performance.now()-t0)/1000);\
+els.forEach(function(e){var left=parseInt(e.getAttribute('data-countdown'),10)-gone;\
+var shown=e.querySelector('.left');\
+if(left>0){if(shown){shown.textContent=text(left);}}\
+else if(e.hasAttribute('data-expired')){e.textContent=e.getAttribute('data-expired');\
+e.removeAttribute('data-expired');}});}\
+setInterval(tick,1000);})();";
+
+/// `'sha256-...'` of [`SCRIPT`], the only script the pages' content security policy allows.
+pub(crate) static SCRIPT_HASH: LazyLock<String> = LazyLock::new(|| {
+    let digest = Sha256::digest(SCRIPT.as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+});
 
 /// The stylesheet of every page, served as `/style.css` (the CSP allows no inline style).
 pub(crate) const STYLE: &str = "
@@ -28,6 +60,13 @@ a{color:#7fb2ff}
 .qr{display:block;margin:10px auto;background:#fff;padding:6px;width:280px;height:280px;
 image-rendering:pixelated}
 ol{padding-left:20px;color:#cfd6e0}
+.qr-text{display:block;margin:4px 0 12px;padding:8px 10px;background:#121a24;border:1px solid #3b4a5e;
+border-radius:4px;font:12px/1.5 ui-monospace,'DejaVu Sans Mono',monospace;word-break:break-all;
+user-select:all;color:#e6e9ef}
+code{font-family:ui-monospace,'DejaVu Sans Mono',monospace}
+.cloud{margin-top:22px;padding-top:10px;border-top:1px solid #3b4a5e}
+.cloud p{margin:6px 0}
+.cloud button{margin-top:8px}
 .row{display:flex;justify-content:space-between;margin-top:14px}
 ";
 
@@ -55,7 +94,7 @@ pub(crate) fn page(title: &str, device: &str, body: &str) -> Html<String> {
          <title>{title} - Network Video Recorder</title>\
          <link rel=\"stylesheet\" href=\"/style.css\"></head>\
          <body><header><b>NETWORK VIDEO RECORDER</b><span>{device}</span></header>\
-         <main><h1>{title}</h1>{body}</main></body></html>",
+         <main><h1>{title}</h1>{body}</main><script>{SCRIPT}</script></body></html>",
         title = escape(title),
         device = escape(device),
     ))
@@ -64,6 +103,37 @@ pub(crate) fn page(title: &str, device: &str, body: &str) -> Html<String> {
 /// A message box; `kind` is `error` or `notice`.
 pub(crate) fn message(kind: &str, text: &str) -> String {
     format!("<p class=\"{kind}\" id=\"message\">{}</p>", escape(text))
+}
+
+/// A deadline the device rendered, counted down live by [`SCRIPT`]: `before`, the time left,
+/// `after`; at zero, `expired` alone. All texts are plain (they are escaped here).
+pub(crate) fn countdown(
+    id: &str,
+    kind: &str,
+    secs: u64,
+    before: &str,
+    after: &str,
+    expired: &str,
+) -> String {
+    format!(
+        "<p class=\"{kind}\" id=\"{id}\" data-countdown=\"{secs}\" data-expired=\"{expired}\">\
+         {before}<span class=\"left\">{left}</span>{after}</p>",
+        expired = escape(expired),
+        before = escape(before),
+        left = duration_text(secs),
+        after = escape(after),
+    )
+}
+
+/// A device wall-clock time as the page shows it: `Wed, 02 Dec 2026 17:05:03 GMT`.
+pub(crate) fn device_time(unix: u64) -> String {
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix))
+}
+
+/// The time of day alone: `17:05:03 GMT`.
+pub(crate) fn device_clock(unix: u64) -> String {
+    let full = device_time(unix);
+    full.get(17..).unwrap_or(&full).to_owned()
 }
 
 /// "4 min 30 s" for a number of seconds.
@@ -85,6 +155,12 @@ mod tests {
             escape("<a href=\"x\">&'"),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
         );
+    }
+
+    #[test]
+    fn device_times_read_as_the_devices_clock() {
+        assert_eq!(device_time(1_764_028_800), "Tue, 25 Nov 2025 00:00:00 GMT");
+        assert_eq!(device_clock(1_764_028_800 + 3_723), "01:02:03 GMT");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! JSON API for tests, QR rendering and the cloud sync.
 
 mod api;
+pub mod checkin;
 pub mod client;
 mod connection;
 mod guard;
@@ -13,7 +14,8 @@ mod session;
 pub mod sync;
 mod web;
 
-pub use client::{CodeAccepted, NvrClient, NvrError, NvrStatus, ShownQr};
+pub use checkin::SyncSchedule;
+pub use client::{CodeAccepted, NvrClient, NvrError, NvrStatus, ShownQr, SyncFailure};
 pub use connection::Timeouts;
 pub use server::{NvrConfig, RunningNvr, ServeError, generate_admin_password, serve};
 pub use sync::{CloudConfig, SyncError, sync_once};

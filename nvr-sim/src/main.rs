@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use hc_device::{Clock, DeviceError, DeviceRecord, OsRandom, ResetAgent, StateStore, SystemClock};
-use nvr_sim::{CloudConfig, NvrConfig, qr, serve, sync_once};
+use nvr_sim::{CloudConfig, NvrConfig, SyncSchedule, qr, serve, sync_once};
 
 #[derive(Parser)]
 #[command(
@@ -56,8 +56,9 @@ enum Command {
         #[arg(long)]
         png: Option<PathBuf>,
     },
-    /// Sync with the cloud (POST /v1/device/sync) and store whether the device is bound. Do not
-    /// run it on the state folder of a running `serve`; use `POST /api/sync` there.
+    /// Sync with the cloud once (POST /v1/device/sync) and store whether the device is bound. Do
+    /// not run it on the state folder of a running `serve`, which checks in by itself (and on
+    /// "Check again", or `POST /api/sync`).
     Sync {
         #[command(flatten)]
         device: DeviceArgs,
@@ -82,9 +83,15 @@ struct DeviceArgs {
 
 #[derive(Args)]
 struct OptionalCloudArgs {
-    /// The cloud to sync with at start and on POST /api/sync.
+    /// The cloud to check in with: at start, then on a schedule (--sync-every), and on "Check
+    /// again" on the web page or POST /api/sync.
     #[arg(long)]
     cloud: Option<String>,
+    /// Seconds between two check-ins while the cloud answers (failed ones are retried sooner,
+    /// then less and less often, and never before the cloud's Retry-After).
+    #[arg(long, value_name = "SECS", default_value_t = SyncSchedule::default().every.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    sync_every: u64,
     /// An extra root CA certificate (PEM) for a cloud with a private CA.
     #[arg(long, requires = "cloud")]
     ca_cert: Option<PathBuf>,
@@ -126,6 +133,7 @@ async fn run(command: Command) -> Result<(), String> {
             config.admin_password = admin_password;
             config.assume_bound = assume_bound;
             config.allowed_hosts = allowed_hosts;
+            config.sync.every = std::time::Duration::from_secs(cloud.sync_every);
             config.cloud = match cloud.cloud {
                 Some(url) => Some(cloud_config(url, cloud.ca_cert.as_deref())?),
                 None => None,

@@ -6,6 +6,7 @@ use std::time::Duration;
 use hc_device::{Clock, DeviceError, ResetAgent, SecureRandom};
 use zeroize::Zeroizing;
 
+use crate::checkin::{CheckIn, FailKind, SyncSchedule};
 use crate::session::Sessions;
 use crate::sync::{CloudConfig, SyncError, sync_once};
 
@@ -15,6 +16,8 @@ pub(crate) struct Nvr {
     pub label: String,
     sessions: Mutex<Sessions>,
     pub cloud: Option<CloudConfig>,
+    /// The check-ins with the cloud: their schedule, the last failure, the next one.
+    pub checkin: Arc<CheckIn>,
     pub clock: Arc<dyn Clock>,
     pub random: Arc<dyn SecureRandom>,
 }
@@ -27,6 +30,7 @@ impl Nvr {
     pub fn new(
         agent: ResetAgent,
         cloud: Option<CloudConfig>,
+        schedule: SyncSchedule,
         clock: Arc<dyn Clock>,
         random: Arc<dyn SecureRandom>,
     ) -> Self {
@@ -36,6 +40,7 @@ impl Nvr {
             label,
             sessions: Mutex::new(Sessions::default()),
             cloud,
+            checkin: Arc::new(CheckIn::new(schedule)),
             clock,
             random,
         }
@@ -85,12 +90,11 @@ impl Nvr {
         self.clock.monotonic()
     }
 
-    /// Syncs with the configured cloud and stores the bound flag. An answer that does not
-    /// verify is an error and changes nothing.
-    pub async fn sync(self: &Arc<Self>) -> Result<Option<bool>, SyncOutcomeError> {
-        let Some(cloud) = &self.cloud else {
-            return Ok(None);
-        };
+    /// One exchange with the configured cloud (see [`Nvr::check_in`], which every sync goes
+    /// through), and the bound flag stored. An answer that does not verify is an error and
+    /// changes nothing.
+    pub(crate) async fn sync(self: &Arc<Self>) -> Result<bool, SyncOutcomeError> {
+        let cloud = self.cloud.as_ref().ok_or(SyncOutcomeError::NoCloud)?;
         let (record, nonce) = {
             let agent = self.lock_agent();
             (agent.record().clone(), agent.sync_nonce()?)
@@ -99,7 +103,7 @@ impl Nvr {
         self.with_agent(move |agent| agent.record_sync(bound))
             .await
             .map_err(|_| SyncOutcomeError::Agent)??;
-        Ok(Some(bound))
+        Ok(bound)
     }
 }
 
@@ -111,4 +115,38 @@ pub(crate) enum SyncOutcomeError {
     Device(#[from] DeviceError),
     #[error("the device agent is unavailable")]
     Agent,
+    #[error("no cloud is configured")]
+    NoCloud,
+}
+
+impl SyncOutcomeError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, SyncOutcomeError::Sync(e) if e.is_transient())
+    }
+
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            SyncOutcomeError::Sync(e) => e.retry_after(),
+            _ => None,
+        }
+    }
+
+    pub fn kind(&self) -> FailKind {
+        match self {
+            SyncOutcomeError::Sync(SyncError::Rejected) => FailKind::Rejected,
+            SyncOutcomeError::Sync(_) | SyncOutcomeError::NoCloud => FailKind::Cloud,
+            SyncOutcomeError::Device(_) | SyncOutcomeError::Agent => FailKind::Device,
+        }
+    }
+
+    /// What the person at the NVR reads.
+    pub fn plain_words(&self) -> String {
+        match self {
+            SyncOutcomeError::Sync(e) => e.plain_words(),
+            SyncOutcomeError::NoCloud => "no cloud is configured on this NVR".into(),
+            SyncOutcomeError::Device(_) | SyncOutcomeError::Agent => {
+                "the NVR could not store the cloud's answer".into()
+            }
+        }
+    }
 }

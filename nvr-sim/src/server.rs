@@ -11,6 +11,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use zeroize::Zeroizing;
 
+use crate::checkin::{CheckOutcome, SyncSchedule, spawn_schedule};
 use crate::guard::{Hosts, guard};
 use crate::nvr::Nvr;
 use crate::sync::CloudConfig;
@@ -27,8 +28,11 @@ pub struct NvrConfig {
     pub state_dir: PathBuf,
     /// Where to listen; `127.0.0.1:0` (the default) picks a free port.
     pub listen: SocketAddr,
-    /// The cloud to sync with at start and on `POST /api/sync`.
+    /// The cloud to check in with: at start, on its schedule, and on "Check again" (the page)
+    /// or `POST /api/sync`.
     pub cloud: Option<CloudConfig>,
+    /// When to check in with the cloud.
+    pub sync: SyncSchedule,
     /// The admin password for a device that has none yet; `None` generates one.
     pub admin_password: Option<String>,
     /// Start as if the last cloud sync said "bound", for trying the UI without a cloud.
@@ -51,6 +55,7 @@ impl NvrConfig {
             state_dir: state_dir.into(),
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             cloud: None,
+            sync: SyncSchedule::default(),
             admin_password: None,
             assume_bound: false,
             allowed_hosts: Vec::new(),
@@ -96,6 +101,8 @@ pub struct RunningNvr {
     nvr: Arc<Nvr>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
+    /// The scheduled check-ins, stopped with the server.
+    check_ins: Option<JoinHandle<()>>,
 }
 
 impl RunningNvr {
@@ -123,15 +130,25 @@ impl RunningNvr {
         self.nvr.sessions().live(now)
     }
 
-    /// Syncs with the configured cloud now; `Ok(None)` without a cloud.
+    /// Checks in with the configured cloud now, as "Check again" on the page does; `Ok(None)`
+    /// without a cloud.
     pub async fn sync_now(&self) -> Result<Option<bool>, String> {
-        self.nvr.sync().await.map_err(|e| e.to_string())
+        match self.nvr.check_in(true).await {
+            CheckOutcome::NoCloud => Ok(None),
+            CheckOutcome::Wait { secs } => Err(format!(
+                "the cloud asked the NVR to wait {secs} s before it checks again"
+            )),
+            CheckOutcome::Checked(outcome) => outcome.map(Some).map_err(|failed| failed.detail),
+        }
     }
 
     /// Stops accepting requests, lets running ones finish, and waits for the server.
     pub async fn shutdown(mut self) -> std::io::Result<()> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+        if let Some(check_ins) = self.check_ins.take() {
+            check_ins.abort();
         }
         match self.task.take() {
             Some(task) => task.await.unwrap_or(Ok(())),
@@ -145,12 +162,16 @@ impl Drop for RunningNvr {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        if let Some(check_ins) = self.check_ins.take() {
+            check_ins.abort();
+        }
     }
 }
 
 /// Boots the device from its record and state folder, sets the first admin password if needed,
-/// syncs once with the cloud if one is configured (a failure is logged: the device works
-/// offline), and serves the web UI and the JSON API. Must run inside a tokio runtime.
+/// checks in once with the cloud if one is configured (a failure is logged: the device works
+/// offline) and then on its schedule, and serves the web UI and the JSON API. Must run inside a
+/// tokio runtime.
 pub async fn serve(config: NvrConfig) -> Result<RunningNvr, ServeError> {
     let store = StateStore::open(&config.state_dir).map_err(DeviceError::from)?;
     let mut agent = ResetAgent::boot(
@@ -176,12 +197,21 @@ pub async fn serve(config: NvrConfig) -> Result<RunningNvr, ServeError> {
         agent.record_sync(true)?;
     }
 
-    let nvr = Arc::new(Nvr::new(agent, config.cloud, config.clock, config.random));
-    if nvr.cloud.is_some()
-        && let Err(e) = nvr.sync().await
-    {
-        tracing::warn!("cloud sync at start failed, keeping the stored bound flag: {e}");
-    }
+    let nvr = Arc::new(Nvr::new(
+        agent,
+        config.cloud,
+        config.sync,
+        config.clock,
+        config.random,
+    ));
+    // A failure is logged by the check-in; the device keeps the stored bound flag.
+    let check_ins = match nvr.cloud {
+        Some(_) => {
+            nvr.check_in(false).await;
+            Some(spawn_schedule(&nvr))
+        }
+        None => None,
+    };
 
     spawn_checkpoints(Arc::downgrade(&nvr));
 
@@ -206,6 +236,7 @@ pub async fn serve(config: NvrConfig) -> Result<RunningNvr, ServeError> {
         nvr,
         stop: Some(stop),
         task: Some(task),
+        check_ins,
     })
 }
 

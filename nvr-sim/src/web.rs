@@ -1,5 +1,6 @@
 //! The device's local web UI, the way a person uses it at the NVR: login, Forget Password, the QR
-//! page with code entry, the new-password form. Plain forms and redirects, no script.
+//! page with code entry, the new-password form, and beside the binding state "Check again".
+//! Plain forms and redirects; the one script only counts deadlines down (see `html`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,10 +14,10 @@ use hc_protocol::api::{ErrorBody, ErrorCode};
 use serde::Deserialize;
 
 use crate::api;
-use crate::html::{duration_text, escape, message, page};
+use crate::html::{countdown, device_clock, device_time, duration_text, escape, message, page};
 use crate::nvr::Nvr;
 use crate::session::{Session, clear_cookie};
-use hc_device::{ADMIN_USER, DeviceError, PASSWORD_POLICY_TEXT, ResetMethod};
+use hc_device::{ADMIN_USER, DeviceError, DeviceStatus, ResetMethod, policy_text};
 use zeroize::Zeroizing;
 
 pub(crate) fn routes() -> Router<Arc<Nvr>> {
@@ -25,6 +26,7 @@ pub(crate) fn routes() -> Router<Arc<Nvr>> {
         .route("/style.css", get(style))
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
+        .route("/check-again", post(check_again))
         .route("/forget-password", get(forget_password_page))
         .route(
             "/forget-password/hik-connect",
@@ -117,7 +119,7 @@ fn user_message(error: &DeviceError) -> String {
         DeviceError::ChallengeBurned { retry_after } | DeviceError::CoolingDown { retry_after } => {
             format!(
                 "Too many wrong verification codes. Try again in {}.",
-                duration_text(retry_after.as_secs().max(1))
+                duration_text(ceil_secs(*retry_after).max(1))
             )
         }
         DeviceError::ChallengeExpired => {
@@ -159,6 +161,7 @@ async fn home(State(nvr): State<Arc<Nvr>>, headers: HeaderMap) -> Response {
     let Ok(status) = nvr.with_agent(|agent| agent.status()).await else {
         return failure_page(&nvr);
     };
+    let cloud = cloud_section(&nvr, &status, "/");
     with_session(&nvr, &headers, |session| {
         let Some(session) = session.filter(|s| s.logged_in) else {
             return see_other("/login");
@@ -167,15 +170,14 @@ async fn home(State(nvr): State<Arc<Nvr>>, headers: HeaderMap) -> Response {
         let body = format!(
             "{notice}<p id=\"welcome\">Logged in as <b>{ADMIN_USER}</b>.</p>\
              <p class=\"muted\">Live view, playback and configuration are not part of this \
-             simulator.</p><p>Serial <b>{serial}</b><br>Model {model}<br>Firmware {firmware}<br>\
-             Hik-Connect: {bound}</p>\
+             simulator.</p><p>Serial <b>{serial}</b><br>Model {model}<br>Firmware {firmware}</p>\
+             {cloud}\
              <form method=\"post\" action=\"/logout\"><button class=\"secondary\" id=\"logout\">\
              Log out</button></form>",
             notice = notice.unwrap_or_default(),
             serial = escape(&status.serial),
             model = escape(&status.model),
             firmware = escape(&status.firmware),
-            bound = if status.bound { "added" } else { "not added" },
         );
         page("Live View", &nvr.label, &body).into_response()
     })
@@ -227,9 +229,114 @@ async fn logout(State(nvr): State<Arc<Nvr>>, headers: HeaderMap) -> Response {
     response
 }
 
+// ---- the cloud -----------------------------------------------------------------------------
+
+/// The pages "Check again" may return to.
+const CHECK_AGAIN_PAGES: [&str; 3] = ["/", "/forget-password", "/forget-password/hik-connect"];
+
+/// The binding state and the NVR's contact with the cloud: when it last heard from it, the last
+/// failure since, when it checks again by itself, and "Check again" (back to `back`).
+fn cloud_section(nvr: &Nvr, status: &DeviceStatus, back: &str) -> String {
+    let binding = if status.bound {
+        "<p id=\"binding\">Hik-Connect: <b>added to an account</b></p>"
+    } else {
+        "<p id=\"binding\">Hik-Connect: <b>not added</b></p>"
+    };
+    if nvr.cloud.is_none() {
+        return format!(
+            "<section class=\"cloud\" id=\"cloud\">{binding}<p class=\"muted\" id=\"last-heard\">\
+             No cloud is configured on this device: it does not check in.</p></section>"
+        );
+    }
+    let now = nvr.clock.unix_now();
+    let ago = |at: u64| match now.saturating_sub(at) {
+        0 => "just now".to_owned(),
+        secs => format!("{} ago", duration_text(secs)),
+    };
+    let heard = match status.last_sync_unix {
+        Some(at) => format!(
+            "Last heard from the cloud {} ({} device time).",
+            ago(at),
+            device_time(at)
+        ),
+        None => "The cloud has not answered this device yet.".to_owned(),
+    };
+    let contact = nvr.checkin.contact();
+    let failure = contact
+        .last_failure
+        .as_ref()
+        .map(|(at, reason)| {
+            message_with_id(
+                "error",
+                "last-failure",
+                &format!("The last check, {}, failed: {reason}.", ago(*at)),
+            )
+        })
+        .unwrap_or_default();
+    let next = match (contact.wait_until_unix, contact.next_check_unix) {
+        (Some(until), _) if until > now => countdown(
+            "next-check",
+            "muted",
+            until - now,
+            "The cloud asked this device to wait: it checks again in ",
+            &format!(" (at {}).", device_clock(until)),
+            "The cloud's wait is over: press Check again.",
+        ),
+        (_, Some(next)) if next > now => countdown(
+            "next-check",
+            "muted",
+            next - now,
+            "It checks again by itself in ",
+            &format!(" (at {}).", device_clock(next)),
+            "It is checking again by itself now: reload the page.",
+        ),
+        _ => String::new(),
+    };
+    drop(contact);
+    let back = if CHECK_AGAIN_PAGES.contains(&back) {
+        back
+    } else {
+        "/forget-password"
+    };
+    format!(
+        "<section class=\"cloud\" id=\"cloud\">{binding}\
+         <p class=\"muted\" id=\"last-heard\">{heard}</p>{failure}{next}\
+         <form method=\"post\" action=\"/check-again\">\
+         <input type=\"hidden\" name=\"back\" value=\"{back}\">\
+         <button class=\"secondary\" id=\"check-again\" type=\"submit\">Check again</button>\
+         </form></section>",
+        heard = escape(&heard),
+        back = escape(back),
+    )
+}
+
+/// A message box like [`message`] under an id of its own.
+fn message_with_id(kind: &str, id: &str, text: &str) -> String {
+    format!("<p class=\"{kind}\" id=\"{id}\">{}</p>", escape(text))
+}
+
+#[derive(Deserialize)]
+struct CheckAgainForm {
+    #[serde(default)]
+    back: String,
+}
+
+/// "Check again": the NVR asks its cloud now (sharing a check with presses just before it), then
+/// shows the page it was pressed on, which tells what the cloud said.
+async fn check_again(State(nvr): State<Arc<Nvr>>, Form(form): Form<CheckAgainForm>) -> Response {
+    // What came of it is on the page: the binding state, last heard, the last failure.
+    nvr.check_in(true).await;
+    let back = CHECK_AGAIN_PAGES
+        .iter()
+        .find(|page| **page == form.back)
+        .copied()
+        .unwrap_or("/forget-password");
+    see_other(back)
+}
+
 // ---- Forget Password -----------------------------------------------------------------------
 
-fn forget_password_body(methods: &[ResetMethod], error: Option<&str>) -> String {
+fn forget_password_body(methods: &[ResetMethod], error: Option<&str>, cloud: &str) -> String {
     let error = error.map(|e| message("error", e)).unwrap_or_default();
     let options = if methods.contains(&ResetMethod::HikConnect) {
         format!(
@@ -244,36 +351,44 @@ fn forget_password_body(methods: &[ResetMethod], error: Option<&str>) -> String 
          online.</p>"
             .to_owned()
     };
-    format!("{error}{options}<p><a href=\"/login\">Back to login</a></p>")
+    format!("{error}{options}{cloud}<p><a href=\"/login\">Back to login</a></p>")
 }
 
 async fn forget_password_page(State(nvr): State<Arc<Nvr>>) -> Response {
     match nvr
-        .with_agent(|agent| agent.forget_password_methods())
+        .with_agent(|agent| (agent.forget_password_methods(), agent.status()))
         .await
     {
-        Ok(methods) => page(
-            "Forget Password",
-            &nvr.label,
-            &forget_password_body(&methods, None),
-        )
-        .into_response(),
+        Ok((methods, status)) => {
+            let cloud = cloud_section(&nvr, &status, "/forget-password");
+            page(
+                "Forget Password",
+                &nvr.label,
+                &forget_password_body(&methods, None, &cloud),
+            )
+            .into_response()
+        }
         Err(_) => failure_page(&nvr),
     }
 }
 
 async fn start_hik_connect(State(nvr): State<Arc<Nvr>>) -> Response {
-    match nvr.with_agent(|agent| agent.start_hik_connect()).await {
-        Ok(Ok(_)) => see_other("/forget-password/hik-connect"),
-        Ok(Err(DeviceError::NotOffered)) => {
-            let body = forget_password_body(&[], Some(&user_message(&DeviceError::NotOffered)));
+    match nvr
+        .with_agent(|agent| (agent.start_hik_connect(), agent.status()))
+        .await
+    {
+        Ok((Ok(_), _)) => see_other("/forget-password/hik-connect"),
+        Ok((Err(DeviceError::NotOffered), status)) => {
+            let cloud = cloud_section(&nvr, &status, "/forget-password");
+            let not_offered = user_message(&DeviceError::NotOffered);
+            let body = forget_password_body(&[], Some(&not_offered), &cloud);
             (
                 StatusCode::FORBIDDEN,
                 page("Forget Password", &nvr.label, &body),
             )
                 .into_response()
         }
-        Ok(Err(error)) => render_qr_page(&nvr, Some(user_message(&error))).await,
+        Ok((Err(error), _)) => render_qr_page(&nvr, Some(error)).await,
         Err(_) => failure_page(&nvr),
     }
 }
@@ -282,28 +397,40 @@ async fn qr_page(State(nvr): State<Arc<Nvr>>) -> Response {
     render_qr_page(&nvr, None).await
 }
 
-/// The QR page: the code, how long it lives, the code entry with attempts left; or the
-/// cool-down; or a button to start.
-async fn render_qr_page(nvr: &Arc<Nvr>, error: Option<String>) -> Response {
+/// The QR page: the code, its text, how long it lives (counted down live), the code entry with
+/// attempts left; or the cool-down, in one message; or a button to start. Below, the binding
+/// state.
+async fn render_qr_page(nvr: &Arc<Nvr>, error: Option<DeviceError>) -> Response {
     let Ok((challenge, status)) = nvr
         .with_agent(|agent| (agent.current_challenge(), agent.status()))
         .await
     else {
         return failure_page(nvr);
     };
-    let error = error.map(|e| message("error", &e)).unwrap_or_default();
+    // A cool-down is told once, by the cool-down message below with the time left now; the
+    // error that started it only adds that this code was wrong too.
+    let (error, wrong_code_first) = match error {
+        Some(DeviceError::ChallengeBurned { .. }) => (None, true),
+        Some(DeviceError::CoolingDown { .. }) => (None, false),
+        other => (other.map(|e| message("error", &user_message(&e))), false),
+    };
     let start_again = "<form method=\"post\" action=\"/forget-password/hik-connect\">\
         <button class=\"secondary\" id=\"new-qr\" type=\"submit\">Show a new QR code</button></form>";
     let content = if let Some(challenge) = challenge {
         // The query string makes the browser fetch the image of this challenge, not a cached one.
         let version = &challenge.qr_text[challenge.qr_text.len().saturating_sub(8)..];
+        let left = ceil_secs(challenge.expires_in).max(1);
+        let until = nvr.clock.unix_now() + left;
         format!(
             "<ol><li>Open Hik-Connect on your phone, logged in to the account this device is \
              added to.</li><li>Go to <b>More &gt; Reset Device Password</b> and scan this QR \
              code.</li><li>Enter the verification code the app shows.</li></ol>\
              <img class=\"qr\" id=\"qr\" src=\"/forget-password/qr.png?v={version}\" \
              alt=\"Reset QR code\" width=\"280\" height=\"280\">\
-             <p class=\"muted\" id=\"expires\">The QR code is valid for {expires}.</p>\
+             <p class=\"muted\" id=\"qr-text-label\">No camera at hand? On a computer, run \
+             <code>hc reset --text</code> with this text:</p>\
+             <code class=\"qr-text\" id=\"qr-text\">{qr_text}</code>\
+             {expires}\
              <form method=\"post\" action=\"/forget-password/verify\">\
              <label for=\"code\">Verification Code</label>\
              <input id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" \
@@ -311,19 +438,39 @@ async fn render_qr_page(nvr: &Arc<Nvr>, error: Option<String>) -> Response {
              <p class=\"muted\" id=\"attempts\">Attempts left: {attempts}</p>\
              <button id=\"ok\" type=\"submit\">OK</button></form>{start_again}",
             version = escape(version),
-            expires = duration_text(challenge.expires_in.as_secs().max(1)),
+            qr_text = escape(&challenge.qr_text),
+            expires = countdown(
+                "expires",
+                "muted",
+                left,
+                "The QR code is valid for ",
+                &format!(" (until {} device time).", device_clock(until)),
+                "The QR code has expired. Show a new QR code.",
+            ),
             attempts = challenge.attempts_left,
         )
     } else if let Some(left) = status.cooldown_remaining {
-        format!(
-            "<p class=\"error\" id=\"cooldown\">Too many wrong verification codes. Verify by \
-             Hik-Connect again in {}.</p>",
-            duration_text(ceil_secs(left))
-        )
+        let first = if wrong_code_first {
+            "Wrong verification code. "
+        } else {
+            ""
+        };
+        countdown(
+            "cooldown",
+            "error",
+            ceil_secs(left),
+            &format!("{first}Too many wrong verification codes. Verify by Hik-Connect again in "),
+            ".",
+            "The wait is over: you can verify by Hik-Connect again.",
+        ) + start_again
     } else {
         format!("<p id=\"no-qr\">No QR code is shown at the moment.</p>{start_again}")
     };
-    let body = format!("{error}{content}<p><a href=\"/login\">Back to login</a></p>");
+    let cloud = cloud_section(nvr, &status, "/forget-password/hik-connect");
+    let body = format!(
+        "{error}{content}{cloud}<p><a href=\"/login\">Back to login</a></p>",
+        error = error.unwrap_or_default()
+    );
     page("Verify by Hik-Connect", &nvr.label, &body).into_response()
 }
 
@@ -348,7 +495,7 @@ async fn verify_submit(
             |session| session.reset_token = Some(accepted.reset_token),
             "/forget-password/new-password",
         ),
-        Ok(Err(error)) => render_qr_page(&nvr, Some(user_message(&error))).await,
+        Ok(Err(error)) => render_qr_page(&nvr, Some(error)).await,
         Err(_) => failure_page(&nvr),
     }
 }
@@ -376,7 +523,7 @@ fn new_password_form(nvr: &Nvr, error: Option<String>) -> Response {
          autocomplete=\"new-password\" required>\
          <button id=\"save\" type=\"submit\">OK</button></form>",
         error = error.map(|e| message("error", &e)).unwrap_or_default(),
-        policy = escape(PASSWORD_POLICY_TEXT),
+        policy = escape(&policy_text()),
     );
     page("Create New Password", &nvr.label, &body).into_response()
 }

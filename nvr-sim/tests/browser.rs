@@ -9,6 +9,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use hc_testkit::World;
 use hc_testkit::device::*;
 use hyper_util::client::legacy::connect::HttpConnector;
 use nvr_sim::{NvrConfig, serve};
@@ -195,7 +196,8 @@ async fn the_owner_resets_the_forgotten_password_in_the_browser() {
     // The right code opens the new-password form.
     type_into(&browser, "code", &code).await;
     click(&browser, "ok").await;
-    wait_for_text(&browser, "policy", "8 to 16 characters").await;
+    // The form states the device's password rule, the one its check applies.
+    wait_for_text(&browser, "policy", &hc_device::policy_text()).await;
     type_into(&browser, "new-password", "Admin12345").await;
     type_into(&browser, "confirm-password", "Admin12345").await;
     click(&browser, "save").await;
@@ -212,4 +214,90 @@ async fn the_owner_resets_the_forgotten_password_in_the_browser() {
 
     browser.close().await.unwrap();
     nvr.shutdown().await.unwrap();
+}
+
+/// "29 min 58 s" as seconds.
+fn seconds_in(text: &str) -> u64 {
+    let mut secs = 0;
+    let mut words = text.split_whitespace();
+    while let (Some(number), Some(unit)) = (words.next(), words.next()) {
+        let number: u64 = number.parse().unwrap_or_else(|_| panic!("{text:?}"));
+        secs += match unit {
+            "min" => number * 60,
+            "s" => number,
+            other => panic!("unit {other:?} in {text:?}"),
+        };
+    }
+    secs
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_the_owner_adds_the_nvr_in_the_app_the_nvr_page_offers_verify_by_hik_connect_without_a_restart()
+ {
+    if !browser_available() {
+        return;
+    }
+    let world = World::start(|config| config).await;
+    // Its own schedule (every 5 minutes) would not come within the test: "Check again" must.
+    let nvr = world.nvr().await;
+    let owner = world.owner("owner").await;
+    let driver = Chromedriver::start().await;
+    let profile = tempfile::tempdir().unwrap();
+    let browser = driver.browser(profile.path()).await;
+
+    // At the NVR, before the owner added it: Forget Password offers nothing yet, and says why.
+    browser.goto(&format!("{}/login", nvr.url)).await.unwrap();
+    click(&browser, "forget-password").await;
+    wait_for_text(&browser, "no-methods", "No reset method is available").await;
+    wait_for_text(&browser, "binding", "Hik-Connect: not added").await;
+    wait_for_text(&browser, "last-heard", "Last heard from the cloud").await;
+    wait_for_text(&browser, "next-check", "It checks again by itself in").await;
+
+    // The owner adds the NVR in the app, then presses Check again at the NVR: Verify by
+    // Hik-Connect is offered, the NVR still running as it was.
+    owner
+        .add_device(nvr.serial.clone(), nvr.label_code.clone(), None)
+        .await
+        .unwrap();
+    click(&browser, "check-again").await;
+    wait_for_text(&browser, "binding", "Hik-Connect: added to an account").await;
+    click(&browser, "verify-by-hik-connect").await;
+
+    // The QR code, and under it the same payload as text for `hc reset --text`.
+    wait_for_text(&browser, "attempts", "Attempts left: 5").await;
+    let in_the_image = read_qr_on_page(&browser).await;
+    let as_text = find(&browser, "qr-text").await.text().await.unwrap();
+    assert_eq!(as_text, in_the_image);
+
+    // "Valid for" counts down live, from the deadline the device rendered.
+    let left = || async {
+        let shown = browser
+            .find(Locator::Css("#expires .left"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        seconds_in(&shown)
+    };
+    let first = left().await;
+    assert!(first <= hc_protocol::CHALLENGE_LIFETIME_SECS, "{first}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = left().await;
+        assert!(now <= first, "the time left went up: {first} then {now}");
+        if now < first {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the time left stayed at {first}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // The picture of this page in docs/ (set NVR_PAGE_SCREENSHOT to the path to write).
+    if let Some(path) = std::env::var_os("NVR_PAGE_SCREENSHOT") {
+        browser.set_window_size(760, 1480).await.unwrap();
+        let png = browser.screenshot().await.unwrap();
+        std::fs::write(path, png).unwrap();
+    }
+    browser.close().await.unwrap();
 }

@@ -295,32 +295,41 @@ async fn bad_requests_get_the_error_body() {
     assert_eq!(error_code(&body), "not_found");
 }
 
+/// A form a page of `origin` posts to the NVR's `path`, redirects not followed.
+async fn post_from(
+    sim: &Sim,
+    origin: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    browser_like()
+        .post(format!("{}{path}", sim.nvr.url()))
+        .header("origin", origin)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn another_web_site_cannot_post_codes_to_the_device() {
     let sim = Sim::start(true).await;
     sim.show_qr().await;
-    let response = sim
-        .http
-        .post(format!("{}/forget-password/verify", sim.nvr.url()))
-        .header("origin", "http://evil.example")
-        .form(&[("code", "12345678")])
-        .send()
-        .await
-        .unwrap();
+    let code = [("code", "12345678")];
+    let response = post_from(
+        &sim,
+        "http://evil.example",
+        "/forget-password/verify",
+        &code,
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         sim.api.status().await.unwrap().attempts_left,
         5,
         "the cross-site code was not counted"
     );
-    let same_site = sim
-        .http
-        .post(format!("{}/forget-password/verify", sim.nvr.url()))
-        .header("origin", sim.nvr.url())
-        .form(&[("code", "12345678")])
-        .send()
-        .await
-        .unwrap();
+    let same_site = post_from(&sim, sim.nvr.url(), "/forget-password/verify", &code).await;
     assert_eq!(same_site.status(), StatusCode::OK);
 }
 
@@ -343,6 +352,45 @@ enum Answer {
     Forged,
     /// A replay: a genuine answer recorded for an older nonce.
     Replayed,
+    /// An error answer (an outage, an overload), with a `Retry-After` in seconds or none.
+    Failing {
+        status: u16,
+        retry_after: Option<u64>,
+    },
+}
+
+/// A fake cloud whose way of answering the test changes as it goes, counting the syncs it gets.
+struct FakeCloud {
+    url: String,
+    bound: Arc<AtomicBool>,
+    answer: Arc<std::sync::Mutex<Answer>>,
+    hits: Arc<std::sync::atomic::AtomicUsize>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl FakeCloud {
+    async fn start(bound: bool, answer: Answer) -> FakeCloud {
+        let bound = Arc::new(AtomicBool::new(bound));
+        let answer = Arc::new(std::sync::Mutex::new(answer));
+        let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (url, task) =
+            fake_cloud_switchable(Arc::clone(&bound), Arc::clone(&answer), Arc::clone(&hits)).await;
+        FakeCloud {
+            url,
+            bound,
+            answer,
+            hits,
+            _task: task,
+        }
+    }
+
+    fn answer(&self, how: Answer) {
+        *self.answer.lock().unwrap() = how;
+    }
+
+    fn syncs(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
 }
 
 /// A fake cloud with just `POST /v1/device/sync` (v2): checks the request tag with the device key
@@ -355,15 +403,42 @@ async fn fake_cloud_answering(
     bound: Arc<AtomicBool>,
     how: Answer,
 ) -> (String, tokio::task::JoinHandle<()>) {
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    fake_cloud_switchable(bound, Arc::new(std::sync::Mutex::new(how)), hits).await
+}
+
+async fn fake_cloud_switchable(
+    bound: Arc<AtomicBool>,
+    how: Arc<std::sync::Mutex<Answer>>,
+    hits: Arc<std::sync::atomic::AtomicUsize>,
+) -> (String, tokio::task::JoinHandle<()>) {
     use axum::Json;
     use axum::http::StatusCode as Status;
+    use axum::response::IntoResponse;
     use hc_protocol::api::{DeviceSyncRequest, DeviceSyncResponse, ErrorBody, ErrorCode};
 
     let app = axum::Router::new().route(
         "/v1/device/sync",
         axum::routing::post(move |Json(request): Json<DeviceSyncRequest>| {
             let bound = Arc::clone(&bound);
+            let how = *how.lock().unwrap();
+            hits.fetch_add(1, Ordering::SeqCst);
             async move {
+                if let Answer::Failing {
+                    status,
+                    retry_after,
+                } = how
+                {
+                    let status = Status::from_u16(status).unwrap();
+                    let body = ErrorBody::new(ErrorCode::Unavailable, "try later");
+                    let mut response = (status, Json(body)).into_response();
+                    if let Some(secs) = retry_after {
+                        response
+                            .headers_mut()
+                            .insert("retry-after", secs.to_string().parse().unwrap());
+                    }
+                    return response;
+                }
                 let record = test_device();
                 let nonce = hc_protocol::Nonce::from_hex(&request.nonce);
                 let authentic = request.v == hc_protocol::SYNC_VERSION
@@ -379,7 +454,7 @@ async fn fake_cloud_answering(
                     });
                 let Some(nonce) = nonce.filter(|_| authentic) else {
                     let body = ErrorBody::new(ErrorCode::Unauthorized, "bad device tag");
-                    return Err((Status::UNAUTHORIZED, Json(body)));
+                    return (Status::UNAUTHORIZED, Json(body)).into_response();
                 };
                 let bound = bound.load(Ordering::SeqCst);
                 let tag = match how {
@@ -396,8 +471,9 @@ async fn fake_cloud_answering(
                         &hc_protocol::Nonce::from_bytes([0x5a; 16]),
                         bound,
                     ),
+                    Answer::Failing { .. } => unreachable!("answered above"),
                 };
-                Ok(Json(DeviceSyncResponse { bound, tag }))
+                Json(DeviceSyncResponse { bound, tag }).into_response()
             }
         }),
     );
@@ -546,6 +622,262 @@ async fn a_bad_extra_ca_certificate_is_a_clear_error() {
         sync_once(&config, &test_device(), START_UNIX, fresh_nonce()).await,
         Err(SyncError::CaCert(_))
     ));
+}
+
+/// The page at `path`, as a browser without a session gets it (redirects followed).
+async fn page_text(sim: &Sim, path: &str) -> String {
+    text_of(sim.http.get(format!("{}{path}", sim.nvr.url()))).await
+}
+
+/// The page a form posted to `path` answers with.
+async fn page_after_posting(sim: &Sim, path: &str, form: &[(&str, &str)]) -> String {
+    text_of(sim.http.post(format!("{}{path}", sim.nvr.url())).form(form)).await
+}
+
+async fn text_of(request: reqwest::RequestBuilder) -> String {
+    request.send().await.unwrap().text().await.unwrap()
+}
+
+/// The cool-down page tells the wait once, and that it is `left`.
+fn says_the_wait_once(page: &str, left: &str) {
+    assert_eq!(
+        page.matches("Too many wrong verification codes").count(),
+        1,
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("again in <span class=\"left\">{left}</span>")),
+        "{page}"
+    );
+}
+
+// ---- the NVR checks in by itself -------------------------------------------------------------
+
+/// A simulator on the fake cloud, starting not bound, with its schedule changed by `schedule`.
+async fn sim_on(cloud: &FakeCloud, schedule: impl FnOnce(&mut nvr_sim::SyncSchedule)) -> Sim {
+    let dir = tempfile::tempdir().unwrap();
+    drop(TestDevice::boot(dir.path(), false));
+    Sim::start_configured(dir, Some(self::cloud(&cloud.url)), |config| {
+        schedule(&mut config.sync)
+    })
+    .await
+}
+
+/// Asks the NVR's page, without touching anything, until Forget Password offers Verify by
+/// Hik-Connect (or 20 s have gone by).
+async fn until_offered(sim: &Sim) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        if !sim.api.forget_password_methods().await.unwrap().is_empty() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn an_online_nvr_learns_by_itself_that_it_was_added() {
+    let cloud = FakeCloud::start(false, Answer::Honest).await;
+    let sim = sim_on(&cloud, |schedule| {
+        schedule.every = Duration::from_millis(200);
+    })
+    .await;
+    assert!(sim.api.forget_password_methods().await.unwrap().is_empty());
+    // The owner adds the NVR in the app; nobody touches the NVR.
+    cloud.bound.store(true, Ordering::SeqCst);
+    assert!(until_offered(&sim).await, "the NVR checked in by itself");
+    let status = sim.api.status().await.unwrap();
+    assert!(status.cloud_configured);
+    assert_eq!(status.last_sync_unix, Some(START_UNIX));
+    assert_eq!(status.last_sync_failure, None);
+}
+
+#[tokio::test]
+async fn check_again_asks_the_cloud_at_once_and_presses_at_once_share_one_check() {
+    let cloud = FakeCloud::start(false, Answer::Honest).await;
+    // Its own schedule would not come before the test ends.
+    let sim = sim_on(&cloud, |_| {}).await;
+    assert_eq!(cloud.syncs(), 1, "the check at start");
+    cloud.bound.store(true, Ordering::SeqCst);
+    let presses: Vec<_> = (0..20)
+        .map(|_| {
+            let api = sim.api.clone();
+            tokio::spawn(async move { api.sync().await.unwrap() })
+        })
+        .collect();
+    for press in presses {
+        assert!(
+            press.await.unwrap(),
+            "every press tells the NVR it is added"
+        );
+    }
+    assert!(
+        cloud.syncs() <= 3,
+        "twenty presses made {} checks: at most the one under way and the one after",
+        cloud.syncs() - 1
+    );
+    assert!(!sim.api.forget_password_methods().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_cloud_that_asks_to_wait_is_not_asked_again_before_its_retry_after() {
+    for status in [429, 503] {
+        let cloud = FakeCloud::start(
+            true,
+            Answer::Failing {
+                status,
+                retry_after: Some(120),
+            },
+        )
+        .await;
+        let sim = sim_on(&cloud, |_| {}).await;
+        let shown = sim.api.status().await.unwrap();
+        let failure = shown.last_sync_failure.expect("the failed check is shown");
+        assert_eq!(failure.at_unix, START_UNIX);
+        assert!(!failure.reason.contains("503: "), "{}", failure.reason);
+        assert_eq!(shown.next_sync_unix, Some(START_UNIX + 120), "{status}");
+        // Check again during the wait sends nothing and says how long is left.
+        let refusal = refused(sim.api.sync().await);
+        assert_eq!(refusal.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(refusal.error.code, ErrorCode::RateLimited);
+        assert!(
+            refusal
+                .retry_after
+                .is_some_and(|secs| (1..=120).contains(&secs))
+        );
+        assert_eq!(cloud.syncs(), 1, "{status}: only the check at start");
+        let page = page_text(&sim, "/forget-password").await;
+        assert!(
+            page.contains("The cloud asked this device to wait"),
+            "{page}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn while_the_cloud_is_down_the_nvr_retries_less_and_less_often_and_recovers_by_itself() {
+    let cloud = FakeCloud::start(
+        true,
+        Answer::Failing {
+            status: 502,
+            retry_after: None,
+        },
+    )
+    .await;
+    let sim = sim_on(&cloud, |schedule| {
+        schedule.first_retry = Duration::from_millis(100);
+        schedule.longest_retry = Duration::from_millis(400);
+    })
+    .await;
+    let failure = sim.api.status().await.unwrap().last_sync_failure.unwrap();
+    assert_eq!(
+        failure.reason,
+        "the cloud had a problem (error 502); the NVR will try again"
+    );
+    // It keeps trying by itself, and once the cloud is back it learns it was added.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while cloud.syncs() < 4 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the NVR stopped retrying"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    cloud.answer(Answer::Honest);
+    assert!(until_offered(&sim).await, "the NVR recovered by itself");
+    assert_eq!(sim.api.status().await.unwrap().last_sync_failure, None);
+}
+
+#[tokio::test]
+async fn an_unreachable_cloud_is_shown_on_the_nvr_page_in_plain_words() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    drop(TestDevice::boot(dir.path(), false));
+    let sim = Sim::start_in(dir, Some(cloud(&format!("http://127.0.0.1:{port}")))).await;
+    let page = page_text(&sim, "/forget-password").await;
+    assert!(page.contains("Hik-Connect: <b>not added</b>"), "{page}");
+    assert!(
+        page.contains("The last check, just now, failed: the cloud could not be reached"),
+        "{page}"
+    );
+    assert!(
+        page.contains("The cloud has not answered this device yet."),
+        "{page}"
+    );
+    assert!(page.contains("id=\"check-again\""), "{page}");
+    // Its next try is some seconds away, not a loop.
+    let next = sim.api.status().await.unwrap().next_sync_unix.unwrap();
+    assert!((START_UNIX + 5..=START_UNIX + 10).contains(&next), "{next}");
+}
+
+#[tokio::test]
+async fn check_again_on_the_page_returns_to_that_page_and_another_site_cannot_press_it() {
+    let cloud = FakeCloud::start(false, Answer::Honest).await;
+    let sim = sim_on(&cloud, |_| {}).await;
+    cloud.bound.store(true, Ordering::SeqCst);
+    let back = [("back", "/forget-password")];
+    let cross_site = post_from(&sim, "http://evil.example", "/check-again", &back).await;
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+    assert_eq!(cloud.syncs(), 1, "the other site's press sent nothing");
+    for (back, expected) in [
+        ("/forget-password", "/forget-password"),
+        ("https://evil.example/", "/forget-password"),
+    ] {
+        let pressed = post_from(&sim, sim.nvr.url(), "/check-again", &[("back", back)]).await;
+        assert_eq!(pressed.status(), StatusCode::SEE_OTHER);
+        assert_eq!(pressed.headers()["location"], expected);
+    }
+    assert!(!sim.api.forget_password_methods().await.unwrap().is_empty());
+}
+
+// ---- what the NVR page says ------------------------------------------------------------------
+
+#[tokio::test]
+async fn the_qr_page_shows_the_qr_as_text_for_hc_reset_and_its_deadline_by_the_device_clock() {
+    let sim = Sim::start(true).await;
+    let qr = sim.show_qr().await;
+    sim.clock.advance(Duration::from_secs(61));
+    let page = page_text(&sim, "/forget-password/hik-connect").await;
+    assert!(
+        page.contains(&format!(
+            "<code class=\"qr-text\" id=\"qr-text\">{qr}</code>"
+        )),
+        "{page}"
+    );
+    assert!(page.contains("<code>hc reset --text</code>"), "{page}");
+    // Without a script the page still states the deadline: 28 min 59 s left, until 00:30:00 by
+    // the device's clock (it started at midnight); the script counts from those 1739 s.
+    assert!(page.contains("data-countdown=\"1739\""), "{page}");
+    assert!(
+        page.contains(
+            "valid for <span class=\"left\">28 min 59 s</span> (until 00:30:00 GMT device time)"
+        ),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn the_cool_down_page_says_once_how_long_to_wait() {
+    let sim = Sim::start(true).await;
+    let qr = sim.show_qr().await;
+    let wrong = wrong_code(&code_for_qr(&qr, &test_device()));
+    let mut page = String::new();
+    for _ in 0..5 {
+        page = page_after_posting(&sim, "/forget-password/verify", &[("code", &wrong)]).await;
+    }
+    says_the_wait_once(&page, "1 min");
+    assert!(page.contains("Wrong verification code. Too many"), "{page}");
+
+    // Pressing "Show a new QR code" during the cool-down: still one message, with what is left.
+    sim.clock.advance(Duration::from_secs(15));
+    let page = page_after_posting(&sim, "/forget-password/hik-connect", &[]).await;
+    says_the_wait_once(&page, "45 s");
+    assert_eq!(sim.api.status().await.unwrap().cooldown_secs, Some(45));
 }
 
 // ---- guessing the admin password -------------------------------------------------------------

@@ -12,7 +12,7 @@ pub const API_PREFIX: &str = "/v1";
 
 // The input rules of the API, in one place for the cloud's checks, its OpenAPI document and the
 // clients. Lengths count characters (Unicode scalar values), as JSON Schema's `maxLength` does.
-/// Shortest account password.
+/// Shortest account password (the whole rule: [`crate::password`]).
 pub const MIN_PASSWORD_CHARS: usize = 8;
 /// Longest account password: bounds the argon2 input (at most 4 KiB); nobody types more.
 pub const MAX_PASSWORD_CHARS: usize = 1024;
@@ -25,10 +25,28 @@ pub const AUDIT_DEFAULT_LIMIT: u32 = 100;
 pub const AUDIT_MAX_LIMIT: u32 = 1000;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
     pub email: String,
     pub password: String,
+}
+
+/// `POST /v1/accounts` body: the account rules apply here (a login takes any [`Credentials`]).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewAccount {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::new_email))]
+    pub email: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::password))]
+    pub password: String,
+}
+
+impl std::fmt::Debug for NewAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NewAccount({}, <redacted>)", self.email)
+    }
 }
 
 impl std::fmt::Display for Credentials {
@@ -39,15 +57,18 @@ impl std::fmt::Display for Credentials {
 
 /// `POST /v1/accounts` answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountCreated {
     pub email: String,
 }
 
 /// `POST /v1/auth/login` and `POST /v1/auth/refresh` answer.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tokens {
     pub access_token: String,
     pub refresh_token: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::count))]
     pub expires_in_secs: u64,
 }
 
@@ -61,6 +82,7 @@ impl std::fmt::Debug for Tokens {
 
 /// `POST /v1/auth/refresh` and `POST /v1/auth/logout` body.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     pub refresh_token: String,
@@ -73,26 +95,34 @@ impl std::fmt::Debug for RefreshRequest {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Device {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::serial))]
     pub serial: String,
     pub name: String,
     pub model: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::time))]
     pub added_at: i64,
 }
 
 /// `GET /v1/devices` answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceList {
     pub devices: Vec<Device>,
 }
 
 /// `POST /v1/devices` body. The label code is printed on the device: proof of physical access.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AddDeviceRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::serial))]
     pub serial: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::label_code))]
     pub label_code: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::device_name))]
     pub name: Option<String>,
 }
 
@@ -107,17 +137,22 @@ impl std::fmt::Debug for AddDeviceRequest {
 
 /// `POST /v1/reset-codes` body.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResetCodeRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::qr))]
     pub qr: String,
 }
 
 /// `POST /v1/reset-codes` answer.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResetCodeResponse {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::serial))]
     pub serial: String,
     pub model: String,
     pub code: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::count))]
     pub valid_for_secs: u64,
 }
 
@@ -133,6 +168,7 @@ impl std::fmt::Debug for ResetCodeResponse {
 
 /// What happened to one reset-code request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuditOutcome {
     Issued,
@@ -167,19 +203,47 @@ impl AuditOutcome {
     }
 }
 
+/// Who made an audited request, as the account reading its audit sees it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AuditActor {
+    /// The account reading the log. (A server that predates the field only ever listed these.)
+    #[default]
+    You,
+    /// Another account, asking for a code for a device of the account reading the log. Its e-mail
+    /// is masked by the cloud (`in***@example.com`): the owner never learns the full address.
+    OtherAccount { masked_email: String },
+}
+
+/// One reset-code request in an account's audit: a request the account made, or one another
+/// account made with a QR code that one of the account's devices showed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEvent {
+    /// Grows with every new event; the listing's `before` cursor.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::event_id))]
     pub id: i64,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::time))]
     pub at: i64,
     /// The serial the QR named, when it parsed.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub serial: Option<String>,
     /// The challenge nonce in hex, when the QR parsed.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub nonce: Option<String>,
+    /// What the requester was told: another account's attempt on your device reads
+    /// `bound_to_other_account` (or `rate_limited`).
     pub outcome: AuditOutcome,
+    /// Where the request came from: your own requests only, never another account's.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub client_addr: Option<String>,
+    #[serde(default)]
+    pub actor: AuditActor,
     /// How many requests the row stands for: the refusals of a rate-limited account are counted
     /// in one row per window (`at` is the first of them), so a flood cannot grow the log.
     #[serde(default = "one")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::positive_count))]
     pub count: u64,
 }
 
@@ -189,23 +253,35 @@ fn one() -> u64 {
 
 /// `GET /v1/audit` answer, newest first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditList {
     pub events: Vec<AuditEvent>,
+    /// The next (older) page: `GET /v1/audit?before=<this>`. Absent on the last page. Pages are
+    /// by key, so events recorded meanwhile never shift a page or repeat an event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::event_id))]
+    pub next_before: Option<i64>,
 }
 
 /// `POST /v1/device/sync` body, v2 (DESIGN.md section 3): a challenge and response. The device draws
 /// a fresh `nonce` (16 bytes, hex) for every sync and tags `serial || nonce || ts` under `k_sync`.
 /// A body without `v` is a retired v1 request, which the cloud answers `unsupported_version`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeviceSyncRequest {
     #[serde(default = "sync_v1", deserialize_with = "integral")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::sync_version, required = true))]
     pub v: u8,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::serial))]
     pub serial: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::nonce_hex, required = true))]
     pub nonce: String,
     #[serde(deserialize_with = "integral")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::count))]
     pub ts: u64,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::sync_tag_hex))]
     pub tag: String,
 }
 
@@ -252,16 +328,20 @@ fn sync_v1() -> u8 {
 /// `POST /v1/device/sync` answer: the bound flag, tagged over the request's nonce so that the device
 /// can tell the cloud's answer from a forged or replayed one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceSyncResponse {
     pub bound: bool,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::sync_tag_hex))]
     pub tag: String,
 }
 
 /// `POST /v1/auth/password` body: the account password changes and every other session ends.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     pub current_password: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::password))]
     pub new_password: String,
 }
 
@@ -273,19 +353,23 @@ impl std::fmt::Debug for ChangePasswordRequest {
 
 /// Every error answer: `{"error": {"code", "message"}}`. Used by the cloud and by `nvr-sim`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     pub code: ErrorCode,
     pub message: String,
     /// Device API: wrong codes left before the challenge burns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::count))]
     pub attempts_left: Option<u32>,
     /// Rate limits and cool-downs: seconds until a retry may succeed (also in `Retry-After`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::count))]
     pub retry_after_secs: Option<u64>,
 }
 
@@ -309,6 +393,7 @@ macro_rules! error_codes {
     ($($variant:ident => $text:literal,)*) => {
         /// The machine-readable error codes. Unknown codes from a newer server parse as `Unknown`.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(rename_all = "snake_case")]
         pub enum ErrorCode {
             $($variant,)*

@@ -8,6 +8,9 @@ pub mod api;
 mod code;
 pub mod factory;
 mod keys;
+#[cfg(feature = "openapi")]
+pub mod openapi;
+pub mod password;
 mod qr;
 mod sync;
 #[cfg(feature = "test-vectors")]
@@ -20,7 +23,7 @@ pub use qr::{
     SERIAL_LEN, Serial, TAG_LEN, UnverifiedQr, VerifiedQr, parse_qr,
 };
 pub use sync::{
-    SYNC_VERSION, sync_tag, sync2_answer_tag, sync2_request_tag, verify_sync_tag,
+    SYNC_TAG_LEN, SYNC_VERSION, sync_tag, sync2_answer_tag, sync2_request_tag, verify_sync_tag,
     verify_sync2_answer, verify_sync2_request,
 };
 

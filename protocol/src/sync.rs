@@ -13,6 +13,8 @@ use crate::qr::{Nonce, Serial};
 
 /// The `v` a sync v2 request carries.
 pub const SYNC_VERSION: u8 = 2;
+/// Bytes of a sync tag (HMAC-SHA256), sent as hex.
+pub const SYNC_TAG_LEN: usize = 32;
 
 /// v1, retired: `hex(HMAC(k_sync, "HCR1-sync" || serial || u64 ts))`, lowercase.
 pub fn sync_tag(key: &DeviceKey, serial: &Serial, ts: u64) -> String {
@@ -89,8 +91,8 @@ fn answer_mac(key: &DeviceKey, serial: &Serial, nonce: &Nonce, bound: bool) -> [
 }
 
 /// Constant-time comparison of a MAC with received hex; wrong length or bad hex is simply unequal.
-fn ct_eq_hex(expected: &[u8; 32], tag_hex: &str) -> bool {
-    let mut received = [0u8; 32];
+fn ct_eq_hex(expected: &[u8; SYNC_TAG_LEN], tag_hex: &str) -> bool {
+    let mut received = [0u8; SYNC_TAG_LEN];
     if tag_hex.len() != 64 || hex::decode_to_slice(tag_hex, &mut received).is_err() {
         return false;
     }

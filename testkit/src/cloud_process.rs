@@ -141,6 +141,12 @@ pub fn serve_args(config: &Config) -> Vec<OsString> {
         config.max_db_connections.to_string().into(),
     );
     flag("db-acquire-timeout-secs", secs(config.db_acquire_timeout));
+    for proxy in config.trusted_proxies.blocks() {
+        flag("trusted-proxy", proxy.to_string().into());
+    }
+    if let Some(addr) = config.metrics_listen {
+        flag("metrics-listen", addr.to_string().into());
+    }
     args
 }
 

@@ -6,6 +6,7 @@
 //! - [`cloud_api`]: the cloud alone on SQLite or PostgreSQL, and its API spoken as raw JSON.
 //! - [`device`]: the test device (its factory record, an agent on a clock the test moves).
 //! - [`postgres`]: a real PostgreSQL server for the tests and the load benchmark.
+//! - [`haproxy`]: HAProxy terminating TLS in front of several cloud instances.
 //! - [`vectors`]: the protocol's test vectors, parsed by the one struct in `hc-protocol`.
 //! - [`MemoryStore`]: the phone's secure store in memory (the core's own, re-exported).
 //! - [`camera`]: a monitor showing a QR code as the phone's camera sees it.
@@ -17,6 +18,7 @@ pub mod camera;
 pub mod cloud_api;
 pub mod cloud_process;
 pub mod device;
+pub mod haproxy;
 pub mod postgres;
 mod world;
 

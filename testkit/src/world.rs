@@ -133,6 +133,23 @@ impl World {
         }
     }
 
+    /// A world around a cloud the test runs itself (several instances behind a proxy): phones
+    /// and NVRs reach it at `cloud_url` trusting `ca`; `config` names its database and master key,
+    /// for provisioning devices and reading the audit log. Stopping and restarting it is the
+    /// test's business.
+    pub fn around(dir: tempfile::TempDir, ca: TestCa, cloud_url: String, config: Config) -> World {
+        World {
+            dir,
+            ca,
+            cloud: None,
+            process: None,
+            cloud_url,
+            config,
+            as_process: false,
+            serials: Mutex::new(0),
+        }
+    }
+
     /// The configuration the cloud runs with (its listen address is the one it got).
     pub fn config(&self) -> &Config {
         &self.config
@@ -211,10 +228,9 @@ impl World {
         let phone = self.phone();
         let email = format!("{name}@example.com");
         phone
-            .register(email.clone(), ACCOUNT_PASSWORD.into())
+            .register(email, ACCOUNT_PASSWORD.into(), ACCOUNT_PASSWORD.into())
             .await
             .unwrap();
-        phone.login(email, ACCOUNT_PASSWORD.into()).await.unwrap();
         phone
     }
 
@@ -245,6 +261,17 @@ impl World {
         hc_cloud::server::open(&self.config).await.unwrap().0
     }
 
+    /// The audit log of the account `email`, newest first, read straight from the database.
+    pub async fn audit_of(&self, email: &str) -> Vec<hc_protocol::api::AuditEvent> {
+        let storage = self.storage().await;
+        let (account, _) = storage
+            .account_by_email(email)
+            .await
+            .unwrap()
+            .expect("the account exists");
+        storage.audit_of(account, u32::MAX).await.unwrap()
+    }
+
     /// Writes a registry row, through the cloud in the test process or straight into the
     /// database of the cloud process.
     async fn provision(&self, request: ProvisionRequest) -> DeviceRecord {
@@ -256,18 +283,31 @@ impl World {
 
     /// A factory-fresh NVR provisioned in the cloud and running as nvr-sim.
     pub async fn nvr(&self) -> Nvr {
+        self.nvr_with(|_| {}).await
+    }
+
+    /// Likewise, with its configuration changed by `tweak` first (e.g. its check-in schedule).
+    pub async fn nvr_with(&self, tweak: impl FnOnce(&mut NvrConfig)) -> Nvr {
         let serial = {
             let mut n = self.serials.lock().unwrap();
             *n += 1;
             format!("E2E{:06}", *n)
         };
-        self.nvr_of(ProvisionRequest::new(&serial, MODEL, FIRMWARE))
+        self.nvr_configured(ProvisionRequest::new(&serial, MODEL, FIRMWARE), tweak)
             .await
     }
 
     /// An NVR of the given serial, model and firmware, provisioned in the cloud and running as
     /// nvr-sim with the admin password [`NVR_ADMIN_PASSWORD`].
     pub async fn nvr_of(&self, request: ProvisionRequest) -> Nvr {
+        self.nvr_configured(request, |_| {}).await
+    }
+
+    async fn nvr_configured(
+        &self,
+        request: ProvisionRequest,
+        tweak: impl FnOnce(&mut NvrConfig),
+    ) -> Nvr {
         let record = self.provision(request).await;
         let serial = record.serial.as_str().to_owned();
         let label_code = record.label_code.as_str().to_owned();
@@ -277,6 +317,7 @@ impl World {
             ca_cert_pem: Some(self.ca.ca_pem.clone().into_bytes()),
         });
         config.admin_password = Some(NVR_ADMIN_PASSWORD.into());
+        tweak(&mut config);
         let running = nvr_sim::serve(config).await.unwrap();
         let client = NvrClient::new(running.url()).unwrap();
         Nvr {

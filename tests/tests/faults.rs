@@ -306,7 +306,7 @@ async fn assert_nothing_lost(
             .await
             .unwrap()
             .expect("the account exists");
-        let events = storage.audit_of(account, u32::MAX).await.unwrap();
+        let events = storage.audit_of(account, None, u32::MAX).await.unwrap();
         let asks: HashMap<&str, &Ask> = phone.asks.iter().map(|a| (a.nonce.as_str(), a)).collect();
         let mut rows: HashMap<&str, u64> = HashMap::new();
         for event in &events {

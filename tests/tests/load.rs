@@ -121,7 +121,7 @@ async fn audit_rows(world: &World, phone: &Phone) -> (u64, u64) {
         .await
         .unwrap()
         .expect("the account exists");
-    let events = storage.audit_of(account, u32::MAX).await.unwrap();
+    let events = storage.audit_of(account, None, u32::MAX).await.unwrap();
     let issued = events
         .iter()
         .filter(|e| e.outcome == AuditOutcome::Issued)

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hc_cloud::RateLimits;
-use hc_core::{AuditOutcome, HcError, MemoryStore, ResetState};
+use hc_core::{AuditActor, AuditOutcome, HcError, MemoryStore, MessageId, ResetState, UiMessage};
 use hc_testkit::{MODEL, NVR_ADMIN_PASSWORD, Screen, World};
 
 /// The owner adds the NVR to the account, and the NVR, online for a moment, learns it is bound.
@@ -116,10 +116,58 @@ async fn bound_to_someone_else_the_app_shows_the_added_by_others_note() {
             serial: nvr.serial.clone()
         })
     );
-    // The refusal is in the asking account's audit log; no code was issued to anyone.
+    // The refusal is in the asking account's audit log, and in the NVR's owner's (below); no code
+    // was issued to anyone.
     let events = owner.audit_events().await.unwrap();
     assert_eq!(events[0].outcome, AuditOutcome::BoundToOtherAccount);
-    assert!(other.audit_events().await.unwrap().is_empty());
+    assert_eq!(events[0].actor, AuditActor::You);
+    assert_eq!(other.audit_events().await.unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_account_asks_for_a_code_for_my_nvr_and_my_audit_shows_it_masked() {
+    let world = World::start(|c| c).await;
+    let me = world.owner("owner").await;
+    let nvr = bound_nvr(&world, &me).await;
+    // The installer still has the app and scans the NVR's QR code: refused, the NVR is mine.
+    let installer = world.owner("installer").await;
+    assert_eq!(
+        installer
+            .request_reset_code(nvr.show_reset_qr().await)
+            .await
+            .unwrap_err(),
+        HcError::DeviceAddedByOthers {
+            serial: nvr.serial.clone()
+        }
+    );
+    let mine = me.audit_events().await.unwrap();
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    let masked = "in***@example.com";
+    assert_eq!(
+        mine[0].actor,
+        AuditActor::OtherAccount {
+            masked_email: masked.into()
+        }
+    );
+    // In words, not an outcome code: who asked, for which device, and what they were told.
+    assert_eq!(
+        mine[0].message,
+        UiMessage::with(
+            MessageId::AuditOtherAccountRefused,
+            [masked, nvr.serial.as_str()]
+        )
+    );
+    // Never the installer's address or where it asked from.
+    assert_eq!(mine[0].client_addr, None);
+    // The installer's own log keeps what it had: its own refusal, from its own address.
+    let theirs = installer.audit_events().await.unwrap();
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].actor, AuditActor::You);
+    assert_eq!(
+        theirs[0].message,
+        UiMessage::with(MessageId::AuditDeviceAddedByOthers, [nvr.serial.as_str()])
+    );
+    assert!(theirs[0].client_addr.is_some());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -184,11 +232,11 @@ async fn an_expired_access_token_is_refreshed_without_the_user_noticing() {
     let store = Arc::new(MemoryStore::new());
     let owner = world.phone_with_store(store.clone());
     owner
-        .register("owner@example.com".into(), "Correct-Horse-42".into())
-        .await
-        .unwrap();
-    owner
-        .login("owner@example.com".into(), "Correct-Horse-42".into())
+        .register(
+            "owner@example.com".into(),
+            "Correct-Horse-42".into(),
+            "Correct-Horse-42".into(),
+        )
         .await
         .unwrap();
     let nvr = bound_nvr(&world, &owner).await;

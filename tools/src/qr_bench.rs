@@ -154,7 +154,7 @@ fn measure_all(
 }
 
 /// The file's luma plane, decoded as the app decodes a gallery image.
-fn read_luma(path: &Path) -> Result<image::GrayImage, String> {
+pub(crate) fn read_luma(path: &Path) -> Result<image::GrayImage, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
     hc_core::scan::image_to_luma(&bytes).map_err(|e| e.to_string())
 }
@@ -246,10 +246,7 @@ fn collect(dir: &Path) -> Result<Vec<Case>, String> {
         let category = file_name(&category_dir);
         for entry in read(&category_dir)? {
             let image = entry.map_err(|e| e.to_string())?.path();
-            let is_image = image
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+            let is_image = is_image(&image);
             let Ok(expected) = std::fs::read(image.with_extension("txt")) else {
                 continue;
             };
@@ -272,18 +269,25 @@ fn collect(dir: &Path) -> Result<Vec<Case>, String> {
     Ok(cases)
 }
 
-fn file_name(path: &Path) -> String {
+/// Whether the runners pick `path` up as an image (by its extension).
+pub(crate) fn is_image(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+pub(crate) fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
 
 /// "9" before "10": numbers compare as numbers.
-fn natural_key(name: &str) -> (u64, String) {
+pub(crate) fn natural_key(name: &str) -> (u64, String) {
     (name.parse().unwrap_or(u64::MAX), name.to_owned())
 }
 
-fn write_pgm(path: &Path, luma: &image::GrayImage) -> Result<(), String> {
+pub(crate) fn write_pgm(path: &Path, luma: &image::GrayImage) -> Result<(), String> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
     }

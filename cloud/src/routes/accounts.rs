@@ -3,9 +3,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use hc_protocol::api::{
-    AccountCreated, Credentials, ErrorCode, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS,
-};
+use hc_protocol::api::{AccountCreated, Credentials, ErrorCode};
+use hc_protocol::password::check_account_password;
 
 use crate::crypto::hash_password;
 use crate::email::normalize_email;
@@ -44,7 +43,7 @@ pub async fn register(
     .await?;
     let email = normalize_email(&credentials.email).ok_or_else(invalid_email)?;
     let password = credentials.password;
-    check_password_rule(&password)?;
+    check_password(&password, Some(&email))?;
     let password_hash = state
         .hashing()
         .run(client_addr.as_deref(), move || hash_password(&password))
@@ -72,15 +71,18 @@ fn invalid_email() -> ApiError {
     )
 }
 
-/// The account password rule: [`MIN_PASSWORD_CHARS`] to [`MAX_PASSWORD_CHARS`] characters (the
-/// upper bound also bounds the argon2 input, at most 4 KiB).
+/// The account password rule (`hc_protocol::password`, the one the apps check and state too),
+/// for a password change, where the route has no e-mail address at hand.
 pub fn check_password_rule(password: &str) -> Result<(), ApiError> {
-    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&password.chars().count()) {
-        return Err(ApiError::new(
+    check_password(password, None)
+}
+
+fn check_password(password: &str, email: Option<&str>) -> Result<(), ApiError> {
+    check_account_password(password, email).map_err(|problem| {
+        ApiError::new(
             StatusCode::BAD_REQUEST,
             ErrorCode::WeakPassword,
-            format!("a password has {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),
-        ));
-    }
-    Ok(())
+            problem.to_string(),
+        )
+    })
 }

@@ -1,4 +1,5 @@
-//! `GET /v1/audit`: the account's reset-code events, newest first.
+//! `GET /v1/audit`: the account's reset-code events, newest first, paged by key: the requests the
+//! account made, and those other accounts made for its devices (issue 16).
 
 use axum::Json;
 use axum::extract::State;
@@ -14,6 +15,8 @@ use crate::state::AppState;
 pub struct AuditQuery {
     /// How many events, 1..=[`AUDIT_MAX_LIMIT`] (default [`AUDIT_DEFAULT_LIMIT`]).
     limit: Option<u32>,
+    /// Only events older than this id: the previous page's `next_before`.
+    before: Option<i64>,
 }
 
 pub async fn list(
@@ -29,7 +32,19 @@ pub async fn list(
             "limit is 1 to {AUDIT_MAX_LIMIT}"
         )));
     }
+    if query.before.is_some_and(|before| before < 1) {
+        return Err(ApiError::bad_request("before is an event id (1 or more)"));
+    }
+    // One more than asked tells whether an older page exists, so the last page says so itself.
+    let mut events = state
+        .storage()
+        .audit_of(account, query.before, limit + 1)
+        .await?;
+    let more = events.len() > limit as usize;
+    events.truncate(limit as usize);
+    let next_before = more.then(|| events.last().map(|e| e.id)).flatten();
     Ok(Json(AuditList {
-        events: state.storage().audit_of(account, limit).await?,
+        events,
+        next_before,
     }))
 }

@@ -153,9 +153,13 @@ pub fn routes() -> Vec<Route> {
             Method::GET,
             "/v1/audit",
             get(audit::list),
-            Operation::new("listAudit", "The account's reset-code events, newest first")
+            Operation::new(
+                "listAudit",
+                "The account's reset-code events and other accounts' on its devices, newest first, paged by key",
+            )
                 .authenticated()
                 .query_parameter("limit", "AuditLimit")
+                .query_parameter("before", "AuditCursor")
                 .responds(200, "AuditList"),
         ),
         route(
@@ -171,8 +175,21 @@ pub fn routes() -> Vec<Route> {
             Method::GET,
             "/healthz",
             get(health::healthz),
-            Operation::new("health", "Liveness: the service and its database answer")
-                .responds(200, "Health"),
+            Operation::new(
+                "health",
+                "Liveness: the service answers (the database is not asked; see /readyz)",
+            )
+            .responds(200, "Health"),
+        ),
+        route(
+            Method::GET,
+            "/readyz",
+            get(health::readyz),
+            Operation::new(
+                "ready",
+                "Readiness: the service can work, its database answers (503 unavailable while it does not)",
+            )
+            .responds(200, "Health"),
         ),
         route(
             Method::GET,

@@ -7,7 +7,7 @@ use hc_protocol::api::{AuditEvent, AuditOutcome, Device};
 
 mod migrations;
 pub mod postgres;
-mod queries;
+pub mod queries;
 pub mod sqlite;
 
 #[derive(Debug, thiserror::Error)]
@@ -242,8 +242,15 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     ) -> StorageResult<bool>;
 
     async fn record_audit(&self, event: &NewAuditEvent) -> StorageResult<()>;
-    /// Newest first.
-    async fn audit_of(&self, account_id: i64, limit: u32) -> StorageResult<Vec<AuditEvent>>;
+    /// The account's audit, newest first: the requests it made, and those other accounts made
+    /// with QR codes its devices showed (their actor masked, their client address withheld).
+    /// `before`: only events with a smaller id (the key-paged listing); `None`: from the newest.
+    async fn audit_of(
+        &self,
+        account_id: i64,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StorageResult<Vec<AuditEvent>>;
 
     /// Drops expired tokens and rate-limit windows older than `window_cutoff`.
     async fn purge_expired(&self, now: i64, window_cutoff: i64) -> StorageResult<()>;
@@ -251,6 +258,15 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     async fn purge_audit(&self, cutoff: i64) -> StorageResult<u64>;
     async fn ping(&self) -> StorageResult<()>;
     async fn close(&self);
+    /// The connection pool right now, for the metrics.
+    fn pool_use(&self) -> PoolUse;
+}
+
+/// Connections the pool holds open, and how many of them wait idle.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolUse {
+    pub open: u32,
+    pub idle: u32,
 }
 
 /// How the connection pool behaves.

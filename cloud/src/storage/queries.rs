@@ -7,6 +7,32 @@
 //! pool of one connection and writers queue there (first come, first served) instead of in
 //! SQLite's busy handler, which sleeps up to 100 ms between tries.
 
+/// One page of an account's audit, newest first: `$1` the account, `$2` the exclusive upper bound
+/// of the ids (the `before` cursor), `$3` the page size. Two key-ordered index range scans, one
+/// per half (`audit_events_by_account` for the account's own requests,
+/// `audit_events_by_device_owner` for other accounts' on its devices), each cut at the page size,
+/// then merged: the cost is the page's, however long the log (docs/benchmarks.md, "audit listing
+/// plan"). The halves are disjoint: a row names another owner only when that owner is not its
+/// requester. The requester's e-mail is joined for the other accounts' rows only, to be masked.
+pub const AUDIT_PAGE: &str =
+    "SELECT page.id, page.account_id, page.at, page.serial, page.nonce, page.outcome,
+        page.client_addr, page.count, requester.email AS requester_email
+ FROM (
+     SELECT * FROM (
+         SELECT id, account_id, at, serial, nonce, outcome, client_addr, count
+         FROM audit_events WHERE account_id = $1 AND id < $2
+         ORDER BY id DESC LIMIT $3
+     ) AS own
+     UNION ALL
+     SELECT * FROM (
+         SELECT id, account_id, at, serial, nonce, outcome, client_addr, count
+         FROM audit_events WHERE device_owner_id = $1 AND id < $2
+         ORDER BY id DESC LIMIT $3
+     ) AS others
+ ) AS page
+ LEFT JOIN accounts requester ON requester.id = page.account_id AND page.account_id <> $1
+ ORDER BY page.id DESC LIMIT $3";
+
 macro_rules! sql_storage {
     ($storage:ty, $db:ty) => {
         impl $storage {
@@ -540,20 +566,21 @@ macro_rules! sql_storage {
             async fn audit_of(
                 &self,
                 account_id: i64,
+                before: Option<i64>,
                 limit: u32,
             ) -> $crate::storage::StorageResult<Vec<hc_protocol::api::AuditEvent>> {
                 use sqlx::Row;
-                let rows = sqlx::query(
-                    "SELECT id, at, serial, nonce, outcome, client_addr, count FROM audit_events
-                     WHERE account_id = $1 ORDER BY id DESC LIMIT $2",
-                )
+                let rows = sqlx::query($crate::storage::queries::AUDIT_PAGE)
                 .bind(account_id)
+                .bind(before.unwrap_or(i64::MAX))
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
                 .await?;
                 rows.iter()
                     .map(|row| {
                         let outcome: String = row.try_get("outcome")?;
+                        let requester: i64 = row.try_get("account_id")?;
+                        let theirs = requester != account_id;
                         Ok(hc_protocol::api::AuditEvent {
                             id: row.try_get("id")?,
                             at: row.try_get("at")?,
@@ -562,7 +589,16 @@ macro_rules! sql_storage {
                             outcome: hc_protocol::api::AuditOutcome::parse(&outcome).ok_or_else(
                                 || $crate::storage::StorageError::Corrupt(format!("audit outcome {outcome:?}")),
                             )?,
-                            client_addr: row.try_get("client_addr")?,
+                            // Another account's address is its own business.
+                            client_addr: if theirs { None } else { row.try_get("client_addr")? },
+                            actor: if theirs {
+                                let email: Option<String> = row.try_get("requester_email")?;
+                                hc_protocol::api::AuditActor::OtherAccount {
+                                    masked_email: $crate::email::mask_email(email.as_deref().unwrap_or_default()),
+                                }
+                            } else {
+                                hc_protocol::api::AuditActor::You
+                            },
                             count: u64::try_from(row.try_get::<i64, _>("count")?).unwrap_or(1),
                         })
                     })
@@ -605,6 +641,13 @@ macro_rules! sql_storage {
             async fn close(&self) {
                 self.pool.close().await;
                 self.writer.close().await;
+            }
+
+            fn pool_use(&self) -> $crate::storage::PoolUse {
+                $crate::storage::PoolUse {
+                    open: self.pool.size(),
+                    idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+                }
             }
         }
     };

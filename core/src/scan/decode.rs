@@ -30,6 +30,13 @@ use crate::scan::work::{SAMPLE_COST, Work};
 /// the largest in view; thousands only come from patterned noise).
 pub(crate) const MAX_FINDER_PATTERNS: usize = 120;
 
+/// Row candidates for finder patterns past which an image is patterned noise, not a scene with a
+/// code: its finder scan is not run (a frame of thousands of fake finder patterns).
+const MAX_ROW_CANDIDATES: usize = 4_000;
+
+/// Distance checks of the finder scan's deduplication per work unit.
+const DEDUPE_CHECKS_PER_UNIT: u64 = 16;
+
 /// Units per pixel of binarizing and scanning for finder patterns.
 const FIND_COST_PER_PIXEL: u64 = 1;
 
@@ -135,14 +142,21 @@ fn read_qr_admitted(image: &GrayImage, invert: bool, work: &mut Work) -> Detecti
     } else {
         matrix
     };
-    let mut patterns = FindFinderPatterns(matrix, true, 0);
-    let found = patterns.len();
-    // The scan checks each new pattern against those found before it.
-    work.record((found as u64).pow(2) / 64);
+    // rxing's finder scan checks each pattern it locates against all those located before it:
+    // quadratic in their number, which patterned noise makes huge. Every located pattern starts
+    // from a row candidate, so counting the candidates first (a cheap pass over every third row,
+    // the rows rxing scans) bounds that cost before it is spent.
+    let candidates = row_candidates(matrix);
     let mut detection = Detection {
-        finder_patterns: found,
+        finder_patterns: candidates,
         ..Detection::default()
     };
+    let dedupe = (candidates as u64).pow(2) / DEDUPE_CHECKS_PER_UNIT;
+    if candidates > MAX_ROW_CANDIDATES || !work.admit(dedupe) {
+        return detection;
+    }
+    let mut patterns = FindFinderPatterns(matrix, true, 0);
+    detection.finder_patterns = patterns.len();
     patterns.sort_by_key(|p| std::cmp::Reverse(p.size));
     patterns.truncate(MAX_FINDER_PATTERNS);
     let sets = GenerateFinderPatternSets(&mut patterns);
@@ -195,6 +209,52 @@ fn read_qr_admitted(image: &GrayImage, invert: bool, work: &mut Work) -> Detecti
         }
     }
     detection
+}
+
+/// Runs of dark, light, dark, light, dark in the proportions 1:1:3:1:1 (three quarters of a module
+/// of slack each) along every third row, where rxing's finder scan looks: an upper bound of the
+/// patterns it can locate.
+fn row_candidates(matrix: &BitMatrix) -> usize {
+    let (width, height) = (matrix.getWidth(), matrix.getHeight());
+    let mut count = 0;
+    for y in (2..height).step_by(3) {
+        // The last five runs, oldest first; a window counts when it starts on a dark run.
+        let mut runs = [0u32; 5];
+        let mut filled = 0usize;
+        let mut colour = matrix.get(0, y);
+        let mut length = 0u32;
+        for x in 0..=width {
+            let dark = x < width && matrix.get(x, y);
+            if x < width && dark == colour {
+                length += 1;
+                continue;
+            }
+            runs.rotate_left(1);
+            runs[4] = length;
+            filled = (filled + 1).min(5);
+            // The window's first run is dark when the run just ended (its fifth) is dark.
+            if colour && filled == 5 && looks_like_finder(&runs) {
+                count += 1;
+            }
+            colour = dark;
+            length = 1;
+        }
+    }
+    count
+}
+
+fn looks_like_finder(runs: &[u32; 5]) -> bool {
+    let total: u32 = runs.iter().sum();
+    if total < 7 {
+        return false;
+    }
+    let module = total as f32 / 7.0;
+    let near = |run: u32, modules: f32| (run as f32 - module * modules).abs() <= module * 0.75;
+    near(runs[0], 1.0)
+        && near(runs[1], 1.0)
+        && near(runs[2], 3.0)
+        && near(runs[3], 1.0)
+        && near(runs[4], 1.0)
 }
 
 thread_local! {

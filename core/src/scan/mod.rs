@@ -11,6 +11,7 @@ mod binarize;
 mod contrast;
 mod decode;
 mod frame;
+mod hint;
 mod reset_qr;
 mod scale;
 mod strategy;
@@ -23,6 +24,8 @@ use crate::error::{HcError, Result};
 pub use decode::Region;
 pub(crate) use decode::panic_is_contained;
 pub use frame::{Frame, FrameFormat};
+pub use hint::ScanHint;
+pub(crate) use hint::hint_for;
 pub(crate) use reset_qr::ResetQr;
 pub use strategy::{
     Attempt, MAX_WORKING_PIXELS, MAX_WORKING_SIDE, Method, Scale, ScanReport, Scanner, Strategy,

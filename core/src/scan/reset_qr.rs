@@ -35,6 +35,11 @@ impl ResetQr {
     pub(crate) fn model(&self) -> &str {
         &self.qr.challenge().model
     }
+
+    /// When the device says it showed the code (its own clock, unix seconds: often wrong).
+    pub(crate) fn issued_at(&self) -> u32 {
+        self.qr.challenge().issued_at
+    }
 }
 
 /// Every text one scan read, and the reset QR among them.

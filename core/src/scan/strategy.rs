@@ -134,8 +134,12 @@ pub const DOUBLE_MAX_SIDE: u32 = 800;
 /// A crop read at full resolution is at most this on a side (larger ones are shrunk to it).
 const CROP_MAX_SIDE: u32 = 720;
 
-/// Units per pixel of the box-filter shrink (one vectorized pass: a quarter of a decoder pass).
-const SHRINK_COST_DIVISOR: u64 = 4;
+/// A likely code seen at a reduced size with modules under this many pixels is read again from a
+/// full-resolution crop; larger modules were not what kept it unread.
+const CROP_BELOW_MODULE_PX: f32 = 4.0;
+
+/// Pixels of the box-filter shrink per unit (one vectorized pass, about 4 instructions a pixel).
+const SHRINK_COST_DIVISOR: u64 = 12;
 /// Units per pixel of the local contrast stretch (two passes).
 const NORMALIZE_COST_PER_PIXEL: u64 = 2;
 /// Units per pixel of rqrr (measuring only; not a bound).
@@ -483,8 +487,12 @@ impl<'a> Search<'a> {
         if !detection.texts.is_empty() {
             return detection.texts;
         }
+        // Only when the reduced size is what kept it unread: modules under CROP_BELOW_MODULE_PX.
+        let small = detection
+            .module_px
+            .is_some_and(|m| m < CROP_BELOW_MODULE_PX);
         match region {
-            Some(region) if reduced => self.crop(region),
+            Some(region) if reduced && small => self.crop(region),
             _ => Vec::new(),
         }
     }
@@ -573,8 +581,9 @@ impl<'a> Search<'a> {
 }
 
 /// The image shrunk until its longest side is at most [`MAX_WORKING_SIDE`] and its area at most
-/// [`MAX_WORKING_PIXELS`], charged to `work`. A huge image is first thinned to every n-th pixel,
-/// which costs what it keeps, not what it had. Empty when even that does not fit the budget.
+/// [`MAX_WORKING_PIXELS`], charged to `work`: averaged by a box filter when that is cheap, else
+/// thinned to every n-th pixel, which costs what it keeps, not what it had. Empty when even that
+/// does not fit the budget.
 fn fit_working<'a>(image: &'a GrayImage, work: &mut Work) -> Cow<'a, GrayImage> {
     let (width, height) = image.dimensions();
     let area = u64::from(width) * u64::from(height);
@@ -585,19 +594,19 @@ fn fit_working<'a>(image: &'a GrayImage, work: &mut Work) -> Cow<'a, GrayImage> 
         return Cow::Borrowed(image);
     }
     let refused = || Cow::Owned(GrayImage::new(0, 0));
-    if factor <= MAX_BOX_FACTOR {
+    // Box-filtering reads every pixel: worth it unless that alone takes a good part of the budget.
+    if factor <= MAX_BOX_FACTOR && area / SHRINK_COST_DIVISOR <= work.left() / 4 {
         if !work.admit(area / SHRINK_COST_DIVISOR) {
             return refused();
         }
         return Cow::Owned(scale::shrink(image, factor));
     }
-    // Thin to twice the working size, then average 2x2 blocks.
-    let step = factor.div_ceil(2);
-    let kept = u64::from(width / step) * u64::from(height / step);
-    if !work.admit(kept + kept / SHRINK_COST_DIVISOR) {
+    // Thin straight to the working size: one read of each pixel kept.
+    let kept = u64::from(width / factor) * u64::from(height / factor);
+    if !work.admit(kept / SHRINK_COST_DIVISOR) {
         return refused();
     }
-    Cow::Owned(scale::shrink(&scale::thin(image, step), 2))
+    Cow::Owned(scale::thin(image, factor))
 }
 
 impl Region {
@@ -727,12 +736,19 @@ mod tests {
             camera.read(&wall);
             tried.extend(camera.last_report().tried.iter().copied());
         }
+        // Every attempt that fits one frame's budget; doubling does not apply to a 1080p frame,
+        // and the contrast stretch at full size is for still images (three passes over 2
+        // megapixels are more than a frame may spend).
+        let search = Search::new(&wall, CAMERA_BUDGET, None);
         for attempt in ATTEMPTS {
-            // Doubling does not apply to a 1080p frame.
-            if attempt.scale != Scale::Double {
+            if search.factor(attempt.scale).is_some() && search.cost(*attempt) <= CAMERA_BUDGET {
                 assert!(tried.contains(attempt), "{attempt:?} never ran: {tried:?}");
             }
         }
+        assert!(
+            !tried.contains(&attempt(Scale::Fit(u32::MAX), Method::RxingNormalized)),
+            "one that does not fit a frame never runs on the camera"
+        );
     }
 
     #[test]

@@ -41,9 +41,9 @@ final class CancellationTests: XCTestCase {
             _ = await screen.value
         }
         XCTAssertLessThan(seconds, 2)
-        XCTAssertEqual(flow.state(), .scanning)
+        XCTAssertEqual(flow.state(), .scanning(hint: nil))
         try await Task.sleep(nanoseconds: 200_000_000)
-        XCTAssertEqual(flow.state(), .scanning, "the abandoned request must not come back")
+        XCTAssertEqual(flow.state(), .scanning(hint: nil), "the abandoned request must not come back")
     }
 
     func testACancelledCallEndsWithinTheRequestTimeoutAndTheCoreKeepsWorking() async throws {

@@ -42,9 +42,31 @@ final class ScannerTests: XCTestCase {
         let end = try await states.next(where: isFinal)
         XCTAssertEqual(end, .failed(error: .NotAResetQr))
         flow.cancel()
-        _ = try await states.next { $0 == .scanning }
+        _ = try await states.next { $0 == .scanning(hint: nil) }
         flow.submitText(text: "HCR1:AAAA")
         let invalid = try await states.next(where: isFinal)
         XCTAssertEqual(invalid, .failed(error: .InvalidQr))
+        // Nothing read at all is not a wrong code.
+        flow.cancel()
+        _ = try await states.next { $0 == .scanning(hint: nil) }
+        flow.submitText(text: "")
+        let nothing = try await states.next(where: isFinal)
+        XCTAssertEqual(nothing, .failed(error: .NoQrFound(hint: .noCode)))
+        XCTAssertEqual(errorMessage(error: .NoQrFound(hint: .noCode)), UiMessage(id: .scanHintNoCode, args: []))
+        XCTAssertEqual(errorAction(error: .NoQrFound(hint: .noCode)), .scanAgain)
+    }
+
+    func testACameraInADarkRoomSaysTooDarkAndKeepsLooking() async throws {
+        _ = try await Rig.deviceD.showingQr()
+        let modules = try await Rig.deviceD.qrModules()
+        let lit = modules.frame(format: .luma8)
+        let dark = Frame(width: lit.width, height: lit.height, rowStride: lit.rowStride, format: lit.format,
+                         bytes: Data(lit.bytes.map { $0 / 10 }), rotationDegrees: lit.rotationDegrees)
+        let states = FlowStates()
+        let flow = try await Rig.newAccount().client.resetFlow(listener: states)
+        flow.submitFrame(frame: dark)
+        let scanning = try await states.next { if case .scanning(.some) = $0 { return true } else { return false } }
+        XCTAssertEqual(scanning, .scanning(hint: .tooDark))
+        XCTAssertEqual(resetScreen(state: scanning, nowUnix: 0), .scanning(hint: UiMessage(id: .scanHintTooDark, args: [])))
     }
 }

@@ -28,6 +28,7 @@ enum Rig {
     static let deviceC = TestDevice(id: "C")
     static let deviceD = TestDevice(id: "D")
     static let deviceE = TestDevice(id: "E")
+    static let deviceF = TestDevice(id: "F")
 
     /// The core's logger for the whole run; `initialize` runs `init(logger:)` once.
     static let logger = RecordingLogger()

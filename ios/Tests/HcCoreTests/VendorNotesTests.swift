@@ -35,8 +35,8 @@ final class VendorNotesTests: XCTestCase {
         XCTAssertEqual(end, .failed(error: .DeviceAddedByOthers(serial: device.serial)))
 
         flow.cancel()
-        XCTAssertEqual(flow.state(), .scanning)
-        _ = try await states.next { $0 == .scanning }
+        XCTAssertEqual(flow.state(), .scanning(hint: nil))
+        _ = try await states.next { $0 == .scanning(hint: nil) }
 
         // The other account removes it; the NVR, offline, still offers the QR: now it is "not added".
         try await other.client.removeDevice(serial: device.serial)

@@ -34,11 +34,11 @@ public final class LoginModel: @unchecked Sendable {
         await submit(client, screen) { try await self.client.login(email: email, password: password); return nil }
     }
 
-    /// Creates the account, then logs in with it.
-    public func register(email: String, password: String) async {
+    /// Creates the account and logs in with it (the core does both, and checks the password rule
+    /// and its confirmation first).
+    public func register(email: String, password: String, passwordAgain: String? = nil) async {
         await submit(client, screen) {
-            try await self.client.register(email: email, password: password)
-            try await self.client.login(email: email, password: password)
+            try await self.client.register(email: email, password: password, passwordAgain: passwordAgain ?? password)
             return nil
         }
     }

@@ -25,7 +25,7 @@ public final class ResetPasswordModel: @unchecked Sendable {
         self.clock = clock
         flow = client.resetFlow(listener: listener)
         coreState = flow.state()
-        screen = ScreenState(resetScreen(state: .scanning, nowUnix: clock.nowUnix()))
+        screen = ScreenState(resetScreen(state: .scanning(hint: nil), nowUnix: clock.nowUnix()))
         listener.model = self
         tick()
     }

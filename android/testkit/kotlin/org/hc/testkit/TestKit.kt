@@ -42,8 +42,7 @@ data class Account(val email: String, val password: String, val client: HcClient
 suspend fun registeredAccount(client: HcClient, store: MemoryStore, prefix: String = "user"): Account {
     val email = "$prefix-${UUID.randomUUID()}@example.test"
     val password = "Correct-Horse-${UUID.randomUUID().toString().take(8)}"
-    client.register(email, password)
-    client.login(email, password)
+    client.register(email, password, password)
     return Account(email, password, client, store)
 }
 

@@ -28,7 +28,17 @@ fun MessageId.res(): Int = when (this) {
     MessageId.ERROR_NOT_FOUND -> R.string.error_not_found
     MessageId.ERROR_STORAGE -> R.string.error_storage
     MessageId.ERROR_INVALID_FRAME -> R.string.error_invalid_frame
+    MessageId.ERROR_NOT_AN_HC_CLOUD -> R.string.error_not_an_hc_cloud
+    MessageId.ERROR_INVALID_CLOUD_ADDRESS -> R.string.error_invalid_cloud_address
+    MessageId.ERROR_SESSION_FOR_OTHER_CLOUD -> R.string.error_session_for_other_cloud
+    MessageId.ERROR_PASSWORDS_DIFFER -> R.string.error_passwords_differ
+    MessageId.ERROR_INVALID_LABEL_CODE -> R.string.error_invalid_label_code
     MessageId.SCAN_HINT -> R.string.scan_hint
+    MessageId.SCAN_HINT_NO_CODE -> R.string.scan_hint_no_code
+    MessageId.SCAN_HINT_TOO_SMALL -> R.string.scan_hint_too_small
+    MessageId.SCAN_HINT_BLURRED -> R.string.scan_hint_blurred
+    MessageId.SCAN_HINT_GLARE -> R.string.scan_hint_glare
+    MessageId.SCAN_HINT_TOO_DARK -> R.string.scan_hint_too_dark
     MessageId.SCAN_RECOGNIZED -> R.string.scan_recognized
     MessageId.SCAN_REQUESTING -> R.string.scan_requesting
     MessageId.CODE_INSTRUCTIONS -> R.string.code_instructions
@@ -40,6 +50,15 @@ fun MessageId.res(): Int = when (this) {
     MessageId.DEVICES_UPDATED_HOURS_AGO -> R.string.devices_updated_hours_ago
     MessageId.DEVICES_UPDATED_DAYS_AGO -> R.string.devices_updated_days_ago
     MessageId.DEVICE_ADDED -> R.string.device_added
+    MessageId.PASSWORD_RULE -> R.string.password_rule
+    MessageId.ACCOUNT_CREATED -> R.string.account_created
+    MessageId.AUDIT_ISSUED -> R.string.audit_issued
+    MessageId.AUDIT_INVALID_QR -> R.string.audit_invalid_qr
+    MessageId.AUDIT_DEVICE_NOT_ADDED -> R.string.audit_device_not_added
+    MessageId.AUDIT_DEVICE_ADDED_BY_OTHERS -> R.string.audit_device_added_by_others
+    MessageId.AUDIT_RATE_LIMITED -> R.string.audit_rate_limited
+    MessageId.AUDIT_OTHER_ACCOUNT_REFUSED -> R.string.audit_other_account_refused
+    MessageId.AUDIT_OTHER_ACCOUNT_RATE_LIMITED -> R.string.audit_other_account_rate_limited
     MessageId.PASSWORD_CHANGED -> R.string.password_changed
     MessageId.LOGGED_OUT_EVERYWHERE -> R.string.logged_out_everywhere
 }

@@ -59,7 +59,7 @@ class CancellationTest {
             val client = Rig.client(config = Rig.config(cloudUrl = silent.url, requestTimeoutMs = 60_000uL))
             val started = System.nanoTime()
             assertFailsWith<TimeoutCancellationException> {
-                withTimeout(300) { client.register("someone@example.test", "whatever-password") }
+                withTimeout(300) { client.register("someone@example.test", "whatever-password", "whatever-password") }
             }
             assertTrue((System.nanoTime() - started) / 1_000_000 < 3_000)
         }
@@ -87,10 +87,10 @@ class CancellationTest {
             val requesting = states.await { it is ResetState.Requesting || it is ResetState.Failed }
             assertIs<ResetState.Requesting>(requesting, "history ${states.history}")
             flow.cancel()
-            assertEquals(ResetState.Scanning, flow.state())
-            states.await { it == ResetState.Scanning }
+            assertEquals(ResetState.Scanning(), flow.state())
+            states.await { it == ResetState.Scanning() }
             delay(200)
-            assertEquals(ResetState.Scanning, flow.state(), "the abandoned request must not come back")
+            assertEquals(ResetState.Scanning(), flow.state(), "the abandoned request must not come back")
         }
     }
 }

@@ -41,8 +41,12 @@ class ResetDevicePasswordTest {
         // In the app: More > Reset Device Password; the camera sends frames until the flow has a code.
         val states = FlowStates()
         val flow = owner.client.resetFlow(states)
-        assertEquals(ResetState.Scanning, flow.state())
+        assertEquals(ResetState.Scanning(hint = null), flow.state())
+        // Before it points at the NVR, the camera sees a blank wall: the screen says so.
         flow.submitFrame(Frames.empty())
+        val wall = assertIs<ResetState.Scanning>(states.await { it is ResetState.Scanning && it.hint != null })
+        assertEquals(ScanHint.NO_CODE, wall.hint)
+        assertEquals(ResetScreen.Scanning(UiMessage(MessageId.SCAN_HINT_NO_CODE, emptyList())), resetScreen(wall, 0))
         // The phone is held sideways: NV21 frames that need a 90 degree turn, rows padded.
         val frame = Frames.frame(png, FrameFormat.NV21, rotationDegrees = 90)
         val camera = launch(Dispatchers.Default) {

@@ -1,5 +1,10 @@
 package org.hc.core
 
+import java.awt.image.BufferedImage
+import java.awt.image.ConvolveOp
+import java.awt.image.Kernel
+import java.io.ByteArrayOutputStream
+import javax.imageio.ImageIO
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertIs
@@ -45,6 +50,40 @@ class ScannerTest {
     }
 
     @Test
+    fun `a blurred photo of the QR says hold still, not wrong code`() = coTest {
+        val (_, png) = qr
+        // The NVR's QR as a shaking phone photographs it: a wide box blur, twice.
+        val sharp = Frames.decodePng(png)
+        val grey = BufferedImage(sharp.width, sharp.height, BufferedImage.TYPE_BYTE_GRAY)
+        grey.graphics.drawImage(sharp, 0, 0, null)
+        val side = maxOf(3, sharp.width / 25) or 1
+        val box = ConvolveOp(Kernel(side, side, FloatArray(side * side) { 1f / (side * side) }), ConvolveOp.EDGE_NO_OP, null)
+        val blurred = box.filter(box.filter(grey, null), null)
+        val photo = ByteArrayOutputStream().also { ImageIO.write(blurred, "png", it) }.toByteArray()
+
+        val states = FlowStates()
+        val flow = Rig.newAccount().client.resetFlow(states)
+        flow.submitImage(photo)
+        val failed = assertIs<ResetState.Failed>(states.await { it is ResetState.Failed })
+        assertEquals(ScanHint.BLURRED, assertIs<HcException.NoQrFound>(failed.error).hint)
+        assertEquals(UiMessage(MessageId.SCAN_HINT_BLURRED, emptyList()), errorMessage(failed.error))
+        assertEquals(ErrorAction.ScanAgain, errorAction(failed.error))
+    }
+
+    @Test
+    fun `a camera in a dark room says too dark and keeps looking`() = coTest {
+        val (_, png) = qr
+        val lit = Frames.frame(png, FrameFormat.LUMA8)
+        val dark = lit.copy(bytes = ByteArray(lit.bytes.size) { i -> ((lit.bytes[i].toInt() and 0xff) / 10).toByte() })
+        val states = FlowStates()
+        val flow = Rig.newAccount().client.resetFlow(states)
+        flow.submitFrame(dark)
+        val scanning = assertIs<ResetState.Scanning>(states.await { it is ResetState.Scanning && it.hint != null })
+        assertEquals(ScanHint.TOO_DARK, scanning.hint)
+        assertEquals(ResetState.Scanning(ScanHint.TOO_DARK), flow.state())
+    }
+
+    @Test
     fun `a QR code that is not a reset code is a typed failure`() = coTest {
         val states = FlowStates()
         val flow = Rig.newAccount().client.resetFlow(states)
@@ -57,5 +96,11 @@ class ScannerTest {
             it is ResetState.Failed && it.error is HcException.InvalidQr
         }
         assertIs<ResetState.Failed>(invalid)
+        // Nothing read at all is not a wrong code.
+        flow.cancel()
+        val from = states.history.size
+        flow.submitText("")
+        val nothing = assertIs<ResetState.Failed>(states.awaitPushed(from) { it is ResetState.Failed })
+        assertEquals(ScanHint.NO_CODE, assertIs<HcException.NoQrFound>(nothing.error).hint)
     }
 }

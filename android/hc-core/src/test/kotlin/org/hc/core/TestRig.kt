@@ -29,6 +29,7 @@ object Rig {
     val deviceC: TestDevice by lazy { TestDevice.fromEnv("C") }
     val deviceD: TestDevice by lazy { TestDevice.fromEnv("D") }
     val deviceE: TestDevice by lazy { TestDevice.fromEnv("E") }
+    val deviceF: TestDevice by lazy { TestDevice.fromEnv("F") }
 
     /** The core's logger for the whole test run; `init` sets it once. */
     val logger = RecordingLogger()
@@ -65,7 +66,7 @@ fun coTest(block: suspend CoroutineScope.() -> Unit) {
  * [history] keeps every state in the order the core pushed them (a StateFlow conflates).
  */
 class FlowStates : ResetFlowListener {
-    private val _state = MutableStateFlow<ResetState>(ResetState.Scanning)
+    private val _state = MutableStateFlow<ResetState>(ResetState.Scanning())
     val state: StateFlow<ResetState> = _state.asStateFlow()
     val history: MutableList<ResetState> = java.util.Collections.synchronizedList(mutableListOf())
     override fun onState(state: ResetState) {

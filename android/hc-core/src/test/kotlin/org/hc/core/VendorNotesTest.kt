@@ -35,8 +35,8 @@ class VendorNotesTest {
 
         // Back to scanning, on the user's word.
         flow.cancel()
-        assertEquals(ResetState.Scanning, flow.state())
-        states.await { it == ResetState.Scanning }
+        assertEquals(ResetState.Scanning(), flow.state())
+        states.await { it == ResetState.Scanning() }
 
         // The other account removes it; the NVR, offline, still offers the QR: now it is "not added".
         other.client.removeDevice(device.serial)

@@ -57,10 +57,9 @@ class LoginModel(private val client: HcClient, private val scope: CoroutineScope
         client.login(email, password); null
     }
 
-    /** Creates the account, then logs in with it. */
-    fun register(email: String, password: String): Job = scope.submit(client, _screen) {
-        client.register(email, password)
-        client.login(email, password)
+    /** Creates the account and logs in with it (the core does both, and checks the password rule and its confirmation first). */
+    fun register(email: String, password: String, passwordAgain: String = password): Job = scope.submit(client, _screen) {
+        client.register(email, password, passwordAgain)
         null
     }
 

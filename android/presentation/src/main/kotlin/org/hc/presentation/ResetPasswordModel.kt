@@ -27,7 +27,7 @@ class ResetPasswordModel(
     private val clock: Clock = Clock.System,
 ) : AutoCloseable {
     // Declared before the flow: its listener may run on a core thread as soon as the flow exists.
-    @Volatile private var coreState: ResetState = ResetState.Scanning
+    @Volatile private var coreState: ResetState = ResetState.Scanning()
     private val _screen = MutableStateFlow(resetScreen(coreState, clock.nowUnix()))
     val screen: StateFlow<ResetScreen> = _screen.asStateFlow()
     private var ticker: Job? = null
