@@ -23,8 +23,9 @@ use std::sync::Arc;
 pub use hc_core::{
     AccountScreen, AuditActor, AuditEventInfo, AuditOutcome, AuditPage, ClientConfig, CodeScreen,
     Countdown, DeviceInfo, DeviceListAge, DeviceListScreen, DeviceListSnapshot, DeviceRow,
-    ErrorAction, ErrorCode, Frame, FrameFormat, HcError, LogLevel, MessageId, ResetCodeInfo,
-    ResetScreen, ResetState, ScanHint, SessionState, StoreError, UiMessage,
+    ErrorAction, ErrorCode, FocusPoint, Frame, FrameFormat, HcError, LogLevel, MessageId,
+    ResetCodeInfo, ResetScreen, ResetState, ResetView, ScanHint, SessionState, StoreError,
+    UiMessage, Viewfinder,
 };
 
 uniffi::setup_scaffolding!();
@@ -428,6 +429,35 @@ pub struct DeviceListScreen {
     pub fetched_at_unix: Option<i64>,
     #[uniffi(default = false)]
     pub from_cache: bool,
+    #[uniffi(default = None)]
+    pub confirm_removal: Option<DeviceRow>,
+}
+
+/// The reset screen and what the phone does around it (see [`reset_view`]).
+#[uniffi::remote(Record)]
+pub struct ResetView {
+    pub screen: ResetScreen,
+    pub keep_screen_on: bool,
+    pub vibrate: bool,
+    pub next_tick_ms: Option<u64>,
+}
+
+/// The scanner's zoom and tap-to-focus ring (see [`viewfinder_new`]).
+#[uniffi::remote(Record)]
+pub struct Viewfinder {
+    pub zoom: f32,
+    pub min_zoom: f32,
+    pub max_zoom: f32,
+    pub focus: Option<FocusPoint>,
+    pub taps: u32,
+}
+
+/// A tap to focus, in the preview from 0 to 1, numbered.
+#[uniffi::remote(Record)]
+pub struct FocusPoint {
+    pub x: f32,
+    pub y: f32,
+    pub tap: u32,
 }
 
 /// An account form: log in, register, add device, change password, log out everywhere.
@@ -582,6 +612,38 @@ pub fn reset_screen(state: ResetState, now_unix: i64) -> ResetScreen {
     hc_core::reset_screen(&state, now_unix)
 }
 
+/// The reset screen for a flow state at `now_unix_ms`, after `shown` (the screen shown until now,
+/// none when it opens), with what the phone does: keep the display on, vibrate once for a new
+/// code, and when to compute it again (`next_tick_ms`, the countdown's next second).
+#[uniffi::export]
+pub fn reset_view(state: ResetState, shown: Option<ResetScreen>, now_unix_ms: i64) -> ResetView {
+    hc_core::reset_view(&state, shown.as_ref(), now_unix_ms)
+}
+
+/// The viewfinder as the camera opens with this zoom range: no zoom (1x) if the range allows it.
+#[uniffi::export]
+pub fn viewfinder_new(min_zoom: f32, max_zoom: f32) -> Viewfinder {
+    Viewfinder::new(min_zoom, max_zoom)
+}
+
+/// A pinch that spread the fingers by `scale` since its previous event: zoom within the range.
+#[uniffi::export]
+pub fn viewfinder_pinched(viewfinder: Viewfinder, scale: f32) -> Viewfinder {
+    viewfinder.pinched(scale)
+}
+
+/// A tap at (`x`, `y`) of the preview, from 0 to 1: focus there, ring shown.
+#[uniffi::export]
+pub fn viewfinder_tapped(viewfinder: Viewfinder, x: f32, y: f32) -> Viewfinder {
+    viewfinder.tapped(x, y)
+}
+
+/// The camera finished focusing for tap number `tap`: its ring goes unless tapped again since.
+#[uniffi::export]
+pub fn viewfinder_focused(viewfinder: Viewfinder, tap: u32) -> Viewfinder {
+    viewfinder.focused(tap)
+}
+
 /// The countdown line: "Valid for 9:59", or "This code has expired".
 #[uniffi::export]
 pub fn countdown_message(countdown: Countdown) -> UiMessage {
@@ -616,6 +678,18 @@ pub fn device_list_failed(screen: DeviceListScreen, error: HcError) -> DeviceLis
 #[uniffi::export]
 pub fn device_list_at(screen: DeviceListScreen, now_unix: i64) -> DeviceListScreen {
     screen.at(now_unix)
+}
+
+/// "Remove" tapped on a row: the screen asks to confirm first.
+#[uniffi::export]
+pub fn device_list_asking_to_remove(screen: DeviceListScreen, serial: String) -> DeviceListScreen {
+    screen.asking_to_remove(&serial)
+}
+
+/// The removal question answered "Cancel".
+#[uniffi::export]
+pub fn device_list_removal_cancelled(screen: DeviceListScreen) -> DeviceListScreen {
+    screen.removal_cancelled()
 }
 
 /// An account form before anything was sent.

@@ -12,6 +12,19 @@ pub(crate) fn label_text(typed: &str) -> String {
         .collect()
 }
 
+/// A reset QR's text as typed or pasted from the device's page: whitespace and dashes (the
+/// grouping a page or a person adds) dropped and letters in upper case, like [`label_text`], when
+/// it then reads as a reset code (`HCR...`); any other text is kept as it is, for the scanner to
+/// say it is not a reset code.
+pub(crate) fn reset_qr_text(typed: &str) -> String {
+    let compact = label_text(typed);
+    if compact.starts_with("HCR") {
+        compact
+    } else {
+        typed.to_owned()
+    }
+}
+
 /// An e-mail address without the whitespace around it (a paste often brings a space or a line
 /// break). Its case is the account's business.
 pub(crate) fn email(typed: &str) -> String {
@@ -47,6 +60,20 @@ mod tests {
     fn other_characters_are_kept_for_the_cloud_to_refuse() {
         assert_eq!(label_text("ds12_345.67"), "DS12_345.67");
         assert_eq!(label_text(""), "");
+    }
+
+    #[test]
+    fn a_reset_qr_typed_in_groups_or_lower_case_reads_as_the_device_shows_it() {
+        assert_eq!(
+            reset_qr_text(" hcr1:abcd efgh\n2345-67 "),
+            "HCR1:ABCDEFGH234567"
+        );
+        assert_eq!(reset_qr_text("HCR1:ABCD"), "HCR1:ABCD");
+        // Not a reset code: left alone, so the screen says so instead of a changed text.
+        assert_eq!(
+            reset_qr_text("https://example.com/Menu A"),
+            "https://example.com/Menu A"
+        );
     }
 
     #[test]

@@ -267,8 +267,9 @@ impl ResetFlow {
         self.shared.clone().submit(Input::Image(bytes));
     }
 
-    /// A QR text read by other means. Fails with `NotAResetQr` / `InvalidQr` when it is not a
-    /// usable reset code, `NoQrFound` when it is blank (nothing was read).
+    /// A QR text read by other means, or typed by hand from the device's page (spaces, line
+    /// breaks, dashes and lower case are fine). Fails with `NotAResetQr` / `InvalidQr` when it is
+    /// not a usable reset code, `NoQrFound` when it is blank (nothing was read).
     ///
     /// ```
     /// # use std::sync::Arc;
@@ -306,7 +307,7 @@ impl ResetFlow {
             };
             return self.shared.clone().fail(generation, error);
         }
-        match ResetQr::parse(text) {
+        match ResetQr::parse(crate::input::reset_qr_text(&text)) {
             Ok(qr) => self.shared.clone().accept(generation, qr),
             Err(error) => self.shared.clone().fail(generation, error),
         }

@@ -124,6 +124,140 @@ pub fn countdown_message(countdown: &Countdown) -> UiMessage {
     }
 }
 
+// ---- around the reset screen: the display kept awake, one buzz per code, the next tick ----
+
+/// What the phone does around the reset screen, beside showing it. Decided here so that no shell
+/// counts seconds for the countdown or remembers which code it already vibrated for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResetView {
+    pub screen: ResetScreen,
+    /// The scanner, the wait for the cloud and a code still valid keep the display awake (the
+    /// phone is held up to the device, or its code is being typed in).
+    pub keep_screen_on: bool,
+    /// Vibrate once, now: this code has just appeared. Never again while the same code stays on
+    /// screen, however often the view is recomputed.
+    pub vibrate: bool,
+    /// Compute the view again after this many milliseconds: the countdown's next whole second.
+    /// `None` when nothing changes until the flow's next state (no code, or the code expired).
+    pub next_tick_ms: Option<u64>,
+}
+
+/// The reset view for the flow's `state` at `now_unix_ms` (the phone's clock, unix milliseconds),
+/// after `shown`, the screen shown until now (`None` when the screen opens).
+pub fn reset_view(state: &ResetState, shown: Option<&ResetScreen>, now_unix_ms: i64) -> ResetView {
+    let screen = reset_screen(state, now_unix_ms.div_euclid(1000));
+    let (keep_screen_on, next_tick_ms) = match &screen {
+        ResetScreen::Scanning { .. } | ResetScreen::Working { .. } => (true, None),
+        ResetScreen::Code { code } if !code.expired => {
+            // `rem_euclid` is in 0..1000, so the tick lands on the next whole second.
+            let to_next_second = 1000 - now_unix_ms.rem_euclid(1000);
+            (true, u64::try_from(to_next_second).ok())
+        }
+        ResetScreen::Code { .. } | ResetScreen::Failed { .. } => (false, None),
+    };
+    let vibrate = match (&screen, shown) {
+        (ResetScreen::Code { code }, Some(ResetScreen::Code { code: before })) => {
+            (before.code.as_str(), before.expires_at_unix)
+                != (code.code.as_str(), code.expires_at_unix)
+        }
+        (ResetScreen::Code { .. }, _) => true,
+        _ => false,
+    };
+    ResetView {
+        screen,
+        keep_screen_on,
+        vibrate,
+        next_tick_ms,
+    }
+}
+
+// ---- the scanner's viewfinder: pinch to zoom, tap to focus ----
+
+/// The viewfinder's zoom and tap-to-focus ring, within what the camera allows. The shells feed it
+/// the gestures and hand `zoom` and the focus point to the camera (CameraX `setZoomRatio` and
+/// `startFocusAndMetering`, AVFoundation `videoZoomFactor` and `focusPointOfInterest`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Viewfinder {
+    /// The zoom ratio to set on the camera, always within `min_zoom..=max_zoom`.
+    pub zoom: f32,
+    pub min_zoom: f32,
+    pub max_zoom: f32,
+    /// Where the user last tapped, until the camera has focused there: the ring to draw.
+    pub focus: Option<FocusPoint>,
+    /// Taps so far: numbers each [`FocusPoint`].
+    pub taps: u32,
+}
+
+/// A tap to focus, in the preview's coordinates from 0 to 1 (left to right, top to bottom).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FocusPoint {
+    pub x: f32,
+    pub y: f32,
+    /// Counts the taps: the camera's answer to an earlier tap does not hide a newer ring.
+    pub tap: u32,
+}
+
+/// A ratio the camera reported, or 1 (no zoom) when it makes no sense.
+fn sane_ratio(ratio: f32) -> f32 {
+    if ratio.is_finite() && ratio > 0.0 {
+        ratio
+    } else {
+        1.0
+    }
+}
+
+impl Viewfinder {
+    /// The camera is open with this zoom range (CameraX `ZoomState`, AVFoundation
+    /// `minAvailableVideoZoomFactor`...): no zoom (1x) if the range allows it.
+    pub fn new(min_zoom: f32, max_zoom: f32) -> Self {
+        let min_zoom = sane_ratio(min_zoom);
+        let max_zoom = sane_ratio(max_zoom).max(min_zoom);
+        Viewfinder {
+            zoom: 1.0_f32.clamp(min_zoom, max_zoom),
+            min_zoom,
+            max_zoom,
+            focus: None,
+            taps: 0,
+        }
+    }
+
+    /// A pinch: `scale` is how much the fingers spread since the gesture's previous event (above 1
+    /// zooms in). The zoom stops at the camera's limits; a nonsensical scale changes nothing.
+    pub fn pinched(mut self, scale: f32) -> Self {
+        if scale.is_finite() && scale > 0.0 {
+            self.zoom = (self.zoom * scale).clamp(self.min_zoom, self.max_zoom);
+        }
+        self
+    }
+
+    /// A tap at (`x`, `y`) of the preview, from 0 to 1: focus (and exposure) there, ring shown.
+    pub fn tapped(mut self, x: f32, y: f32) -> Self {
+        let unit = |v: f32| {
+            if v.is_finite() {
+                v.clamp(0.0, 1.0)
+            } else {
+                0.5
+            }
+        };
+        self.taps = self.taps.wrapping_add(1);
+        self.focus = Some(FocusPoint {
+            x: unit(x),
+            y: unit(y),
+            tap: self.taps,
+        });
+        self
+    }
+
+    /// The camera finished focusing for tap number `tap` (whether or not it found focus): its
+    /// ring goes, unless the user has tapped again since.
+    pub fn focused(mut self, tap: u32) -> Self {
+        if self.focus.is_some_and(|f| f.tap == tap) {
+            self.focus = None;
+        }
+        self
+    }
+}
+
 /// "Updated 5 min ago" for the age of the device list.
 pub fn list_age_message(age: DeviceListAge) -> UiMessage {
     match age {
@@ -177,6 +311,8 @@ pub struct DeviceListScreen {
     pub error_action: Option<ErrorAction>,
     pub fetched_at_unix: Option<i64>,
     pub from_cache: bool,
+    /// The device the user asked to remove, until they confirm or cancel: the screen asks first.
+    pub confirm_removal: Option<DeviceRow>,
 }
 
 /// The list as fetched (or served from the cache), at `now_unix`.
@@ -195,15 +331,31 @@ pub fn device_list_screen(snapshot: &DeviceListSnapshot, now_unix: i64) -> Devic
         error_action: None,
         fetched_at_unix: Some(snapshot.fetched_at_unix),
         from_cache: snapshot.from_cache,
+        confirm_removal: None,
     }
 }
 
 impl DeviceListScreen {
-    /// Loading again: the rows stay, the last error goes.
+    /// Loading again (or removing the confirmed device): the rows stay, the last error and any
+    /// question go.
     pub fn loading(mut self) -> Self {
         self.loading = true;
         self.error = None;
         self.error_action = None;
+        self.confirm_removal = None;
+        self
+    }
+
+    /// "Remove" tapped on a row: the screen asks to confirm before anything is sent. A serial not
+    /// in the list asks nothing.
+    pub fn asking_to_remove(mut self, serial: &str) -> Self {
+        self.confirm_removal = self.devices.iter().find(|d| d.serial == serial).cloned();
+        self
+    }
+
+    /// The question answered "Cancel": nothing is removed.
+    pub fn removal_cancelled(mut self) -> Self {
+        self.confirm_removal = None;
         self
     }
 
@@ -496,5 +648,110 @@ mod tests {
             Some(UiMessage::with(MessageId::DeviceAdded, ["J1"]))
         );
         assert!(added.logged_in);
+    }
+
+    #[test]
+    fn the_code_vibrates_once_when_it_appears_and_keeps_the_screen_on_until_it_expires() {
+        let t = 1_000_000;
+        let scanning = reset_view(&ResetState::SCANNING, None, t * 1000);
+        assert!(scanning.keep_screen_on && !scanning.vibrate);
+        assert_eq!(scanning.next_tick_ms, None);
+
+        let state = code_ready(t + 600);
+        let appeared = reset_view(&state, Some(&scanning.screen), t * 1000 + 250);
+        assert!(appeared.vibrate && appeared.keep_screen_on);
+        // The next tick lands on the next whole second of the phone's clock.
+        assert_eq!(appeared.next_tick_ms, Some(750));
+        let ticked = reset_view(&state, Some(&appeared.screen), (t + 1) * 1000);
+        assert!(!ticked.vibrate, "the same code on screen buzzes once");
+        assert_eq!(ticked.next_tick_ms, Some(1000));
+        assert!(!reset_view(&state, Some(&ticked.screen), (t + 1) * 1000).vibrate);
+
+        let expired = reset_view(&state, Some(&ticked.screen), (t + 600) * 1000);
+        assert!(!expired.keep_screen_on && !expired.vibrate);
+        assert_eq!(expired.next_tick_ms, None);
+
+        // Scanned again, a new code: it buzzes again.
+        let again = reset_view(
+            &code_ready(t + 900),
+            Some(&expired.screen),
+            (t + 600) * 1000,
+        );
+        assert!(again.vibrate);
+        // A failure lets the display sleep and buzzes nothing.
+        let failed = reset_view(
+            &ResetState::Failed {
+                error: HcError::NotAResetQr,
+            },
+            Some(&again.screen),
+            0,
+        );
+        assert!(!failed.keep_screen_on && !failed.vibrate);
+    }
+
+    #[test]
+    fn a_code_shown_at_once_when_the_screen_opens_buzzes_too() {
+        assert!(reset_view(&code_ready(10), None, 0).vibrate);
+        // Before 1970 (a phone with a broken clock) the tick is still within a second.
+        assert_eq!(reset_view(&code_ready(10), None, -1).next_tick_ms, Some(1));
+    }
+
+    #[test]
+    fn pinching_zooms_within_the_cameras_range() {
+        let view = Viewfinder::new(0.5, 8.0);
+        assert_eq!(view.zoom, 1.0, "the viewfinder opens without zoom");
+        let view = view.pinched(2.0).pinched(1.5);
+        assert_eq!(view.zoom, 3.0);
+        assert_eq!(view.pinched(10.0).zoom, 8.0);
+        assert_eq!(view.pinched(0.01).zoom, 0.5);
+        for nonsense in [0.0, -1.0, f32::NAN, f32::INFINITY] {
+            assert_eq!(view.pinched(nonsense).zoom, 3.0);
+        }
+        // A camera without zoom, or one that reports nonsense.
+        assert_eq!(Viewfinder::new(1.0, 1.0).pinched(4.0).zoom, 1.0);
+        let odd = Viewfinder::new(f32::NAN, 0.0);
+        assert_eq!((odd.min_zoom, odd.max_zoom, odd.zoom), (1.0, 1.0, 1.0));
+        assert_eq!(Viewfinder::new(2.0, 1.0).zoom, 2.0);
+    }
+
+    #[test]
+    fn tapping_focuses_there_and_the_ring_goes_once_the_camera_has_focused() {
+        let view = Viewfinder::new(1.0, 4.0).tapped(0.25, 0.75);
+        let first = view.focus.expect("a ring");
+        assert_eq!((first.x, first.y), (0.25, 0.75));
+        let view = view.tapped(1.5, f32::NAN);
+        let second = view.focus.expect("a ring");
+        assert_eq!((second.x, second.y), (1.0, 0.5));
+        // The camera's answer to the first tap leaves the second ring alone.
+        assert_eq!(view.focused(first.tap).focus, Some(second));
+        assert_eq!(view.focused(second.tap).focus, None);
+        // Taps after the ring went are numbered on.
+        let third = view
+            .focused(second.tap)
+            .tapped(0.5, 0.5)
+            .focus
+            .expect("a ring");
+        assert_ne!(third.tap, first.tap);
+    }
+
+    #[test]
+    fn removing_a_device_asks_first_and_cancel_removes_nothing() {
+        let snapshot = DeviceListSnapshot {
+            devices: vec![device("J12345678", "Shop NVR")],
+            fetched_at_unix: 1,
+            from_cache: false,
+            cloud_unreachable: false,
+        };
+        let screen = device_list_screen(&snapshot, 1);
+        assert_eq!(screen.confirm_removal, None);
+        let asking = screen.clone().asking_to_remove("J12345678");
+        assert_eq!(
+            asking.confirm_removal.as_ref().map(|d| d.name.as_str()),
+            Some("Shop NVR")
+        );
+        assert_eq!(asking.clone().removal_cancelled(), screen);
+        // Confirmed: the removal runs like a load, the question gone.
+        assert_eq!(asking.loading().confirm_removal, None);
+        assert_eq!(screen.asking_to_remove("J00000000").confirm_removal, None);
     }
 }

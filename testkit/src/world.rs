@@ -269,7 +269,7 @@ impl World {
             .await
             .unwrap()
             .expect("the account exists");
-        storage.audit_of(account, u32::MAX).await.unwrap()
+        storage.audit_of(account, None, u32::MAX).await.unwrap()
     }
 
     /// Writes a registry row, through the cloud in the test process or straight into the

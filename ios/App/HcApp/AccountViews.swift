@@ -64,6 +64,8 @@ private struct DeviceList: View {
     @EnvironmentObject private var app: AppModel
     let model: DeviceListModel
     @ObservedObject var screen: Observed<DeviceListModel.Screen>
+    /// Mirrors the core's question: dismissing the dialog never races the answer it gave.
+    @State private var askingShown = false
 
     var body: some View {
         List {
@@ -84,11 +86,22 @@ private struct DeviceList: View {
                     Text("\(device.model) · \(device.serial)").font(.caption).foregroundStyle(.secondary)
                 }
                 .swipeActions {
-                    Button("devices_remove", role: .destructive) { Task { await model.remove(serial: device.serial) } }
+                    // Asks first: the core keeps the question in the screen until it is answered.
+                    Button("devices_remove", role: .destructive) { model.askToRemove(serial: device.serial) }
                 }
             }
         }
+        .confirmationDialog(asking.map { localized("devices_remove_confirm_title", [$0.name]) } ?? "",
+                            isPresented: $askingShown, titleVisibility: .visible, presenting: asking) { device in
+            Button("devices_remove", role: .destructive) { Task { await model.confirmRemoval() } }
+            Button("action_cancel", role: .cancel) { model.cancelRemoval() }
+        } message: { device in
+            Text(localized("devices_remove_confirm_text", [device.name]))
+        }
+        .onChange(of: asking) { askingShown = $0 != nil }
     }
+
+    private var asking: DeviceRow? { screen.value.confirmRemoval }
 }
 
 struct AddDeviceView: View {

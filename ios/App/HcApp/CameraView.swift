@@ -6,10 +6,13 @@ import UIKit
 
 /// The back camera's preview, with a video data output that hands the luma plane of each frame to
 /// the core. `alwaysDiscardsLateVideoFrames`: a slow phone drops frames here, and the core keeps only
-/// the newest one it has not decoded yet.
+/// the newest one it has not decoded yet. Pinch and tap on the preview go to the screen model, which
+/// keeps the zoom within the camera's range and numbers the taps; this view hands its `viewfinder`
+/// to the camera (`videoZoomFactor`, `focusPointOfInterest`).
 struct CameraView: UIViewRepresentable {
     let model: ResetPasswordModel
     let torch: Bool
+    let viewfinder: Viewfinder?
 
     func makeCoordinator() -> CameraController { CameraController(model: model) }
 
@@ -17,11 +20,18 @@ struct CameraView: UIViewRepresentable {
         let view = PreviewView()
         view.previewLayer.session = context.coordinator.session
         view.previewLayer.videoGravity = .resizeAspectFill
+        view.addGestureRecognizer(UIPinchGestureRecognizer(
+            target: context.coordinator, action: #selector(CameraController.pinched(_:))))
+        view.addGestureRecognizer(UITapGestureRecognizer(
+            target: context.coordinator, action: #selector(CameraController.tapped(_:))))
         context.coordinator.start()
         return view
     }
 
-    func updateUIView(_ view: PreviewView, context: Context) { context.coordinator.setTorch(torch) }
+    func updateUIView(_ view: PreviewView, context: Context) {
+        context.coordinator.setTorch(torch)
+        if let zoom = viewfinder?.zoom { context.coordinator.setZoom(zoom) }
+    }
 
     static func dismantleUIView(_ view: PreviewView, coordinator: CameraController) { coordinator.stop() }
 
@@ -39,10 +49,16 @@ final class CameraController: NSObject, AVCaptureVideoDataOutputSampleBufferDele
     private let lock = NSLock()
     private var rotation: UInt32 = 90
     private var orientationObserver: NSObjectProtocol?
+    private var focusObservation: NSKeyValueObservation?
+    private var focusTap: UInt32?
+    private var subjectObserver: NSObjectProtocol?
 
     init(model: ResetPasswordModel) {
         self.model = model
         super.init()
+        subjectObserver = NotificationCenter.default.addObserver(
+            forName: AVCaptureDevice.subjectAreaDidChangeNotification, object: nil, queue: nil
+        ) { [weak self] _ in self?.continuousFocus() }
         // UIDevice is main-thread API: track the orientation there, read it on the capture queue.
         DispatchQueue.main.async { [weak self] in
             UIDevice.current.beginGeneratingDeviceOrientationNotifications()
@@ -58,6 +74,8 @@ final class CameraController: NSObject, AVCaptureVideoDataOutputSampleBufferDele
 
     deinit {
         if let orientationObserver { NotificationCenter.default.removeObserver(orientationObserver) }
+        if let subjectObserver { NotificationCenter.default.removeObserver(subjectObserver) }
+        focusObservation?.invalidate()
     }
 
     /// Starts the capture session. The scanner shows this view only once camera access is granted.
@@ -83,10 +101,68 @@ final class CameraController: NSObject, AVCaptureVideoDataOutputSampleBufferDele
         if session.canAddOutput(output) { session.addOutput(output) }
         session.commitConfiguration()
         device = camera
+        // A tap's focus run is over when the camera stops adjusting: its ring goes.
+        focusObservation = camera.observe(\.isAdjustingFocus, options: [.new]) { [weak self] camera, _ in
+            guard let self, !camera.isAdjustingFocus else { return }
+            if let tap = self.lock.withLock({ () -> UInt32? in defer { self.focusTap = nil }; return self.focusTap }) {
+                self.model.focused(tap: tap)
+            }
+        }
+        model.cameraOpened(minZoom: Float(camera.minAvailableVideoZoomFactor),
+                           maxZoom: Float(camera.maxAvailableVideoZoomFactor))
         session.startRunning()
     }
 
+    @objc func pinched(_ recognizer: UIPinchGestureRecognizer) {
+        guard recognizer.state == .changed || recognizer.state == .ended else { return }
+        model.pinched(Float(recognizer.scale))
+        recognizer.scale = 1  // the model takes the change since the previous event
+    }
+
+    @objc func tapped(_ recognizer: UITapGestureRecognizer) {
+        guard let view = recognizer.view as? CameraView.PreviewView, view.bounds.width > 0, view.bounds.height > 0 else { return }
+        let at = recognizer.location(in: view)
+        guard let focus = model.tapped(x: Float(at.x / view.bounds.width), y: Float(at.y / view.bounds.height)) else { return }
+        // The layer maps the view's crop (resizeAspectFill) to the sensor's coordinates.
+        let point = view.previewLayer.captureDevicePointConverted(
+            fromLayerPoint: CGPoint(x: CGFloat(focus.x) * view.bounds.width, y: CGFloat(focus.y) * view.bounds.height))
+        queue.async { [self] in
+            guard let device, (try? device.lockForConfiguration()) != nil else { return }
+            lock.withLock { focusTap = focus.tap }
+            if device.isFocusPointOfInterestSupported, device.isFocusModeSupported(.autoFocus) {
+                device.focusPointOfInterest = point
+                device.focusMode = .autoFocus
+            }
+            if device.isExposurePointOfInterestSupported, device.isExposureModeSupported(.autoExpose) {
+                device.exposurePointOfInterest = point
+                device.exposureMode = .autoExpose
+            }
+            // Back to continuous focus once the scene changes (the phone moves on).
+            device.isSubjectAreaChangeMonitoringEnabled = true
+            device.unlockForConfiguration()
+        }
+    }
+
+    func setZoom(_ zoom: Float) {
+        queue.async { [self] in
+            guard let device, device.videoZoomFactor != CGFloat(zoom), (try? device.lockForConfiguration()) != nil else { return }
+            device.videoZoomFactor = CGFloat(zoom)
+            device.unlockForConfiguration()
+        }
+    }
+
     func stop() { queue.async { self.session.stopRunning() } }
+
+    /// After a tap's focus, the scene changed: focus and exposure follow the picture again.
+    private func continuousFocus() {
+        queue.async { [self] in
+            guard let device, (try? device.lockForConfiguration()) != nil else { return }
+            if device.isFocusModeSupported(.continuousAutoFocus) { device.focusMode = .continuousAutoFocus }
+            if device.isExposureModeSupported(.continuousAutoExposure) { device.exposureMode = .continuousAutoExposure }
+            device.isSubjectAreaChangeMonitoringEnabled = false
+            device.unlockForConfiguration()
+        }
+    }
 
     func setTorch(_ on: Bool) {
         queue.async { [self] in

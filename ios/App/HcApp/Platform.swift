@@ -3,6 +3,7 @@ import HcCore
 import HcPresentation
 import os
 import Security
+import UIKit
 
 /// A screen model's state as an `ObservableObject` for SwiftUI: changes arrive on any thread (core
 /// threads for reset states) and are republished on the main actor.
@@ -21,11 +22,20 @@ final class Observed<Value>: ObservableObject {
     deinit { token?.cancel() }
 }
 
+/// The words of `key` in Localizable.strings (en, zh-Hans), arguments as `%n$@`.
+func localized(_ key: String, _ args: [String] = []) -> String {
+    String(format: NSLocalizedString(key, comment: ""), arguments: args.map { $0 as NSString })
+}
+
 extension UiMessage {
-    /// The localized text: Localizable.strings (en, zh-Hans) under `id.key`, arguments as `%n$@`.
-    var text: String {
-        let format = NSLocalizedString(id.key, comment: "")
-        return String(format: format, arguments: args.map { $0 as NSString })
+    /// The localized text of the core's message.
+    var text: String { localized(id.key, args) }
+}
+
+/// One short buzz when the verification code appears; the screen model decides when.
+struct FeedbackHaptics: Haptics {
+    func codeAppeared() {
+        DispatchQueue.main.async { UINotificationFeedbackGenerator().notificationOccurred(.success) }
     }
 }
 

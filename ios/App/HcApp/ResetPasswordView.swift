@@ -13,9 +13,13 @@ struct ResetPasswordView: View {
     @MainActor final class Holder: ObservableObject {
         let model: ResetPasswordModel
         let screen: Observed<ResetPasswordModel.Screen>
+        let keepScreenOn: Observed<Bool>
+        let viewfinder: Observed<Viewfinder?>
         init(client: HcClient) {
-            model = ResetPasswordModel(client: client)
+            model = ResetPasswordModel(client: client, haptics: FeedbackHaptics())
             screen = Observed(model.screen)
+            keepScreenOn = Observed(model.keepScreenOn)
+            viewfinder = Observed(model.viewfinder)
         }
         deinit { model.close() }
     }
@@ -23,21 +27,35 @@ struct ResetPasswordView: View {
     init(client: HcClient) { _holder = StateObject(wrappedValue: Holder(client: client)) }
 
     var body: some View {
-        ResetContent(model: holder.model, screen: holder.screen, done: { dismiss() })
+        ResetContent(model: holder.model, screen: holder.screen, viewfinder: holder.viewfinder, done: { dismiss() })
+            .modifier(KeepScreenOn(on: holder.keepScreenOn))
             .navigationTitle("reset_password_title")
             .navigationBarTitleDisplayMode(.inline)
+    }
+}
+
+/// The display stays awake while the model says so (the scanner, the wait, a valid code).
+private struct KeepScreenOn: ViewModifier {
+    @ObservedObject var on: Observed<Bool>
+
+    func body(content: Content) -> some View {
+        content
+            .onAppear { UIApplication.shared.isIdleTimerDisabled = on.value }
+            .onChange(of: on.value) { UIApplication.shared.isIdleTimerDisabled = $0 }
+            .onDisappear { UIApplication.shared.isIdleTimerDisabled = false }
     }
 }
 
 private struct ResetContent: View {
     let model: ResetPasswordModel
     @ObservedObject var screen: Observed<ResetPasswordModel.Screen>
+    let viewfinder: Observed<Viewfinder?>
     let done: () -> Void
 
     var body: some View {
         switch screen.value {
         case let .scanning(hint):
-            ScannerView(model: model, hint: hint)
+            ScannerView(model: model, hint: hint, viewfinder: viewfinder)
         case let .working(_, _, status):
             VStack(spacing: 16) {
                 ProgressView()
@@ -55,7 +73,10 @@ private struct ResetContent: View {
 private struct ScannerView: View {
     let model: ResetPasswordModel
     let hint: UiMessage
+    @ObservedObject var viewfinder: Observed<Viewfinder?>
     @State private var torch = false
+    @State private var typing = false
+    @State private var typed = ""
     @State private var photo: PhotosPickerItem?
     @State private var camera = AVCaptureDevice.authorizationStatus(for: .video)
     @Environment(\.openURL) private var openURL
@@ -64,8 +85,11 @@ private struct ScannerView: View {
         VStack(spacing: 0) {
             ZStack {
                 if camera == .authorized {
-                    CameraView(model: model, torch: torch)
-                    Viewfinder()
+                    // Pinch and tap go to the model through the preview's gesture recognizers.
+                    CameraView(model: model, torch: torch, viewfinder: viewfinder.value)
+                    ViewfinderFrame(focus: viewfinder.value?.focus)
+                    Text("scan_focus_hint").font(.caption2).foregroundStyle(.white)
+                        .frame(maxHeight: .infinity, alignment: .bottom).padding(8).allowsHitTesting(false)
                 } else if camera != .notDetermined {
                     // Refused (or restricted): the Settings app can allow it; the photo picker works anyway.
                     VStack(spacing: 12) {
@@ -91,6 +115,8 @@ private struct ScannerView: View {
                     PhotosPicker(selection: $photo, matching: .images) { Label("scan_pick_photo", systemImage: "photo") }
                         .buttonStyle(.bordered)
                 }
+                // No camera, a damaged screen, a code too far away: the device's page shows the text too.
+                Button("scan_type_text") { typing = true }
             }
             .padding()
         }
@@ -99,6 +125,13 @@ private struct ScannerView: View {
             guard camera == .notDetermined else { return }
             let granted = await AVCaptureDevice.requestAccess(for: .video)
             await MainActor.run { camera = granted ? .authorized : .denied }
+        }
+        .alert("scan_type_text", isPresented: $typing) {
+            TextField("scan_type_text_label", text: $typed)
+                .textInputAutocapitalization(.characters).autocorrectionDisabled().font(.body.monospaced())
+            // The core reads the text in groups, in lower case, with line breaks.
+            Button("scan_type_text_submit") { model.submitText(typed); typed = "" }
+            Button("action_cancel", role: .cancel) { typed = "" }
         }
         .onChange(of: photo) { item in
             guard let item else { return }
@@ -110,8 +143,11 @@ private struct ScannerView: View {
     }
 }
 
-/// The box to put the QR code in: the rest of the preview dimmed.
-private struct Viewfinder: View {
+/// The box to put the QR code in, the rest of the preview dimmed; the ring where the user tapped
+/// to focus.
+private struct ViewfinderFrame: View {
+    let focus: FocusPoint?
+
     var body: some View {
         GeometryReader { geo in
             let side = min(geo.size.width, geo.size.height) * 0.7
@@ -121,6 +157,10 @@ private struct Viewfinder: View {
             }
             .compositingGroup()
             .overlay(RoundedRectangle(cornerRadius: 16).stroke(.white, lineWidth: 3).frame(width: side, height: side))
+            if let focus {
+                Circle().stroke(.white, lineWidth: 2).frame(width: 72, height: 72)
+                    .position(x: CGFloat(focus.x) * geo.size.width, y: CGFloat(focus.y) * geo.size.height)
+            }
         }
         .allowsHitTesting(false)
     }

@@ -100,9 +100,22 @@ public final class DeviceListModel: @unchecked Sendable {
         }
     }
 
-    public func remove(serial: String) async {
+    /// "Remove" on a row: the screen asks to confirm (`confirmRemoval`); nothing is sent yet.
+    public func askToRemove(serial: String) {
+        screen.update { $0 = deviceListAskingToRemove(screen: $0, serial: serial) }
+    }
+
+    /// The question answered "Cancel".
+    public func cancelRemoval() {
+        screen.update { $0 = deviceListRemovalCancelled(screen: $0) }
+    }
+
+    /// The question answered "Remove": the device leaves the account, the list is fetched again.
+    public func confirmRemoval() async {
+        guard let device = screen.value.confirmRemoval else { return }
+        screen.update { $0 = deviceListLoading(screen: $0) }
         do {
-            try await client.removeDevice(serial: serial)
+            try await client.removeDevice(serial: device.serial)
             await refresh(force: true)
         } catch {
             screen.update { $0 = deviceListFailed(screen: $0, error: hcError(error)) }

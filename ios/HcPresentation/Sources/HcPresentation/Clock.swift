@@ -1,15 +1,16 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Foundation
 
-/// The clock the screens read (seconds since the epoch); tests pass their own.
+/// The clock the screens read (milliseconds since the epoch); tests pass their own.
 public protocol Clock: Sendable {
-    func nowUnix() -> Int64
+    func nowMillis() -> Int64
+}
+
+extension Clock {
+    /// Whole seconds since the epoch.
+    public func nowUnix() -> Int64 { nowMillis() / 1000 }
 }
 
 public struct SystemClock: Clock {
     public init() {}
-    public func nowUnix() -> Int64 { Int64(time(nil)) }
+    public func nowMillis() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 }

@@ -1,9 +1,21 @@
 import Foundation
 import HcCore
 
+/// What the phone does when a verification code appears: the app vibrates; the model decides when.
+public protocol Haptics: Sendable {
+    func codeAppeared()
+}
+
+public struct NoHaptics: Haptics {
+    public init() {}
+    public func codeAppeared() {}
+}
+
 /// More > Reset Device Password: the scanner and code screens. The core decides what the screen
-/// shows (`resetScreen`); this model makes it observable and runs the once-a-second countdown. The
-/// camera hands every frame to `submitFrame` (the core keeps only the latest).
+/// shows, whether the display stays on, when to vibrate and when to look again (`resetView`); this
+/// model only makes it observable and sleeps until the next tick the core asks for. The camera
+/// hands every frame to `submitFrame` (the core keeps only the latest) and the viewfinder's
+/// gestures to `pinched` and `tapped`.
 public final class ResetPasswordModel: @unchecked Sendable {
     public typealias Screen = ResetScreen
     public typealias Code = CodeScreen
@@ -14,20 +26,28 @@ public final class ResetPasswordModel: @unchecked Sendable {
     }
 
     public let screen: ScreenState<Screen>
+    /// Whether the display stays awake (the scanner, the wait, a valid code).
+    public let keepScreenOn: ScreenState<Bool>
+    /// The zoom to set on the camera and the focus ring to draw; nil until the camera opened.
+    public let viewfinder = ScreenState<Viewfinder?>(nil)
     private let flow: ResetFlow
     private let clock: Clock
-    private let lock = NSLock()
+    private let haptics: Haptics
+    private let lock = NSRecursiveLock()
     private var coreState: ResetState
     private var ticker: Task<Void, Never>?
 
-    public init(client: HcClient, clock: Clock = SystemClock()) {
+    public init(client: HcClient, clock: Clock = SystemClock(), haptics: Haptics = NoHaptics()) {
         let listener = Listener()
         self.clock = clock
+        self.haptics = haptics
         flow = client.resetFlow(listener: listener)
-        coreState = flow.state()
-        screen = ScreenState(resetScreen(state: .scanning(hint: nil), nowUnix: clock.nowUnix()))
+        coreState = .scanning(hint: nil)
+        let first = resetView(state: .scanning(hint: nil), shown: nil, nowUnixMs: clock.nowMillis())
+        screen = ScreenState(first.screen)
+        keepScreenOn = ScreenState(first.keepScreenOn)
         listener.model = self
-        tick()
+        onCoreState(flow.state())
     }
 
     deinit { ticker?.cancel() }
@@ -42,6 +62,7 @@ public final class ResetPasswordModel: @unchecked Sendable {
     /// A photo or screenshot from the picker (PNG/JPEG bytes).
     public func submitImage(_ bytes: Data) { flow.submitImage(bytes: bytes) }
 
+    /// The QR code's text, typed by hand or pasted (the device shows it beside the code).
     public func submitText(_ text: String) { flow.submitText(text: text) }
 
     /// The "Try again" button: asks the cloud again for the QR already read.
@@ -50,10 +71,50 @@ public final class ResetPasswordModel: @unchecked Sendable {
     /// The "Scan again" button, and leaving the code screen.
     public func scanAgain() { flow.cancel() }
 
-    /// Recomputes the screen at the clock's time (the ticker calls it every second).
+    /// The camera opened with this zoom range: the viewfinder starts without zoom.
+    public func cameraOpened(minZoom: Float, maxZoom: Float) {
+        viewfinder.set(viewfinderNew(minZoom: minZoom, maxZoom: maxZoom))
+    }
+
+    /// A pinch that spread the fingers by `scale` since its previous event.
+    public func pinched(_ scale: Float) {
+        viewfinder.update { view in view = view.map { viewfinderPinched(viewfinder: $0, scale: scale) } }
+    }
+
+    /// A tap at (`x`, `y`) of the preview, from 0 to 1: the point to focus on, or nil before the
+    /// camera opened.
+    @discardableResult
+    public func tapped(x: Float, y: Float) -> FocusPoint? {
+        var focus: FocusPoint?
+        viewfinder.update { view in
+            view = view.map { viewfinderTapped(viewfinder: $0, x: x, y: y) }
+            focus = view?.focus
+        }
+        return focus
+    }
+
+    /// The camera finished focusing for `tap`: its ring goes.
+    public func focused(tap: UInt32) {
+        viewfinder.update { view in view = view.map { viewfinderFocused(viewfinder: $0, tap: tap) } }
+    }
+
+    /// Computes the view again at the clock's time (the core says when: every second of a countdown).
     public func tick() {
-        let state = lock.withLock { coreState }
-        screen.set(resetScreen(state: state, nowUnix: clock.nowUnix()))
+        lock.withLock {
+            let view = resetView(state: coreState, shown: screen.value, nowUnixMs: clock.nowMillis())
+            // The buzz before the screen: whoever sees the code has had its vibration.
+            if view.vibrate { haptics.codeAppeared() }
+            keepScreenOn.set(view.keepScreenOn)
+            screen.set(view.screen)
+            ticker?.cancel()
+            ticker = view.nextTickMs.map { ms in
+                Task { [weak self] in
+                    try? await Task.sleep(nanoseconds: ms * 1_000_000)
+                    guard let self, !Task.isCancelled else { return }
+                    self.tick()
+                }
+            }
+        }
     }
 
     /// Leaving the screen: stops the flow and the countdown.
@@ -63,21 +124,7 @@ public final class ResetPasswordModel: @unchecked Sendable {
     }
 
     private func onCoreState(_ state: ResetState) {
-        lock.withLock {
-            coreState = state
-            ticker?.cancel()
-            ticker = nil
-            if case .codeReady = state {
-                ticker = Task { [weak self] in
-                    while !Task.isCancelled {
-                        try? await Task.sleep(nanoseconds: 1_000_000_000)
-                        guard let self, !Task.isCancelled else { return }
-                        self.tick()
-                        if case let .code(code) = self.screen.value, code.expired { return }
-                    }
-                }
-            }
-        }
+        lock.withLock { coreState = state }
         tick()
     }
 }

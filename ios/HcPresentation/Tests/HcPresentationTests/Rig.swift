@@ -38,12 +38,21 @@ func msg(_ id: MessageId, _ args: CustomStringConvertible...) -> UiMessage {
     UiMessage(id: id, args: args.map { $0.description })
 }
 
+/// A clock on whole seconds that the test sets.
 final class FakeClock: Clock, @unchecked Sendable {
     private let lock = NSLock()
     private var now: Int64
     init(_ now: Int64 = Int64(Date().timeIntervalSince1970)) { self.now = now }
-    func nowUnix() -> Int64 { lock.withLock { now } }
+    func nowMillis() -> Int64 { lock.withLock { now } * 1000 }
     func set(_ unix: Int64) { lock.withLock { now = unix } }
+}
+
+/// Counts the vibrations the model asks for.
+final class CountingHaptics: Haptics, @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var vibrations: Int { lock.withLock { count } }
+    func codeAppeared() { lock.withLock { count += 1 } }
 }
 
 /// What the capture delegate hands the model: plane 0 (Y) of a `420f` pixel buffer, rows padded to

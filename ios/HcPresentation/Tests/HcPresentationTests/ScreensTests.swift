@@ -5,7 +5,7 @@ import HcCore
 
 /// The screens driven by the real core against the real cloud and simulated NVRs.
 final class ScreensTests: XCTestCase {
-    func testScanningTheNvrQrWithTheCameraShowsTheGroupedCodeAndItsCountdown() async throws {
+    func testScanningTheNvrQrWithTheCameraSaysTooDarkInADarkRoomThenShowsTheGroupedCodeAndItsCountdown() async throws {
         let device = TestDevice("A")
         let me = try await Rig.newAccount()
         _ = try await me.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: "Shop NVR")
@@ -18,8 +18,17 @@ final class ScreensTests: XCTestCase {
         XCTAssertEqual(model.screen.value, .scanning(hint: msg(.scanHint)))
         XCTAssertTrue(model.wantsFrames)
 
+        // Pointed at the device in an unlit room: the scanner says why it cannot read, and keeps looking.
+        let modules = try await device.qrModules()
+        let lit = modules.frame(format: .luma8)
+        model.submitFrame(Frame(width: lit.width, height: lit.height, rowStride: lit.rowStride, format: lit.format,
+                                bytes: Data(repeating: 4, count: lit.bytes.count), rotationDegrees: lit.rotationDegrees))
+        let dark = try await model.screen.waitFor { $0 != .scanning(hint: msg(.scanHint)) }
+        XCTAssertEqual(dark, .scanning(hint: msg(.scanHintTooDark)))
+        XCTAssertTrue(model.wantsFrames)
+
         // The capture delegate: plane 0 of the NVR's QR on the monitor, sensor rotated, rows padded.
-        model.submitFrame(cameraFrame(modules: try await device.qrModules(), rotation: 90))
+        model.submitFrame(cameraFrame(modules: modules, rotation: 90))
         let screen = try await model.screen.waitFor { if case .code = $0 { return true }; if case .failed = $0 { return true }; return false }
         guard case let .code(code) = screen else { return XCTFail("\(screen)") }
         XCTAssertEqual(code.serial, device.serial)
@@ -46,6 +55,81 @@ final class ScreensTests: XCTestCase {
     }
 
     typealias Code = ResetPasswordModel.Code
+
+    func testTheQrTextTypedByHandShowsTheCodeVibratesOnceAndKeepsTheScreenOnUntilItExpires() async throws {
+        let device = TestDevice("D")
+        let me = try await Rig.newAccount()
+        _ = try await me.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: nil)
+        let bound = try await device.sync()
+        XCTAssertTrue(bound)
+        let qrText = try await device.startHikConnect()
+        let clock = FakeClock()
+        let haptics = CountingHaptics()
+        let model = ResetPasswordModel(client: me.client, clock: clock, haptics: haptics)
+        defer { model.close() }
+        XCTAssertTrue(model.keepScreenOn.value, "the scanner keeps the display awake")
+
+        // Typed as a person would: a line break where the device's page wraps it, partly in lower case.
+        model.submitText(" \(qrText.prefix(40))\n\(qrText.dropFirst(40).lowercased()) ")
+        let screen = try await model.screen.waitFor { if case .code = $0 { return true }; if case .failed = $0 { return true }; return false }
+        guard case let .code(code) = screen else { return XCTFail("\(screen)") }
+        XCTAssertEqual(code.serial, device.serial)
+        XCTAssertEqual(haptics.vibrations, 1)
+        XCTAssertTrue(model.keepScreenOn.value)
+        // The countdown ticks; the code on screen buzzed once, however often it is drawn again.
+        for second in 0..<3 { clock.set(code.expiresAtUnix - 10 + Int64(second)); model.tick() }
+        XCTAssertEqual(haptics.vibrations, 1)
+        clock.set(code.expiresAtUnix); model.tick()
+        guard case let .code(expired) = model.screen.value else { return XCTFail("\(model.screen.value)") }
+        XCTAssertEqual(expired.countdown, msg(.codeExpired))
+        XCTAssertFalse(model.keepScreenOn.value, "an expired code lets the display sleep")
+    }
+
+    func testPinchingZoomsWithinTheCamerasRangeAndTappingFocusesThereUntilTheCameraHasFocused() throws {
+        let model = ResetPasswordModel(client: try Rig.client())
+        defer { model.close() }
+        XCTAssertNil(model.viewfinder.value, "no zoom before the camera opened")
+        XCTAssertNil(model.tapped(x: 0.5, y: 0.5))
+        model.cameraOpened(minZoom: 0.6, maxZoom: 10)
+        XCTAssertEqual(model.viewfinder.value?.zoom, 1)
+        model.pinched(2); model.pinched(1.5)
+        XCTAssertEqual(model.viewfinder.value?.zoom, 3)
+        model.pinched(100)
+        XCTAssertEqual(model.viewfinder.value?.zoom, 10, "the zoom stops at the camera's limit")
+        model.pinched(0.001)
+        XCTAssertEqual(model.viewfinder.value?.zoom, 0.6)
+
+        let first = try XCTUnwrap(model.tapped(x: 0.25, y: 0.75))
+        XCTAssertEqual([first.x, first.y], [0.25, 0.75])
+        let second = try XCTUnwrap(model.tapped(x: 1.5, y: 0.5))
+        XCTAssertEqual(second.x, 1, "a tap is kept inside the preview")
+        model.focused(tap: first.tap)
+        XCTAssertEqual(model.viewfinder.value?.focus, second, "an earlier tap's answer leaves the new ring")
+        model.focused(tap: second.tap)
+        XCTAssertNil(model.viewfinder.value?.focus)
+    }
+
+    func testRemovingADeviceAsksFirstAndCancelKeepsIt() async throws {
+        let device = TestDevice("E")
+        let me = try await Rig.newAccount()
+        _ = try await me.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: "Back office")
+        let devices = DeviceListModel(client: me.client)
+        await devices.refresh(force: true)
+        devices.askToRemove(serial: device.serial)
+        XCTAssertEqual(devices.screen.value.confirmRemoval?.name, "Back office")
+        devices.cancelRemoval()
+        XCTAssertNil(devices.screen.value.confirmRemoval)
+        await devices.refresh(force: true)
+        XCTAssertEqual(devices.screen.value.devices.map(\.serial), [device.serial])
+
+        devices.askToRemove(serial: device.serial)
+        await devices.confirmRemoval()
+        XCTAssertEqual(devices.screen.value.devices, [])
+        XCTAssertEqual(devices.screen.value.empty, msg(.devicesEmpty))
+        // Nothing asked, nothing removed.
+        await devices.confirmRemoval()
+        XCTAssertNil(devices.screen.value.error)
+    }
 
     func testADeviceNotInMyAccountShowsTheNotAddedNoteAndAddingItShowsTheAddedByOthersNote() async throws {
         // Added, seen by the NVR, then removed from the account while the NVR was offline: the NVR
@@ -113,6 +197,10 @@ final class ScreensTests: XCTestCase {
         XCTAssertEqual(screen, .failed(error: .NotAResetQr, message: msg(.errorNotAResetQr), action: .scanAgain))
         model.scanAgain()
         _ = try await model.screen.waitFor { if case .scanning = $0 { return true }; return false }
+        // Nothing typed is no code at all, not a wrong one.
+        model.submitText(" ")
+        let nothing = try await model.screen.waitFor { if case .failed = $0 { return true }; return false }
+        XCTAssertEqual(nothing, .failed(error: .NoQrFound(hint: .noCode), message: msg(.scanHintNoCode), action: .scanAgain))
     }
 
     func testOfflineTheDeviceListIsTheCachedOneWithItsAge() async throws {

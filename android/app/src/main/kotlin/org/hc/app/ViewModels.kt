@@ -31,7 +31,7 @@ class AddDeviceViewModel(app: Application) : AndroidViewModel(app) {
 }
 
 class ResetPasswordViewModel(app: Application) : AndroidViewModel(app) {
-    val model = ResetPasswordModel(app.client, viewModelScope)
+    val model = ResetPasswordModel(app.client, viewModelScope, haptics = VibratorHaptics(app))
 
     override fun onCleared() = model.close()
 }

@@ -18,9 +18,11 @@ import org.hc.core.accountFailed
 import org.hc.core.accountIdle
 import org.hc.core.accountWorking
 import org.hc.core.deviceAddedMessage
+import org.hc.core.deviceListAskingToRemove
 import org.hc.core.deviceListAt
 import org.hc.core.deviceListFailed
 import org.hc.core.deviceListLoading
+import org.hc.core.deviceListRemovalCancelled
 import org.hc.core.deviceListScreen
 import org.hc.core.plainMessage
 
@@ -112,12 +114,23 @@ class DeviceListModel(
         }
     }
 
-    fun remove(serial: String): Job = scope.launch {
-        try {
-            client.removeDevice(serial)
-            refresh(force = true).join()
-        } catch (e: HcException) {
-            _screen.update { deviceListFailed(it, e) }
+    /** "Remove" on a row: the screen asks to confirm ([DeviceListScreen.confirmRemoval]); nothing is sent yet. */
+    fun askToRemove(serial: String) = _screen.update { deviceListAskingToRemove(it, serial) }
+
+    /** The question answered "Cancel". */
+    fun cancelRemoval() = _screen.update { deviceListRemovalCancelled(it) }
+
+    /** The question answered "Remove": the device leaves the account, the list is fetched again. */
+    fun confirmRemoval(): Job {
+        val device = _screen.value.confirmRemoval ?: return Job().apply { complete() }
+        _screen.update { deviceListLoading(it) }
+        return scope.launch {
+            try {
+                client.removeDevice(device.serial)
+                refresh(force = true).join()
+            } catch (e: HcException) {
+                _screen.update { deviceListFailed(it, e) }
+            }
         }
     }
 

@@ -1,10 +1,13 @@
 package org.hc.presentation
 
-/** The clock the screens read (seconds since the epoch); tests pass their own. */
+/** The clock the screens read (milliseconds since the epoch); tests pass their own. */
 fun interface Clock {
-    fun nowUnix(): Long
+    fun nowMillis(): Long
+
+    /** Whole seconds since the epoch. */
+    fun nowUnix(): Long = nowMillis() / 1000
 
     companion object {
-        val System = Clock { java.lang.System.currentTimeMillis() / 1000 }
+        val System = Clock { java.lang.System.currentTimeMillis() }
     }
 }

@@ -52,10 +52,18 @@ object Rig {
     }
 }
 
+/** A clock on whole seconds that the test sets. */
 class FakeClock(start: Long = System.currentTimeMillis() / 1000) : Clock {
     private val now = AtomicLong(start)
-    override fun nowUnix(): Long = now.get()
+    override fun nowMillis(): Long = now.get() * 1000
     fun set(unix: Long) = now.set(unix)
+}
+
+/** Counts the vibrations the model asks for. */
+class CountingHaptics : Haptics {
+    private val count = java.util.concurrent.atomic.AtomicInteger()
+    val vibrations: Int get() = count.get()
+    override fun codeAppeared() { count.incrementAndGet() }
 }
 
 /** A message as the core gives it. */

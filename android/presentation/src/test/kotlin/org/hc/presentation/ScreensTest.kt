@@ -5,10 +5,12 @@ import kotlin.test.assertIs
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
 import org.hc.core.AccountScreen
+import org.hc.core.FrameFormat
 import org.hc.core.ErrorAction
 import org.hc.core.HcException
 import org.hc.core.MessageId
 import org.hc.core.ResetScreen
+import org.hc.testkit.Frames
 import org.junit.jupiter.api.Test
 
 /** The screens driven by the real core against the real cloud and simulated NVRs. */
@@ -16,9 +18,11 @@ class ScreensTest {
     private val deviceA by lazy { TestDevice("A") }
     private val deviceB by lazy { TestDevice("B") }
     private val deviceC by lazy { TestDevice("C") }
+    private val deviceD by lazy { TestDevice("D") }
+    private val deviceE by lazy { TestDevice("E") }
 
     @Test
-    fun `scanning the NVR's QR with the camera shows the grouped code and its countdown`() = uiTest { scope ->
+    fun `scanning the NVR's QR with the camera says too dark in a dark room, then shows the grouped code and its countdown`() = uiTest { scope ->
         val me = Rig.newAccount()
         me.client.addDevice(deviceA.serial, deviceA.labelCode, "Shop NVR")
         assertTrue(deviceA.sync())
@@ -28,8 +32,17 @@ class ScreensTest {
         assertEquals(ResetScreen.Scanning(msg(MessageId.SCAN_HINT)), model.screen.value)
         assertTrue(model.wantsFrames)
 
-        // The analyzer: the QR on the monitor, mounted rotated, rows padded.
+        // Pointed at the device in an unlit room: the scanner says why it cannot read, and keeps looking.
         val png = deviceA.qrPng()
+        val lit = Frames.frame(png, FrameFormat.LUMA8)
+        model.submitFrame(lit.copy(bytes = ByteArray(lit.bytes.size) { 4 }))
+        assertEquals(
+            ResetScreen.Scanning(msg(MessageId.SCAN_HINT_TOO_DARK)),
+            model.screen.await { it != ResetScreen.Scanning(msg(MessageId.SCAN_HINT)) },
+        )
+        assertTrue(model.wantsFrames)
+
+        // The analyzer: the QR on the monitor, mounted rotated, rows padded.
         model.submitFrame(cameraFrame(png, rotationDegrees = 90))
         val screen = model.screen.await { it is ResetScreen.Code || it is ResetScreen.Failed }
         val code = assertIs<ResetScreen.Code>(screen, "$screen").code
@@ -56,6 +69,79 @@ class ScreensTest {
         model.scanAgain()
         model.screen.await { it is ResetScreen.Scanning }
         model.close()
+    }
+
+    @Test
+    fun `the QR text typed by hand shows the code, vibrates once and keeps the screen on until it expires`() = uiTest { scope ->
+        val me = Rig.newAccount()
+        me.client.addDevice(deviceD.serial, deviceD.labelCode, null)
+        assertTrue(deviceD.sync())
+        val qrText = deviceD.startHikConnect()
+        val clock = FakeClock()
+        val haptics = CountingHaptics()
+        val model = ResetPasswordModel(me.client, scope, clock, haptics)
+        assertTrue(model.keepScreenOn.value, "the scanner keeps the display awake")
+
+        // Typed as a person would: a line break where the device's page wraps it, partly in lower case.
+        model.submitText(" ${qrText.substring(0, 40)}\n${qrText.substring(40).lowercase()} ")
+        val code = assertIs<ResetScreen.Code>(model.screen.await { it is ResetScreen.Code || it is ResetScreen.Failed }).code
+        assertEquals(deviceD.serial, code.serial)
+        assertEquals(1, haptics.vibrations)
+        assertTrue(model.keepScreenOn.value)
+        // The countdown ticks; the code on screen buzzed once, however often it is drawn again.
+        repeat(3) { clock.set(code.expiresAtUnix - 10 + it); model.tick() }
+        assertEquals(1, haptics.vibrations)
+        clock.set(code.expiresAtUnix); model.tick()
+        assertEquals(msg(MessageId.CODE_EXPIRED), (model.screen.value as ResetScreen.Code).code.countdown)
+        assertEquals(false, model.keepScreenOn.value, "an expired code lets the display sleep")
+        model.close()
+    }
+
+    @Test
+    fun `pinching zooms within the camera's range and tapping focuses there until the camera has focused`() = uiTest { scope ->
+        val model = ResetPasswordModel(Rig.client(), scope)
+        assertNull(model.viewfinder.value, "no zoom before the camera opened")
+        assertNull(model.tapped(0.5f, 0.5f))
+        model.cameraOpened(0.6f, 10f)
+        assertEquals(1f, model.viewfinder.value?.zoom)
+        model.pinched(2f); model.pinched(1.5f)
+        assertEquals(3f, model.viewfinder.value?.zoom)
+        model.pinched(100f)
+        assertEquals(10f, model.viewfinder.value?.zoom, "the zoom stops at the camera's limit")
+        model.pinched(0.001f)
+        assertEquals(0.6f, model.viewfinder.value?.zoom)
+
+        val first = model.tapped(0.25f, 0.75f)!!
+        assertEquals(0.25f to 0.75f, first.x to first.y)
+        val second = model.tapped(1.5f, 0.5f)!!
+        assertEquals(1f, second.x, "a tap is kept inside the preview")
+        model.focused(first.tap)
+        assertEquals(second, model.viewfinder.value?.focus, "an earlier tap's answer leaves the new ring")
+        model.focused(second.tap)
+        assertNull(model.viewfinder.value?.focus)
+        model.close()
+    }
+
+    @Test
+    fun `removing a device asks first and cancel keeps it`() = uiTest { scope ->
+        val me = Rig.newAccount()
+        me.client.addDevice(deviceE.serial, deviceE.labelCode, "Back office")
+        val devices = DeviceListModel(me.client, scope)
+        devices.refresh(force = true).join()
+        devices.askToRemove(deviceE.serial)
+        assertEquals("Back office", devices.screen.value.confirmRemoval?.name)
+        devices.cancelRemoval()
+        assertNull(devices.screen.value.confirmRemoval)
+        devices.refresh(force = true).join()
+        assertEquals(listOf(deviceE.serial), devices.screen.value.devices.map { it.serial })
+
+        devices.askToRemove(deviceE.serial)
+        devices.confirmRemoval().join()
+        assertTrue(devices.screen.value.devices.isEmpty(), "${devices.screen.value}")
+        assertEquals(msg(MessageId.DEVICES_EMPTY), devices.screen.value.empty)
+        // Nothing asked, nothing removed.
+        devices.confirmRemoval().join()
+        assertNull(devices.screen.value.error)
     }
 
     @Test
@@ -119,6 +205,13 @@ class ScreensTest {
         model.submitText("https://example.com/menu")
         val failed = assertIs<ResetScreen.Failed>(model.screen.await { it is ResetScreen.Failed })
         assertEquals(msg(MessageId.ERROR_NOT_A_RESET_QR), failed.message)
+        model.scanAgain()
+        model.screen.await { it is ResetScreen.Scanning }
+        // Nothing typed is no code at all, not a wrong one.
+        model.submitText(" ")
+        val nothing = assertIs<ResetScreen.Failed>(model.screen.await { it is ResetScreen.Failed })
+        assertEquals(msg(MessageId.SCAN_HINT_NO_CODE), nothing.message)
+        assertEquals(ErrorAction.ScanAgain, nothing.action)
         model.scanAgain()
         model.screen.await { it is ResetScreen.Scanning }
         model.close()

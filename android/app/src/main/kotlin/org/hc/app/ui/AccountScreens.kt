@@ -14,6 +14,7 @@ import androidx.compose.material.icons.Icons
 import androidx.compose.material.icons.filled.Add
 import androidx.compose.material.icons.filled.MoreVert
 import androidx.compose.material.icons.filled.Refresh
+import androidx.compose.material3.AlertDialog
 import androidx.compose.material3.Button
 import androidx.compose.material3.ExperimentalMaterial3Api
 import androidx.compose.material3.FloatingActionButton
@@ -88,6 +89,20 @@ fun DevicesScreen(model: DeviceListModel, onAddDevice: () -> Unit, onMore: () ->
         model.tick()
         onPauseOrDispose { }
     }
+    // "Remove" asks first: the core keeps the question in the screen until it is answered.
+    screen.confirmRemoval?.let { device ->
+        AlertDialog(
+            onDismissRequest = model::cancelRemoval,
+            title = { Text(stringResource(R.string.devices_remove_confirm_title, device.name)) },
+            text = { Text(stringResource(R.string.devices_remove_confirm_text, device.name)) },
+            confirmButton = {
+                TextButton({ model.confirmRemoval() }) {
+                    Text(stringResource(R.string.devices_remove), color = MaterialTheme.colorScheme.error)
+                }
+            },
+            dismissButton = { TextButton(model::cancelRemoval) { Text(stringResource(R.string.action_cancel)) } },
+        )
+    }
     Scaffold(
         topBar = {
             TopAppBar(
@@ -123,7 +138,7 @@ fun DevicesScreen(model: DeviceListModel, onAddDevice: () -> Unit, onMore: () ->
                         headlineContent = { Text(device.name) },
                         supportingContent = { Text("${device.model} · ${device.serial}") },
                         trailingContent = {
-                            TextButton({ model.remove(device.serial) }) { Text(stringResource(R.string.devices_remove)) }
+                            TextButton({ model.askToRemove(device.serial) }) { Text(stringResource(R.string.devices_remove)) }
                         },
                     )
                     HorizontalDivider()

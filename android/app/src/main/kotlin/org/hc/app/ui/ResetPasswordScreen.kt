@@ -8,6 +8,8 @@ import android.content.pm.PackageManager
 import androidx.activity.compose.rememberLauncherForActivityResult
 import androidx.activity.result.PickVisualMediaRequest
 import androidx.activity.result.contract.ActivityResultContracts
+import androidx.compose.foundation.gestures.detectTapGestures
+import androidx.compose.foundation.gestures.detectTransformGestures
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Box
 import androidx.compose.foundation.layout.Column
@@ -15,16 +17,22 @@ import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.fillMaxWidth
 import androidx.compose.foundation.layout.padding
+import androidx.compose.foundation.text.KeyboardOptions
+import androidx.compose.material3.AlertDialog
 import androidx.compose.material3.Button
 import androidx.compose.material3.CircularProgressIndicator
 import androidx.compose.material3.ExperimentalMaterial3Api
 import androidx.compose.material3.FilterChip
+import androidx.compose.material3.LocalTextStyle
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.OutlinedButton
+import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Scaffold
 import androidx.compose.material3.Text
+import androidx.compose.material3.TextButton
 import androidx.compose.material3.TopAppBar
 import androidx.compose.runtime.Composable
+import androidx.compose.runtime.DisposableEffect
 import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
@@ -34,14 +42,19 @@ import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.graphics.Color
+import androidx.compose.ui.input.pointer.pointerInput
 import androidx.compose.ui.platform.ClipEntry
 import androidx.compose.ui.platform.LocalClipboard
 import androidx.compose.ui.platform.LocalContext
+import androidx.compose.ui.platform.LocalView
 import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.semantics.contentDescription
 import androidx.compose.ui.semantics.semantics
 import androidx.compose.ui.text.font.FontFamily
 import androidx.compose.ui.text.font.FontWeight
+import androidx.compose.ui.text.input.KeyboardCapitalization
+import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.text.style.TextAlign
 import androidx.compose.ui.unit.dp
 import androidx.compose.ui.unit.sp
@@ -61,6 +74,8 @@ import org.hc.presentation.ResetPasswordModel
 @Composable
 fun ResetPasswordScreen(model: ResetPasswordModel, onAddDevice: () -> Unit, onLogIn: () -> Unit, onDone: () -> Unit) {
     val screen by model.screen.collectAsStateWithLifecycle()
+    val keepScreenOn by model.keepScreenOn.collectAsStateWithLifecycle()
+    KeepScreenOn(keepScreenOn)
     Scaffold(topBar = { TopAppBar(title = { Text(stringResource(R.string.reset_password_title)) }) }) { padding ->
         Box(Modifier.padding(padding).fillMaxSize()) {
             when (val s = screen) {
@@ -99,12 +114,31 @@ private fun Scanner(model: ResetPasswordModel, screen: Screen.Scanning) {
         }
     }
     var torch by rememberSaveable { mutableStateOf(false) }
+    var typing by rememberSaveable { mutableStateOf(false) }
+    if (typing) TypeQrTextDialog(onDismiss = { typing = false }, onSubmit = { typing = false; model.submitText(it) })
+    val viewfinder by model.viewfinder.collectAsStateWithLifecycle()
 
     Column(Modifier.fillMaxSize()) {
         Box(Modifier.weight(1f).fillMaxWidth()) {
             if (hasCamera) {
-                CameraPreview(onFrame = model::submitFrame, wantsFrames = { model.wantsFrames }, torch = torch)
-                Viewfinder(Modifier.fillMaxSize())
+                CameraPreview(
+                    onFrame = model::submitFrame, wantsFrames = { model.wantsFrames }, torch = torch,
+                    zoom = viewfinder?.zoom, focus = viewfinder?.focus,
+                    onZoomRange = model::cameraOpened, onFocused = model::focused,
+                )
+                // The gestures go to the model, which keeps the zoom within the camera's range.
+                Viewfinder(
+                    Modifier.fillMaxSize()
+                        .pointerInput(Unit) { detectTransformGestures { _, _, zoomChange, _ -> model.pinched(zoomChange) } }
+                        .pointerInput(Unit) {
+                            detectTapGestures { at -> model.tapped(at.x / size.width, at.y / size.height) }
+                        },
+                    focus = viewfinder?.focus,
+                )
+                Text(
+                    stringResource(R.string.scan_focus_hint), Modifier.align(Alignment.BottomCenter).padding(8.dp),
+                    color = Color.White, style = MaterialTheme.typography.labelSmall,
+                )
             } else {
                 Column(Modifier.align(Alignment.Center).padding(24.dp), horizontalAlignment = Alignment.CenterHorizontally) {
                     Text(stringResource(R.string.scan_camera_permission), textAlign = TextAlign.Center)
@@ -121,7 +155,46 @@ private fun Scanner(model: ResetPasswordModel, screen: Screen.Scanning) {
                     pickPhoto.launch(PickVisualMediaRequest(ActivityResultContracts.PickVisualMedia.ImageOnly))
                 }) { Text(stringResource(R.string.scan_pick_photo)) }
             }
+            // No camera, a damaged screen, a code too far away: the device's page shows the text too.
+            TextButton({ typing = true }) { Text(stringResource(R.string.scan_type_text)) }
         }
+    }
+}
+
+/** The QR code's text typed by hand or pasted: the core reads it in groups, lower case, with line breaks. */
+@Composable
+private fun TypeQrTextDialog(onDismiss: () -> Unit, onSubmit: (String) -> Unit) {
+    var text by rememberSaveable { mutableStateOf("") }
+    AlertDialog(
+        onDismissRequest = onDismiss,
+        title = { Text(stringResource(R.string.scan_type_text)) },
+        text = {
+            OutlinedTextField(
+                text, { text = it }, Modifier.fillMaxWidth(),
+                label = { Text(stringResource(R.string.scan_type_text_label)) },
+                textStyle = LocalTextStyle.current.copy(fontFamily = FontFamily.Monospace),
+                minLines = 3,
+                keyboardOptions = KeyboardOptions(
+                    capitalization = KeyboardCapitalization.Characters,
+                    autoCorrectEnabled = false,
+                    keyboardType = KeyboardType.Ascii,
+                ),
+            )
+        },
+        confirmButton = {
+            TextButton({ onSubmit(text) }, enabled = text.isNotBlank()) { Text(stringResource(R.string.scan_type_text_submit)) }
+        },
+        dismissButton = { TextButton(onDismiss) { Text(stringResource(R.string.action_cancel)) } },
+    )
+}
+
+/** The display stays awake while [on] (the model decides: the scanner, the wait, a valid code). */
+@Composable
+private fun KeepScreenOn(on: Boolean) {
+    val view = LocalView.current
+    DisposableEffect(view, on) {
+        view.keepScreenOn = on
+        onDispose { view.keepScreenOn = false }
     }
 }
 
