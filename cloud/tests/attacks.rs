@@ -584,6 +584,7 @@ mod cases {
                 nonce: None,
                 outcome: AuditOutcome::InvalidQr,
                 client_addr: None,
+                device_owner_id: None,
                 aggregate_key: None,
             })
             .await

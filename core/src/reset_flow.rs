@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use crate::client::HcClient;
 use crate::error::HcError;
 use crate::runtime::runtime;
-use crate::scan::{Frame, ResetQr, ScanHint, hint_for, image_to_luma, scan_luma};
+use crate::scan::{Frame, ResetQr, ScanHint, Scanner, hint_for, image_to_luma};
 use crate::unix_now;
 
 /// What the screen shows.
@@ -155,6 +155,9 @@ impl Drop for Owner {
 struct Shared {
     client: HcClient,
     inner: Mutex<Inner>,
+    /// The camera's scanning session: which attempt comes next and where the code was last seen,
+    /// kept between frames. Only the one decoder worker locks it.
+    scanner: Mutex<Scanner>,
 }
 
 enum Input {
@@ -233,6 +236,7 @@ impl ResetFlow {
                 request: None,
                 events,
             }),
+            scanner: Mutex::new(Scanner::camera()),
         });
         ResetFlow {
             _owner: Arc::new(Owner(shared.clone())),
@@ -388,7 +392,11 @@ impl Shared {
         };
         // Other QR codes in view, and reset-looking texts that do not parse (a misread), are
         // ignored: the camera keeps looking. Only a frame in which nothing was read says why.
-        let reading = scan_luma(&luma);
+        let reading = self
+            .scanner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .scan(&luma);
         match reading.reset_qr {
             Some(Ok(qr)) => self.accept(generation, qr),
             _ if reading.texts.is_empty() => self.show_hint(generation, hint_for(&luma)),
@@ -403,7 +411,7 @@ impl Shared {
         };
         // One image is one attempt: no reset code in it is a failure, and which one tells the
         // user what to do: take the photo again (nothing read), or find the device's own code.
-        let reading = scan_luma(&luma);
+        let reading = Scanner::still().scan(&luma);
         match reading.reset_qr {
             Some(Ok(qr)) => self.accept(generation, qr),
             Some(Err(misread)) => self.fail(generation, misread),
@@ -520,8 +528,8 @@ mod tests {
         }
 
         /// Like [`Screen::wait_for`], while the camera keeps delivering `frame` as a real one does.
-        /// The search of one frame is time-boxed (`scan::strategy::BUDGET`), so on a loaded
-        /// machine one frame may end before the attempt that reads it: the next one goes on.
+        /// One frame's search has a fixed budget of work (`scan::CAMERA_BUDGET`), so the attempt
+        /// that reads a hard frame may come on a later one: the camera goes on delivering.
         fn wait_while_camera_shows(
             &self,
             camera: (&ResetFlow, &Frame),

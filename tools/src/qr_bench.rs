@@ -15,7 +15,7 @@ pub mod synth;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use hc_core::scan::{Attempt, Method, Scale, Strategy};
 use hc_core::{Frame, FrameFormat};
@@ -46,9 +46,10 @@ pub struct Args {
     /// Add every image's outcome to the JSON output.
     #[arg(long)]
     pub per_image: bool,
-    /// Scan with this attempt list, without a time budget, instead of the scanner's own, to
+    /// Scan with this attempt list, without a work budget, instead of the scanner's own, to
     /// measure attempts on their own: `fit960:local,full:rqrr,double:rxing` (scales `fitN`,
-    /// `full`, `double`; methods `rqrr`, `local`, `inverted`, `rxing`, `normalize`).
+    /// `full`, `double`; methods `rqrr`, `local`, `inverted`, `rxing`, `normalize`,
+    /// `rxing-inverted`).
     #[arg(long, value_parser = parse_attempts)]
     pub attempts: Option<Strategy>,
 }
@@ -179,7 +180,7 @@ fn measure(strategy: &Strategy, luma: image::GrayImage, expected: &str) -> (bool
     (texts.iter().any(|text| text == expected), ms)
 }
 
-/// `fit960:local,full:rqrr,double:inverted`: an attempt list without a time budget.
+/// `fit960:local,full:rqrr,double:inverted`: an attempt list without a work budget.
 fn parse_attempts(spec: &str) -> Result<Strategy, String> {
     let attempts = spec
         .split(',')
@@ -200,6 +201,7 @@ fn parse_attempts(spec: &str) -> Result<Strategy, String> {
                 "inverted" => Method::LocalAverageInverted,
                 "rxing" => Method::Rxing,
                 "normalize" => Method::RxingNormalized,
+                "rxing-inverted" => Method::RxingInverted,
                 other => return Err(format!("bad method {other}")),
             };
             Ok(Attempt { scale, method })
@@ -207,7 +209,7 @@ fn parse_attempts(spec: &str) -> Result<Strategy, String> {
         .collect::<Result<Vec<_>, String>>()?;
     Ok(Strategy {
         attempts,
-        budget: Duration::MAX,
+        budget: u64::MAX,
     })
 }
 
@@ -505,7 +507,7 @@ mod tests {
                 },
             ]
         );
-        assert_eq!(strategy.budget, Duration::MAX);
+        assert_eq!(strategy.budget, u64::MAX);
         for bad in ["fit960", "huge:rqrr", "full:magic", "fitx:rqrr"] {
             assert!(parse_attempts(bad).is_err(), "{bad}");
         }

@@ -31,7 +31,7 @@ pub async fn issue(
     let parsed = parse_qr(&request.qr);
     let challenge = parsed.as_ref().ok().map(|qr| qr.challenge().clone());
     let window = state.policy().rate_limits.window;
-    let audit = |outcome: AuditOutcome| {
+    let audit = |outcome: AuditOutcome, device_owner_id: Option<i64>| {
         let at = unix_now();
         NewAuditEvent {
             account_id: account,
@@ -40,18 +40,34 @@ pub async fn issue(
             nonce: challenge.as_ref().map(|c| c.nonce.to_hex()),
             outcome,
             client_addr: client_addr.clone(),
+            device_owner_id,
             // A rate-limited account's refusals are one row per window with a count: a flood
             // of them cannot grow the table.
+            // The refusals of a device's budget are kept apart per owner, so each row is in the
+            // audit of the one owner its requests named.
             aggregate_key: (outcome == AuditOutcome::RateLimited).then(|| {
-                format!(
+                let key = format!(
                     "rate_limited:{}:{}",
                     secs(window),
                     rate_limit::window_start(at, window)
-                )
+                );
+                match device_owner_id {
+                    Some(owner) => format!("{key}:owner:{owner}"),
+                    None => key,
+                }
             }),
         }
     };
-    let result = decide(&state, account, client_addr.as_deref(), parsed).await;
+    // Whose device the QR named, once its tag verified, when that is another account.
+    let mut device_owner_id = None;
+    let result = decide(
+        &state,
+        account,
+        client_addr.as_deref(),
+        parsed,
+        &mut device_owner_id,
+    )
+    .await;
     let outcome = match &result {
         Ok(_) => AuditOutcome::Issued,
         Err(Refusal::RateLimited(_)) => AuditOutcome::RateLimited,
@@ -62,7 +78,10 @@ pub async fn issue(
         Err(Refusal::Internal(error)) => return Err(error.clone()),
     };
     // Fail closed: no code leaves without its audit row.
-    state.storage().record_audit(&audit(outcome)).await?;
+    state
+        .storage()
+        .record_audit(&audit(outcome, device_owner_id))
+        .await?;
     match result {
         Ok((verified, model, key)) => {
             let challenge = verified.challenge();
@@ -118,6 +137,7 @@ async fn decide(
     account: i64,
     client_addr: Option<&str>,
     parsed: Result<hc_protocol::UnverifiedQr, QrError>,
+    device_owner_id: &mut Option<i64>,
 ) -> Result<(VerifiedQr, String, DeviceKey), Refusal> {
     let limits = &state.policy().rate_limits;
     rate_limit::hit(
@@ -154,7 +174,9 @@ async fn decide(
             return Err(refusal);
         }
     };
-    // Only the device could have made this QR: now the device's budget is spent.
+    // Only the device could have made this QR: it names the device, so the attempt belongs in
+    // its owner's audit whatever comes next; and now the device's budget is spent.
+    *device_owner_id = owner.filter(|&owner| owner != account);
     rate_limit::hit(
         state,
         &format!("reset-codes:device:{}", verified.challenge().serial),

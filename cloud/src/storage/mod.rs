@@ -130,6 +130,9 @@ pub struct NewAuditEvent {
     pub nonce: Option<String>,
     pub outcome: AuditOutcome,
     pub client_addr: Option<String>,
+    /// The owner of the device the QR named, when its tag verified and the owner is another
+    /// account: the row is then in that owner's audit too (issue 16).
+    pub device_owner_id: Option<i64>,
     /// Events with the same key on one account are one row with a count (the refusals of a
     /// rate-limited account in one window); `None`: a row of its own.
     pub aggregate_key: Option<String>,

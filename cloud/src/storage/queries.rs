@@ -431,8 +431,8 @@ macro_rules! sql_storage {
                 // NULL keys never conflict (both databases treat NULLs as distinct in a unique
                 // index): every event without a key is a row of its own.
                 sqlx::query(
-                    "INSERT INTO audit_events (account_id, at, serial, nonce, outcome, client_addr, aggregate_key, count)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 1)
+                    "INSERT INTO audit_events (account_id, at, serial, nonce, outcome, client_addr, aggregate_key, device_owner_id, count)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)
                      ON CONFLICT (account_id, aggregate_key) DO UPDATE SET count = audit_events.count + 1",
                 )
                 .bind(event.account_id)
@@ -442,6 +442,7 @@ macro_rules! sql_storage {
                 .bind(event.outcome.as_str())
                 .bind(&event.client_addr)
                 .bind(&event.aggregate_key)
+                .bind(event.device_owner_id)
                 .execute(&self.pool)
                 .await?;
                 Ok(())

@@ -1,6 +1,14 @@
 //! The decoders: every QR text rqrr or rxing reads in one luma image, as it is. Which image to
 //! give them and which text matters is decided above (`strategy`, `reset_qr`).
 //!
+//! [`read_qr`], the app's decoder, is rxing's port of zxing-cpp's QR reader taken apart so that
+//! each of its steps asks the frame's work counter first (`work`): binarize, find the finder
+//! patterns, then sample and decode the likeliest triples one by one until a code is read or the
+//! budget is spent. Called whole, rxing would try every triple and then its Java-port reader, whose
+//! triple search is cubic in the finder patterns found: seconds on a frame of fake ones. rqrr
+//! ([`read_grey`], [`read_bitmap`]) has no such steps to bound and is only measured, never run by
+//! the app.
+//!
 //! rqrr 0.11 asserts inside its geometry code on some real photographs; such a panic is contained
 //! here and reported as a miss, so a bad photo can never take the app down.
 
@@ -9,7 +17,185 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use image::GrayImage;
 
+use rxing::common::cpp_essentials::ConcentricPattern;
+use rxing::common::{BitMatrix, DetectorRXingResult, HybridBinarizer};
+use rxing::qrcode::cpp_port::decoder::Decode;
+use rxing::qrcode::cpp_port::detector::{FindFinderPatterns, GenerateFinderPatternSets, SampleQR};
+use rxing::{Binarizer, Luma8Source};
+
 use crate::scan::binarize::Bitmap;
+use crate::scan::work::{SAMPLE_COST, Work};
+
+/// Finder patterns kept for the triple search, the largest first (a real code's three are among
+/// the largest in view; thousands only come from patterned noise).
+pub(crate) const MAX_FINDER_PATTERNS: usize = 120;
+
+/// Units per pixel of binarizing and scanning for finder patterns.
+const FIND_COST_PER_PIXEL: u64 = 1;
+
+/// A rectangle in an image's pixels: where a code was read, or where a likely one was seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region {
+    pub left: u32,
+    pub top: u32,
+    pub right: u32,
+    pub bottom: u32,
+}
+
+impl Region {
+    /// The box around `points` grown by `margin` on each side, within `width` x `height`.
+    fn around(
+        points: impl Iterator<Item = (f32, f32)>,
+        margin: f32,
+        width: u32,
+        height: u32,
+    ) -> Option<Self> {
+        let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+        for (x, y) in points {
+            if !(x.is_finite() && y.is_finite()) {
+                return None;
+            }
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+        }
+        if x0 > x1 {
+            return None;
+        }
+        let clamp = |v: f32, max: u32| v.clamp(0.0, max as f32) as u32;
+        let region = Region {
+            left: clamp(x0 - margin, width),
+            top: clamp(y0 - margin, height),
+            right: clamp(x1 + margin, width),
+            bottom: clamp(y1 + margin, height),
+        };
+        (region.right > region.left && region.bottom > region.top).then_some(region)
+    }
+
+    pub fn width(&self) -> u32 {
+        self.right - self.left
+    }
+
+    pub fn height(&self) -> u32 {
+        self.bottom - self.top
+    }
+
+    /// The same region in an image `factor` times larger (`factor` may be fractional).
+    pub fn scaled(&self, factor: f32, width: u32, height: u32) -> Region {
+        let s = |v: u32, max: u32| ((v as f32 * factor) as u32).min(max);
+        Region {
+            left: s(self.left, width),
+            top: s(self.top, height),
+            right: s(self.right, width).max(s(self.left, width) + 1).min(width),
+            bottom: s(self.bottom, height)
+                .max(s(self.top, height) + 1)
+                .min(height),
+        }
+    }
+}
+
+/// What one [`read_qr`] saw.
+#[derive(Debug, Default)]
+pub(crate) struct Detection {
+    /// Every text read, in the order the triples were tried.
+    pub texts: Vec<String>,
+    /// Finder patterns found in the whole image (before [`MAX_FINDER_PATTERNS`]).
+    pub finder_patterns: usize,
+    /// Where the first code was read; else the likeliest triple that did not decode.
+    pub region: Option<Region>,
+    /// Estimated module size of the likeliest triple, in pixels.
+    pub module_px: Option<f32>,
+}
+
+/// Every QR text rxing's zxing-cpp reader finds in `image` within the work left in `work`: the
+/// binarization and finder scan are admitted at one unit a pixel, each triple's sampling and
+/// decoding at [`SAMPLE_COST`]. `invert` reads light codes on a dark background. Never panics.
+pub(crate) fn read_qr(image: &GrayImage, invert: bool, work: &mut Work) -> Detection {
+    let (width, height) = image.dimensions();
+    let pixels = u64::from(width) * u64::from(height);
+    if width < 21 || height < 21 || !work.admit(pixels * FIND_COST_PER_PIXEL) {
+        return Detection::default();
+    }
+    contained(|| read_qr_admitted(image, invert, work)).unwrap_or_default()
+}
+
+fn read_qr_admitted(image: &GrayImage, invert: bool, work: &mut Work) -> Detection {
+    let (width, height) = image.dimensions();
+    let Ok(source) = Luma8Source::new_with_slice(image.as_raw(), width, height) else {
+        return Detection::default();
+    };
+    let binarizer = HybridBinarizer::new(source);
+    let Ok(matrix) = binarizer.get_black_matrix() else {
+        return Detection::default();
+    };
+    let flipped;
+    let matrix: &BitMatrix = if invert {
+        let mut copy = matrix.clone();
+        copy.flip_self();
+        flipped = copy;
+        &flipped
+    } else {
+        matrix
+    };
+    let mut patterns = FindFinderPatterns(matrix, true, 0);
+    let found = patterns.len();
+    // The scan checks each new pattern against those found before it.
+    work.record((found as u64).pow(2) / 64);
+    let mut detection = Detection {
+        finder_patterns: found,
+        ..Detection::default()
+    };
+    patterns.sort_by_key(|p| std::cmp::Reverse(p.size));
+    patterns.truncate(MAX_FINDER_PATTERNS);
+    let sets = GenerateFinderPatternSets(&mut patterns);
+    let mut used: Vec<ConcentricPattern> = Vec::new();
+    let mut first_triple = None;
+    for set in sets {
+        if [set.bl, set.tl, set.tr].iter().any(|p| used.contains(p)) {
+            continue;
+        }
+        first_triple.get_or_insert(set);
+        if !work.admit(SAMPLE_COST) {
+            break;
+        }
+        let Ok(sampled) = SampleQR(matrix, &set) else {
+            continue;
+        };
+        let Ok(decoded) = Decode(sampled.getBits()) else {
+            continue;
+        };
+        if !decoded.isValid() {
+            continue;
+        }
+        used.extend([set.bl, set.tl, set.tr]);
+        if detection.texts.is_empty() {
+            let margin = set.tl.size as f32;
+            detection.region = Region::around(
+                sampled.getPoints().iter().map(|p| (p.x, p.y)),
+                margin,
+                width,
+                height,
+            );
+        }
+        detection.texts.push(decoded.text());
+    }
+    if let Some(set) = first_triple {
+        let module = (set.bl.size + set.tl.size + set.tr.size) as f32 / 21.0;
+        detection.module_px = Some(module);
+        if detection.region.is_none() {
+            // The fourth corner mirrors the top-left one; a finder pattern's width of margin
+            // covers the rest of the symbol and its quiet zone.
+            let corner = (
+                set.bl.p.x + set.tr.p.x - set.tl.p.x,
+                set.bl.p.y + set.tr.p.y - set.tl.p.y,
+            );
+            let points = [set.bl.p, set.tl.p, set.tr.p]
+                .into_iter()
+                .map(|p| (p.x, p.y))
+                .chain(std::iter::once(corner));
+            detection.region = Region::around(points, module * 8.0, width, height);
+        }
+    }
+    detection
+}
 
 thread_local! {
     static CONTAINING_PANIC: Cell<bool> = const { Cell::new(false) };
@@ -70,48 +256,6 @@ pub(crate) fn read_bitmap(bitmap: &Bitmap) -> Vec<String> {
         bitmap.height,
         |x, y| bitmap.bits[y * bitmap.width + x] != 0
     ))
-}
-
-fn rxing_hints() -> rxing::DecodeHints {
-    rxing::DecodeHints {
-        TryHarder: Some(true),
-        PossibleFormats: Some(std::collections::HashSet::from([
-            rxing::BarcodeFormat::QR_CODE,
-        ])),
-        ..rxing::DecodeHints::default()
-    }
-}
-
-/// The first QR text rxing's single-symbol reader finds (it binarizes and detects on its own): the
-/// cheap read. Never panics.
-pub(crate) fn read_rxing_one(image: &GrayImage) -> Option<String> {
-    contained(|| {
-        rxing::helpers::detect_in_luma_slice_with_hints(
-            image.as_raw(),
-            image.width(),
-            image.height(),
-            Some(rxing::BarcodeFormat::QR_CODE),
-            &mut rxing_hints(),
-        )
-        .ok()
-        .map(|result| result.getText().to_owned())
-    })
-    .flatten()
-}
-
-/// Every QR text rxing's multi-symbol reader finds. Never panics.
-pub(crate) fn read_rxing_all(image: &GrayImage) -> Vec<String> {
-    contained(|| {
-        rxing::helpers::detect_multiple_in_luma_with_hints(
-            image.as_raw().clone(),
-            image.width(),
-            image.height(),
-            &mut rxing_hints(),
-        )
-        .map(|results| results.iter().map(|r| r.getText().to_owned()).collect())
-        .unwrap_or_default()
-    })
-    .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -380,7 +380,7 @@ mod tests {
     use image::{GrayImage, Luma};
 
     use super::*;
-    use crate::scan::scan_luma;
+    use crate::scan::Scanner;
     use crate::scan::testing::sample_reset_text;
 
     /// The device's QR code at `module` pixels a module, centred on a `width`x`height` grey
@@ -422,7 +422,7 @@ mod tests {
     /// first, since a readable frame never gets a hint.
     fn hint_of(frame: &GrayImage) -> ScanHint {
         assert!(
-            scan_luma(frame).texts.is_empty(),
+            Scanner::still().scan(frame).texts.is_empty(),
             "the test frame must not be readable"
         );
         hint_for(frame)

@@ -1,9 +1,11 @@
 //! The scanner: camera frames and image files in, QR text out.
 //!
 //! Top-down: [`decode_frame`] and [`decode_image`] turn their input into one upright luma image
-//! (`frame`, [`image_to_luma`]); the search (`strategy`) runs the decoders (`decode`) at several
-//! sizes and binarizations until one reads anything; `reset_qr` finds the device's reset code among
-//! the texts read and parses it, once. The reset flow and the client take that parsed code as it is.
+//! (`frame`, [`image_to_luma`]); a [`Scanner`] session (`strategy`) runs the decoder (`decode`) at
+//! several sizes, contrast repairs and polarities until one reads anything, within a fixed budget
+//! of counted work per image (`work`); `reset_qr` finds the device's reset code among the texts
+//! read and parses it, once. The reset flow keeps one camera [`Scanner`] for its stream of frames
+//! and takes the parsed code as it is.
 
 mod binarize;
 mod contrast;
@@ -13,23 +15,30 @@ mod hint;
 mod reset_qr;
 mod scale;
 mod strategy;
+mod work;
 
 use image::GrayImage;
 
 use crate::error::{HcError, Result};
 
+pub use decode::Region;
 pub(crate) use decode::panic_is_contained;
 pub use frame::{Frame, FrameFormat};
 pub use hint::ScanHint;
 pub(crate) use hint::hint_for;
-pub(crate) use reset_qr::{Reading, ResetQr};
-pub use strategy::{Attempt, Method, Scale, Strategy};
+pub(crate) use reset_qr::ResetQr;
+pub use strategy::{
+    Attempt, MAX_WORKING_PIXELS, MAX_WORKING_SIDE, Method, Scale, ScanReport, Scanner, Strategy,
+};
+pub use work::{CAMERA_BUDGET, STILL_BUDGET};
 
 /// Encoded images bigger than this are refused instead of decoded into memory.
 const MAX_IMAGE_PIXELS: u64 = 50_000_000;
 
-/// Decodes a camera frame: the reset code's text if one is in view, else the first QR text, else
-/// `None`. Malformed frames are `InvalidFrame`.
+/// Decodes one camera frame on its own: the reset code's text if one is in view, else the first QR
+/// text, else `None`. Malformed frames are `InvalidFrame`. It spends one camera frame's budget
+/// ([`CAMERA_BUDGET`]) and keeps nothing: a camera loop keeps a [`Scanner::camera`] (as `ResetFlow`
+/// does), which spreads the costlier attempts over the frames that follow.
 ///
 /// ```
 /// use hc_core::{Frame, FrameFormat, HcError, decode_frame};
@@ -52,11 +61,12 @@ const MAX_IMAGE_PIXELS: u64 = 50_000_000;
 /// # Ok::<(), HcError>(())
 /// ```
 pub fn decode_frame(frame: &Frame) -> Result<Option<String>> {
-    Ok(scan_luma(&frame.to_luma()?).into_best_text())
+    Ok(Scanner::camera().scan(&frame.to_luma()?).into_best_text())
 }
 
 /// Decodes an encoded PNG or JPEG (a screenshot, a photo from the gallery), with the same answer
-/// as [`decode_frame`]. Bytes that are not such an image are `InvalidFrame`.
+/// as [`decode_frame`] and a still image's budget ([`STILL_BUDGET`]). Bytes that are not such an
+/// image are `InvalidFrame`.
 ///
 /// ```
 /// use hc_core::{HcError, decode_image};
@@ -72,7 +82,9 @@ pub fn decode_frame(frame: &Frame) -> Result<Option<String>> {
 /// # Ok::<(), HcError>(())
 /// ```
 pub fn decode_image(bytes: &[u8]) -> Result<Option<String>> {
-    Ok(scan_luma(&image_to_luma(bytes)?).into_best_text())
+    Ok(Scanner::still()
+        .scan(&image_to_luma(bytes)?)
+        .into_best_text())
 }
 
 /// Decodes an encoded PNG or JPEG into its luma plane (what [`decode_image`] scans).
@@ -93,12 +105,6 @@ pub fn image_to_luma(bytes: &[u8]) -> Result<GrayImage> {
     let decoded =
         image::load_from_memory(bytes).map_err(|e| invalid(format!("unreadable image: {e}")))?;
     Ok(decoded.into_luma8())
-}
-
-/// Scans an upright luma image with the app's search strategy, and finds the reset QR in what it
-/// read.
-pub(crate) fn scan_luma(image: &GrayImage) -> Reading {
-    strategy::scan(image, strategy::ATTEMPTS, strategy::BUDGET)
 }
 
 /// QR scenes and camera-like frames for tests. `frame_of` is also what the end-to-end tests use
@@ -247,7 +253,7 @@ mod tests {
         let scene = qr_scene(&["https://example.invalid/menu", &text], 900, 480);
         let frame = frame_of(&scene, FrameFormat::Luma8, 0, 0);
         assert_eq!(decode_frame(&frame).unwrap(), Some(text));
-        let texts = scan_luma(&scene).texts;
+        let texts = Scanner::still().scan(&scene).texts;
         assert_eq!(texts.len(), 2, "both codes are read: {texts:?}");
     }
 

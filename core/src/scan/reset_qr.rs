@@ -75,6 +75,7 @@ impl Reading {
     }
 
     /// The reset QR, if one was read and parses.
+    #[cfg(test)]
     pub(crate) fn found(&self) -> Option<&ResetQr> {
         self.reset_qr.as_ref().and_then(|found| found.as_ref().ok())
     }

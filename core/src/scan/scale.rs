@@ -52,6 +52,22 @@ where
     GrayImage::from_raw(width, height, out).expect("one value per pixel")
 }
 
+/// Every `step`-th pixel of every `step`-th row: a huge image cut down at the cost of what is kept
+/// (a box filter would read every pixel). Aliasing is left to the 2x2 average that follows.
+pub(crate) fn thin(image: &GrayImage, step: u32) -> GrayImage {
+    let step = step.max(1);
+    let (width, height) = (image.width() / step, image.height() / step);
+    let stride = image.width() as usize;
+    let pixels = image.as_raw();
+    let s = step as usize;
+    let mut out = Vec::with_capacity((width * height) as usize);
+    for y in 0..height as usize {
+        let row = &pixels[y * s * stride..];
+        out.extend((0..width as usize).map(|x| row[x * s]));
+    }
+    GrayImage::from_raw(width, height, out).expect("one value per pixel")
+}
+
 /// Bilinear 2x upscale: small photos get modules big enough for the capstone search.
 pub(crate) fn double(image: &GrayImage) -> GrayImage {
     let (width, height) = (image.width(), image.height());
@@ -97,6 +113,14 @@ mod tests {
             shrink(&tall, 2).as_raw().is_empty(),
             "narrower than one block"
         );
+    }
+
+    #[test]
+    fn thinning_keeps_every_nth_pixel() {
+        let image = GrayImage::from_fn(7, 5, |x, y| image::Luma([(x * 10 + y) as u8]));
+        let thinned = thin(&image, 3);
+        assert_eq!(thinned.dimensions(), (2, 1));
+        assert_eq!(thinned.into_raw(), vec![0, 30]);
     }
 
     #[test]

@@ -17,6 +17,11 @@ static MIGRATIONS: &[EmbeddedMigration] = &[
         "abuse",
         include_str!("../../../migrations/postgres/0002_abuse.sql"),
     ),
+    (
+        3,
+        "owner audit",
+        include_str!("../../../migrations/postgres/0003_owner_audit.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone)]

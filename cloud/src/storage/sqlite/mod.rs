@@ -20,6 +20,11 @@ static MIGRATIONS: &[EmbeddedMigration] = &[
         "abuse",
         include_str!("../../../migrations/sqlite/0002_abuse.sql"),
     ),
+    (
+        3,
+        "owner audit",
+        include_str!("../../../migrations/sqlite/0003_owner_audit.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone)]
