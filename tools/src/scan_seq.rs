@@ -146,7 +146,7 @@ fn collect(dir: &Path) -> Result<Vec<(String, Vec<PathBuf>)>, String> {
             }
         }
     }
-    sequences.sort_by(|a, b| qr_bench::natural_key(&a.0).cmp(&qr_bench::natural_key(&b.0)));
+    sequences.sort_by_key(|s| qr_bench::natural_key(&s.0));
     Ok(sequences)
 }
 
@@ -231,7 +231,7 @@ impl ResetFlowListener for Listener {
 fn play(frames: Vec<Option<Frame>>, period: Duration) -> Result<SequenceResult, String> {
     // The flow never reaches the cloud: nobody is logged in, and it is stopped at the first read.
     let client = HcClient::new(
-        ClientConfig::new("http://127.0.0.1:9".into()),
+        ClientConfig::new("http://127.0.0.1:9"),
         Arc::new(MemoryStore::new()),
     )
     .map_err(|e| e.to_string())?;
