@@ -3,8 +3,7 @@
 
     tools/scripts/scan-seq-gen.py OUT [--seed N] [--per-kind K] [--hc-dev PATH]
 
-Writes OUT/<kind>-<res>-<n>/0000.png ... (8-bit grey frames, 30 fps worth of motion between two
-frames) and expected.txt (the QR text) per sequence. Kinds, each one way a user meets the screen:
+Writes OUT/<kind>-<res>-<n>/0000.png ... (36 8-bit grey frames, 1.2 s of a 30 fps camera) and expected.txt (the QR text) per sequence. Kinds, each one way a user meets the screen:
 
     approach  the phone comes from across the room to a comfortable distance, the hand not quite still
     shake     at a good distance, the hand shakes hard, then steadies (motion blur fading out)
@@ -31,7 +30,7 @@ import sys
 from pathlib import Path
 
 KINDS = ["approach", "shake", "refocus", "glare", "dark", "perspective"]
-FRAMES = 48
+FRAMES = 36
 # Modules across an HCR1 code (about version 6), for blur lengths in modules.
 MODULES = 41.0
 
@@ -227,6 +226,7 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--per-kind", type=int, default=4, help="sequences per kind")
     parser.add_argument("--hc-dev", default=default_hc_dev())
+    parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated subset of the kinds")
     args = parser.parse_args()
     try:
         import numpy  # noqa: F401
@@ -238,6 +238,8 @@ def main():
     texts = reset_texts(args.hc_dev, args.seed, len(KINDS) * args.per_kind)
     written = 0
     for k, kind in enumerate(KINDS):
+        if kind not in args.kinds.split(","):
+            continue
         for index in range(args.per_kind):
             width, height = (1920, 1080) if kind == "dark" or index % 2 else (1280, 720)
             text = texts[k * args.per_kind + index]

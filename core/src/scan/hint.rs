@@ -7,8 +7,9 @@
 //!
 //! 1. **Too dark**: even the brightest part of the frame (its 99th percentile) is dim.
 //! 2. **No code** when the frame is flat (a wall, a lens cap): no block with any contrast.
-//! 3. **Glare**: part of the frame is blown out (saturated) while something code-like is in view,
-//!    or most of the frame is blown out.
+//! 3. **Glare**: part of the frame is blown out (saturated) while something code-like is in view:
+//!    a spot, not most of the frame nor the white running along its edges (a screenshot's white
+//!    background is saturated too).
 //! 4. **No code** when nothing looks like a QR code: no finder pattern (the 1:1:3:1:1 dark-light
 //!    runs of a QR corner, found along rows and confirmed along the column) and no patch of busy
 //!    8x8 blocks (blocks whose spread stands out from the frame's noise).
@@ -71,9 +72,13 @@ const FLAT_RANGE: u8 = 24;
 /// A pixel of the shrunk frame at or over this level is blown out (a box average this high means
 /// every pixel under it clipped).
 const SATURATED: u8 = 250;
-/// Blown-out share of the frame that is glare when a code is in view, and glare on its own.
+/// Blown-out share of the frame that is glare when a code is in view. Past the upper bound it is
+/// a screenshot's or a printout's paper white, not a lamp's reflection.
 const GLARE_SHARE: f64 = 0.02;
-const BLOWN_OUT_SHARE: f64 = 0.4;
+const MAX_GLARE_SHARE: f64 = 0.4;
+/// Blown out along more than this share of the frame's edge: the white around a screenshot's or
+/// a printout's code, not a spot of glare.
+const PAPER_WHITE_BORDER: f64 = 0.5;
 /// A busy block's spread is at least this, and at least `NOISE_FACTOR` times the median block's.
 const MIN_BUSY_RANGE: u8 = 40;
 const NOISE_FACTOR: u32 = 3;
@@ -113,7 +118,9 @@ pub(crate) fn hint_for(image: &GrayImage) -> ScanHint {
     }
     let finders = finder_modules(&work);
     let code_in_view = !finders.is_empty() || blocks.busy.len() >= MIN_BUSY_BLOCKS;
-    if levels.saturated >= BLOWN_OUT_SHARE || (code_in_view && levels.saturated >= GLARE_SHARE) {
+    let glare_spot = (GLARE_SHARE..=MAX_GLARE_SHARE).contains(&levels.saturated)
+        && levels.saturated_border < PAPER_WHITE_BORDER;
+    if code_in_view && glare_spot {
         return ScanHint::Glare;
     }
     if !code_in_view {
@@ -144,6 +151,8 @@ struct Levels {
     /// 99th percentile.
     high: u8,
     saturated: f64,
+    /// Blown-out share of the pixels along the frame's edge.
+    saturated_border: f64,
 }
 
 impl Levels {
@@ -165,7 +174,17 @@ impl Levels {
             255
         };
         let saturated: usize = histogram[usize::from(SATURATED)..].iter().sum();
+        let (width, height) = (image.width(), image.height());
+        let border = (0..width)
+            .flat_map(|x| [(x, 0), (x, height - 1)])
+            .chain((0..height).flat_map(|y| [(0, y), (width - 1, y)]));
+        let (mut edge, mut blown) = (0usize, 0usize);
+        for (x, y) in border {
+            edge += 1;
+            blown += usize::from(image.get_pixel(x, y).0[0] >= SATURATED);
+        }
         Levels {
+            saturated_border: blown as f64 / edge.max(1) as f64,
             high: level_at(0.99),
             saturated: saturated as f64 / total as f64,
         }
@@ -474,6 +493,14 @@ mod tests {
             p.0[0] = value.min(255.0) as u8;
         }
         assert_eq!(hint_of(&glare), ScanHint::Glare);
+    }
+
+    #[test]
+    fn a_blurred_screenshot_on_white_is_blurred_not_glare() {
+        let code = qrcode::QrCode::new(sample_reset_text().as_bytes()).unwrap();
+        let screenshot = code.render::<Luma<u8>>().module_dimensions(8, 8).build();
+        let blurred = image::imageops::blur(&screenshot, 6.0);
+        assert_eq!(hint_of(&blurred), ScanHint::Blurred);
     }
 
     #[test]
