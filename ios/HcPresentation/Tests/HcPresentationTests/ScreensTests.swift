@@ -215,7 +215,8 @@ final class ScreensTests: XCTestCase {
         let fetchedAt = try XCTUnwrap(fresh.fetchedAtUnix)
 
         // The next launch, with no network: same Keychain, the cloud out of reach.
-        let offlineClient = try Rig.client(store: me.store, cloudUrl: "http://127.0.0.1:9")
+        let offlineClient = try Rig.client(store: me.store.withCloudAt(Rig.env("HC_TEST_CLOUD_URL"), "http://127.0.0.1:9"),
+                                           cloudUrl: "http://127.0.0.1:9")
         let clock = FakeClock(fetchedAt + 10 * 60 + 5)
         let offline = DeviceListModel(client: offlineClient, clock: clock)
         await offline.refresh(force: true)

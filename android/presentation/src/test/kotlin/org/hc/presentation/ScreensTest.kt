@@ -231,7 +231,7 @@ class ScreensTest {
         assertEquals(msg(MessageId.DEVICES_EMPTY), fresh.empty)
 
         // The next launch, with no network: same secure store, the cloud out of reach.
-        val offlineClient = Rig.client(me.store, cloudUrl = "http://127.0.0.1:9")
+        val offlineClient = Rig.client(me.store.withCloudAt(Rig.cloudUrl, "http://127.0.0.1:9"), cloudUrl = "http://127.0.0.1:9")
         val clock = FakeClock(fresh.fetchedAtUnix!! + 10 * 60 + 5)
         val offline = DeviceListModel(offlineClient, scope, clock)
         offline.refresh(force = true).join()
