@@ -31,6 +31,19 @@ impl FromRequestParts<AppState> for Account {
     }
 }
 
+/// The hash of a well-formed bearer token, not yet looked up: for a handler that reads the
+/// token's account in one statement with the rest of what it needs (a missing or malformed token
+/// is a 401 here; one that is not live is the handler's 401).
+pub struct AccessTokenHash(pub Vec<u8>);
+
+impl FromRequestParts<AppState> for AccessTokenHash {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, ApiError> {
+        Ok(AccessTokenHash(token_hash(presented_token(parts)?)))
+    }
+}
+
 /// The bearer token of the request, or the 401 every missing or malformed one gets.
 fn presented_token(parts: &Parts) -> Result<&str, ApiError> {
     parts

@@ -20,10 +20,31 @@ pub async fn hit(
     let window_start = window_start(now, window);
     let hits = state.storage().count_hit(bucket, window_start).await?;
     if hits > u64::from(limit) {
-        let retry_after = u64::try_from(window_start + secs(window).max(1) - now).unwrap_or(1);
-        return Err(ApiError::rate_limited(retry_after));
+        return Err(refusal(now, window));
     }
     Ok(())
+}
+
+/// The 429 of a request over a limit at `now`: come back when this window ends.
+pub fn refusal(now: i64, window: Duration) -> ApiError {
+    let retry_after =
+        u64::try_from(window_start(now, window) + secs(window).max(1) - now).unwrap_or(1);
+    ApiError::rate_limited(retry_after)
+}
+
+/// The bucket of every reset-code request an account makes.
+pub fn reset_codes_of_account(account: i64) -> String {
+    format!("reset-codes:account:{account}")
+}
+
+/// The bucket of the reset-code requests whose QR verifies for a device.
+pub fn reset_codes_of_device(serial: &str) -> String {
+    format!("reset-codes:device:{serial}")
+}
+
+/// The bucket of the reset-code requests from a client address whose QR does not verify.
+pub fn unverified_reset_codes_from(addr: &str) -> String {
+    format!("reset-codes:unverified:{}", address_bucket(addr))
 }
 
 /// The start of the fixed window `now` falls in.

@@ -33,6 +33,8 @@ suite!(
     a_device_added_by_others_gets_bound_to_other_account,
     unknown_serials_and_forged_tags_are_the_same_invalid_qr,
     reset_codes_are_rate_limited_per_account_and_per_device,
+    a_hundred_phones_at_once_every_code_has_its_audit_row_and_the_counts_are_exact,
+    an_account_over_its_limit_spends_none_of_the_devices_budget,
     label_code_guesses_are_rate_limited,
     the_audit_log_lists_every_issuance_and_refusal_newest_first,
     device_sync_reports_binding_and_refuses_bad_tags,
@@ -578,6 +580,171 @@ mod cases {
         t.reset_code(&other, &qr_for(&first, 3))
             .await
             .assert_error(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited);
+    }
+
+    /// A window long enough that no test run crosses into the next one.
+    const LONG_WINDOW: Duration = Duration::from_secs(1_000_000_000);
+
+    /// How many hits a bucket holds in the current window (counting one more to read it).
+    async fn hits_so_far(t: &TestCloud, bucket: &str) -> u64 {
+        let window_start =
+            hc_cloud::rate_limit::window_start(hc_cloud::state::unix_now(), LONG_WINDOW);
+        let storage = t.cloud.state().storage();
+        storage
+            .count_hit(bucket, window_start)
+            .await
+            .expect("count")
+            - 1
+    }
+
+    pub async fn a_hundred_phones_at_once_every_code_has_its_audit_row_and_the_counts_are_exact(
+        backend: Backend,
+    ) {
+        let Some(t) = backend
+            .start(|c| {
+                c.with_rate_limits(RateLimits {
+                    reset_codes_per_account: 1000,
+                    reset_codes_per_device: 60,
+                    window: LONG_WINDOW,
+                    ..RateLimits::default()
+                })
+            })
+            .await
+        else {
+            return;
+        };
+        let owner = t.account("owner@b.co").await;
+        let device = t.provision("J12345678").await;
+        assert_eq!(
+            t.add_device(&owner, &device).await.status,
+            StatusCode::CREATED
+        );
+        // A hundred phones of the owner scan a hundred fresh QR codes of the NVR at once; the
+        // device allows 60 in the window.
+        let answers = futures::future::join_all((0..100u8).map(|nonce| {
+            let (t, owner, device) = (&t, &owner, &device);
+            async move { (nonce, t.reset_code(owner, &qr_for(device, nonce)).await) }
+        }))
+        .await;
+        let issued: Vec<(u8, String)> = answers
+            .iter()
+            .filter(|(_, answer)| answer.status == StatusCode::OK)
+            .map(|(nonce, answer)| (*nonce, answer.json::<ResetCodeResponse>().code))
+            .collect();
+        for (_, answer) in answers.iter().filter(|(_, a)| a.status != StatusCode::OK) {
+            answer.assert_error(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited);
+        }
+        assert_eq!(issued.len(), 60);
+
+        let events = t
+            .get("/v1/audit?limit=1000", &owner)
+            .await
+            .json::<AuditList>()
+            .events;
+        let issued_rows: Vec<&AuditEvent> = events
+            .iter()
+            .filter(|e| e.outcome == AuditOutcome::Issued)
+            .collect();
+        assert_eq!(issued_rows.len(), 60);
+        for (nonce, _) in &issued {
+            let hex = Nonce::from_bytes([*nonce; 16]).to_hex();
+            assert_eq!(
+                issued_rows
+                    .iter()
+                    .filter(|e| e.nonce.as_deref() == Some(hex.as_str()))
+                    .count(),
+                1,
+                "the code for nonce {nonce} has exactly one audit row"
+            );
+        }
+        let refused: Vec<&AuditEvent> = events
+            .iter()
+            .filter(|e| e.outcome == AuditOutcome::RateLimited)
+            .collect();
+        assert_eq!(refused.len(), 1, "the refusals are one row with a count");
+        assert_eq!(refused[0].count, 40);
+        assert_eq!(events.len(), 61);
+
+        // Every request was counted once against the account and once against the device.
+        let account_id = t
+            .cloud
+            .state()
+            .storage()
+            .account_by_email("owner@b.co")
+            .await
+            .expect("read")
+            .expect("account")
+            .0;
+        assert_eq!(
+            hits_so_far(
+                &t,
+                &hc_cloud::rate_limit::reset_codes_of_account(account_id)
+            )
+            .await,
+            100
+        );
+        assert_eq!(
+            hits_so_far(
+                &t,
+                &hc_cloud::rate_limit::reset_codes_of_device("J12345678")
+            )
+            .await,
+            100
+        );
+    }
+
+    pub async fn an_account_over_its_limit_spends_none_of_the_devices_budget(backend: Backend) {
+        let Some(t) = backend
+            .start(|c| {
+                c.with_rate_limits(RateLimits {
+                    reset_codes_per_account: 3,
+                    reset_codes_per_device: 10,
+                    window: LONG_WINDOW,
+                    ..RateLimits::default()
+                })
+            })
+            .await
+        else {
+            return;
+        };
+        let owner = t.account("owner@b.co").await;
+        let device = t.provision("J12345678").await;
+        assert_eq!(
+            t.add_device(&owner, &device).await.status,
+            StatusCode::CREATED
+        );
+        for nonce in 0..3 {
+            assert_eq!(
+                t.reset_code(&owner, &qr_for(&device, nonce)).await.status,
+                StatusCode::OK
+            );
+        }
+        for nonce in 3..8 {
+            t.reset_code(&owner, &qr_for(&device, nonce))
+                .await
+                .assert_error(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited);
+        }
+        // The five refusals are audited as one row with a count, and the device's budget holds
+        // only the three codes it gave.
+        let events = t.get("/v1/audit", &owner).await.json::<AuditList>().events;
+        let outcomes: Vec<_> = events.iter().map(|e| (e.outcome, e.count)).collect();
+        assert_eq!(
+            outcomes,
+            [
+                (AuditOutcome::RateLimited, 5),
+                (AuditOutcome::Issued, 1),
+                (AuditOutcome::Issued, 1),
+                (AuditOutcome::Issued, 1),
+            ]
+        );
+        assert_eq!(
+            hits_so_far(
+                &t,
+                &hc_cloud::rate_limit::reset_codes_of_device("J12345678")
+            )
+            .await,
+            3
+        );
     }
 
     pub async fn label_code_guesses_are_rate_limited(backend: Backend) {

@@ -146,7 +146,7 @@ fn collect(dir: &Path) -> Result<Vec<(String, Vec<PathBuf>)>, String> {
             }
         }
     }
-    sequences.sort_by(|a, b| qr_bench::natural_key(&a.0).cmp(&qr_bench::natural_key(&b.0)));
+    sequences.sort_by_key(|a| qr_bench::natural_key(&a.0));
     Ok(sequences)
 }
 

@@ -6,216 +6,184 @@
 //! the device showed) spends the device's budget. Forged and unverifiable ones are counted against
 //! the requesting account and client address instead, so another account cannot lock the owner
 //! out (issue 14).
+//!
+//! Two trips to the database (issue 18): one read (the token's account and the device row
+//! together), then one transaction that counts the request against its limits and writes its
+//! audit row, so a code never leaves without its row and a count never stands without its row.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use hc_protocol::api::{AuditOutcome, ErrorCode, ResetCodeRequest, ResetCodeResponse};
-use hc_protocol::{CHALLENGE_LIFETIME_SECS, DeviceKey, QrError, VerifiedQr, parse_qr};
+use hc_protocol::{CHALLENGE_LIFETIME_SECS, DeviceKey, UnverifiedQr, VerifiedQr, parse_qr};
 
-use crate::auth::Account;
+use crate::auth::AccessTokenHash;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientAddr};
 use crate::rate_limit;
 use crate::routes::devices::bound_to_other_account;
-use crate::state::secs;
-use crate::state::{AppState, unix_now};
-use crate::storage::NewAuditEvent;
+use crate::state::{AppState, secs, unix_now};
+use crate::storage::{DeviceRow, Limit, NewAuditEvent};
 
 pub async fn issue(
     State(state): State<AppState>,
-    Account(account): Account,
+    AccessTokenHash(access_hash): AccessTokenHash,
     ClientAddr(client_addr): ClientAddr,
-    ApiJson(request): ApiJson<ResetCodeRequest>,
+    body: Result<ApiJson<ResetCodeRequest>, ApiError>,
 ) -> Result<Json<ResetCodeResponse>, ApiError> {
-    let parsed = parse_qr(&request.qr);
-    let challenge = parsed.as_ref().ok().map(|qr| qr.challenge().clone());
-    let window = state.policy().rate_limits.window;
-    let audit = |outcome: AuditOutcome, device_owner_id: Option<i64>| {
-        let at = unix_now();
-        NewAuditEvent {
-            account_id: account,
-            at,
-            serial: challenge.as_ref().map(|c| c.serial.to_string()),
-            nonce: challenge.as_ref().map(|c| c.nonce.to_hex()),
-            outcome,
-            client_addr: client_addr.clone(),
-            device_owner_id,
-            // A rate-limited account's refusals are one row per window with a count: a flood
-            // of them cannot grow the table.
-            // The refusals of a device's budget are kept apart per owner, so each row is in the
-            // audit of the one owner its requests named.
-            aggregate_key: (outcome == AuditOutcome::RateLimited).then(|| {
-                let key = format!(
-                    "rate_limited:{}:{}",
-                    secs(window),
-                    rate_limit::window_start(at, window)
-                );
-                match device_owner_id {
-                    Some(owner) => format!("{key}:owner:{owner}"),
-                    None => key,
-                }
-            }),
-        }
+    let now = unix_now();
+    let parsed = body.map(|ApiJson(request)| parse_qr(&request.qr));
+    let serial = match &parsed {
+        Ok(Ok(qr)) => Some(qr.challenge().serial.to_string()),
+        _ => None,
     };
-    // Whose device the QR named, once its tag verified, when that is another account.
-    let mut device_owner_id = None;
-    let result = decide(
-        &state,
-        account,
-        client_addr.as_deref(),
-        parsed,
-        &mut device_owner_id,
-    )
-    .await;
-    let outcome = match &result {
-        Ok(_) => AuditOutcome::Issued,
-        Err(Refusal::RateLimited(_)) => AuditOutcome::RateLimited,
-        Err(Refusal::InvalidQr(_)) => AuditOutcome::InvalidQr,
-        Err(Refusal::NotBound) => AuditOutcome::DeviceNotBound,
-        Err(Refusal::BoundToOther) => AuditOutcome::BoundToOtherAccount,
-        // Nothing was decided: nothing to audit; the cause is logged where it happened.
-        Err(Refusal::Internal(error)) => return Err(error.clone()),
-    };
-    // Fail closed: no code leaves without its audit row.
-    state
+    let context = state
         .storage()
-        .record_audit(&audit(outcome, device_owner_id))
+        .reset_code_context(&access_hash, serial.as_deref(), now)
         .await?;
-    match result {
-        Ok((verified, model, key)) => {
-            let challenge = verified.challenge();
-            let code = challenge.reset_code(&key);
+    // A dead token is a 401 before anything about the body is said, as on every other route.
+    let Some((account, row)) = context else {
+        return Err(ApiError::unauthorized());
+    };
+    let parsed = parsed?;
+    let challenge = parsed.as_ref().ok().map(|qr| qr.challenge().clone());
+    let checked = match parsed {
+        Err(error) => Err(error.to_string()),
+        Ok(unverified) => verify(&state, unverified, row),
+    };
+
+    let limits = &state.policy().rate_limits;
+    let window = limits.window;
+    let window_start = rate_limit::window_start(now, window);
+    let account_bucket = rate_limit::reset_codes_of_account(account);
+    // Only the device could have made a QR that verifies: only then is the device's budget
+    // spent. A forged or unverifiable one is counted against the address it came from (the
+    // account is counted too), never against the device it names. Unknown serials and bad tags
+    // take this same path, so the limit tells nothing about the registry either.
+    let second_bucket = match &checked {
+        Ok(found) => Some((
+            rate_limit::reset_codes_of_device(found.verified.challenge().serial.as_str()),
+            limits.reset_codes_per_device,
+        )),
+        Err(_) => client_addr.as_deref().map(|addr| {
+            (
+                rate_limit::unverified_reset_codes_from(addr),
+                limits.unverified_reset_codes_per_client_addr,
+            )
+        }),
+    };
+    // Whose device the QR named, once its tag verified, when that is another account: the row
+    // is then in that owner's audit too (issue 16).
+    let device_owner_id = checked
+        .as_ref()
+        .ok()
+        .and_then(|found| found.owner)
+        .filter(|&owner| owner != account);
+    let outcome = match &checked {
+        Err(_) => AuditOutcome::InvalidQr,
+        Ok(found) => match found.owner {
+            None => AuditOutcome::DeviceNotBound,
+            Some(owner) if owner != account => AuditOutcome::BoundToOtherAccount,
+            Some(_) => AuditOutcome::Issued,
+        },
+    };
+    let audit = |outcome: AuditOutcome, device_owner_id: Option<i64>| NewAuditEvent {
+        account_id: account,
+        at: now,
+        serial: challenge.as_ref().map(|c| c.serial.to_string()),
+        nonce: challenge.as_ref().map(|c| c.nonce.to_hex()),
+        outcome,
+        client_addr: client_addr.clone(),
+        device_owner_id,
+        // A rate-limited account's refusals are one row per window with a count: a flood of
+        // them cannot grow the table. The refusals of a device's budget are kept apart per
+        // owner, so each row is in the audit of the one owner its requests named.
+        aggregate_key: (outcome == AuditOutcome::RateLimited).then(|| {
+            let key = format!("rate_limited:{}:{window_start}", secs(window));
+            match device_owner_id {
+                Some(owner) => format!("{key}:owner:{owner}"),
+                None => key,
+            }
+        }),
+    };
+    // Refused by the account's own limit, the request has not reached the device: the row is
+    // the requester's alone.
+    let refused_by_account = audit(AuditOutcome::RateLimited, None);
+    let refused_by_second = audit(AuditOutcome::RateLimited, device_owner_id);
+    let mut counted = vec![Limit {
+        bucket: &account_bucket,
+        allowed: limits.reset_codes_per_account,
+        refusal: &refused_by_account,
+    }];
+    if let Some((bucket, allowed)) = &second_bucket {
+        counted.push(Limit {
+            bucket,
+            allowed: *allowed,
+            refusal: &refused_by_second,
+        });
+    }
+    // Fail closed: no code leaves without its audit row, written with the counts.
+    let within_limits = state
+        .storage()
+        .count_and_audit(window_start, &counted, &audit(outcome, device_owner_id))
+        .await?;
+    if !within_limits {
+        return Err(rate_limit::refusal(now, window));
+    }
+    match (outcome, checked) {
+        (AuditOutcome::Issued, Ok(found)) => {
+            let challenge = found.verified.challenge();
+            let code = challenge.reset_code(&found.key);
             tracing::info!(serial = %challenge.serial, "reset code issued");
             Ok(Json(ResetCodeResponse {
                 serial: challenge.serial.to_string(),
-                model,
+                model: found.model,
                 code: code.as_str().to_owned(),
                 valid_for_secs: CHALLENGE_LIFETIME_SECS,
             }))
         }
-        Err(refusal) => Err(refusal.into_api_error()),
+        (_, Err(message)) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidQr,
+            message,
+        )),
+        (AuditOutcome::DeviceNotBound, _) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::DeviceNotBound,
+            "this device has not been added to your account",
+        )),
+        (_, Ok(_)) => Err(bound_to_other_account()),
     }
 }
 
-enum Refusal {
-    RateLimited(ApiError),
-    InvalidQr(String),
-    NotBound,
-    BoundToOther,
-    Internal(ApiError),
+/// A QR whose tag verifies, with what the registry says of its device.
+struct Found {
+    verified: VerifiedQr,
+    model: String,
+    owner: Option<i64>,
+    key: DeviceKey,
 }
 
-impl Refusal {
-    fn into_api_error(self) -> ApiError {
-        match self {
-            Refusal::RateLimited(error) | Refusal::Internal(error) => error,
-            Refusal::InvalidQr(message) => {
-                ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidQr, message)
-            }
-            Refusal::NotBound => ApiError::new(
-                StatusCode::CONFLICT,
-                ErrorCode::DeviceNotBound,
-                "this device has not been added to your account",
-            ),
-            Refusal::BoundToOther => bound_to_other_account(),
-        }
-    }
-}
-
-fn limited(error: ApiError) -> Refusal {
-    if error.code == ErrorCode::RateLimited {
-        Refusal::RateLimited(error)
-    } else {
-        Refusal::Internal(error)
-    }
-}
-
-/// Everything but the audit. Returns the verified challenge, the registry's model, and the key.
-async fn decide(
+/// The tag check, with the same work for an unknown serial as for a known one (a dummy key is
+/// opened and the tag checked against it). `Err` with the `invalid_qr` message when it does not
+/// verify.
+fn verify(
     state: &AppState,
-    account: i64,
-    client_addr: Option<&str>,
-    parsed: Result<hc_protocol::UnverifiedQr, QrError>,
-    device_owner_id: &mut Option<i64>,
-) -> Result<(VerifiedQr, String, DeviceKey), Refusal> {
-    let limits = &state.policy().rate_limits;
-    rate_limit::hit(
-        state,
-        &format!("reset-codes:account:{account}"),
-        limits.reset_codes_per_account,
-        limits.window,
-    )
-    .await
-    .map_err(limited)?;
-    let checked = match parsed {
-        Err(error) => Err(Refusal::InvalidQr(error.to_string())),
-        Ok(unverified) => verify(state, unverified).await?,
-    };
-    let (verified, row_model, owner, key) = match checked {
-        Ok(checked) => checked,
-        Err(refusal) => {
-            // Forged or unverifiable: counted against the address it came from (the account
-            // was counted above), never against the device it names. Unknown serials and bad
-            // tags take this same path, so the limit tells nothing about the registry either.
-            if let Some(addr) = client_addr {
-                rate_limit::hit(
-                    state,
-                    &format!(
-                        "reset-codes:unverified:{}",
-                        rate_limit::address_bucket(addr)
-                    ),
-                    limits.unverified_reset_codes_per_client_addr,
-                    limits.window,
-                )
-                .await
-                .map_err(limited)?;
-            }
-            return Err(refusal);
-        }
-    };
-    // Only the device could have made this QR: it names the device, so the attempt belongs in
-    // its owner's audit whatever comes next; and now the device's budget is spent.
-    *device_owner_id = owner.filter(|&owner| owner != account);
-    rate_limit::hit(
-        state,
-        &format!("reset-codes:device:{}", verified.challenge().serial),
-        limits.reset_codes_per_device,
-        limits.window,
-    )
-    .await
-    .map_err(limited)?;
-    match owner {
-        None => Err(Refusal::NotBound),
-        Some(owner) if owner != account => Err(Refusal::BoundToOther),
-        Some(_) => Ok((verified, row_model, key)),
-    }
-}
-
-type Checked = (VerifiedQr, String, Option<i64>, DeviceKey);
-
-/// The registry lookup and the tag check, with the same work for an unknown serial as for a
-/// known one (a dummy key is opened and the tag checked against it). `Err` only for a database
-/// failure; a QR that does not verify is `Ok(Err(invalid_qr))`.
-async fn verify(
-    state: &AppState,
-    unverified: hc_protocol::UnverifiedQr,
-) -> Result<Result<Checked, Refusal>, Refusal> {
-    let serial = unverified.challenge().serial.to_string();
-    let row = state
-        .storage()
-        .device(&serial)
-        .await
-        .map_err(|e| Refusal::Internal(e.into()))?;
+    unverified: UnverifiedQr,
+    row: Option<DeviceRow>,
+) -> Result<Found, String> {
     let (key, known) = state.master_key().open_registered_key(
         row.as_ref()
             .map(|row| (row.serial.as_str(), row.sealed_key.as_slice())),
     );
     let verified = unverified.verify(&key);
-    Ok(match (row, verified) {
-        (Some(row), Ok(verified)) if known => Ok((verified, row.model, row.owner_account_id, key)),
-        _ => Err(Refusal::InvalidQr(
-            "this QR code was not made by a registered device".into(),
-        )),
-    })
+    match (row, verified) {
+        (Some(row), Ok(verified)) if known => Ok(Found {
+            verified,
+            model: row.model,
+            owner: row.owner_account_id,
+            key,
+        }),
+        _ => Err("this QR code was not made by a registered device".into()),
+    }
 }

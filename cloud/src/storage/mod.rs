@@ -138,6 +138,15 @@ pub struct NewAuditEvent {
     pub aggregate_key: Option<String>,
 }
 
+/// A fixed-window counter a request is counted in, how many hits a window allows, and the audit
+/// row written when this limit refuses the request.
+#[derive(Clone, Copy, Debug)]
+pub struct Limit<'a> {
+    pub bucket: &'a str,
+    pub allowed: u32,
+    pub refusal: &'a NewAuditEvent,
+}
+
 #[async_trait]
 pub trait Storage: Send + Sync + std::fmt::Debug {
     /// `None` when the email is taken.
@@ -209,6 +218,28 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
 
     /// Counts one hit in a fixed-window bucket and returns the hits so far in that window.
     async fn count_hit(&self, bucket: &str, window_start: i64) -> StorageResult<u64>;
+
+    /// What a reset-code request reads, in one statement: the account of a live access token
+    /// and the registry row of `serial` (`None` when no QR named one, or the serial is unknown).
+    /// `None` when the token is not live.
+    async fn reset_code_context(
+        &self,
+        access_hash: &[u8],
+        serial: Option<&str>,
+        now: i64,
+    ) -> StorageResult<Option<(i64, Option<DeviceRow>)>>;
+
+    /// Counts a request in each of `limits` in turn (the window starting at `window_start`),
+    /// stopping at the first one it exceeds, and writes its audit row: `allowed` when it stayed
+    /// within every limit, else the refusal row of the limit that refused it. One transaction, so
+    /// the counts and the audit row are written together or not at all. `true` when the request
+    /// stayed within its limits.
+    async fn count_and_audit(
+        &self,
+        window_start: i64,
+        limits: &[Limit<'_>],
+        allowed: &NewAuditEvent,
+    ) -> StorageResult<bool>;
 
     async fn record_audit(&self, event: &NewAuditEvent) -> StorageResult<()>;
     /// The account's audit, newest first: the requests it made, and those other accounts made

@@ -1,6 +1,11 @@
 //! The queries, written once for both backends. Both sqlx drivers take `$N` parameters and both
 //! databases understand `ON CONFLICT` and `RETURNING`, so one text serves SQLite and PostgreSQL; the
 //! macro expands it for each pool type (sqlx's generic executor bounds would be far noisier).
+//!
+//! Each backend has two pool handles: `pool` for reads and `writer` for every write. On
+//! PostgreSQL they are the same pool; SQLite has one writer at a time anyway, so its `writer` is a
+//! pool of one connection and writers queue there (first come, first served) instead of in
+//! SQLite's busy handler, which sleeps up to 100 ms between tries.
 
 /// One page of an account's audit, newest first: `$1` the account, `$2` the exclusive upper bound
 /// of the ids (the `before` cursor), `$3` the page size. Two key-ordered index range scans, one
@@ -29,7 +34,78 @@ pub const AUDIT_PAGE: &str =
  ORDER BY page.id DESC LIMIT $3";
 
 macro_rules! sql_storage {
-    ($storage:ty) => {
+    ($storage:ty, $db:ty) => {
+        impl $storage {
+            /// Counts one hit in a fixed-window bucket; the hits so far in that window. One
+            /// atomic upsert: instances sharing the database never lose a hit.
+            async fn hit<'e, E>(
+                executor: E,
+                bucket: &str,
+                window_start: i64,
+            ) -> $crate::storage::StorageResult<u64>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                use sqlx::Row;
+                let hits: i64 = sqlx::query(
+                    "INSERT INTO rate_limit_hits (bucket, window_start, hits) VALUES ($1, $2, 1)
+                     ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limit_hits.hits + 1
+                     RETURNING hits",
+                )
+                .bind(bucket)
+                .bind(window_start)
+                .fetch_one(executor)
+                .await?
+                .try_get("hits")?;
+                Ok(u64::try_from(hits).unwrap_or(0))
+            }
+
+            async fn insert_audit<'e, E>(
+                executor: E,
+                event: &$crate::storage::NewAuditEvent,
+            ) -> $crate::storage::StorageResult<()>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                // NULL keys never conflict (both databases treat NULLs as distinct in a unique
+                // index): every event without a key is a row of its own.
+                sqlx::query(
+                    "INSERT INTO audit_events (account_id, at, serial, nonce, outcome, client_addr, aggregate_key, device_owner_id, count)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)
+                     ON CONFLICT (account_id, aggregate_key) DO UPDATE SET count = audit_events.count + 1",
+                )
+                .bind(event.account_id)
+                .bind(event.at)
+                .bind(&event.serial)
+                .bind(&event.nonce)
+                .bind(event.outcome.as_str())
+                .bind(&event.client_addr)
+                .bind(&event.aggregate_key)
+                .bind(event.device_owner_id)
+                .execute(executor)
+                .await?;
+                Ok(())
+            }
+
+            /// A registry row from the columns of `devices` (the serial read by the caller).
+            fn device_row(
+                serial: String,
+                row: &<$db as sqlx::Database>::Row,
+            ) -> $crate::storage::StorageResult<$crate::storage::DeviceRow> {
+                use sqlx::Row;
+                Ok($crate::storage::DeviceRow {
+                    serial,
+                    model: row.try_get("model")?,
+                    firmware: row.try_get("firmware")?,
+                    sealed_key: row.try_get("sealed_key")?,
+                    label_hash: row.try_get("label_hash")?,
+                    owner_account_id: row.try_get("owner_account_id")?,
+                    name: row.try_get("name")?,
+                    added_at: row.try_get("added_at")?,
+                })
+            }
+        }
+
         #[async_trait::async_trait]
         impl $crate::storage::Storage for $storage {
             async fn create_account(
@@ -46,7 +122,7 @@ macro_rules! sql_storage {
                 .bind(email)
                 .bind(password_hash)
                 .bind(now)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.writer)
                 .await?;
                 Ok(match row {
                     Some(row) => Some(row.try_get::<i64, _>("id")?),
@@ -76,7 +152,7 @@ macro_rules! sql_storage {
                 now: i64,
             ) -> $crate::storage::StorageResult<()> {
                 use sqlx::Row;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.writer.begin().await?;
                 let session_id: i64 = sqlx::query(
                     "INSERT INTO sessions (account_id, created_at) VALUES ($1, $2) RETURNING id",
                 )
@@ -115,7 +191,7 @@ macro_rules! sql_storage {
             ) -> $crate::storage::StorageResult<$crate::storage::RefreshOutcome> {
                 use $crate::storage::RefreshOutcome;
                 use sqlx::Row;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.writer.begin().await?;
                 // Writing first takes the write lock at once (SQLite) or the row lock (PostgreSQL):
                 // of two requests with the same token, exactly one sees `used_at IS NULL`.
                 let used = sqlx::query(
@@ -198,7 +274,7 @@ macro_rules! sql_storage {
                 )
                 .bind(now)
                 .bind(refresh_hash)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(result.rows_affected() > 0)
             }
@@ -265,7 +341,7 @@ macro_rules! sql_storage {
                 keep_session: i64,
                 now: i64,
             ) -> $crate::storage::StorageResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.writer.begin().await?;
                 sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
                     .bind(password_hash)
                     .bind(account_id)
@@ -294,7 +370,7 @@ macro_rules! sql_storage {
                 )
                 .bind(now)
                 .bind(account_id)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(())
             }
@@ -313,7 +389,7 @@ macro_rules! sql_storage {
                 .bind(&device.sealed_key)
                 .bind(&device.label_hash)
                 .bind(device.provisioned_at)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(result.rows_affected() == 1)
             }
@@ -331,16 +407,8 @@ macro_rules! sql_storage {
                 .fetch_optional(&self.pool)
                 .await?;
                 let Some(row) = row else { return Ok(None) };
-                Ok(Some($crate::storage::DeviceRow {
-                    serial: row.try_get("serial")?,
-                    model: row.try_get("model")?,
-                    firmware: row.try_get("firmware")?,
-                    sealed_key: row.try_get("sealed_key")?,
-                    label_hash: row.try_get("label_hash")?,
-                    owner_account_id: row.try_get("owner_account_id")?,
-                    name: row.try_get("name")?,
-                    added_at: row.try_get("added_at")?,
-                }))
+                let serial = row.try_get("serial")?;
+                Ok(Some(Self::device_row(serial, &row)?))
             }
 
             async fn bind_device(
@@ -364,7 +432,7 @@ macro_rules! sql_storage {
                     .bind(name)
                     .bind(now)
                     .bind(serial)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&self.writer)
                     .await?;
                     if let Some(row) = bound {
                         return Ok(BindOutcome::Bound(hc_protocol::api::Device {
@@ -376,7 +444,7 @@ macro_rules! sql_storage {
                     }
                     let owner = sqlx::query("SELECT owner_account_id FROM devices WHERE serial = $1")
                         .bind(serial)
-                        .fetch_optional(&self.pool)
+                        .fetch_optional(&self.writer)
                         .await?;
                     let Some(owner) = owner else {
                         return Ok(BindOutcome::UnknownDevice);
@@ -401,7 +469,7 @@ macro_rules! sql_storage {
                 )
                 .bind(serial)
                 .bind(account_id)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(result.rows_affected() == 1)
             }
@@ -435,43 +503,64 @@ macro_rules! sql_storage {
                 bucket: &str,
                 window_start: i64,
             ) -> $crate::storage::StorageResult<u64> {
+                Self::hit(&self.writer, bucket, window_start).await
+            }
+
+            async fn reset_code_context(
+                &self,
+                access_hash: &[u8],
+                serial: Option<&str>,
+                now: i64,
+            ) -> $crate::storage::StorageResult<Option<(i64, Option<$crate::storage::DeviceRow>)>> {
                 use sqlx::Row;
-                // One atomic upsert: instances sharing the database never lose a hit.
-                let hits: i64 = sqlx::query(
-                    "INSERT INTO rate_limit_hits (bucket, window_start, hits) VALUES ($1, $2, 1)
-                     ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limit_hits.hits + 1
-                     RETURNING hits",
+                // The token and the device in one read. A NULL serial matches no device.
+                let row = sqlx::query(
+                    "SELECT t.account_id, d.serial, d.model, d.firmware, d.sealed_key, d.label_hash,
+                            d.owner_account_id, d.name, d.added_at
+                     FROM access_tokens t JOIN sessions s ON s.id = t.session_id
+                     LEFT JOIN devices d ON d.serial = $3
+                     WHERE t.token_hash = $1 AND t.expires_at > $2 AND s.revoked_at IS NULL",
                 )
-                .bind(bucket)
-                .bind(window_start)
-                .fetch_one(&self.pool)
-                .await?
-                .try_get("hits")?;
-                Ok(u64::try_from(hits).unwrap_or(0))
+                .bind(access_hash)
+                .bind(now)
+                .bind(serial)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let account_id: i64 = row.try_get("account_id")?;
+                let device = match row.try_get::<Option<String>, _>("serial")? {
+                    None => None,
+                    Some(serial) => Some(Self::device_row(serial, &row)?),
+                };
+                Ok(Some((account_id, device)))
+            }
+
+            async fn count_and_audit(
+                &self,
+                window_start: i64,
+                limits: &[$crate::storage::Limit<'_>],
+                allowed: &$crate::storage::NewAuditEvent,
+            ) -> $crate::storage::StorageResult<bool> {
+                let mut tx = self.writer.begin().await?;
+                let mut refused_by = None;
+                for limit in limits {
+                    let hits = Self::hit(&mut *tx, limit.bucket, window_start).await?;
+                    if hits > u64::from(limit.allowed) {
+                        refused_by = Some(limit);
+                        break;
+                    }
+                }
+                Self::insert_audit(&mut *tx, refused_by.map_or(allowed, |limit| limit.refusal))
+                    .await?;
+                tx.commit().await?;
+                Ok(refused_by.is_none())
             }
 
             async fn record_audit(
                 &self,
                 event: &$crate::storage::NewAuditEvent,
             ) -> $crate::storage::StorageResult<()> {
-                // NULL keys never conflict (both databases treat NULLs as distinct in a unique
-                // index): every event without a key is a row of its own.
-                sqlx::query(
-                    "INSERT INTO audit_events (account_id, at, serial, nonce, outcome, client_addr, aggregate_key, device_owner_id, count)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)
-                     ON CONFLICT (account_id, aggregate_key) DO UPDATE SET count = audit_events.count + 1",
-                )
-                .bind(event.account_id)
-                .bind(event.at)
-                .bind(&event.serial)
-                .bind(&event.nonce)
-                .bind(event.outcome.as_str())
-                .bind(&event.client_addr)
-                .bind(&event.aggregate_key)
-                .bind(event.device_owner_id)
-                .execute(&self.pool)
-                .await?;
-                Ok(())
+                Self::insert_audit(&self.writer, event).await
             }
 
             async fn audit_of(
@@ -523,15 +612,15 @@ macro_rules! sql_storage {
             ) -> $crate::storage::StorageResult<()> {
                 sqlx::query("DELETE FROM access_tokens WHERE expires_at <= $1")
                     .bind(now)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                 sqlx::query("DELETE FROM refresh_tokens WHERE expires_at <= $1")
                     .bind(now)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                 sqlx::query("DELETE FROM rate_limit_hits WHERE window_start < $1")
                     .bind(window_cutoff)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                 Ok(())
             }
@@ -539,7 +628,7 @@ macro_rules! sql_storage {
             async fn purge_audit(&self, cutoff: i64) -> $crate::storage::StorageResult<u64> {
                 let result = sqlx::query("DELETE FROM audit_events WHERE at < $1")
                     .bind(cutoff)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                 Ok(result.rows_affected())
             }
@@ -551,6 +640,7 @@ macro_rules! sql_storage {
 
             async fn close(&self) {
                 self.pool.close().await;
+                self.writer.close().await;
             }
 
             fn pool_use(&self) -> $crate::storage::PoolUse {

@@ -22,11 +22,18 @@ static MIGRATIONS: &[EmbeddedMigration] = &[
         "owner audit",
         include_str!("../../../migrations/postgres/0003_owner_audit.sql"),
     ),
+    (
+        4,
+        "scale",
+        include_str!("../../../migrations/postgres/0004_scale.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone)]
 pub struct PostgresStorage {
     pool: sqlx::PgPool,
+    /// The same pool: PostgreSQL runs writers side by side.
+    writer: sqlx::PgPool,
 }
 
 impl PostgresStorage {
@@ -44,8 +51,11 @@ impl PostgresStorage {
             .await?;
         // The migrator takes an advisory lock, so instances starting together migrate once.
         migrator(MIGRATIONS).await?.run(&pool).await?;
-        Ok(PostgresStorage { pool })
+        Ok(PostgresStorage {
+            writer: pool.clone(),
+            pool,
+        })
     }
 }
 
-sql_storage!(PostgresStorage);
+sql_storage!(PostgresStorage, sqlx::Postgres);

@@ -25,11 +25,19 @@ static MIGRATIONS: &[EmbeddedMigration] = &[
         "owner audit",
         include_str!("../../../migrations/sqlite/0003_owner_audit.sql"),
     ),
+    (
+        4,
+        "scale",
+        include_str!("../../../migrations/sqlite/0004_scale.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone)]
 pub struct SqliteStorage {
+    /// Readers: WAL lets them run beside the writer.
     pool: sqlx::SqlitePool,
+    /// The one connection that writes (see `queries`).
+    writer: sqlx::SqlitePool,
 }
 
 impl SqliteStorage {
@@ -42,15 +50,33 @@ impl SqliteStorage {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        let in_memory = is_in_memory(options.get_filename());
         owner_only(options.get_filename())?;
-        let pool = SqlitePoolOptions::new()
-            .max_connections(settings.max_connections.max(1))
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
             .acquire_timeout(settings.acquire_timeout)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
-        migrator(MIGRATIONS).await?.run(&pool).await?;
-        Ok(SqliteStorage { pool })
+        migrator(MIGRATIONS).await?.run(&writer).await?;
+        // Every connection to an in-memory database is a database of its own: there the writer
+        // reads too.
+        let pool = if in_memory {
+            writer.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(settings.max_connections.max(1))
+                .acquire_timeout(settings.acquire_timeout)
+                .connect_with(options)
+                .await?
+        };
+        Ok(SqliteStorage { pool, writer })
     }
+}
+
+/// In-memory databases have no file (sqlx names them `file:sqlx-in-memory-N`).
+fn is_in_memory(path: &std::path::Path) -> bool {
+    let name = path.to_string_lossy();
+    name.is_empty() || name == ":memory:" || name.starts_with("file:")
 }
 
 /// The database holds e-mails, password hashes and client addresses: it and its `-wal` and `-shm`
@@ -61,9 +87,7 @@ fn owner_only(path: &std::path::Path) -> StorageResult<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        let name = path.to_string_lossy();
-        // In-memory databases have no file (sqlx names them `file:sqlx-in-memory-N`).
-        if name.is_empty() || name == ":memory:" || name.starts_with("file:") {
+        if is_in_memory(path) {
             return Ok(());
         }
         std::fs::OpenOptions::new()
@@ -88,4 +112,4 @@ fn owner_only(path: &std::path::Path) -> StorageResult<()> {
     Ok(())
 }
 
-sql_storage!(SqliteStorage);
+sql_storage!(SqliteStorage, sqlx::Sqlite);
