@@ -336,6 +336,7 @@ pub enum MessageId {
     DevicesUpdatedMinutesAgo,
     DevicesUpdatedHoursAgo,
     DevicesUpdatedDaysAgo,
+    DevicesSavedList,
     DeviceAdded,
     PasswordRule,
     AccountCreated,
@@ -429,6 +430,8 @@ pub struct DeviceListScreen {
     pub fetched_at_unix: Option<i64>,
     #[uniffi(default = false)]
     pub from_cache: bool,
+    #[uniffi(default = None)]
+    pub saved_list: Option<UiMessage>,
     #[uniffi(default = None)]
     pub confirm_removal: Option<DeviceRow>,
 }

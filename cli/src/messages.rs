@@ -228,6 +228,10 @@ pub fn wording(lang: Lang, message: &UiMessage) -> String {
         MessageId::DevicesUpdatedHoursAgo => format!("(cached list from {} h ago)", arg(0)),
         MessageId::DevicesUpdatedDaysAgo if zh => format!("（缓存的列表，{} 天前更新）", arg(0)),
         MessageId::DevicesUpdatedDaysAgo => format!("(cached list from {} days ago)", arg(0)),
+        MessageId::DevicesSavedList if zh => "无法连接云服务：以下是本机保存的设备列表。".into(),
+        MessageId::DevicesSavedList => {
+            "The cloud cannot be reached: this is the list saved on this device.".into()
+        }
         MessageId::DeviceAdded if zh => format!("设备 {} 已添加到您的账号。", arg(0)),
         MessageId::DeviceAdded => format!("Device {} added to your account.", arg(0)),
         MessageId::AuditIssued if zh => format!("已获取设备 {} 的验证码。", arg(0)),

@@ -99,6 +99,8 @@ message_ids! {
     DevicesUpdatedHoursAgo = ("devices_updated_hours_ago", 1),
     /// Argument: days.
     DevicesUpdatedDaysAgo = ("devices_updated_days_ago", 1),
+    /// The cloud could not be reached: the list shown is the one saved on this phone.
+    DevicesSavedList = ("devices_saved_list", 0),
     /// Argument: serial.
     DeviceAdded = ("device_added", 1),
     // account

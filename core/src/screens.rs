@@ -311,6 +311,8 @@ pub struct DeviceListScreen {
     pub error_action: Option<ErrorAction>,
     pub fetched_at_unix: Option<i64>,
     pub from_cache: bool,
+    /// Set when the cloud could not be reached: the list is the one saved on this phone.
+    pub saved_list: Option<UiMessage>,
     /// The device the user asked to remove, until they confirm or cancel: the screen asks first.
     pub confirm_removal: Option<DeviceRow>,
 }
@@ -331,6 +333,9 @@ pub fn device_list_screen(snapshot: &DeviceListSnapshot, now_unix: i64) -> Devic
         error_action: None,
         fetched_at_unix: Some(snapshot.fetched_at_unix),
         from_cache: snapshot.from_cache,
+        saved_list: snapshot
+            .cloud_unreachable
+            .then(|| UiMessage::plain(MessageId::DevicesSavedList)),
         confirm_removal: None,
     }
 }
@@ -592,6 +597,31 @@ mod tests {
             ..snapshot
         };
         assert_eq!(device_list_screen(&fresh, t).at(t + 9_999).cache_age, None);
+    }
+
+    #[test]
+    fn with_the_cloud_unreachable_the_list_says_it_is_the_saved_one() {
+        let saved = DeviceListSnapshot {
+            devices: vec![device("J12345678", "Shop NVR")],
+            fetched_at_unix: 1,
+            from_cache: true,
+            cloud_unreachable: true,
+        };
+        let screen = device_list_screen(&saved, 1 + 3 * 86_400);
+        assert_eq!(
+            screen.saved_list,
+            Some(UiMessage::plain(MessageId::DevicesSavedList))
+        );
+        assert_eq!(
+            screen.cache_age,
+            Some(UiMessage::with(MessageId::DevicesUpdatedDaysAgo, ["3"]))
+        );
+        // Served from the cache while fresh, the cloud was not asked: nothing to warn about.
+        let fresh = DeviceListSnapshot {
+            cloud_unreachable: false,
+            ..saved
+        };
+        assert_eq!(device_list_screen(&fresh, 2).saved_list, None);
     }
 
     #[test]

@@ -50,6 +50,16 @@ public final class MemoryStore: SecureStore, @unchecked Sendable {
 
     public init() {}
 
+    /// This phone's Keychain with its cloud moved from `from` to `to` (an address where nothing
+    /// answers): the saved session is the cloud's own, and the cloud is out of reach.
+    public func withCloudAt(_ from: String, _ to: String) -> MemoryStore {
+        var origin = from
+        while origin.hasSuffix("/") { origin.removeLast() }
+        let copy = MemoryStore()
+        copy.lock.withLock { copy._entries = entries.mapValues { $0.replacingOccurrences(of: origin, with: to) } }
+        return copy
+    }
+
     public var entries: [String: String] { lock.withLock { _entries } }
     public var failing: Bool {
         get { lock.withLock { _failing } }

@@ -2,25 +2,50 @@ import HcCore
 import HcPresentation
 import SwiftUI
 
+/// Log in, or (after "No account yet?") create an account: the password twice, the core's rule under
+/// the field, and what is wrong with it said while typing. An opening error says when the saved
+/// session is another cloud's.
 struct LoginView: View {
     let model: LoginModel
     @ObservedObject var screen: Observed<LoginModel.Screen>
+    @State private var registering = false
     @State private var email = ""
     @State private var password = ""
+    @State private var passwordAgain = ""
 
     var body: some View {
         NavigationStack {
             Form {
                 TextField("login_email", text: $email)
                     .textContentType(.username).keyboardType(.emailAddress).textInputAutocapitalization(.never)
-                SecureField("login_password", text: $password).textContentType(.password)
+                if registering {
+                    Section {
+                        SecureField("login_password", text: $password).textContentType(.newPassword)
+                        SecureField("register_password_again", text: $passwordAgain).textContentType(.newPassword)
+                    } footer: {
+                        Text(model.passwordRule.text)
+                    }
+                    if let problem = model.passwordProblem(email: email, password: password, passwordAgain: passwordAgain) {
+                        Text(problem.text).foregroundStyle(.red)
+                    }
+                } else {
+                    SecureField("login_password", text: $password).textContentType(.password)
+                }
                 if let error = screen.value.error { Text(error.text).foregroundStyle(.red) }
-                Button("login_button") { Task { await model.login(email: email, password: password) } }
+                if registering {
+                    Button("register_button") {
+                        Task { await model.register(email: email, password: password, passwordAgain: passwordAgain) }
+                    }
                     .disabled(screen.value.busy)
-                Button("register_button") { Task { await model.register(email: email, password: password) } }
-                    .disabled(screen.value.busy)
+                    Button("login_button") { registering = false }
+                } else {
+                    Button("login_button") { Task { await model.login(email: email, password: password) } }
+                        .disabled(screen.value.busy)
+                    Button("login_no_account") { registering = true }
+                        .disabled(screen.value.busy)
+                }
             }
-            .navigationTitle("login_title")
+            .navigationTitle(registering ? "register_title" : "login_title")
         }
     }
 }
@@ -69,6 +94,8 @@ private struct DeviceList: View {
 
     var body: some View {
         List {
+            // The cloud could not be reached: the list is the one saved on this phone.
+            if let saved = screen.value.savedList { Text(saved.text).foregroundStyle(.red) }
             if let age = screen.value.cacheAge {
                 Text(age.text).font(.footnote).foregroundStyle(.secondary)
             }
@@ -163,6 +190,7 @@ struct MoreView: View {
         List {
             NavigationLink("reset_password_title") { ResetPasswordView(client: app.client) }
             NavigationLink("security_title") { AccountSecurityView(client: app.client) }
+            NavigationLink("audit_title") { AccountActivityView(client: app.client) }
             Button("logout", role: .destructive) { Task { await app.loginModel.logout() } }
         }
         .navigationTitle("more_title")
@@ -219,5 +247,58 @@ private struct AccountSecurityForm: View {
             .disabled(screen.value.busy)
         }
         .onChange(of: screen.value.loggedIn) { loggedIn in if !loggedIn { loggedOut() } }
+    }
+}
+
+/// More > Account activity: every reset-code request on this account and on its devices, newest
+/// first, each in the core's words; another account's attempt names it masked. "Show older" pages back.
+struct AccountActivityView: View {
+    @StateObject private var holder: Holder
+
+    @MainActor final class Holder: ObservableObject {
+        let model: AuditModel
+        let screen: Observed<AuditModel.Screen>
+        init(client: HcClient) {
+            model = AuditModel(client: client)
+            screen = Observed(model.screen)
+        }
+    }
+
+    init(client: HcClient) { _holder = StateObject(wrappedValue: Holder(client: client)) }
+
+    var body: some View {
+        AccountActivityList(model: holder.model, screen: holder.screen)
+            .navigationTitle("audit_title")
+            .task { await holder.model.refresh() }
+            .refreshable { await holder.model.refresh() }
+    }
+}
+
+private struct AccountActivityList: View {
+    let model: AuditModel
+    @ObservedObject var screen: Observed<AuditModel.Screen>
+
+    var body: some View {
+        List {
+            if let error = screen.value.error { Text(error.text).foregroundStyle(.red) }
+            if screen.value.empty { Text("audit_empty").foregroundStyle(.secondary) }
+            ForEach(screen.value.events, id: \.id) { event in
+                VStack(alignment: .leading) {
+                    Text(event.message.text)
+                    Text("\(Date(timeIntervalSince1970: TimeInterval(event.atUnix)).formatted(date: .abbreviated, time: .shortened)) · \(by(event.actor))")
+                        .font(.caption).foregroundStyle(.secondary)
+                }
+            }
+            if screen.value.hasMore {
+                Button("audit_more") { Task { await model.more() } }.disabled(screen.value.loading)
+            }
+        }
+    }
+
+    private func by(_ actor: AuditActor) -> String {
+        switch actor {
+        case .you: return localized("audit_by_you", [])
+        case let .otherAccount(maskedEmail): return localized("audit_by_other", [maskedEmail])
+        }
     }
 }

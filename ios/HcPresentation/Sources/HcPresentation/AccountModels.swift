@@ -17,6 +17,15 @@ private func submit(_ client: HcClient, _ screen: ScreenState<AccountScreen>,
     }
 }
 
+/// The login screen as the app opens: idle, or saying that the saved session is another cloud's
+/// (the core never sends it here: log in to this cloud).
+private func openingScreen(_ client: HcClient) -> AccountScreen {
+    if case let .otherCloud(sessionCloud) = client.sessionState() {
+        return accountFailed(loggedIn: false, error: .SessionForOtherCloud(sessionCloud: sessionCloud))
+    }
+    return accountIdle(loggedIn: client.isLoggedIn())
+}
+
 /// Login, registration and logging out.
 public final class LoginModel: @unchecked Sendable {
     public typealias Screen = AccountScreen
@@ -24,9 +33,25 @@ public final class LoginModel: @unchecked Sendable {
     public let screen: ScreenState<Screen>
     private let client: HcClient
 
+    /// The password rule, shown under the registration's password field: the core's words.
+    public let passwordRule: UiMessage = passwordRuleMessage()
+
     public init(client: HcClient) {
         self.client = client
-        screen = ScreenState(accountIdle(loggedIn: client.isLoggedIn()))
+        screen = ScreenState(openingScreen(client))
+    }
+
+    /// The registration form as typed, checked by the core before anything is sent: what is wrong
+    /// (too weak, the two differ), or nil. Nothing typed says nothing; while the confirmation is
+    /// still empty only the rule is checked.
+    public func passwordProblem(email: String, password: String, passwordAgain: String) -> UiMessage? {
+        if password.isEmpty { return nil }
+        do {
+            try checkNewPassword(email: email, password: password, passwordAgain: passwordAgain.isEmpty ? password : passwordAgain)
+            return nil
+        } catch {
+            return errorMessage(error: hcError(error))
+        }
     }
 
     /// The e-mail address as typed: the core trims it.
@@ -145,6 +170,72 @@ public final class AddDeviceModel: @unchecked Sendable {
     public func add(serial: String, labelCode: String, name: String?) async {
         await submit(client, screen) {
             deviceAddedMessage(device: try await self.client.addDevice(serial: serial, labelCode: labelCode, name: name))
+        }
+    }
+}
+
+/// The account's audit ("Account activity"), newest first: each event in the core's words
+/// (`AuditEventInfo.message`; other accounts' attempts on the owner's devices name them masked),
+/// and "Show older" while the cloud has more.
+public struct AuditScreen: Equatable {
+    public var loading = false
+    public var events: [AuditEventInfo] = []
+    /// The cloud has older events: the screen offers "Show older".
+    public var hasMore = false
+    /// Loaded, and nothing recorded.
+    public var empty = false
+    public var error: UiMessage?
+    public var errorAction: ErrorAction?
+
+    public init(loading: Bool = false, events: [AuditEventInfo] = [], hasMore: Bool = false, empty: Bool = false,
+                error: UiMessage? = nil, errorAction: ErrorAction? = nil) {
+        self.loading = loading
+        self.events = events
+        self.hasMore = hasMore
+        self.empty = empty
+        self.error = error
+        self.errorAction = errorAction
+    }
+}
+
+public final class AuditModel: @unchecked Sendable {
+    public typealias Screen = AuditScreen
+
+    public let screen = ScreenState(AuditScreen())
+    private let client: HcClient
+    private let pageSize: UInt32?
+    private let lock = NSLock()
+    private var nextBefore: Int64?
+
+    /// `pageSize`: events per page; nil: the cloud's default.
+    public init(client: HcClient, pageSize: UInt32? = nil) {
+        self.client = client
+        self.pageSize = pageSize
+    }
+
+    /// The newest page (opening the screen, pull to refresh).
+    public func refresh() async { await load(before: nil, keep: []) }
+
+    /// "Show older": the next page, after the events shown. Nothing to do when there is none.
+    public func more() async {
+        guard let before = lock.withLock({ nextBefore }) else { return }
+        await load(before: before, keep: screen.value.events)
+    }
+
+    private func load(before: Int64?, keep: [AuditEventInfo]) async {
+        screen.update { $0.loading = true; $0.error = nil; $0.errorAction = nil }
+        do {
+            let page = try await client.auditPage(before: before, limit: pageSize)
+            lock.withLock { nextBefore = page.nextBefore }
+            let events = keep + page.events
+            screen.set(AuditScreen(events: events, hasMore: page.nextBefore != nil, empty: events.isEmpty))
+        } catch {
+            let failed = hcError(error)
+            screen.update {
+                $0.loading = false
+                $0.error = errorMessage(error: failed)
+                $0.errorAction = errorAction(error: failed)
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import HcCore
+import HcTestKit
 @testable import HcPresentation
 
 /// The screens driven by the real core against the real cloud and simulated NVRs.
@@ -214,15 +215,23 @@ final class ScreensTests: XCTestCase {
         let fetchedAt = try XCTUnwrap(fresh.fetchedAtUnix)
 
         // The next launch, with no network: same Keychain, the cloud out of reach.
-        let offlineClient = try Rig.client(store: me.store, cloudUrl: "http://127.0.0.1:9")
+        let offlineClient = try Rig.client(store: me.store.withCloudAt(Rig.env("HC_TEST_CLOUD_URL"), "http://127.0.0.1:9"),
+                                           cloudUrl: "http://127.0.0.1:9")
         let clock = FakeClock(fetchedAt + 10 * 60 + 5)
         let offline = DeviceListModel(client: offlineClient, clock: clock)
         await offline.refresh(force: true)
         XCTAssertNil(offline.screen.value.error, "\(offline.screen.value)")
         XCTAssertTrue(offline.screen.value.fromCache)
         XCTAssertEqual(offline.screen.value.cacheAge, msg(.devicesUpdatedMinutesAgo, "10"))
+        XCTAssertEqual(offline.screen.value.savedList, msg(.devicesSavedList), "the list says it is the one saved on this phone")
         clock.set(fetchedAt + 2 * 3600); offline.tick()
         XCTAssertEqual(offline.screen.value.cacheAge, msg(.devicesUpdatedHoursAgo, "2"))
+        XCTAssertEqual(offline.screen.value.savedList, msg(.devicesSavedList))
+        // Online again, served from the cache while fresh: nothing to warn about.
+        let back = DeviceListModel(client: me.client)
+        await back.refresh()
+        XCTAssertTrue(back.screen.value.fromCache)
+        XCTAssertNil(back.screen.value.savedList)
     }
 
     func testAWrongPasswordIsSaidPlainlyAndANewAccountLogsIn() async throws {
@@ -263,5 +272,86 @@ final class ScreensTests: XCTestCase {
         let login = LoginModel(client: try Rig.client())
         await login.login(email: me.email, password: me.password)
         XCTAssertEqual(login.screen.value.error, msg(.errorInvalidCredentials), "the old password is gone")
+    }
+
+    func testRegisteringStatesTheCoresPasswordRuleSaysLiveWhenItIsTooWeakOrTheTwoDifferThenLogsIn() async throws {
+        let login = LoginModel(client: try Rig.client())
+        XCTAssertEqual(login.passwordRule, passwordRuleMessage())
+        XCTAssertEqual(login.passwordRule.id, .passwordRule)
+        let email = "new-\(UUID().uuidString.lowercased())@example.test"
+        XCTAssertNil(login.passwordProblem(email: email, password: "", passwordAgain: ""), "nothing typed, nothing said")
+        XCTAssertEqual(login.passwordProblem(email: email, password: "short", passwordAgain: ""), msg(.errorWeakPassword))
+        XCTAssertNil(login.passwordProblem(email: email, password: "correct horse battery staple", passwordAgain: ""),
+                     "the confirmation not typed yet")
+        XCTAssertEqual(login.passwordProblem(email: email, password: "correct horse battery staple", passwordAgain: "correct horse"),
+                       msg(.errorPasswordsDiffer))
+        XCTAssertNil(login.passwordProblem(email: email, password: "correct horse battery staple",
+                                           passwordAgain: "correct horse battery staple"))
+
+        await login.register(email: email, password: "correct horse battery staple", passwordAgain: "correct horse battery stapel")
+        XCTAssertEqual(login.screen.value.error, msg(.errorPasswordsDiffer))
+        XCTAssertFalse(login.screen.value.loggedIn)
+        await login.register(email: email, password: "correct horse battery staple", passwordAgain: "correct horse battery staple")
+        XCTAssertEqual(login.screen.value, AccountScreen(loggedIn: true))
+    }
+
+    func testPointedAtTheNvrsAddressTheLoginScreenSaysTheSavedSessionIsAnotherCloudsAndTheAddressIsNotAnHcCloud() async throws {
+        let store = MemoryStore()
+        _ = try await registeredAccount(client: try Rig.client(store: store), store: store, prefix: "ui")
+        let login = LoginModel(client: try Rig.client(store: store, cloudUrl: TestDevice("F").nvrUrl))
+        let opening = login.screen.value
+        XCTAssertFalse(opening.loggedIn)
+        var cloud = Rig.env("HC_TEST_CLOUD_URL")
+        while cloud.hasSuffix("/") { cloud.removeLast() }
+        XCTAssertEqual(opening.error, msg(.errorSessionForOtherCloud, cloud))
+        XCTAssertEqual(opening.errorAction, .logIn)
+
+        await login.login(email: "someone@example.test", password: "correct horse battery staple")
+        XCTAssertEqual(login.screen.value.error?.id, .errorNotAnHcCloud)
+        XCTAssertFalse(login.screen.value.loggedIn)
+        // Its own cloud still has the session.
+        XCTAssertTrue(try Rig.client(store: store).isLoggedIn())
+    }
+
+    func testMyAccountActivityShowsAnotherAccountsAttemptMaskedAndShowOlderPagesBack() async throws {
+        let device = TestDevice("F")
+        let me = try await Rig.newAccount()
+        _ = try await me.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: "Shop NVR")
+        let bound = try await device.sync()
+        XCTAssertTrue(bound)
+        let qr = try await device.startHikConnect()
+        // The installer, logged in to their own account, scans the owner's NVR: refused.
+        let installer = try await Rig.newAccount()
+        do {
+            _ = try await installer.client.requestResetCode(qrText: qr)
+            XCTFail("another account got a code")
+        } catch HcError.DeviceAddedByOthers {}
+        // Then the owner gets a code, twice.
+        for _ in 0..<2 { _ = try await me.client.requestResetCode(qrText: qr) }
+
+        let audit = AuditModel(client: me.client, pageSize: 2)
+        await audit.refresh()
+        let first = audit.screen.value
+        XCTAssertEqual(first.events.map(\.message), [msg(.auditIssued, device.serial), msg(.auditIssued, device.serial)])
+        XCTAssertEqual(first.events.map(\.actor), [.you, .you])
+        XCTAssertTrue(first.hasMore, "\(first)")
+
+        await audit.more()
+        let all = audit.screen.value
+        XCTAssertEqual(all.events.count, 3, "\(all)")
+        let attempt = try XCTUnwrap(all.events.last)
+        let masked = "ui***@example.test"
+        XCTAssertEqual(attempt.actor, .otherAccount(maskedEmail: masked))
+        XCTAssertEqual(attempt.message, msg(.auditOtherAccountRefused, masked, device.serial))
+        XCTAssertFalse(attempt.message.args.contains(installer.email))
+        XCTAssertFalse(all.hasMore || all.empty || all.error != nil, "\(all)")
+        await audit.more()  // nothing older: nothing happens
+        XCTAssertEqual(audit.screen.value, all)
+    }
+
+    func testANewAccountsActivitySaysNothingIsRecorded() async throws {
+        let audit = AuditModel(client: try await Rig.newAccount().client)
+        await audit.refresh()
+        XCTAssertEqual(audit.screen.value, AuditScreen(empty: true))
     }
 }

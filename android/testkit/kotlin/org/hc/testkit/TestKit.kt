@@ -57,6 +57,14 @@ class MemoryStore : SecureStore {
     override fun get(key: String): String? { check(); return entries[key] }
     override fun set(key: String, value: String) { check(); entries[key] = value }
     override fun delete(key: String) { check(); entries.remove(key) }
+
+    /**
+     * This phone's secure storage with its cloud moved from [from] to [to] (an address where
+     * nothing answers): the saved session is the cloud's own, and the cloud is out of reach.
+     */
+    fun withCloudAt(from: String, to: String): MemoryStore = MemoryStore().also { copy ->
+        entries.forEach { (key, value) -> copy.entries[key] = value.replace(from.trimEnd('/'), to) }
+    }
 }
 
 /** The platform's logger: keeps every line. */

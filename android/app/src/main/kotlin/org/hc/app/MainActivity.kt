@@ -14,6 +14,8 @@ import androidx.navigation.compose.NavHost
 import androidx.navigation.compose.composable
 import androidx.navigation.compose.rememberNavController
 import kotlinx.coroutines.launch
+import org.hc.app.ui.AccountActivityScreen
+import org.hc.app.ui.AccountSecurityScreen
 import org.hc.app.ui.AddDeviceScreen
 import org.hc.app.ui.DevicesScreen
 import org.hc.app.ui.LoginScreen
@@ -39,6 +41,7 @@ private object Routes {
     const val MORE = "more"
     const val RESET_PASSWORD = "more/reset-device-password"
     const val SECURITY = "more/account-security"
+    const val AUDIT = "more/account-activity"
 }
 
 @Composable
@@ -78,11 +81,15 @@ private fun HcNavHost() {
             MoreScreen(
                 onResetDevicePassword = { nav.navigate(Routes.RESET_PASSWORD) },
                 onAccountSecurity = { nav.navigate(Routes.SECURITY) },
+                onAudit = { nav.navigate(Routes.AUDIT) },
                 onLogOut = toLogin,
             )
         }
         composable(Routes.SECURITY) {
             AccountSecurityScreen(viewModel<AccountSecurityViewModel>().model, onLoggedOut = toLogin)
+        }
+        composable(Routes.AUDIT) {
+            AccountActivityScreen(viewModel<AuditViewModel>().model)
         }
         composable(Routes.RESET_PASSWORD) {
             ResetPasswordScreen(

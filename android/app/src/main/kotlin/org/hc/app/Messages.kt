@@ -49,6 +49,7 @@ fun MessageId.res(): Int = when (this) {
     MessageId.DEVICES_UPDATED_MINUTES_AGO -> R.string.devices_updated_minutes_ago
     MessageId.DEVICES_UPDATED_HOURS_AGO -> R.string.devices_updated_hours_ago
     MessageId.DEVICES_UPDATED_DAYS_AGO -> R.string.devices_updated_days_ago
+    MessageId.DEVICES_SAVED_LIST -> R.string.devices_saved_list
     MessageId.DEVICE_ADDED -> R.string.device_added
     MessageId.PASSWORD_RULE -> R.string.password_rule
     MessageId.ACCOUNT_CREATED -> R.string.account_created

@@ -5,6 +5,7 @@ import androidx.lifecycle.AndroidViewModel
 import androidx.lifecycle.viewModelScope
 import org.hc.presentation.AccountSecurityModel
 import org.hc.presentation.AddDeviceModel
+import org.hc.presentation.AuditModel
 import org.hc.presentation.DeviceListModel
 import org.hc.presentation.LoginModel
 import org.hc.presentation.ResetPasswordModel
@@ -28,6 +29,10 @@ class DevicesViewModel(app: Application) : AndroidViewModel(app) {
 
 class AddDeviceViewModel(app: Application) : AndroidViewModel(app) {
     val model = AddDeviceModel(app.client, viewModelScope)
+}
+
+class AuditViewModel(app: Application) : AndroidViewModel(app) {
+    val model = AuditModel(app.client, viewModelScope)
 }
 
 class ResetPasswordViewModel(app: Application) : AndroidViewModel(app) {

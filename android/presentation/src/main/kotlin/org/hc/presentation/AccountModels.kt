@@ -8,15 +8,19 @@ import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
 import org.hc.core.AccountScreen
+import org.hc.core.AuditEventInfo
+import org.hc.core.ErrorAction
 import org.hc.core.DeviceListScreen
 import org.hc.core.HcClient
 import org.hc.core.HcException
 import org.hc.core.MessageId
+import org.hc.core.SessionState
 import org.hc.core.UiMessage
 import org.hc.core.accountDone
 import org.hc.core.accountFailed
 import org.hc.core.accountIdle
 import org.hc.core.accountWorking
+import org.hc.core.checkNewPassword
 import org.hc.core.deviceAddedMessage
 import org.hc.core.deviceListAskingToRemove
 import org.hc.core.deviceListAt
@@ -24,6 +28,9 @@ import org.hc.core.deviceListFailed
 import org.hc.core.deviceListLoading
 import org.hc.core.deviceListRemovalCancelled
 import org.hc.core.deviceListScreen
+import org.hc.core.errorAction
+import org.hc.core.errorMessage
+import org.hc.core.passwordRuleMessage
 import org.hc.core.plainMessage
 
 // The screens' states and their transitions are the core's (AccountScreen, DeviceListScreen);
@@ -49,10 +56,37 @@ private fun CoroutineScope.submit(
     }
 }
 
+/**
+ * The login screen as the app opens: idle, or saying that the saved session is another cloud's
+ * (the core never sends it here: log in to this cloud).
+ */
+private fun openingScreen(client: HcClient): AccountScreen = when (val state = client.sessionState()) {
+    is SessionState.OtherCloud -> accountFailed(false, HcException.SessionForOtherCloud(state.sessionCloud))
+    else -> accountIdle(client.isLoggedIn())
+}
+
 /** Login, registration and logging out. */
 class LoginModel(private val client: HcClient, private val scope: CoroutineScope) {
-    private val _screen = MutableStateFlow(accountIdle(client.isLoggedIn()))
+    private val _screen = MutableStateFlow(openingScreen(client))
     val screen: StateFlow<AccountScreen> = _screen.asStateFlow()
+
+    /** The password rule, shown under the registration's password field: the core's words. */
+    val passwordRule: UiMessage = passwordRuleMessage()
+
+    /**
+     * The registration form as typed, checked by the core before anything is sent: what is wrong
+     * (too weak, the two differ), or null. Nothing typed says nothing; while the confirmation is
+     * still empty only the rule is checked.
+     */
+    fun passwordProblem(email: String, password: String, passwordAgain: String): UiMessage? {
+        if (password.isEmpty()) return null
+        return try {
+            checkNewPassword(email, password, passwordAgain.ifEmpty { password })
+            null
+        } catch (e: HcException) {
+            errorMessage(e)
+        }
+    }
 
     /** The e-mail address as typed: the core trims it. */
     fun login(email: String, password: String): Job = scope.submit(client, _screen) {
@@ -146,5 +180,55 @@ class AddDeviceModel(private val client: HcClient, private val scope: CoroutineS
     /** The fields as typed: the core reads the serial and label code as printed on the label. */
     fun add(serial: String, labelCode: String, name: String?): Job = scope.submit(client, _screen) {
         deviceAddedMessage(client.addDevice(serial, labelCode, name))
+    }
+}
+
+/**
+ * The account's audit ("Account activity"), newest first: each event in the core's words
+ * ([AuditEventInfo.message]; other accounts' attempts on the owner's devices name them masked),
+ * and "Show older" while the cloud has more.
+ */
+data class AuditScreen(
+    val loading: Boolean = false,
+    val events: List<AuditEventInfo> = emptyList(),
+    /** The cloud has older events: the screen offers "Show older". */
+    val hasMore: Boolean = false,
+    /** Loaded, and nothing recorded. */
+    val empty: Boolean = false,
+    val error: UiMessage? = null,
+    val errorAction: ErrorAction? = null,
+)
+
+class AuditModel(
+    private val client: HcClient,
+    private val scope: CoroutineScope,
+    /** Events per page; null: the cloud's default. */
+    private val pageSize: UInt? = null,
+) {
+    private val _screen = MutableStateFlow(AuditScreen())
+    val screen: StateFlow<AuditScreen> = _screen.asStateFlow()
+    private var nextBefore: Long? = null
+
+    /** The newest page (opening the screen, pull to refresh). */
+    fun refresh(): Job = load(before = null, keep = emptyList())
+
+    /** "Show older": the next page, after the events shown. Nothing to do when there is none. */
+    fun more(): Job {
+        val before = nextBefore ?: return Job().apply { complete() }
+        return load(before, _screen.value.events)
+    }
+
+    private fun load(before: Long?, keep: List<AuditEventInfo>): Job {
+        _screen.update { it.copy(loading = true, error = null, errorAction = null) }
+        return scope.launch {
+            _screen.value = try {
+                val page = client.auditPage(before, pageSize)
+                nextBefore = page.nextBefore
+                val events = keep + page.events
+                AuditScreen(events = events, hasMore = page.nextBefore != null, empty = events.isEmpty())
+            } catch (e: HcException) {
+                _screen.value.copy(loading = false, error = errorMessage(e), errorAction = errorAction(e))
+            }
+        }
     }
 }

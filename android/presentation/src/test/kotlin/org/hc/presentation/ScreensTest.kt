@@ -5,6 +5,8 @@ import kotlin.test.assertIs
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
 import org.hc.core.AccountScreen
+import org.hc.core.AuditActor
+import org.hc.core.passwordRuleMessage
 import org.hc.core.FrameFormat
 import org.hc.core.ErrorAction
 import org.hc.core.HcException
@@ -20,6 +22,7 @@ class ScreensTest {
     private val deviceC by lazy { TestDevice("C") }
     private val deviceD by lazy { TestDevice("D") }
     private val deviceE by lazy { TestDevice("E") }
+    private val deviceF by lazy { TestDevice("F") }
 
     @Test
     fun `scanning the NVR's QR with the camera says too dark in a dark room, then shows the grouped code and its countdown`() = uiTest { scope ->
@@ -228,7 +231,7 @@ class ScreensTest {
         assertEquals(msg(MessageId.DEVICES_EMPTY), fresh.empty)
 
         // The next launch, with no network: same secure store, the cloud out of reach.
-        val offlineClient = Rig.client(me.store, cloudUrl = "http://127.0.0.1:9")
+        val offlineClient = Rig.client(me.store.withCloudAt(Rig.cloudUrl, "http://127.0.0.1:9"), cloudUrl = "http://127.0.0.1:9")
         val clock = FakeClock(fresh.fetchedAtUnix!! + 10 * 60 + 5)
         val offline = DeviceListModel(offlineClient, scope, clock)
         offline.refresh(force = true).join()
@@ -236,8 +239,15 @@ class ScreensTest {
         assertNull(screen.error, "$screen")
         assertTrue(screen.fromCache)
         assertEquals(msg(MessageId.DEVICES_UPDATED_MINUTES_AGO, "10"), screen.cacheAge)
+        assertEquals(msg(MessageId.DEVICES_SAVED_LIST), screen.savedList, "the list says it is the one saved on this phone")
         clock.set(fresh.fetchedAtUnix!! + 2 * 3600); offline.tick()
         assertEquals(msg(MessageId.DEVICES_UPDATED_HOURS_AGO, "2"), offline.screen.value.cacheAge)
+        assertEquals(msg(MessageId.DEVICES_SAVED_LIST), offline.screen.value.savedList)
+        // Online again, served from the cache while fresh: nothing to warn about.
+        val back = DeviceListModel(me.client, scope)
+        back.refresh().join()
+        assertTrue(back.screen.value.fromCache)
+        assertNull(back.screen.value.savedList)
     }
 
     @Test
@@ -280,5 +290,82 @@ class ScreensTest {
         val login = LoginModel(Rig.client(), scope)
         login.login(me.email, me.password).join()
         assertEquals(msg(MessageId.ERROR_INVALID_CREDENTIALS), login.screen.value.error, "the old password is gone")
+    }
+
+    @Test
+    fun `registering states the core's password rule, says live when it is too weak or the two differ, then logs in`() = uiTest { scope ->
+        val login = LoginModel(Rig.client(), scope)
+        assertEquals(passwordRuleMessage(), login.passwordRule)
+        assertEquals(MessageId.PASSWORD_RULE, login.passwordRule.id)
+        val email = "new-${System.nanoTime()}@example.test"
+        assertNull(login.passwordProblem(email, "", ""), "nothing typed, nothing said")
+        assertEquals(msg(MessageId.ERROR_WEAK_PASSWORD), login.passwordProblem(email, "short", ""))
+        assertNull(login.passwordProblem(email, "correct horse battery staple", ""), "the confirmation not typed yet")
+        assertEquals(msg(MessageId.ERROR_PASSWORDS_DIFFER), login.passwordProblem(email, "correct horse battery staple", "correct horse"))
+        assertNull(login.passwordProblem(email, "correct horse battery staple", "correct horse battery staple"))
+
+        login.register(email, "correct horse battery staple", "correct horse battery stapel").join()
+        assertEquals(msg(MessageId.ERROR_PASSWORDS_DIFFER), login.screen.value.error)
+        assertTrue(!login.screen.value.loggedIn)
+        login.register(email, "correct horse battery staple", "correct horse battery staple").join()
+        assertEquals(AccountScreen(loggedIn = true), login.screen.value)
+    }
+
+    @Test
+    fun `pointed at the NVR's address the login screen says the saved session is another cloud's and the address is not an hc cloud`() = uiTest { scope ->
+        val store = MemoryStore()
+        org.hc.testkit.registeredAccount(Rig.client(store), store, prefix = "ui")
+        val nvr = deviceF.nvrUrl
+        val login = LoginModel(Rig.client(store, cloudUrl = nvr), scope)
+        val opening = login.screen.value
+        assertTrue(!opening.loggedIn)
+        assertEquals(MessageId.ERROR_SESSION_FOR_OTHER_CLOUD, opening.error?.id)
+        assertEquals(listOf(Rig.cloudUrl.trimEnd('/')), opening.error?.args)
+        assertEquals(ErrorAction.LogIn, opening.errorAction)
+
+        login.login("someone@example.test", "correct horse battery staple").join()
+        assertEquals(MessageId.ERROR_NOT_AN_HC_CLOUD, login.screen.value.error?.id)
+        assertTrue(!login.screen.value.loggedIn)
+        // Its own cloud still has the session.
+        assertTrue(Rig.client(store).isLoggedIn())
+    }
+
+    @Test
+    fun `my account activity shows another account's attempt masked and Show older pages back`() = uiTest { scope ->
+        val me = Rig.newAccount()
+        me.client.addDevice(deviceF.serial, deviceF.labelCode, "Shop NVR")
+        assertTrue(deviceF.sync())
+        val qr = deviceF.startHikConnect()
+        // The installer, logged in to their own account, scans the owner's NVR: refused.
+        val installer = Rig.newAccount()
+        assertIs<HcException.DeviceAddedByOthers>(runCatching { installer.client.requestResetCode(qr) }.exceptionOrNull())
+        // Then the owner gets a code, twice.
+        repeat(2) { me.client.requestResetCode(qr) }
+
+        val audit = AuditModel(me.client, scope, pageSize = 2u)
+        audit.refresh().join()
+        val first = audit.screen.value
+        assertEquals(listOf(msg(MessageId.AUDIT_ISSUED, deviceF.serial), msg(MessageId.AUDIT_ISSUED, deviceF.serial)), first.events.map { it.message })
+        assertEquals(listOf<AuditActor>(AuditActor.You, AuditActor.You), first.events.map { it.actor })
+        assertTrue(first.hasMore, "$first")
+
+        audit.more().join()
+        val all = audit.screen.value
+        assertEquals(3, all.events.size, "$all")
+        val attempt = all.events.last()
+        val masked = "ui***@example.test"
+        assertEquals(AuditActor.OtherAccount(masked), attempt.actor)
+        assertEquals(msg(MessageId.AUDIT_OTHER_ACCOUNT_REFUSED, masked, deviceF.serial), attempt.message)
+        assertTrue(installer.email !in attempt.message.args)
+        assertTrue(!all.hasMore && !all.empty && all.error == null, "$all")
+        audit.more().join() // nothing older: nothing happens
+        assertEquals(all, audit.screen.value)
+    }
+
+    @Test
+    fun `a new account's activity says nothing is recorded`() = uiTest { scope ->
+        val audit = AuditModel(Rig.newAccount().client, scope)
+        audit.refresh().join()
+        assertEquals(AuditScreen(empty = true), audit.screen.value)
     }
 }

@@ -33,6 +33,7 @@ import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.remember
 import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
@@ -44,20 +45,32 @@ import androidx.lifecycle.compose.LifecycleResumeEffect
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import org.hc.app.R
 import org.hc.app.text
+import java.text.DateFormat
+import java.util.Date
+import org.hc.core.AuditActor
 import org.hc.core.ErrorAction
 import org.hc.presentation.AccountSecurityModel
 import org.hc.presentation.AddDeviceModel
+import org.hc.presentation.AuditModel
 import org.hc.presentation.DeviceListModel
 import org.hc.presentation.LoginModel
 
+/**
+ * Log in, or (after "No account yet?") create an account: the password twice, the core's rule under
+ * the field, and what is wrong with it said while typing. An opening error says when the saved
+ * session is another cloud's.
+ */
 @OptIn(ExperimentalMaterial3Api::class)
 @Composable
 fun LoginScreen(model: LoginModel, onLoggedIn: () -> Unit) {
     val screen by model.screen.collectAsStateWithLifecycle()
+    var registering by rememberSaveable { mutableStateOf(false) }
     var email by rememberSaveable { mutableStateOf("") }
     var password by rememberSaveable { mutableStateOf("") }
+    var passwordAgain by rememberSaveable { mutableStateOf("") }
     LaunchedEffect(screen.loggedIn) { if (screen.loggedIn) onLoggedIn() }
-    Scaffold(topBar = { TopAppBar(title = { Text(stringResource(R.string.login_title)) }) }) { padding ->
+    val title = if (registering) R.string.register_title else R.string.login_title
+    Scaffold(topBar = { TopAppBar(title = { Text(stringResource(title)) }) }) { padding ->
         Column(Modifier.padding(padding).padding(24.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
             OutlinedTextField(
                 email, { email = it }, Modifier.fillMaxWidth(), label = { Text(stringResource(R.string.login_email)) },
@@ -67,13 +80,32 @@ fun LoginScreen(model: LoginModel, onLoggedIn: () -> Unit) {
                 password, { password = it }, Modifier.fillMaxWidth(), label = { Text(stringResource(R.string.login_password)) },
                 singleLine = true, visualTransformation = PasswordVisualTransformation(),
                 keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Password),
+                supportingText = if (registering) ({ Text(model.passwordRule.text()) }) else null,
             )
-            screen.error?.let { Text(it.text(), color = MaterialTheme.colorScheme.error) }
-            Button({ model.login(email, password) }, Modifier.fillMaxWidth(), enabled = !screen.busy) {
-                Text(stringResource(R.string.login_button))
+            if (registering) {
+                OutlinedTextField(
+                    passwordAgain, { passwordAgain = it }, Modifier.fillMaxWidth(),
+                    label = { Text(stringResource(R.string.register_password_again)) },
+                    singleLine = true, visualTransformation = PasswordVisualTransformation(),
+                    keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Password),
+                )
+                model.passwordProblem(email, password, passwordAgain)?.let {
+                    Text(it.text(), color = MaterialTheme.colorScheme.error)
+                }
             }
-            OutlinedButton({ model.register(email, password) }, Modifier.fillMaxWidth(), enabled = !screen.busy) {
-                Text(stringResource(R.string.register_button))
+            screen.error?.let { Text(it.text(), color = MaterialTheme.colorScheme.error) }
+            if (registering) {
+                Button({ model.register(email, password, passwordAgain) }, Modifier.fillMaxWidth(), enabled = !screen.busy) {
+                    Text(stringResource(R.string.register_button))
+                }
+                TextButton({ registering = false }, Modifier.fillMaxWidth()) { Text(stringResource(R.string.login_button)) }
+            } else {
+                Button({ model.login(email, password) }, Modifier.fillMaxWidth(), enabled = !screen.busy) {
+                    Text(stringResource(R.string.login_button))
+                }
+                OutlinedButton({ registering = true }, Modifier.fillMaxWidth(), enabled = !screen.busy) {
+                    Text(stringResource(R.string.login_no_account))
+                }
             }
         }
     }
@@ -120,6 +152,10 @@ fun DevicesScreen(model: DeviceListModel, onAddDevice: () -> Unit, onMore: () ->
         },
     ) { padding ->
         Column(Modifier.padding(padding).fillMaxSize()) {
+            // The cloud could not be reached: the list is the one saved on this phone.
+            screen.savedList?.let {
+                Text(it.text(), Modifier.padding(horizontal = 16.dp, vertical = 8.dp), color = MaterialTheme.colorScheme.error)
+            }
             screen.cacheAge?.let {
                 Text(it.text(), Modifier.padding(horizontal = 16.dp, vertical = 8.dp), style = MaterialTheme.typography.labelMedium)
             }
@@ -177,7 +213,7 @@ fun AddDeviceScreen(model: AddDeviceModel, onDone: () -> Unit) {
 
 @OptIn(ExperimentalMaterial3Api::class)
 @Composable
-fun MoreScreen(onResetDevicePassword: () -> Unit, onAccountSecurity: () -> Unit, onLogOut: () -> Unit) {
+fun MoreScreen(onResetDevicePassword: () -> Unit, onAccountSecurity: () -> Unit, onAudit: () -> Unit, onLogOut: () -> Unit) {
     Scaffold(topBar = { TopAppBar(title = { Text(stringResource(R.string.more_title)) }) }) { padding ->
         Column(Modifier.padding(padding)) {
             ListItem(
@@ -188,6 +224,11 @@ fun MoreScreen(onResetDevicePassword: () -> Unit, onAccountSecurity: () -> Unit,
             ListItem(
                 headlineContent = { Text(stringResource(R.string.security_title)) },
                 modifier = Modifier.clickable(onClick = onAccountSecurity),
+            )
+            HorizontalDivider()
+            ListItem(
+                headlineContent = { Text(stringResource(R.string.audit_title)) },
+                modifier = Modifier.clickable(onClick = onAudit),
             )
             HorizontalDivider()
             ListItem(
@@ -227,6 +268,51 @@ fun AccountSecurityScreen(model: AccountSecurityModel, onLoggedOut: () -> Unit) 
             }
             OutlinedButton({ model.logOutEverywhere() }, Modifier.fillMaxWidth(), enabled = !screen.busy) {
                 Text(stringResource(R.string.security_log_out_everywhere))
+            }
+        }
+    }
+}
+
+/**
+ * More > Account activity: every reset-code request on this account and on its devices, newest
+ * first, each in the core's words; another account's attempt names it masked. "Show older" pages back.
+ */
+@OptIn(ExperimentalMaterial3Api::class)
+@Composable
+fun AccountActivityScreen(model: AuditModel) {
+    val screen by model.screen.collectAsStateWithLifecycle()
+    LaunchedEffect(Unit) { model.refresh() }
+    val format = remember { DateFormat.getDateTimeInstance(DateFormat.MEDIUM, DateFormat.SHORT) }
+    Scaffold(
+        topBar = {
+            TopAppBar(
+                title = { Text(stringResource(R.string.audit_title)) },
+                actions = {
+                    IconButton({ model.refresh() }) { Icon(Icons.Filled.Refresh, stringResource(R.string.devices_refresh)) }
+                },
+            )
+        },
+    ) { padding ->
+        LazyColumn(Modifier.padding(padding).fillMaxSize()) {
+            screen.error?.let { error -> item { Text(error.text(), Modifier.padding(16.dp), color = MaterialTheme.colorScheme.error) } }
+            if (screen.empty) item { Text(stringResource(R.string.audit_empty), Modifier.padding(16.dp)) }
+            items(screen.events, key = { it.id }) { event ->
+                val by = when (val actor = event.actor) {
+                    is AuditActor.You -> stringResource(R.string.audit_by_you)
+                    is AuditActor.OtherAccount -> stringResource(R.string.audit_by_other, actor.maskedEmail)
+                }
+                ListItem(
+                    headlineContent = { Text(event.message.text()) },
+                    supportingContent = { Text("${format.format(Date(event.atUnix * 1000))} · $by") },
+                )
+                HorizontalDivider()
+            }
+            if (screen.hasMore) {
+                item {
+                    TextButton({ model.more() }, Modifier.fillMaxWidth().padding(8.dp), enabled = !screen.loading) {
+                        Text(stringResource(R.string.audit_more))
+                    }
+                }
             }
         }
     }
