@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use hc_cloud::{Config, ProvisionRequest, RateLimits, RunningCloud};
-use hc_protocol::api::{AuditList, AuditOutcome, ErrorCode, Tokens};
+use hc_protocol::api::{AuditActor, AuditList, AuditOutcome, ErrorCode, Tokens};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::{Answer, Backend, PASSWORD, answer, qr_for};
@@ -153,20 +153,27 @@ async fn reset_code_requests_spread_over_two_instances_meet_one_limit() {
         .await
         .assert_error(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited);
 
-    // Nothing lost: every request of the owner, on either instance, is counted in the audit log;
-    // the refusals of the window are one row with their count.
+    // Nothing lost: every request naming the owner's device, on either instance, is in the owner's
+    // feed; the owner's own refusals of the window are one row with their count, and the other
+    // account's attempts show up masked, one row each.
     let audit: AuditList = pair.call(1, "/v1/audit", Some(&owner), None).await.json();
-    let count = |o: AuditOutcome| -> u64 {
+    let count = |actor_is_owner: bool, o: AuditOutcome| -> u64 {
         audit
             .events
             .iter()
-            .filter(|e| e.outcome == o)
+            .filter(|e| (e.actor == AuditActor::You) == actor_is_owner && e.outcome == o)
             .map(|e| e.count)
             .sum()
     };
-    assert_eq!(audit.events.len(), 5, "{:?}", audit.events);
-    assert_eq!(count(AuditOutcome::Issued), 4);
-    assert_eq!(count(AuditOutcome::RateLimited), 2);
+    assert_eq!(audit.events.len(), 8, "{:?}", audit.events);
+    assert_eq!(count(true, AuditOutcome::Issued), 4);
+    assert_eq!(count(true, AuditOutcome::RateLimited), 2);
+    assert_eq!(count(false, AuditOutcome::BoundToOtherAccount), 2);
+    assert_eq!(count(false, AuditOutcome::RateLimited), 1);
+    assert!(audit.events.iter().all(|e| match &e.actor {
+        AuditActor::You => true,
+        AuditActor::OtherAccount { masked_email } => masked_email == "o***@example.com",
+    }));
     for cloud in pair.clouds {
         cloud.shutdown().await;
     }

@@ -34,6 +34,10 @@ pub fn password() -> Object {
     string()
         .min_length(Some(MIN_PASSWORD_CHARS))
         .max_length(Some(MAX_PASSWORD_CHARS))
+        .description(Some(
+            "any characters, counted as Unicode scalar values; refused with 400 weak_password when it is \
+             one of the most common passwords, one character repeated, or the account's e-mail address",
+        ))
         .build()
 }
 

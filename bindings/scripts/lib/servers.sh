@@ -1,5 +1,5 @@
 # Start and stop the servers the binding tests drive: one hc-cloud (SQLite in a fresh data folder) and
-# one nvr-sim for each test device (A..F), provisioned by it, all on 127.0.0.1 with free ports. Sourced after common.sh.
+# one nvr-sim for each test device (A..G), provisioned by it, all on 127.0.0.1 with free ports. Sourced after common.sh.
 #
 #   hc_servers_start DIR   # fresh state under DIR; exports the HC_TEST_* variables below and writes
 #                          # them to DIR/servers.env (for the Swift chroot)
@@ -8,7 +8,7 @@
 # The tests get (read by the one test kit per language: android/testkit/kotlin, ios/TestKit):
 #   HC_TEST_CLOUD_URL                      the cloud's base URL
 #   HC_TEST_NVR_PASSWORD                   the NVRs' initial admin password
-#   HC_TEST_DEVICE_<X>_{SERIAL,MODEL,LABEL_CODE,JSON,NVR_URL}   for X in $HC_TEST_DEVICES (A B C D E F)
+#   HC_TEST_DEVICE_<X>_{SERIAL,MODEL,LABEL_CODE,JSON,NVR_URL}   for X in $HC_TEST_DEVICES (A B C D E F G)
 # Every device starts unbound; the tests add them to accounts and then `POST {NVR_URL}/api/sync`.
 # Each scenario uses its own device, so the suites need no order.
 # shellcheck shell=bash
@@ -53,8 +53,8 @@ hc_servers_start() {
   _hc_start_server cloud "$dir" "$cloud" serve --listen 127.0.0.1:0 --data-dir "$dir/cloud" || return 1
   export HC_TEST_CLOUD_URL="$HC_LAST_URL"
   export HC_TEST_NVR_PASSWORD="Nvr-Keeper-2024"
-  local labels=(ABCDEF GHIJKL MNOPQR STUVWX YZABCD FGHJKM) i=0
-  export HC_TEST_DEVICES="${HC_TEST_DEVICES:-A B C D E F}"
+  local labels=(ABCDEF GHIJKL MNOPQR STUVWX YZABCD FGHJKM NPQRST) i=0
+  export HC_TEST_DEVICES="${HC_TEST_DEVICES:-A B C D E F G}"
   for d in $HC_TEST_DEVICES; do
     serial="HCTEST00$((++i))"
     label="${labels[$(( (i - 1) % ${#labels[@]} ))]}"

@@ -65,7 +65,7 @@ final class AccountAndCloudTests: XCTestCase {
     }
 
     func testTwoScansOfOneQrShowOneDeadline() async throws {
-        let device = Rig.deviceF
+        let device = Rig.deviceG
         let me = try await Rig.newAccount()
         _ = try await me.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: nil)
         let bound = try await device.sync()

@@ -14,8 +14,10 @@ final class CancellationTests: XCTestCase {
         let account = try await Rig.newAccount()
         let silent = try SilentServer()
         defer { silent.close() }
-        // The same account on a phone whose cloud stopped answering: the session comes from the store.
-        let client = try Rig.client(store: account.store, config: Rig.config(cloudUrl: silent.url, requestTimeoutMs: 60_000))
+        // The same account on a phone whose cloud stopped answering: the session comes from the store
+        // (a session belongs to its cloud, so the stored one is moved with it to the silent address).
+        let store = account.store.withCloudAt(Rig.cloudUrl, silent.url)
+        let client = try Rig.client(store: store, config: Rig.config(cloudUrl: silent.url, requestTimeoutMs: 60_000))
         XCTAssertTrue(client.isLoggedIn())
         let states = FlowStates()
         let flow = client.resetFlow(listener: states)

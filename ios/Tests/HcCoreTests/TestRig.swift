@@ -29,6 +29,7 @@ enum Rig {
     static let deviceD = TestDevice(id: "D")
     static let deviceE = TestDevice(id: "E")
     static let deviceF = TestDevice(id: "F")
+    static let deviceG = TestDevice(id: "G")
 
     /// The core's logger for the whole run; `initialize` runs `init(logger:)` once.
     static let logger = RecordingLogger()

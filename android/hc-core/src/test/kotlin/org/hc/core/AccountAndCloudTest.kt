@@ -50,7 +50,7 @@ class AccountAndCloudTest {
 
     @Test
     fun `two scans of one QR show one deadline`() = coTest {
-        val device = Rig.deviceF
+        val device = Rig.deviceG
         val me = Rig.newAccount()
         me.client.addDevice(device.serial, device.labelCode, null)
         assertTrue(device.sync())

@@ -78,8 +78,10 @@ class CancellationTest {
         val (_, png) = Rig.deviceE.showingQr()
         val account = Rig.newAccount()
         SilentServer().use { silent ->
-            // The same account on a phone whose cloud stopped answering: the session comes from the store.
-            val client = Rig.client(account.store, Rig.config(cloudUrl = silent.url, requestTimeoutMs = 60_000uL))
+            // The same account on a phone whose cloud stopped answering: the session comes from the store
+            // (a session belongs to its cloud, so the stored one is moved with it to the silent address).
+            val store = account.store.withCloudAt(Rig.cloudUrl, silent.url)
+            val client = Rig.client(store, Rig.config(cloudUrl = silent.url, requestTimeoutMs = 60_000uL))
             assertTrue(client.isLoggedIn())
             val states = FlowStates()
             val flow = client.resetFlow(states)

@@ -30,6 +30,7 @@ object Rig {
     val deviceD: TestDevice by lazy { TestDevice.fromEnv("D") }
     val deviceE: TestDevice by lazy { TestDevice.fromEnv("E") }
     val deviceF: TestDevice by lazy { TestDevice.fromEnv("F") }
+    val deviceG: TestDevice by lazy { TestDevice.fromEnv("G") }
 
     /** The core's logger for the whole test run; `init` sets it once. */
     val logger = RecordingLogger()
