@@ -457,15 +457,16 @@ async fn pointing_hc_at_another_address_never_sends_the_saved_token_there() {
     let owner = user(&world, "owner");
     owner.signed_up("owner@example.com").await;
 
-    // An NVR's web server records every request it gets.
-    let nvr_page = HeaderRecorder::start(404).await;
-    let pointed = elsewhere(&owner, &nvr_page.url);
-    for args in [
+    let commands = [
         &["devices"][..],
         &["audit"],
         &["reset", "--text", vector_qr()],
-    ] {
-        let run = pointed.hc(args, None).await;
+    ];
+    // Another hc cloud (the same server under another origin is another cloud): log in there.
+    let other_origin = world.cloud_url.replace("127.0.0.1", "localhost");
+    let other_cloud = elsewhere(&owner, &other_origin);
+    for args in commands {
+        let run = other_cloud.hc(args, None).await;
         assert_eq!(run.code, 6, "{args:?}: {}", run.stderr);
         assert!(
             run.stderr.contains("You are logged in to another cloud")
@@ -474,7 +475,30 @@ async fn pointing_hc_at_another_address_never_sends_the_saved_token_there() {
             run.stderr
         );
     }
-    assert!(nvr_page.heads().is_empty(), "{:?}", nvr_page.heads());
+
+    // An NVR's web server records every request it gets: it is asked (without the token) whether
+    // it is an hc cloud, and the user reads that it is not, not "log in here".
+    let nvr_page = HeaderRecorder::start(404).await;
+    let pointed = elsewhere(&owner, &nvr_page.url);
+    for args in commands {
+        let run = pointed.hc(args, None).await;
+        assert_eq!(run.code, 9, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("is not an hc cloud"), "{}", run.stderr);
+    }
+    assert!(!nvr_page.saw_authorization(), "{:?}", nvr_page.heads());
+
+    // An address where nothing answers: cannot reach it, not "log in here".
+    let dead = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let run = elsewhere(&owner, &dead).hc(&["devices"], None).await;
+    assert_eq!(run.code, 8, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Cannot reach the cloud"),
+        "{}",
+        run.stderr
+    );
 
     // Logging in there: the address is not an hc cloud, said so, and no token went with it.
     let run = pointed

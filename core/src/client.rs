@@ -306,7 +306,7 @@ impl HcClient {
     /// ```
     pub async fn devices(&self, force_refresh: bool) -> Result<DeviceListSnapshot> {
         if !self.is_logged_in() {
-            return Err(self.inner.session.missing());
+            return Err(self.inner.session.missing_here(&self.inner.http).await);
         }
         if !force_refresh && let Some(cached) = self.fresh_devices() {
             return Ok(snapshot(cached, Some(false)));
@@ -1020,9 +1020,9 @@ mod tests {
         let store = Arc::new(MemoryStore::new());
         logged_in(&url, store.clone()).await;
 
-        // The same phone, now configured for another address (an NVR's page answers there).
-        let elsewhere = HeaderRecorder::start(200).await;
-        let client = HcClient::new(ClientConfig::new(&elsewhere.url), store.clone()).unwrap();
+        // The same phone, now configured for another hc cloud: log in there.
+        let (_other, other_url) = FakeCloud::start().await;
+        let client = HcClient::new(ClientConfig::new(&other_url), store.clone()).unwrap();
         assert!(!client.is_logged_in());
         let saved_for = url.clone();
         assert_eq!(
@@ -1043,13 +1043,28 @@ mod tests {
             Err(other_cloud.clone())
         );
         assert_eq!(other_cloud.action(), crate::ErrorAction::LogIn);
+
+        // Configured for an NVR's page: "not an hc cloud", not "log in here", and the token stays home.
+        let elsewhere = HeaderRecorder::start(200).await;
+        let client = HcClient::new(ClientConfig::new(&elsewhere.url), store.clone()).unwrap();
+        for error in [
+            client.devices(true).await.unwrap_err(),
+            client.audit_events().await.unwrap_err(),
+        ] {
+            assert!(matches!(error, HcError::NotAnHcCloud { .. }), "{error:?}");
+        }
         client.logout().await.unwrap();
-        assert!(
-            elsewhere.heads().is_empty(),
-            "nothing was sent: {:?}",
-            elsewhere.heads()
-        );
+        assert!(!elsewhere.heads().is_empty(), "the address was asked");
         assert!(!elsewhere.saw_authorization());
+
+        // Configured for an address where nothing answers: "cannot reach", not "log in here".
+        let dead = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("http://{}", listener.local_addr().unwrap())
+        };
+        let client = HcClient::new(ClientConfig::new(&dead), store.clone()).unwrap();
+        let error = client.devices(true).await.unwrap_err();
+        assert!(error.is_unreachable(), "{error:?}");
 
         // Back at the cloud that issued it, the session is still there.
         let back = HcClient::new(ClientConfig::new(&url), store.clone()).unwrap();

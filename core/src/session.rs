@@ -78,6 +78,29 @@ impl Session {
         }
     }
 
+    /// Why there is no session to send to this client's cloud, as the person can act on it. Holding
+    /// only another cloud's session says "log in here" only when here is an hc cloud that answers:
+    /// an address where nothing answers, or that is not an hc cloud (an NVR's page), says that
+    /// instead, since logging in there could not help. The probe carries no token.
+    pub async fn missing_here(&self, http: &CloudHttp) -> HcError {
+        let missing = self.missing();
+        if !matches!(missing, HcError::SessionForOtherCloud { .. }) {
+            return missing;
+        }
+        let probe = http
+            .send::<(), serde_json::Value>(Method::GET, "/v1/devices", None, None, Retry::Once)
+            .await;
+        match probe {
+            Err(RequestError::Network(error) | RequestError::NotAnHcCloud(error)) => error,
+            // An hc cloud asks for a session; an answer without one is some other server's.
+            Ok(_) => HcError::NotAnHcCloud {
+                cloud: http.cloud().origin.clone(),
+                detail: "it answered a request that needs a session without one".into(),
+            },
+            Err(RequestError::Cloud(_)) => missing,
+        }
+    }
+
     /// Keeps new tokens, in memory and in the store.
     pub fn start(&self, tokens: Tokens) -> Result<()> {
         let expires_in = i64::try_from(tokens.expires_in_secs).unwrap_or(i64::MAX / 2);
@@ -131,7 +154,9 @@ impl Session {
         F: Fn(String) -> Fut,
         Fut: Future<Output = Result<T, RequestError>>,
     {
-        let session = self.current().ok_or_else(|| self.missing())?;
+        let Some(session) = self.current() else {
+            return Err(self.missing_here(http).await);
+        };
         let token = if session.access_expires_at <= unix_now() {
             self.refresh(http, &session.access_token).await?
         } else {
