@@ -4,7 +4,7 @@
 //! vendor's two notes (device not added; added by another account) stay close to the vendor's
 //! wording because owners search for them.
 
-use hc_core::{AuditEventInfo, DeviceListSnapshot, HcError, MessageId, UiMessage};
+use hc_core::{AuditEventInfo, DeviceListSnapshot, ErrorAction, HcError, MessageId, UiMessage};
 
 /// The terminal's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,9 +114,29 @@ pub fn wording(lang: Lang, message: &UiMessage) -> String {
         MessageId::ErrorEmailTaken => {
             "An account with this email already exists. Log in instead.".into()
         }
-        MessageId::ErrorWeakPassword => format!(
+        // Each says what to change, then the whole rule.
+        MessageId::ErrorWeakPassword
+        | MessageId::ErrorPasswordTooShort
+        | MessageId::ErrorPasswordTooLong
+        | MessageId::ErrorPasswordCommon
+        | MessageId::ErrorPasswordIsTheEmail => format!(
             "{} {}",
-            if zh { "不能使用该密码。" } else { "This password is not allowed." },
+            match (message.id, zh) {
+                (MessageId::ErrorPasswordTooShort, true) => "密码太短。",
+                (MessageId::ErrorPasswordTooShort, false) => "This password is too short.",
+                (MessageId::ErrorPasswordTooLong, true) => "密码太长。",
+                (MessageId::ErrorPasswordTooLong, false) => "This password is too long.",
+                (MessageId::ErrorPasswordCommon, true) => "这是最常见的密码之一，很容易被猜到。",
+                (MessageId::ErrorPasswordCommon, false) => {
+                    "This is one of the most common passwords, easy to guess."
+                }
+                (MessageId::ErrorPasswordIsTheEmail, true) => "不能用邮箱地址作为密码。",
+                (MessageId::ErrorPasswordIsTheEmail, false) => {
+                    "Your email address cannot be your password."
+                }
+                (_, true) => "不能使用该密码。",
+                (_, false) => "This password is not allowed.",
+            },
             wording(lang, &UiMessage::plain(MessageId::PasswordRule))
         ),
         MessageId::PasswordRule if zh => "密码至少 8 个字符（可以有空格：几个单词连在一起就是好密码），不能是常见密码（如 password123），也不能是您的邮箱地址。".into(),
@@ -249,23 +269,23 @@ pub fn wording(lang: Lang, message: &UiMessage) -> String {
         MessageId::AuditRateLimited if zh => format!("已拒绝 {} 次：请求过于频繁。", arg(0)),
         MessageId::AuditRateLimited => format!("Refused {} time(s): too many requests.", arg(0)),
         MessageId::AuditOtherAccountRefused if zh => format!(
-            "另一个账号（{}）请求您的设备 {} 的验证码：已拒绝，该设备属于您。",
+            "另一个账号（{}）在设备 {} 属于您的账号期间请求其验证码：已拒绝。",
             arg(0),
             arg(1)
         ),
         MessageId::AuditOtherAccountRefused => format!(
-            "Another account ({}) asked for a code for your device {}: refused, the device is yours.",
+            "Another account ({}) asked for a code for {} while it was in your account: refused.",
             arg(0),
             arg(1)
         ),
         MessageId::AuditOtherAccountRateLimited if zh => format!(
-            "另一个账号（{}）{} 次请求您的设备 {} 的验证码：已拒绝，请求过于频繁。",
+            "另一个账号（{}）{} 次请求设备 {} 的验证码（当时该设备属于您的账号）：已拒绝，请求过于频繁。",
             arg(0),
             arg(1),
             arg(2)
         ),
         MessageId::AuditOtherAccountRateLimited => format!(
-            "Another account ({}) asked {} time(s) for a code for your device {}: refused, too many requests.",
+            "Another account ({}) asked {} time(s) for a code for {} while it was in your account: refused, too many requests.",
             arg(0),
             arg(1),
             arg(2)
@@ -359,6 +379,9 @@ pub fn exit_code(error: &HcError) -> u8 {
         | HcError::PasswordsDiffer
         | HcError::InvalidSerial
         | HcError::InvalidLabelCode => 2,
+        // What the cloud refused as typed (a wrong password or label code, an unknown serial, an
+        // e-mail already registered) is bad input too: the same rule as the screens' next step.
+        HcError::Server { .. } if error.action() == ErrorAction::CorrectInput => 2,
         HcError::Server { .. } | HcError::Storage { .. } => 1,
     }
 }
@@ -468,7 +491,7 @@ mod tests {
             audit_lines(Lang::En, &[theirs.clone(), mine.clone()]),
             [
                 "2025-11-25 00:00:00 UTC  #42    Another account (in***@example.com) asked for a code \
-                 for your device J12345678: refused, the device is yours.",
+                 for J12345678 while it was in your account: refused.",
                 "2025-11-25 00:00:00 UTC  #41    Verification code given for J12345678. (from 192.0.2.7)",
             ]
         );

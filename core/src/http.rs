@@ -108,14 +108,21 @@ pub(crate) fn cloud_base_url(given: &str) -> Result<reqwest::Url, HcError> {
     };
     let url = reqwest::Url::parse(&text).map_err(|e| invalid(&format!("not a URL ({e})")))?;
     if !matches!(url.scheme(), "https" | "http") {
-        return Err(invalid("the address is https:// (or http://)"));
+        return Err(invalid(&format!(
+            "{}:// is not a scheme a cloud is reached with; use https:// (http:// on loopback)",
+            url.scheme()
+        )));
     }
     if url.host_str().is_none_or(str::is_empty) || url.query().is_some() || url.fragment().is_some()
     {
-        return Err(invalid("the address is a host, a port and at most a path"));
+        return Err(invalid(
+            "it has no host, or a query or fragment; give a host, a port and at most a path",
+        ));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid("the address carries no user name or password"));
+        return Err(invalid(
+            "it has a user name or password in it; an account logs in with hc login instead",
+        ));
     }
     Ok(url)
 }

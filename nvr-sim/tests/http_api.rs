@@ -837,7 +837,10 @@ async fn check_again_on_the_page_returns_to_that_page_and_another_site_cannot_pr
     // page is this NVR's; another site's Referer is not followed.
     for (referer, expected) in [
         (format!("{}/", sim.nvr.url()), "/"),
-        (format!("{}/forget-password/hik-connect", sim.nvr.url()), "/forget-password/hik-connect"),
+        (
+            format!("{}/forget-password/hik-connect", sim.nvr.url()),
+            "/forget-password/hik-connect",
+        ),
         ("http://evil.example/".to_owned(), "/forget-password"),
     ] {
         let pressed = browser_like()

@@ -12,8 +12,9 @@ final class AccountAndCloudTests: XCTestCase {
             XCTAssertEqual($0 as? HcError, .PasswordsDiffer)
         }
         XCTAssertThrowsError(try checkNewPassword(email: "", password: "password1", passwordAgain: "password1")) {
-            guard let error = $0 as? HcError, case .WeakPassword = error else { return XCTFail("\($0)") }
-            XCTAssertEqual(errorMessage(error: error).id, .errorWeakPassword)
+            guard let error = $0 as? HcError, case .WeakPassword(let problem) = error else { return XCTFail("\($0)") }
+            XCTAssertEqual(problem, .common)
+            XCTAssertEqual(errorMessage(error: error).id, .errorPasswordCommon)
         }
 
         let client = try Rig.client()

@@ -15,7 +15,8 @@ class AccountAndCloudTest {
         checkNewPassword("me@example.test", "correct horse battery staple", "correct horse battery staple")
         assertFailsWith<HcException.PasswordsDiffer> { checkNewPassword("", "correct horse", "correct hrose") }
         val weak = assertFailsWith<HcException.WeakPassword> { checkNewPassword("", "password1", "password1") }
-        assertEquals(MessageId.ERROR_WEAK_PASSWORD, errorMessage(weak).id)
+        assertEquals(PasswordProblem.COMMON, weak.problem)
+        assertEquals(MessageId.ERROR_PASSWORD_COMMON, errorMessage(weak).id)
 
         val client = Rig.client()
         val email = "new-${System.nanoTime()}@example.test"
