@@ -34,8 +34,9 @@ class AccountAndCloudTest {
         assertFalse(atNvr.isLoggedIn())
         val state = atNvr.sessionState()
         assertEquals(SessionState.OtherCloud(Rig.cloudUrl.trimEnd('/')), state)
-        val other = assertFailsWith<HcException.SessionForOtherCloud> { atNvr.devices(true) }
-        assertEquals(ErrorAction.LogIn, errorAction(other))
+        // Asked without the session, the address answers as no hc cloud does: that is what it says.
+        val listed = assertFailsWith<HcException.NotAnHcCloud> { atNvr.devices(true) }
+        assertEquals(ErrorAction.CorrectInput, errorAction(listed))
         val notCloud = assertFailsWith<HcException.NotAnHcCloud> { atNvr.login("someone@example.test", "correct horse") }
         assertEquals(MessageId.ERROR_NOT_AN_HC_CLOUD, errorMessage(notCloud).id)
         // Back at its own cloud, the session is still there.
