@@ -216,8 +216,10 @@ pub async fn run(keep: bool) -> Result<(), DemoError> {
             .remove_device(SERIAL.into())
             .await
             .map_err(|e| step_error("installer removes the device")(&e))?;
+        // Its page then says so at once, not at the next scheduled check-in.
+        nvr.sync_now().await.map_err(|e| step_error("sync")(&e))?;
         story.done(&format!(
-            "{INSTALLER} removed the NVR again: it is free for an account of yours"
+            "{INSTALLER} removed the NVR again, and it synced: it is free for an account of yours"
         ));
         outln!("");
         keep_running(cloud, nvr, work, &label_code).await;
@@ -310,15 +312,19 @@ async fn keep_running(
     cloud.shutdown().await;
 }
 
-/// Ctrl-C, or a `kill` (SIGTERM): either way the servers stop and the folder goes.
+/// Ctrl-C, a `kill` (SIGTERM) or the terminal closing (SIGHUP): the servers stop, the folder goes.
 async fn stopped() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+        if let (Ok(mut term), Ok(mut hangup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
+                _ = hangup.recv() => {}
             }
             return;
         }

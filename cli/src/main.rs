@@ -128,7 +128,7 @@ enum AppCommand {
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(hc_protocol::api::AUDIT_MAX_LIMIT)))]
         limit: Option<u32>,
         /// Show the events older than this one (the id the previous page ends with).
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
         before: Option<i64>,
         #[command(flatten)]
         connection: Connection,

@@ -235,7 +235,8 @@ async fn the_vendor_notes_and_every_error_message() {
     let run = owner.hc(&["add", "D98765432", "ZZZZZZ"], None).await;
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
-        run.stderr.contains("label code does not match"),
+        run.stderr
+            .contains("serial number and label code do not match"),
         "{}",
         run.stderr
     );
@@ -243,7 +244,8 @@ async fn the_vendor_notes_and_every_error_message() {
     let run = owner.hc(&["add", "Z00000001", "ZZZZZZ"], None).await;
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
-        run.stderr.contains("label code does not match"),
+        run.stderr
+            .contains("serial number and label code do not match"),
         "{}",
         run.stderr
     );
@@ -416,6 +418,31 @@ async fn the_vendor_notes_and_every_error_message() {
         assert_eq!(run.code, 2, "{}", run.stderr);
         assert!(run.stderr.contains("1..=1000"), "{}", run.stderr);
     }
+    let run = owner.hc(&["audit", "--before", "0"], None).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let run = owner.hc(&["audit", "--before", "1"], None).await;
+    assert_eq!(
+        (run.code, run.stdout.trim()),
+        (0, "No older events."),
+        "{}",
+        run.stderr
+    );
+
+    // Removing what is not a serial, or a device that is not in the account, says which.
+    let run = owner.hc(&["remove", "X"], None).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a device serial number"),
+        "{}",
+        run.stderr
+    );
+    let run = owner.hc(&["remove", "Z99999999"], None).await;
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not added to your account"),
+        "{}",
+        run.stderr
+    );
 
     // The cloud cannot be reached: it is down at its address.
     world.stop_cloud().await;
@@ -534,10 +561,43 @@ async fn pointing_hc_at_another_address_never_sends_the_saved_token_there() {
         run.stderr
     );
     assert!(!nvr_page.saw_authorization(), "{:?}", nvr_page.heads());
+    // The password was never posted there: the address was only asked whether it is an hc cloud.
+    assert!(
+        nvr_page.heads().iter().all(|h| h.starts_with("GET ")),
+        "{:?}",
+        nvr_page.heads()
+    );
+
+    // Logging out at another cloud's address says whose session it is, and ends nothing.
+    for address in [other_origin.as_str(), nvr_page.url.as_str()] {
+        let run = elsewhere(&owner, address).hc(&["logout"], None).await;
+        assert_eq!(run.code, 6, "{address}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("You are logged in to another cloud"),
+            "{}",
+            run.stderr
+        );
+    }
 
     // Back at its own cloud the session works on.
     let run = owner.hc(&["devices"], None).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // Logged out, and once more: the second says there was nothing to end.
+    let run = owner.hc(&["logout"], None).await;
+    assert_eq!(
+        (run.code, run.stdout.trim()),
+        (0, "Logged out."),
+        "{}",
+        run.stderr
+    );
+    let run = owner.hc(&["logout"], None).await;
+    assert_eq!(
+        (run.code, run.stdout.trim()),
+        (0, "You were not logged in."),
+        "{}",
+        run.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -576,8 +636,8 @@ async fn register_says_which_part_of_the_rule_a_password_breaks_and_logs_in() {
     let world = world(RateLimits::default()).await;
     let newcomer = user(&world, "newcomer");
     for (password, says) in [
-        ("password123", "one of the most common passwords"),
-        ("zzzzzzzzzz", "one of the most common passwords"),
+        ("password123", "one of the most common ones"),
+        ("zzzzzzzzzz", "or one character repeated"),
         ("short", "too short"),
         (
             "new@example.com",

@@ -98,7 +98,9 @@ pub(crate) fn cloud_base_url(given: &str) -> Result<reqwest::Url, HcError> {
     if trimmed.is_empty() {
         return Err(invalid("the address is empty"));
     }
-    let text = if trimmed.contains("://") {
+    // Whether a scheme was typed is read before the trailing slashes go: `http://` alone is a
+    // scheme without a host, not the host `http`.
+    let text = if given.contains("://") {
         trimmed.to_owned()
     } else {
         let host = reqwest::Url::parse(&format!("http://{trimmed}"))
@@ -422,6 +424,8 @@ mod tests {
         for bad in [
             "",
             "ftp://127.0.0.1",
+            "http://",
+            "https:///",
             "not a url",
             "https://user:pw@cloud.example.com",
         ] {
