@@ -282,6 +282,8 @@ pub enum ErrorCode {
     AlreadyAdded,
     InvalidQr,
     DeviceNotBound,
+    InvalidPushEndpoint,
+    TooManyPushEndpoints,
     NotOffered,
     NoChallenge,
     ChallengeExpired,
