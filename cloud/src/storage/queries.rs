@@ -87,6 +87,67 @@ macro_rules! sql_storage {
                 Ok(())
             }
 
+            /// Writes feed events and one outbox row per push endpoint of each event's account.
+            async fn insert_feed(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                events: &[$crate::storage::NewFeedEvent],
+            ) -> $crate::storage::StorageResult<()> {
+                use sqlx::Row;
+                for event in events {
+                    let id: i64 = sqlx::query(
+                        "INSERT INTO feed_events (account_id, at, kind, serial, other_account_id, outcome, client, transfer_id)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                    )
+                    .bind(event.account_id)
+                    .bind(event.at)
+                    .bind(event.kind.as_str())
+                    .bind(&event.serial)
+                    .bind(event.other_account_id)
+                    .bind(&event.outcome)
+                    .bind(&event.client)
+                    .bind(event.transfer_id)
+                    .fetch_one(&mut **tx)
+                    .await?
+                    .try_get("id")?;
+                    sqlx::query(
+                        "INSERT INTO push_outbox (event_id, endpoint_id, state, attempts, due_at_ms)
+                         SELECT $1, id, 'pending', 0, $2 FROM push_endpoints WHERE account_id = $3",
+                    )
+                    .bind(id)
+                    .bind(event.at.saturating_mul(1000))
+                    .bind(event.account_id)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            /// A feed event from `feed_events` columns and the other account's e-mail
+            /// (`other_email`), masked as the audit masks it.
+            fn feed_event(
+                row: &<$db as sqlx::Database>::Row,
+            ) -> $crate::storage::StorageResult<hc_protocol::api::FeedEvent> {
+                use sqlx::Row;
+                let kind: String = row.try_get("kind")?;
+                let other: Option<String> = row.try_get("other_email")?;
+                let other_id: Option<i64> = row.try_get("other_account_id")?;
+                Ok(hc_protocol::api::FeedEvent {
+                    id: row.try_get("id")?,
+                    kind: hc_protocol::api::FeedEventKind::parse(&kind).ok_or_else(|| {
+                        $crate::storage::StorageError::Corrupt(format!("feed kind {kind:?}"))
+                    })?,
+                    at: row.try_get("at")?,
+                    serial: row.try_get("serial")?,
+                    // An account deleted since is still another account.
+                    other_account: other_id.map(|_| {
+                        $crate::email::mask_email(other.as_deref().unwrap_or_default())
+                    }),
+                    outcome: row.try_get("outcome")?,
+                    client: row.try_get("client")?,
+                    transfer_id: row.try_get("transfer_id")?,
+                })
+            }
+
             /// A registry row from the columns of `devices` (the serial read by the caller).
             fn device_row(
                 serial: String,
@@ -150,9 +211,13 @@ macro_rules! sql_storage {
                 account_id: i64,
                 tokens: &$crate::storage::TokenHashes,
                 now: i64,
+                login_event: Option<&$crate::storage::NewFeedEvent>,
             ) -> $crate::storage::StorageResult<()> {
                 use sqlx::Row;
                 let mut tx = self.writer.begin().await?;
+                if let Some(event) = login_event {
+                    Self::insert_feed(&mut tx, std::slice::from_ref(event)).await?;
+                }
                 let session_id: i64 = sqlx::query(
                     "INSERT INTO sessions (account_id, created_at) VALUES ($1, $2) RETURNING id",
                 )
@@ -540,6 +605,7 @@ macro_rules! sql_storage {
                 window_start: i64,
                 limits: &[$crate::storage::Limit<'_>],
                 allowed: &$crate::storage::NewAuditEvent,
+                feed: &[$crate::storage::NewFeedEvent],
             ) -> $crate::storage::StorageResult<bool> {
                 let mut tx = self.writer.begin().await?;
                 let mut refused_by = None;
@@ -552,8 +618,229 @@ macro_rules! sql_storage {
                 }
                 Self::insert_audit(&mut *tx, refused_by.map_or(allowed, |limit| limit.refusal))
                     .await?;
+                // A refused request tells the owner nothing new: its audit row is aggregated per
+                // window, so a flood cannot flood the owner's phone either.
+                if refused_by.is_none() {
+                    Self::insert_feed(&mut tx, feed).await?;
+                }
                 tx.commit().await?;
                 Ok(refused_by.is_none())
+            }
+
+            async fn feed_after(
+                &self,
+                account_id: i64,
+                after: i64,
+                limit: u32,
+            ) -> $crate::storage::StorageResult<Vec<hc_protocol::api::FeedEvent>> {
+                let rows = sqlx::query(
+                    "SELECT e.id, e.kind, e.at, e.serial, e.other_account_id, e.outcome, e.client,
+                            e.transfer_id, o.email AS other_email
+                     FROM feed_events e LEFT JOIN accounts o ON o.id = e.other_account_id
+                     WHERE e.account_id = $1 AND e.id > $2 ORDER BY e.id LIMIT $3",
+                )
+                .bind(account_id)
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(Self::feed_event).collect()
+            }
+
+            async fn add_push_endpoint(
+                &self,
+                account_id: i64,
+                kind: &str,
+                url: &str,
+                sealed_secret: &[u8],
+                now: i64,
+                max: usize,
+            ) -> $crate::storage::StorageResult<Option<hc_protocol::api::PushEndpoint>> {
+                use sqlx::Row;
+                let row = sqlx::query(
+                    "INSERT INTO push_endpoints (account_id, kind, url, sealed_secret, created_at)
+                     SELECT $1, $2, $3, $4, $5
+                     WHERE (SELECT COUNT(*) FROM push_endpoints WHERE account_id = $1) < $6
+                     RETURNING id",
+                )
+                .bind(account_id)
+                .bind(kind)
+                .bind(url)
+                .bind(sealed_secret)
+                .bind(now)
+                .bind(i64::try_from(max).unwrap_or(i64::MAX))
+                .fetch_optional(&self.writer)
+                .await?;
+                match row {
+                    None => Ok(None),
+                    Some(row) => Ok(Some(hc_protocol::api::PushEndpoint {
+                        id: row.try_get("id")?,
+                        kind: kind.to_owned(),
+                        url: url.to_owned(),
+                        created_at: now,
+                    })),
+                }
+            }
+
+            async fn push_endpoints_of(
+                &self,
+                account_id: i64,
+            ) -> $crate::storage::StorageResult<Vec<hc_protocol::api::PushEndpoint>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT id, kind, url, created_at FROM push_endpoints WHERE account_id = $1 ORDER BY id",
+                )
+                .bind(account_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(hc_protocol::api::PushEndpoint {
+                            id: row.try_get("id")?,
+                            kind: row.try_get("kind")?,
+                            url: row.try_get("url")?,
+                            created_at: row.try_get("created_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn delete_push_endpoint(
+                &self,
+                account_id: i64,
+                endpoint_id: i64,
+            ) -> $crate::storage::StorageResult<bool> {
+                let mut tx = self.writer.begin().await?;
+                sqlx::query(
+                    "DELETE FROM push_outbox WHERE endpoint_id IN
+                     (SELECT id FROM push_endpoints WHERE id = $1 AND account_id = $2)",
+                )
+                .bind(endpoint_id)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+                let result = sqlx::query("DELETE FROM push_endpoints WHERE id = $1 AND account_id = $2")
+                    .bind(endpoint_id)
+                    .bind(account_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(result.rows_affected() == 1)
+            }
+
+            async fn claim_deliveries(
+                &self,
+                now_ms: i64,
+                lease_until_ms: i64,
+                lease: &str,
+                limit: u32,
+            ) -> $crate::storage::StorageResult<Vec<$crate::storage::ClaimedDelivery>> {
+                use sqlx::Row;
+                // The outer conditions repeat the inner ones: on PostgreSQL a row another
+                // instance claimed meanwhile is re-checked after its lock and skipped.
+                let claim = format!(
+                    "UPDATE push_outbox SET lease_until_ms = $2, lease = $3
+                     WHERE id IN (
+                         SELECT id FROM push_outbox
+                         WHERE state = 'pending' AND due_at_ms <= $1
+                           AND (lease_until_ms IS NULL OR lease_until_ms <= $1)
+                         ORDER BY due_at_ms, id LIMIT $4{}
+                     ) AND state = 'pending' AND (lease_until_ms IS NULL OR lease_until_ms <= $1)
+                     RETURNING id",
+                    Self::SKIP_LOCKED
+                );
+                let ids: Vec<i64> = sqlx::query(&claim)
+                    .bind(now_ms)
+                    .bind(lease_until_ms)
+                    .bind(lease)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.writer)
+                    .await?
+                    .iter()
+                    .map(|row| row.try_get("id"))
+                    .collect::<Result<_, _>>()?;
+                let mut claimed = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let row = sqlx::query(
+                        "SELECT x.attempts, p.id AS endpoint_id, p.account_id AS endpoint_account,
+                                p.kind AS endpoint_kind, p.url, p.sealed_secret,
+                                e.id, e.kind, e.at, e.serial, e.other_account_id, e.outcome,
+                                e.client, e.transfer_id, o.email AS other_email
+                         FROM push_outbox x
+                         JOIN push_endpoints p ON p.id = x.endpoint_id
+                         JOIN feed_events e ON e.id = x.event_id
+                         LEFT JOIN accounts o ON o.id = e.other_account_id
+                         WHERE x.id = $1",
+                    )
+                    .bind(id)
+                    .fetch_optional(&self.writer)
+                    .await?;
+                    // Deleted with its endpoint meanwhile.
+                    let Some(row) = row else { continue };
+                    claimed.push($crate::storage::ClaimedDelivery {
+                        outbox_id: id,
+                        attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+                        target: $crate::storage::PushTarget {
+                            endpoint_id: row.try_get("endpoint_id")?,
+                            account_id: row.try_get("endpoint_account")?,
+                            kind: row.try_get("endpoint_kind")?,
+                            url: row.try_get("url")?,
+                            sealed_secret: row.try_get("sealed_secret")?,
+                        },
+                        event: Self::feed_event(&row)?,
+                    });
+                }
+                Ok(claimed)
+            }
+
+            async fn settle_delivery(
+                &self,
+                outbox_id: i64,
+                lease: &str,
+                settlement: &$crate::storage::Settlement,
+            ) -> $crate::storage::StorageResult<()> {
+                use $crate::storage::Settlement;
+                let (state, due, error) = match settlement {
+                    Settlement::Delivered => ("delivered", None, None),
+                    Settlement::Retry { due_at_ms, error } => ("pending", Some(*due_at_ms), Some(error.as_str())),
+                    Settlement::Dead { error } => ("dead", None, Some(error.as_str())),
+                };
+                sqlx::query(
+                    "UPDATE push_outbox SET state = $3, attempts = attempts + 1,
+                            due_at_ms = COALESCE($4, due_at_ms), last_error = $5,
+                            lease_until_ms = NULL, lease = NULL
+                     WHERE id = $1 AND lease = $2",
+                )
+                .bind(outbox_id)
+                .bind(lease)
+                .bind(state)
+                .bind(due)
+                .bind(error)
+                .execute(&self.writer)
+                .await?;
+                Ok(())
+            }
+
+            async fn delivery_state(
+                &self,
+                event_id: i64,
+                endpoint_id: i64,
+            ) -> $crate::storage::StorageResult<Option<$crate::storage::DeliveryState>> {
+                use sqlx::Row;
+                let row = sqlx::query(
+                    "SELECT state, attempts FROM push_outbox WHERE event_id = $1 AND endpoint_id = $2",
+                )
+                .bind(event_id)
+                .bind(endpoint_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                match row {
+                    None => Ok(None),
+                    Some(row) => Ok(Some($crate::storage::DeliveryState {
+                        state: row.try_get("state")?,
+                        attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+                    })),
+                }
             }
 
             async fn record_audit(

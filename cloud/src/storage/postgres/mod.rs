@@ -27,6 +27,11 @@ static MIGRATIONS: &[EmbeddedMigration] = &[
         "scale",
         include_str!("../../../migrations/postgres/0004_scale.sql"),
     ),
+    (
+        5,
+        "feed",
+        include_str!("../../../migrations/postgres/0005_feed.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone)]
@@ -56,6 +61,11 @@ impl PostgresStorage {
             pool,
         })
     }
+}
+
+impl PostgresStorage {
+    /// How the outbox claim passes over rows another instance is claiming right now.
+    const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
 }
 
 sql_storage!(PostgresStorage, sqlx::Postgres);

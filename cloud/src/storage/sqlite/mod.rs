@@ -30,6 +30,11 @@ static MIGRATIONS: &[EmbeddedMigration] = &[
         "scale",
         include_str!("../../../migrations/sqlite/0004_scale.sql"),
     ),
+    (
+        5,
+        "feed",
+        include_str!("../../../migrations/sqlite/0005_feed.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone)]
@@ -110,6 +115,11 @@ fn owner_only(path: &std::path::Path) -> StorageResult<()> {
     #[cfg(not(unix))]
     let _ = path;
     Ok(())
+}
+
+impl SqliteStorage {
+    /// How the outbox claim passes over rows another instance is claiming right now.
+    const SKIP_LOCKED: &'static str = "";
 }
 
 sql_storage!(SqliteStorage, sqlx::Sqlite);
