@@ -110,6 +110,16 @@ impl Default for PushSettings {
     }
 }
 
+/// After the owner refuses a transfer, the same account cannot ask again for that device for this
+/// long (30 days).
+pub const TRANSFER_REFUSAL_COOLDOWN_SECS: i64 = 30 * 24 * 3600;
+/// Transfer requests one account may make per rate-limit window.
+pub const TRANSFERS_PER_ACCOUNT: u32 = 5;
+/// Transfer requests naming one device (with a QR it showed) per rate-limit window.
+pub const TRANSFERS_PER_DEVICE: u32 = 5;
+/// The owner's time to refuse a transfer by default: 72 hours.
+pub const DEFAULT_TRANSFER_WAIT_SECS: u64 = 72 * 3600;
+
 /// Where the service keeps its data.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DatabaseLocation {
@@ -164,6 +174,8 @@ pub struct Config {
     pub metrics_listen: Option<SocketAddr>,
     /// Push delivery of the security feed.
     pub push: PushSettings,
+    /// How long the owner has to refuse a transfer request before the device moves.
+    pub transfer_wait: Duration,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -204,6 +216,7 @@ impl Config {
             trusted_proxies: TrustedProxies::default(),
             metrics_listen: None,
             push: PushSettings::default(),
+            transfer_wait: Duration::from_secs(DEFAULT_TRANSFER_WAIT_SECS),
         }
     }
 
@@ -322,6 +335,11 @@ impl Config {
 
     pub fn with_push(mut self, push: PushSettings) -> Self {
         self.push = push;
+        self
+    }
+
+    pub fn with_transfer_wait(mut self, wait: Duration) -> Self {
+        self.transfer_wait = wait;
         self
     }
 

@@ -180,6 +180,9 @@ struct ServeArgs {
     /// instance wrote.
     #[arg(long, env = "HC_CLOUD_PUSH_POLL_INTERVAL_MS", default_value_t = 1000)]
     push_poll_interval_ms: u64,
+    /// Seconds the owner has to refuse a transfer request before the device moves.
+    #[arg(long, env = "HC_CLOUD_TRANSFER_WAIT_SECS", default_value_t = hc_cloud::config::DEFAULT_TRANSFER_WAIT_SECS)]
+    transfer_wait_secs: u64,
 }
 
 #[derive(Args)]
@@ -289,6 +292,7 @@ async fn serve(args: ServeArgs) -> Result<(), hc_cloud::Error> {
         timeout: Duration::from_millis(args.push_timeout_ms.max(1)),
         poll_interval: Duration::from_millis(args.push_poll_interval_ms.max(10)),
     });
+    config = config.with_transfer_wait(Duration::from_secs(args.transfer_wait_secs));
     let cloud = hc_cloud::launch(config).await?;
     println!("hc-cloud listening on {}", cloud.url());
     if let Some(metrics) = cloud.metrics_url() {

@@ -8,7 +8,7 @@ use axum::http::Method;
 use hc_protocol::api::{
     AUDIT_MAX_LIMIT, AuditOutcome, EVENTS_MAX_LIMIT, EVENTS_MAX_WAIT_SECS, ErrorCode,
     FeedEventKind, MAX_DEVICE_NAME_CHARS, MAX_EMAIL_CHARS, MAX_PASSWORD_CHARS, MAX_PUSH_URL_CHARS,
-    MIN_PASSWORD_CHARS,
+    MIN_PASSWORD_CHARS, TransferState,
 };
 use hc_protocol::{MAX_TEXT_LEN, QR_PREFIX, SERIAL_LEN};
 use std::sync::LazyLock;
@@ -196,9 +196,14 @@ pub fn status_of(code: ErrorCode) -> Option<u16> {
         WrongLabelCode => 403,
         NotFound => 404,
         MethodNotAllowed => 405,
-        EmailTaken | AlreadyAdded | BoundToOtherAccount | DeviceNotBound | TooManyPushEndpoints => {
-            409
-        }
+        EmailTaken
+        | AlreadyAdded
+        | BoundToOtherAccount
+        | DeviceNotBound
+        | TooManyPushEndpoints
+        | QrAlreadyUsed
+        | TransferPending
+        | TransferRefusedRecently => 409,
         PayloadTooLarge => 413,
         UnsupportedMediaType => 415,
         RateLimited => 429,
@@ -446,6 +451,17 @@ pub fn schemas() -> Value {
             "secret": {"type": "string", "description": "the HMAC-SHA256 key of Hc-Signature (its ASCII bytes); shown only here"}})),
         "PushEndpointList": object(&["endpoints"], json!({
             "endpoints": {"type": "array", "items": schema_ref("PushEndpoint")}})),
+        "TransferRequest": object(&["qr", "label_code"], json!({"qr": qr,
+            "label_code": {"type": "string", "description": "the six letters on the device's label"}})),
+        "TransferId": {"type": "integer", "minimum": 1, "maximum": i64::MAX},
+        "Transfer": object(&["id", "serial", "role", "state", "other_account", "requested_at", "completes_at"], json!({
+            "id": time, "serial": serial,
+            "role": {"type": "string", "enum": ["owner", "requester"]},
+            "state": {"type": "string", "enum": TransferState::ALL.map(TransferState::as_str)},
+            "other_account": {"type": "string", "description": "masked, as in***@example.com"},
+            "requested_at": time, "completes_at": time})),
+        "TransferList": object(&["transfers"], json!({
+            "transfers": {"type": "array", "items": schema_ref("Transfer")}})),
         "DeviceSyncRequest": object(&["v", "serial", "nonce", "ts", "tag"], json!({
             "v": {"type": "integer", "enum": [hc_protocol::SYNC_VERSION]}, "serial": serial,
             "nonce": hex(hc_protocol::NONCE_LEN), "ts": count, "tag": hex(32)})),
@@ -647,6 +663,29 @@ mod tests {
                 url: "https://example.com".into(),
                 created_at: 1,
                 secret: "whsec_00".into(),
+            },
+        );
+        let transfer = Transfer {
+            id: 1,
+            serial: "J12345678".into(),
+            role: "owner".into(),
+            state: TransferState::Open,
+            other_account: "in***@example.com".into(),
+            requested_at: 1,
+            completes_at: 2,
+        };
+        assert_schema_matches("Transfer", transfer.clone());
+        assert_schema_matches(
+            "TransferList",
+            TransferList {
+                transfers: vec![transfer],
+            },
+        );
+        assert_schema_matches(
+            "TransferRequest",
+            TransferRequest {
+                qr: "q".into(),
+                label_code: "l".into(),
             },
         );
         let mut error = ErrorBody::new(ErrorCode::RateLimited, "m");

@@ -244,6 +244,10 @@ pub async fn deliver_forever(state: AppState, sender: Arc<dyn PushSender>) {
     let lease_for = millis(settings.timeout) * 2 + 1000;
     loop {
         let woken = state.feed().worker().notified();
+        // Transfers whose waiting period is over move here, within a poll interval.
+        if let Err(error) = crate::routes::transfers::complete_due(&state).await {
+            tracing::warn!(code = %error.code, "completing due transfers failed");
+        }
         let claimed = match round(&state, &sender, &settings, lease_for).await {
             Ok(claimed) => claimed,
             Err(error) => {

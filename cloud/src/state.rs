@@ -36,6 +36,7 @@ pub struct Policy {
     pub password_hashing_queue: usize,
     pub audit_retention: Duration,
     pub push: PushSettings,
+    pub transfer_wait: Duration,
 }
 
 impl Policy {
@@ -50,6 +51,7 @@ impl Policy {
             password_hashing_queue: config.password_hashing_queue,
             audit_retention: config.audit_retention,
             push: config.push.clone(),
+            transfer_wait: config.transfer_wait,
         }
     }
 }

@@ -416,6 +416,94 @@ pub struct PushEndpointList {
     pub endpoints: Vec<PushEndpoint>,
 }
 
+/// `POST /v1/transfers` body: a person at the device asks for it, with a QR code the device
+/// shows right now and the label code printed on it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::qr))]
+    pub qr: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::label_code))]
+    pub label_code: String,
+}
+
+impl std::fmt::Debug for TransferRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransferRequest").finish_non_exhaustive()
+    }
+}
+
+/// Where a transfer request stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TransferState {
+    /// Waiting for the owner, or for `completes_at`.
+    Open,
+    /// The owner approved: the device moved at once.
+    Approved,
+    /// The owner refused.
+    Refused,
+    /// The waiting period ended: the device moved.
+    Completed,
+    /// The device left the owner's account otherwise meanwhile: nothing moved.
+    Cancelled,
+    #[serde(other)]
+    Unknown,
+}
+
+impl TransferState {
+    pub const ALL: [TransferState; 5] = [
+        TransferState::Open,
+        TransferState::Approved,
+        TransferState::Refused,
+        TransferState::Completed,
+        TransferState::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransferState::Open => "open",
+            TransferState::Approved => "approved",
+            TransferState::Refused => "refused",
+            TransferState::Completed => "completed",
+            TransferState::Cancelled => "cancelled",
+            TransferState::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// One transfer request, as one of its two accounts sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Transfer {
+    pub id: i64,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::serial))]
+    pub serial: String,
+    /// `owner`: a request for one of your devices; `requester`: your own request.
+    pub role: String,
+    pub state: TransferState,
+    /// The other account, masked as `in***@example.com`.
+    pub other_account: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::time))]
+    pub requested_at: i64,
+    /// When the device moves unless the owner refuses first.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::time))]
+    pub completes_at: i64,
+}
+
+/// `GET /v1/transfers` answer, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TransferList {
+    pub transfers: Vec<Transfer>,
+}
+
 /// `POST /v1/device/sync` body, v2 (DESIGN.md section 3): a challenge and response. The device draws
 /// a fresh `nonce` (16 bytes, hex) for every sync and tags `serial || nonce || ts` under `k_sync`.
 /// A body without `v` is a retired v1 request, which the cloud answers `unsupported_version`.
@@ -597,6 +685,10 @@ error_codes! {
     // security feed
     InvalidPushEndpoint => "invalid_push_endpoint",
     TooManyPushEndpoints => "too_many_push_endpoints",
+    // device transfer
+    QrAlreadyUsed => "qr_already_used",
+    TransferPending => "transfer_pending",
+    TransferRefusedRecently => "transfer_refused_recently",
     // device side (nvr-sim)
     NotOffered => "not_offered",
     NoChallenge => "no_challenge",

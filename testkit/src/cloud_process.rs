@@ -154,6 +154,10 @@ pub fn serve_args(config: &Config) -> Vec<OsString> {
     flag("push-backoff-cap-ms", ms(push.backoff_cap));
     flag("push-timeout-ms", ms(push.timeout));
     flag("push-poll-interval-ms", ms(push.poll_interval));
+    flag(
+        "transfer-wait-secs",
+        config.transfer_wait.as_secs().to_string().into(),
+    );
     if push.allow_insecure_loopback {
         args.push("--webhook-allow-insecure-loopback".into());
     }

@@ -26,6 +26,7 @@ pub mod health;
 pub mod push_endpoints;
 pub mod reset_codes;
 pub mod sessions;
+pub mod transfers;
 
 /// One route: where, what handles it, and how it is described.
 pub struct Route {
@@ -207,6 +208,62 @@ pub fn routes() -> Vec<Route> {
                 .path_parameter("id", "PushEndpointId")
                 .responds_empty(204)
                 .errors(&[NotFound]),
+        ),
+        route(
+            Method::POST,
+            "/v1/transfers",
+            post(transfers::request),
+            Operation::new(
+                "requestTransfer",
+                "Ask for another account's device, at the device: a fresh QR code and the label code; the owner may refuse until completes_at",
+            )
+            .authenticated()
+            .body("TransferRequest")
+            .responds(201, "Transfer")
+            .errors(&[
+                InvalidQr,
+                WrongLabelCode,
+                DeviceNotBound,
+                AlreadyAdded,
+                QrAlreadyUsed,
+                TransferPending,
+                TransferRefusedRecently,
+                RateLimited,
+            ]),
+        ),
+        route(
+            Method::GET,
+            "/v1/transfers",
+            get(transfers::list),
+            Operation::new(
+                "listTransfers",
+                "Transfer requests for the account's devices and the account's own, newest first",
+            )
+            .authenticated()
+            .responds(200, "TransferList"),
+        ),
+        route(
+            Method::POST,
+            "/v1/transfers/{id}/approve",
+            post(transfers::approve),
+            Operation::new("approveTransfer", "The owner lets the device move now")
+                .authenticated()
+                .path_parameter("id", "TransferId")
+                .responds_empty(204)
+                .errors(&[NotFound]),
+        ),
+        route(
+            Method::POST,
+            "/v1/transfers/{id}/refuse",
+            post(transfers::refuse),
+            Operation::new(
+                "refuseTransfer",
+                "The owner keeps the device; the same account cannot ask again for it for 30 days",
+            )
+            .authenticated()
+            .path_parameter("id", "TransferId")
+            .responds_empty(204)
+            .errors(&[NotFound]),
         ),
         route(
             Method::POST,

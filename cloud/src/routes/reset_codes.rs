@@ -189,17 +189,17 @@ pub async fn issue(
 }
 
 /// A QR whose tag verifies, with what the registry says of its device.
-struct Found {
-    verified: VerifiedQr,
-    model: String,
-    owner: Option<i64>,
-    key: DeviceKey,
+pub(crate) struct Found {
+    pub(crate) verified: VerifiedQr,
+    pub(crate) model: String,
+    pub(crate) owner: Option<i64>,
+    pub(crate) key: DeviceKey,
 }
 
 /// The tag check, with the same work for an unknown serial as for a known one (a dummy key is
 /// opened and the tag checked against it). `Err` with the `invalid_qr` message when it does not
 /// verify.
-fn verify(
+pub(crate) fn verify(
     state: &AppState,
     unverified: UnverifiedQr,
     row: Option<DeviceRow>,

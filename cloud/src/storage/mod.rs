@@ -3,7 +3,9 @@
 //! once in [`queries`] (both sqlx drivers accept `$N` parameters), so the two cannot drift apart.
 
 use async_trait::async_trait;
-use hc_protocol::api::{AuditEvent, AuditOutcome, Device, FeedEvent, FeedEventKind, PushEndpoint};
+use hc_protocol::api::{
+    AuditEvent, AuditOutcome, Device, FeedEvent, FeedEventKind, PushEndpoint, Transfer,
+};
 
 mod migrations;
 pub mod postgres;
@@ -221,6 +223,47 @@ pub struct DeliveryState {
     pub attempts: u32,
 }
 
+/// A transfer request about to be written.
+#[derive(Clone, Debug)]
+pub struct NewTransfer {
+    pub serial: String,
+    pub from_account_id: i64,
+    pub to_account_id: i64,
+    pub nonce: String,
+    pub now: i64,
+    pub completes_at: i64,
+    /// A refusal of this account for this device after this time stops the request.
+    pub refused_since: i64,
+}
+
+/// Why a transfer request was not written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransferRefusal {
+    /// The QR's nonce was used for a reset code or another transfer request.
+    NonceUsed,
+    /// The device has an open request already.
+    Pending,
+    /// The owner refused this account's request for this device within the cool-down.
+    RefusedRecently,
+    /// The device is no longer bound to the account the request named.
+    OwnerChanged,
+}
+
+/// What an owner decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransferDecision {
+    Approve,
+    Refuse,
+}
+
+/// A transfer that ended: who was on each side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SettledTransfer {
+    pub id: i64,
+    pub from_account_id: i64,
+    pub to_account_id: i64,
+}
+
 /// A fixed-window counter a request is counted in, how many hits a window allows, and the audit
 /// row written when this limit refuses the request.
 #[derive(Clone, Copy, Debug)]
@@ -366,6 +409,25 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         lease: &str,
         settlement: &Settlement,
     ) -> StorageResult<()>;
+    /// Writes a transfer request and the owner's `transfer_requested` event, in one transaction
+    /// that checks the nonce, the open request and the cool-down. Its id.
+    async fn create_transfer(
+        &self,
+        transfer: &NewTransfer,
+    ) -> StorageResult<Result<i64, TransferRefusal>>;
+    /// The transfers on the account's devices and the account's own requests, newest first.
+    async fn transfers_of(&self, account_id: i64, limit: u32) -> StorageResult<Vec<Transfer>>;
+    /// The owner approves (the device moves at once) or refuses an open request; `None` when the
+    /// account has no open request with this id on its devices.
+    async fn decide_transfer(
+        &self,
+        transfer_id: i64,
+        owner_account_id: i64,
+        decision: TransferDecision,
+        now: i64,
+    ) -> StorageResult<Option<SettledTransfer>>;
+    /// Moves the devices of open requests whose waiting period is over; those completed.
+    async fn complete_due_transfers(&self, now: i64) -> StorageResult<Vec<SettledTransfer>>;
     /// Where the delivery of `event_id` to `endpoint_id` stands.
     async fn delivery_state(
         &self,

@@ -148,6 +148,86 @@ macro_rules! sql_storage {
                 })
             }
 
+            /// The same transfer event for both of its accounts, each naming the other.
+            fn transfer_events(
+                kind: hc_protocol::api::FeedEventKind,
+                transfer_id: i64,
+                serial: &str,
+                from: i64,
+                to: i64,
+                now: i64,
+            ) -> Vec<$crate::storage::NewFeedEvent> {
+                [(from, to), (to, from)]
+                    .into_iter()
+                    .map(|(account, other)| $crate::storage::NewFeedEvent {
+                        serial: Some(serial.to_owned()),
+                        other_account_id: Some(other),
+                        transfer_id: Some(transfer_id),
+                        ..$crate::storage::NewFeedEvent::new(account, now, kind)
+                    })
+                    .collect()
+            }
+
+            /// Ends an open request (of `owner` when given); `None` when it is not open (or not
+            /// theirs). The transfer and its serial.
+            async fn settle_transfer(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                id: i64,
+                owner: Option<i64>,
+                state: &str,
+                now: i64,
+            ) -> $crate::storage::StorageResult<Option<($crate::storage::SettledTransfer, String)>> {
+                use sqlx::Row;
+                let row = sqlx::query(
+                    "UPDATE transfers SET state = $3, settled_at = $4
+                     WHERE id = $1 AND state = 'open' AND ($2 IS NULL OR from_account_id = $2)
+                     RETURNING serial, from_account_id, to_account_id",
+                )
+                .bind(id)
+                .bind(owner)
+                .bind(state)
+                .bind(now)
+                .fetch_optional(&mut **tx)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                Ok(Some((
+                    $crate::storage::SettledTransfer {
+                        id,
+                        from_account_id: row.try_get("from_account_id")?,
+                        to_account_id: row.try_get("to_account_id")?,
+                    },
+                    row.try_get("serial")?,
+                )))
+            }
+
+            /// Moves the device to the requester if it is still the owner's; else the request
+            /// is cancelled. Named by its serial for the new owner (the old owner's name stays
+            /// the old owner's).
+            async fn move_device(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                settled: &($crate::storage::SettledTransfer, String),
+                now: i64,
+            ) -> $crate::storage::StorageResult<bool> {
+                let (transfer, serial) = settled;
+                let moved = sqlx::query(
+                    "UPDATE devices SET owner_account_id = $2, name = $1, added_at = $4
+                     WHERE serial = $1 AND owner_account_id = $3",
+                )
+                .bind(serial)
+                .bind(transfer.to_account_id)
+                .bind(transfer.from_account_id)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                if moved.rows_affected() == 0 {
+                    sqlx::query("UPDATE transfers SET state = 'cancelled' WHERE id = $1")
+                        .bind(transfer.id)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok(moved.rows_affected() == 1)
+            }
+
             /// A registry row from the columns of `devices` (the serial read by the caller).
             fn device_row(
                 serial: String,
@@ -819,6 +899,175 @@ macro_rules! sql_storage {
                 .execute(&self.writer)
                 .await?;
                 Ok(())
+            }
+
+            async fn create_transfer(
+                &self,
+                transfer: &$crate::storage::NewTransfer,
+            ) -> $crate::storage::StorageResult<Result<i64, $crate::storage::TransferRefusal>> {
+                use $crate::storage::TransferRefusal;
+                use hc_protocol::api::FeedEventKind;
+                use sqlx::Row;
+                let mut tx = self.writer.begin().await?;
+                let used = sqlx::query(
+                    "SELECT 1 AS used FROM audit_events WHERE serial = $1 AND nonce = $2
+                     UNION ALL SELECT 1 AS used FROM transfers WHERE serial = $1 AND nonce = $2",
+                )
+                .bind(&transfer.serial)
+                .bind(&transfer.nonce)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if used.is_some() {
+                    return Ok(Err(TransferRefusal::NonceUsed));
+                }
+                let owner: Option<i64> = sqlx::query("SELECT owner_account_id FROM devices WHERE serial = $1")
+                    .bind(&transfer.serial)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|row| row.try_get("owner_account_id"))
+                    .transpose()?
+                    .flatten();
+                if owner != Some(transfer.from_account_id) {
+                    return Ok(Err(TransferRefusal::OwnerChanged));
+                }
+                let refused = sqlx::query(
+                    "SELECT 1 AS refused FROM transfers WHERE serial = $1 AND to_account_id = $2
+                     AND state = 'refused' AND settled_at > $3",
+                )
+                .bind(&transfer.serial)
+                .bind(transfer.to_account_id)
+                .bind(transfer.refused_since)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if refused.is_some() {
+                    return Ok(Err(TransferRefusal::RefusedRecently));
+                }
+                // The unique indexes settle a race: one open request per device, one per nonce.
+                let id = sqlx::query(
+                    "INSERT INTO transfers (serial, from_account_id, to_account_id, nonce, state, requested_at, completes_at)
+                     VALUES ($1, $2, $3, $4, 'open', $5, $6) ON CONFLICT DO NOTHING RETURNING id",
+                )
+                .bind(&transfer.serial)
+                .bind(transfer.from_account_id)
+                .bind(transfer.to_account_id)
+                .bind(&transfer.nonce)
+                .bind(transfer.now)
+                .bind(transfer.completes_at)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(id) = id else {
+                    return Ok(Err(TransferRefusal::Pending));
+                };
+                let id: i64 = id.try_get("id")?;
+                let events = Self::transfer_events(
+                    FeedEventKind::TransferRequested,
+                    id,
+                    &transfer.serial,
+                    transfer.from_account_id,
+                    transfer.to_account_id,
+                    transfer.now,
+                );
+                Self::insert_feed(&mut tx, &events).await?;
+                tx.commit().await?;
+                Ok(Ok(id))
+            }
+
+            async fn transfers_of(
+                &self,
+                account_id: i64,
+                limit: u32,
+            ) -> $crate::storage::StorageResult<Vec<hc_protocol::api::Transfer>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT t.id, t.serial, t.from_account_id, t.state, t.requested_at, t.completes_at,
+                            a.email AS other_email
+                     FROM transfers t
+                     LEFT JOIN accounts a ON a.id = CASE WHEN t.from_account_id = $1
+                         THEN t.to_account_id ELSE t.from_account_id END
+                     WHERE t.from_account_id = $1 OR t.to_account_id = $1
+                     ORDER BY t.id DESC LIMIT $2",
+                )
+                .bind(account_id)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        let state: String = row.try_get("state")?;
+                        let from: i64 = row.try_get("from_account_id")?;
+                        let other: Option<String> = row.try_get("other_email")?;
+                        Ok(hc_protocol::api::Transfer {
+                            id: row.try_get("id")?,
+                            serial: row.try_get("serial")?,
+                            role: if from == account_id { "owner" } else { "requester" }.to_owned(),
+                            state: hc_protocol::api::TransferState::parse(&state).ok_or_else(|| {
+                                $crate::storage::StorageError::Corrupt(format!("transfer state {state:?}"))
+                            })?,
+                            other_account: $crate::email::mask_email(other.as_deref().unwrap_or_default()),
+                            requested_at: row.try_get("requested_at")?,
+                            completes_at: row.try_get("completes_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn decide_transfer(
+                &self,
+                transfer_id: i64,
+                owner_account_id: i64,
+                decision: $crate::storage::TransferDecision,
+                now: i64,
+            ) -> $crate::storage::StorageResult<Option<$crate::storage::SettledTransfer>> {
+                use $crate::storage::TransferDecision;
+                use hc_protocol::api::FeedEventKind;
+                let (state, kind) = match decision {
+                    TransferDecision::Approve => ("approved", FeedEventKind::TransferApproved),
+                    TransferDecision::Refuse => ("refused", FeedEventKind::TransferRefused),
+                };
+                let mut tx = self.writer.begin().await?;
+                let Some(settled) = Self::settle_transfer(&mut tx, transfer_id, Some(owner_account_id), state, now).await? else {
+                    return Ok(None);
+                };
+                let moved = decision == TransferDecision::Refuse
+                    || Self::move_device(&mut tx, &settled, now).await?;
+                if moved {
+                    let events = Self::transfer_events(kind, settled.0.id, &settled.1, settled.0.from_account_id, settled.0.to_account_id, now);
+                    Self::insert_feed(&mut tx, &events).await?;
+                }
+                tx.commit().await?;
+                Ok(Some(settled.0))
+            }
+
+            async fn complete_due_transfers(
+                &self,
+                now: i64,
+            ) -> $crate::storage::StorageResult<Vec<$crate::storage::SettledTransfer>> {
+                use hc_protocol::api::FeedEventKind;
+                use sqlx::Row;
+                let due: Vec<i64> = sqlx::query(
+                    "SELECT id FROM transfers WHERE state = 'open' AND completes_at <= $1 ORDER BY id LIMIT 100",
+                )
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|row| row.try_get("id"))
+                .collect::<Result<_, _>>()?;
+                let mut completed = Vec::new();
+                for id in due {
+                    let mut tx = self.writer.begin().await?;
+                    // Conditional on `open`: of several instances, one completes it.
+                    let Some(settled) = Self::settle_transfer(&mut tx, id, None, "completed", now).await? else {
+                        continue;
+                    };
+                    if Self::move_device(&mut tx, &settled, now).await? {
+                        let events = Self::transfer_events(FeedEventKind::TransferCompleted, id, &settled.1, settled.0.from_account_id, settled.0.to_account_id, now);
+                        Self::insert_feed(&mut tx, &events).await?;
+                        completed.push(settled.0);
+                    }
+                    tx.commit().await?;
+                }
+                Ok(completed)
             }
 
             async fn delivery_state(

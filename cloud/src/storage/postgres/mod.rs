@@ -32,6 +32,11 @@ static MIGRATIONS: &[EmbeddedMigration] = &[
         "feed",
         include_str!("../../../migrations/postgres/0005_feed.sql"),
     ),
+    (
+        6,
+        "transfer",
+        include_str!("../../../migrations/postgres/0006_transfer.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone)]

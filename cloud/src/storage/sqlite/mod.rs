@@ -35,6 +35,11 @@ static MIGRATIONS: &[EmbeddedMigration] = &[
         "feed",
         include_str!("../../../migrations/sqlite/0005_feed.sql"),
     ),
+    (
+        6,
+        "transfer",
+        include_str!("../../../migrations/sqlite/0006_transfer.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone)]
