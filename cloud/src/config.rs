@@ -78,6 +78,48 @@ impl Default for RateLimits {
     }
 }
 
+/// How the security feed is delivered to push endpoints (DESIGN.md section 9).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PushSettings {
+    /// Lets webhooks point at `http://` or `https://` on a loopback address (127.0.0.0/8, ::1).
+    /// For tests and local development only: a webhook lets the cloud POST wherever its URL says,
+    /// so by default only `https://` URLs of public hosts are taken.
+    pub allow_insecure_loopback: bool,
+    /// Failed attempts after which a delivery is parked as `dead`.
+    pub max_attempts: u32,
+    /// The first retry's delay; each further one doubles, up to `backoff_cap`.
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+    /// One POST's deadline (connect included).
+    pub timeout: Duration,
+    /// How often the worker looks for due rows and a long-poll re-reads its feed without being
+    /// woken: what another instance on the same database wrote is found within it.
+    pub poll_interval: Duration,
+}
+
+impl Default for PushSettings {
+    fn default() -> Self {
+        PushSettings {
+            allow_insecure_loopback: false,
+            max_attempts: 8,
+            backoff_base: Duration::from_secs(5),
+            backoff_cap: Duration::from_secs(3600),
+            timeout: Duration::from_secs(10),
+            poll_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// After the owner refuses a transfer, the same account cannot ask again for that device for this
+/// long (30 days).
+pub const TRANSFER_REFUSAL_COOLDOWN_SECS: i64 = 30 * 24 * 3600;
+/// Transfer requests one account may make per rate-limit window.
+pub const TRANSFERS_PER_ACCOUNT: u32 = 5;
+/// Transfer requests naming one device (with a QR it showed) per rate-limit window.
+pub const TRANSFERS_PER_DEVICE: u32 = 5;
+/// The owner's time to refuse a transfer by default: 72 hours.
+pub const DEFAULT_TRANSFER_WAIT_SECS: u64 = 72 * 3600;
+
 /// Where the service keeps its data.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DatabaseLocation {
@@ -130,6 +172,10 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     /// Where `/metrics` (Prometheus) is served, on a listener of its own; `None`: nowhere.
     pub metrics_listen: Option<SocketAddr>,
+    /// Push delivery of the security feed.
+    pub push: PushSettings,
+    /// How long the owner has to refuse a transfer request before the device moves.
+    pub transfer_wait: Duration,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -169,6 +215,8 @@ impl Config {
             audit_retention: Duration::from_secs(DEFAULT_AUDIT_RETENTION_DAYS * 24 * 3600),
             trusted_proxies: TrustedProxies::default(),
             metrics_listen: None,
+            push: PushSettings::default(),
+            transfer_wait: Duration::from_secs(DEFAULT_TRANSFER_WAIT_SECS),
         }
     }
 
@@ -282,6 +330,16 @@ impl Config {
     /// Serves `/metrics` on `listen` (port 0 picks a free one; see [`crate::RunningCloud::metrics_url`]).
     pub fn with_metrics_listen(mut self, listen: SocketAddr) -> Self {
         self.metrics_listen = Some(listen);
+        self
+    }
+
+    pub fn with_push(mut self, push: PushSettings) -> Self {
+        self.push = push;
+        self
+    }
+
+    pub fn with_transfer_wait(mut self, wait: Duration) -> Self {
+        self.transfer_wait = wait;
         self
     }
 

@@ -143,6 +143,47 @@ impl MasterKey {
         DeviceKey::from_slice(&plain).ok()
     }
 
+    /// `nonce || ciphertext` of a push endpoint's signing secret, bound to its account (the
+    /// associated data starts with `push:`, which no serial does, so a sealed secret cannot stand
+    /// in for a sealed device key or another account's secret).
+    pub fn seal_push_secret(&self, account_id: i64, secret: &[u8]) -> Vec<u8> {
+        let mut nonce = [0u8; AEAD_NONCE_LEN];
+        rand::rng().fill_bytes(&mut nonce);
+        let aad = format!("push:{account_id}");
+        let ciphertext = self
+            .device_key_cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: secret,
+                    aad: aad.as_bytes(),
+                },
+            )
+            .expect("XChaCha20-Poly1305 encryption cannot fail");
+        let mut sealed = nonce.to_vec();
+        sealed.extend_from_slice(&ciphertext);
+        sealed
+    }
+
+    /// The signing secret back, or `None` when the row was tampered with.
+    pub fn open_push_secret(&self, account_id: i64, sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        if sealed.len() <= AEAD_NONCE_LEN {
+            return None;
+        }
+        let (nonce, ciphertext) = sealed.split_at(AEAD_NONCE_LEN);
+        let aad = format!("push:{account_id}");
+        self.device_key_cipher
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: aad.as_bytes(),
+                },
+            )
+            .ok()
+            .map(Zeroizing::new)
+    }
+
     /// The keyed hash stored instead of the label code.
     pub fn label_code_hash(&self, serial: &str, label: &LabelCode) -> Vec<u8> {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.label_hmac_key.as_ref())
@@ -196,6 +237,23 @@ pub fn new_token() -> Zeroizing<String> {
     let mut bytes = Zeroizing::new([0u8; 32]);
     rand::rng().fill_bytes(bytes.as_mut());
     Zeroizing::new(data_encoding::BASE64URL_NOPAD.encode(bytes.as_ref()))
+}
+
+/// A webhook signing secret as handed out once: `whsec_` and 32 random bytes in hex.
+pub fn new_push_secret() -> Zeroizing<String> {
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    rand::rng().fill_bytes(bytes.as_mut());
+    Zeroizing::new(format!("whsec_{}", hex::encode(bytes.as_ref())))
+}
+
+/// `Hc-Signature` of a webhook body: `t=UNIX,v1=hex(HMAC-SHA256(secret, t || "." || body))`.
+pub fn push_signature(secret: &[u8], t: i64, body: &[u8]) -> String {
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC accepts keys of any length");
+    mac.update(t.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 /// What the database stores for a token. Tokens carry 256 random bits, so a fast hash is enough:

@@ -156,6 +156,33 @@ struct ServeArgs {
     /// public port). Default: off.
     #[arg(long, env = "HC_CLOUD_METRICS_LISTEN")]
     metrics_listen: Option<SocketAddr>,
+    /// Let webhooks point at http:// or https:// on a loopback address (127.0.0.0/8, ::1). For
+    /// tests and local development only; without it only https:// URLs of public hosts are taken.
+    #[arg(long, env = "HC_CLOUD_WEBHOOK_ALLOW_INSECURE_LOOPBACK")]
+    webhook_allow_insecure_loopback: bool,
+    /// Failed attempts after which a push delivery is parked as dead.
+    #[arg(long, env = "HC_CLOUD_PUSH_MAX_ATTEMPTS", default_value_t = 8)]
+    push_max_attempts: u32,
+    /// The first push retry's delay in milliseconds; each further one doubles.
+    #[arg(long, env = "HC_CLOUD_PUSH_BACKOFF_BASE_MS", default_value_t = 5000)]
+    push_backoff_base_ms: u64,
+    /// The longest push retry delay in milliseconds.
+    #[arg(
+        long,
+        env = "HC_CLOUD_PUSH_BACKOFF_CAP_MS",
+        default_value_t = 3_600_000
+    )]
+    push_backoff_cap_ms: u64,
+    /// One push POST's deadline in milliseconds.
+    #[arg(long, env = "HC_CLOUD_PUSH_TIMEOUT_MS", default_value_t = 10_000)]
+    push_timeout_ms: u64,
+    /// How often (milliseconds) the push worker and the feed's long-polls look for what another
+    /// instance wrote.
+    #[arg(long, env = "HC_CLOUD_PUSH_POLL_INTERVAL_MS", default_value_t = 1000)]
+    push_poll_interval_ms: u64,
+    /// Seconds the owner has to refuse a transfer request before the device moves.
+    #[arg(long, env = "HC_CLOUD_TRANSFER_WAIT_SECS", default_value_t = hc_cloud::config::DEFAULT_TRANSFER_WAIT_SECS)]
+    transfer_wait_secs: u64,
 }
 
 #[derive(Args)]
@@ -257,6 +284,15 @@ async fn serve(args: ServeArgs) -> Result<(), hc_cloud::Error> {
     if let Some(addr) = args.metrics_listen {
         config = config.with_metrics_listen(addr);
     }
+    config = config.with_push(hc_cloud::PushSettings {
+        allow_insecure_loopback: args.webhook_allow_insecure_loopback,
+        max_attempts: args.push_max_attempts.max(1),
+        backoff_base: Duration::from_millis(args.push_backoff_base_ms),
+        backoff_cap: Duration::from_millis(args.push_backoff_cap_ms),
+        timeout: Duration::from_millis(args.push_timeout_ms.max(1)),
+        poll_interval: Duration::from_millis(args.push_poll_interval_ms.max(10)),
+    });
+    config = config.with_transfer_wait(Duration::from_secs(args.transfer_wait_secs));
     let cloud = hc_cloud::launch(config).await?;
     println!("hc-cloud listening on {}", cloud.url());
     if let Some(metrics) = cloud.metrics_url() {

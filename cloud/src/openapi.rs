@@ -6,8 +6,9 @@
 
 use axum::http::Method;
 use hc_protocol::api::{
-    AUDIT_MAX_LIMIT, AuditOutcome, ErrorCode, MAX_DEVICE_NAME_CHARS, MAX_EMAIL_CHARS,
-    MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS,
+    AUDIT_MAX_LIMIT, AuditOutcome, EVENTS_MAX_LIMIT, EVENTS_MAX_WAIT_SECS, ErrorCode,
+    FeedEventKind, MAX_DEVICE_NAME_CHARS, MAX_EMAIL_CHARS, MAX_PASSWORD_CHARS, MAX_PUSH_URL_CHARS,
+    MIN_PASSWORD_CHARS, TransferState,
 };
 use hc_protocol::{MAX_TEXT_LEN, QR_PREFIX, SERIAL_LEN};
 use std::sync::LazyLock;
@@ -190,12 +191,19 @@ pub fn status_of(code: ErrorCode) -> Option<u16> {
     use ErrorCode::*;
     Some(match code {
         BadRequest | InvalidEmail | WeakPassword | InvalidSerial | InvalidQr
-        | UnsupportedVersion => 400,
+        | UnsupportedVersion | InvalidPushEndpoint => 400,
         Unauthorized | InvalidCredentials => 401,
         WrongLabelCode => 403,
         NotFound => 404,
         MethodNotAllowed => 405,
-        EmailTaken | AlreadyAdded | BoundToOtherAccount | DeviceNotBound => 409,
+        EmailTaken
+        | AlreadyAdded
+        | BoundToOtherAccount
+        | DeviceNotBound
+        | TooManyPushEndpoints
+        | QrAlreadyUsed
+        | TransferPending
+        | TransferRefusedRecently => 409,
         PayloadTooLarge => 413,
         UnsupportedMediaType => 415,
         RateLimited => 429,
@@ -417,6 +425,43 @@ pub fn schemas() -> Value {
             "count": {"type": "integer", "minimum": 1, "maximum": u64::MAX}})),
         "AuditList": object(&["events"], json!({"events": {"type": "array", "items": schema_ref("AuditEvent")},
             "next_before": schema_ref("AuditCursor")})),
+        "EventCursor": {"type": "integer", "minimum": 0, "maximum": i64::MAX},
+        "EventWait": {"type": "integer", "minimum": 0, "maximum": EVENTS_MAX_WAIT_SECS},
+        "EventLimit": {"type": "integer", "minimum": 1, "maximum": EVENTS_MAX_LIMIT},
+        "FeedEvent": object(&["id", "kind", "at"], json!({
+            "id": time, "at": time,
+            "kind": {"type": "string", "enum": FeedEventKind::ALL.map(FeedEventKind::as_str)},
+            "serial": string,
+            "other_account": {"type": "string", "description": "masked, as in***@example.com"},
+            "outcome": string,
+            "client": {"type": "string", "description": "the login's network: a /24 or /48"},
+            "transfer_id": time})),
+        "FeedPage": object(&["events", "next_after"], json!({
+            "events": {"type": "array", "items": schema_ref("FeedEvent")},
+            "next_after": schema_ref("EventCursor")})),
+        "NewPushEndpoint": object(&["kind", "url"], json!({
+            "kind": {"type": "string", "enum": ["webhook"]},
+            "url": {"type": "string", "maxLength": MAX_PUSH_URL_CHARS,
+                "description": "https:// and a public host: no loopback, private or link-local address"}})),
+        "PushEndpointId": {"type": "integer", "minimum": 1, "maximum": i64::MAX},
+        "PushEndpoint": object(&["id", "kind", "url", "created_at"], json!({
+            "id": time, "kind": string, "url": string, "created_at": time})),
+        "PushEndpointCreated": object(&["id", "kind", "url", "created_at", "secret"], json!({
+            "id": time, "kind": string, "url": string, "created_at": time,
+            "secret": {"type": "string", "description": "the HMAC-SHA256 key of Hc-Signature (its ASCII bytes); shown only here"}})),
+        "PushEndpointList": object(&["endpoints"], json!({
+            "endpoints": {"type": "array", "items": schema_ref("PushEndpoint")}})),
+        "TransferRequest": object(&["qr", "label_code"], json!({"qr": qr,
+            "label_code": {"type": "string", "description": "the six letters on the device's label"}})),
+        "TransferId": {"type": "integer", "minimum": 1, "maximum": i64::MAX},
+        "Transfer": object(&["id", "serial", "role", "state", "other_account", "requested_at", "completes_at"], json!({
+            "id": time, "serial": serial,
+            "role": {"type": "string", "enum": ["owner", "requester"]},
+            "state": {"type": "string", "enum": TransferState::ALL.map(TransferState::as_str)},
+            "other_account": {"type": "string", "description": "masked, as in***@example.com"},
+            "requested_at": time, "completes_at": time})),
+        "TransferList": object(&["transfers"], json!({
+            "transfers": {"type": "array", "items": schema_ref("Transfer")}})),
         "DeviceSyncRequest": object(&["v", "serial", "nonce", "ts", "tag"], json!({
             "v": {"type": "integer", "enum": [hc_protocol::SYNC_VERSION]}, "serial": serial,
             "nonce": hex(hc_protocol::NONCE_LEN), "ts": count, "tag": hex(32)})),
@@ -570,6 +615,77 @@ mod tests {
             DeviceSyncResponse {
                 bound: true,
                 tag: "t".into(),
+            },
+        );
+        let feed_event = FeedEvent {
+            id: 1,
+            kind: FeedEventKind::ResetAttemptRefused,
+            at: 1,
+            serial: Some("J12345678".into()),
+            other_account: Some("in***@example.com".into()),
+            outcome: Some("bound_to_other_account".into()),
+            client: Some("203.0.113.0/24".into()),
+            transfer_id: Some(1),
+        };
+        assert_schema_matches("FeedEvent", feed_event.clone());
+        assert_schema_matches(
+            "FeedPage",
+            FeedPage {
+                events: vec![feed_event],
+                next_after: 1,
+            },
+        );
+        assert_schema_matches(
+            "NewPushEndpoint",
+            NewPushEndpoint {
+                kind: "webhook".into(),
+                url: "https://example.com".into(),
+            },
+        );
+        let endpoint = PushEndpoint {
+            id: 1,
+            kind: "webhook".into(),
+            url: "https://example.com".into(),
+            created_at: 1,
+        };
+        assert_schema_matches("PushEndpoint", endpoint.clone());
+        assert_schema_matches(
+            "PushEndpointList",
+            PushEndpointList {
+                endpoints: vec![endpoint],
+            },
+        );
+        assert_schema_matches(
+            "PushEndpointCreated",
+            PushEndpointCreated {
+                id: 1,
+                kind: "webhook".into(),
+                url: "https://example.com".into(),
+                created_at: 1,
+                secret: "whsec_00".into(),
+            },
+        );
+        let transfer = Transfer {
+            id: 1,
+            serial: "J12345678".into(),
+            role: "owner".into(),
+            state: TransferState::Open,
+            other_account: "in***@example.com".into(),
+            requested_at: 1,
+            completes_at: 2,
+        };
+        assert_schema_matches("Transfer", transfer.clone());
+        assert_schema_matches(
+            "TransferList",
+            TransferList {
+                transfers: vec![transfer],
+            },
+        );
+        assert_schema_matches(
+            "TransferRequest",
+            TransferRequest {
+                qr: "q".into(),
+                label_code: "l".into(),
             },
         );
         let mut error = ErrorBody::new(ErrorCode::RateLimited, "m");

@@ -44,6 +44,8 @@ pub struct RunningCloud {
     stop: watch::Sender<bool>,
     server: Option<JoinHandle<()>>,
     purger: JoinHandle<()>,
+    /// The push delivery worker.
+    pusher: JoinHandle<()>,
 }
 
 impl RunningCloud {
@@ -79,6 +81,7 @@ impl RunningCloud {
             let _ = server.await;
         }
         self.purger.abort();
+        self.pusher.abort();
         self.state.storage().close().await;
     }
 }
@@ -87,6 +90,7 @@ impl Drop for RunningCloud {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
         self.purger.abort();
+        self.pusher.abort();
     }
 }
 
@@ -147,6 +151,11 @@ pub async fn launch_with_listener(
         timeouts,
     ));
     let purger = tokio::spawn(purge_periodically(state.clone()));
+    let sender = crate::push::WebhookSender::new(&config.push).map_err(Error::Config)?;
+    let pusher = tokio::spawn(crate::push::deliver_forever(
+        state.clone(),
+        Arc::new(sender),
+    ));
     let proxies: Vec<String> = config
         .trusted_proxies
         .blocks()
@@ -168,6 +177,7 @@ pub async fn launch_with_listener(
         stop,
         server: Some(server),
         purger,
+        pusher,
     })
 }
 

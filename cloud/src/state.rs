@@ -4,8 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{Config, RateLimits};
+use crate::config::{Config, PushSettings, RateLimits};
 use crate::crypto::MasterKey;
+use crate::feed::FeedHub;
 use crate::hashing::PasswordHashing;
 use crate::storage::Storage;
 
@@ -20,6 +21,7 @@ struct Shared {
     master_key: Arc<MasterKey>,
     policy: Policy,
     hashing: PasswordHashing,
+    feed: FeedHub,
 }
 
 /// The configurable rules handlers apply.
@@ -33,6 +35,8 @@ pub struct Policy {
     pub password_hashing_threads: Option<usize>,
     pub password_hashing_queue: usize,
     pub audit_retention: Duration,
+    pub push: PushSettings,
+    pub transfer_wait: Duration,
 }
 
 impl Policy {
@@ -46,6 +50,8 @@ impl Policy {
             password_hashing_threads: config.password_hashing_threads,
             password_hashing_queue: config.password_hashing_queue,
             audit_retention: config.audit_retention,
+            push: config.push.clone(),
+            transfer_wait: config.transfer_wait,
         }
     }
 }
@@ -62,6 +68,7 @@ impl AppState {
                 master_key,
                 policy,
                 hashing,
+                feed: FeedHub::default(),
             }),
         }
     }
@@ -76,6 +83,11 @@ impl AppState {
 
     pub fn policy(&self) -> &Policy {
         &self.inner.policy
+    }
+
+    /// The wake-ups of the feed's long-polls and the delivery worker.
+    pub fn feed(&self) -> &FeedHub {
+        &self.inner.feed
     }
 
     /// Where every password hash runs (login, registration, password change).

@@ -263,6 +263,247 @@ pub struct AuditList {
     pub next_before: Option<i64>,
 }
 
+/// `GET /v1/events?limit=`: the default, and the largest accepted (1 is the smallest).
+pub const EVENTS_DEFAULT_LIMIT: u32 = 100;
+pub const EVENTS_MAX_LIMIT: u32 = 500;
+/// `GET /v1/events?wait=`: the longest long-poll, in seconds (more is refused, `bad_request`).
+pub const EVENTS_MAX_WAIT_SECS: u64 = 30;
+/// Push endpoints one account may register.
+pub const MAX_PUSH_ENDPOINTS: usize = 5;
+/// Longest push endpoint URL.
+pub const MAX_PUSH_URL_CHARS: usize = 2048;
+
+/// What happened, in the owner's security feed (DESIGN.md section 9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FeedEventKind {
+    /// A reset code was issued for one of the account's devices, to the account itself.
+    ResetCodeIssued,
+    /// Another account asked for a code for one of the account's devices and was refused.
+    ResetAttemptRefused,
+    /// A new login (session) on the account.
+    NewLogin,
+    TransferRequested,
+    TransferRefused,
+    TransferApproved,
+    TransferCompleted,
+    /// A kind a newer server sends.
+    #[serde(other)]
+    Unknown,
+}
+
+impl FeedEventKind {
+    /// Every kind a server sends (all but `Unknown`), in declaration order.
+    pub const ALL: [FeedEventKind; 7] = [
+        FeedEventKind::ResetCodeIssued,
+        FeedEventKind::ResetAttemptRefused,
+        FeedEventKind::NewLogin,
+        FeedEventKind::TransferRequested,
+        FeedEventKind::TransferRefused,
+        FeedEventKind::TransferApproved,
+        FeedEventKind::TransferCompleted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedEventKind::ResetCodeIssued => "reset_code_issued",
+            FeedEventKind::ResetAttemptRefused => "reset_attempt_refused",
+            FeedEventKind::NewLogin => "new_login",
+            FeedEventKind::TransferRequested => "transfer_requested",
+            FeedEventKind::TransferRefused => "transfer_refused",
+            FeedEventKind::TransferApproved => "transfer_approved",
+            FeedEventKind::TransferCompleted => "transfer_completed",
+            FeedEventKind::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// One event of the owner's security feed: in `GET /v1/events` and, alone, as the body of a
+/// webhook POST (whose `Hc-Event-Id` header is `id`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FeedEvent {
+    /// Grows with every event of the cloud; the feed's `after` cursor and the webhook's
+    /// idempotency key.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::event_id))]
+    pub id: i64,
+    pub kind: FeedEventKind,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::time))]
+    pub at: i64,
+    /// The device, for reset and transfer events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    /// The other account, masked as `in***@example.com`: the one refused a reset code, or the
+    /// one asking for (or given) a transfer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_account: Option<String>,
+    /// What the other account was told (`bound_to_other_account`), for `reset_attempt_refused`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// Where a login came from, masked to its /24 (IPv4) or /48 (IPv6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// The transfer request, for transfer events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer_id: Option<i64>,
+}
+
+/// `GET /v1/events` answer, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FeedPage {
+    pub events: Vec<FeedEvent>,
+    /// The `after` of the next request: the last event's id, or the request's own `after` when
+    /// there was none.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::count))]
+    pub next_after: i64,
+}
+
+/// `POST /v1/push-endpoints` body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewPushEndpoint {
+    /// `webhook`, the one kind this cloud sends itself.
+    pub kind: String,
+    /// `https://` only, a public host (no loopback, private or link-local address).
+    pub url: String,
+}
+
+/// A registered push endpoint, as listed (never with its secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushEndpoint {
+    pub id: i64,
+    pub kind: String,
+    pub url: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::time))]
+    pub created_at: i64,
+}
+
+/// `POST /v1/push-endpoints` answer: the only time the signing secret is shown.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushEndpointCreated {
+    pub id: i64,
+    pub kind: String,
+    pub url: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::time))]
+    pub created_at: i64,
+    /// The HMAC-SHA256 key of `Hc-Signature` (its ASCII bytes are the key). Shown once.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for PushEndpointCreated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushEndpointCreated")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `GET /v1/push-endpoints` answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushEndpointList {
+    pub endpoints: Vec<PushEndpoint>,
+}
+
+/// `POST /v1/transfers` body: a person at the device asks for it, with a QR code the device
+/// shows right now and the label code printed on it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::qr))]
+    pub qr: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::label_code))]
+    pub label_code: String,
+}
+
+impl std::fmt::Debug for TransferRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransferRequest").finish_non_exhaustive()
+    }
+}
+
+/// Where a transfer request stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TransferState {
+    /// Waiting for the owner, or for `completes_at`.
+    Open,
+    /// The owner approved: the device moved at once.
+    Approved,
+    /// The owner refused.
+    Refused,
+    /// The waiting period ended: the device moved.
+    Completed,
+    /// The device left the owner's account otherwise meanwhile: nothing moved.
+    Cancelled,
+    #[serde(other)]
+    Unknown,
+}
+
+impl TransferState {
+    pub const ALL: [TransferState; 5] = [
+        TransferState::Open,
+        TransferState::Approved,
+        TransferState::Refused,
+        TransferState::Completed,
+        TransferState::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransferState::Open => "open",
+            TransferState::Approved => "approved",
+            TransferState::Refused => "refused",
+            TransferState::Completed => "completed",
+            TransferState::Cancelled => "cancelled",
+            TransferState::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// One transfer request, as one of its two accounts sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Transfer {
+    pub id: i64,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::serial))]
+    pub serial: String,
+    /// `owner`: a request for one of your devices; `requester`: your own request.
+    pub role: String,
+    pub state: TransferState,
+    /// The other account, masked as `in***@example.com`.
+    pub other_account: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::time))]
+    pub requested_at: i64,
+    /// When the device moves unless the owner refuses first.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::time))]
+    pub completes_at: i64,
+}
+
+/// `GET /v1/transfers` answer, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TransferList {
+    pub transfers: Vec<Transfer>,
+}
+
 /// `POST /v1/device/sync` body, v2 (DESIGN.md section 3): a challenge and response. The device draws
 /// a fresh `nonce` (16 bytes, hex) for every sync and tags `serial || nonce || ts` under `k_sync`.
 /// A body without `v` is a retired v1 request, which the cloud answers `unsupported_version`.
@@ -441,6 +682,13 @@ error_codes! {
     // reset codes
     InvalidQr => "invalid_qr",
     DeviceNotBound => "device_not_bound",
+    // security feed
+    InvalidPushEndpoint => "invalid_push_endpoint",
+    TooManyPushEndpoints => "too_many_push_endpoints",
+    // device transfer
+    QrAlreadyUsed => "qr_already_used",
+    TransferPending => "transfer_pending",
+    TransferRefusedRecently => "transfer_refused_recently",
     // device side (nvr-sim)
     NotOffered => "not_offered",
     NoChallenge => "no_challenge",

@@ -147,6 +147,20 @@ pub fn serve_args(config: &Config) -> Vec<OsString> {
     if let Some(addr) = config.metrics_listen {
         flag("metrics-listen", addr.to_string().into());
     }
+    let push = &config.push;
+    let ms = |d: std::time::Duration| d.as_millis().to_string().into();
+    flag("push-max-attempts", push.max_attempts.to_string().into());
+    flag("push-backoff-base-ms", ms(push.backoff_base));
+    flag("push-backoff-cap-ms", ms(push.backoff_cap));
+    flag("push-timeout-ms", ms(push.timeout));
+    flag("push-poll-interval-ms", ms(push.poll_interval));
+    flag(
+        "transfer-wait-secs",
+        config.transfer_wait.as_secs().to_string().into(),
+    );
+    if push.allow_insecure_loopback {
+        args.push("--webhook-allow-insecure-loopback".into());
+    }
     args
 }
 

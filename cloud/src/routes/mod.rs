@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, post};
 use axum::{Extension, Json, Router};
 use hc_protocol::api::ErrorCode;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 
 use crate::error::ApiError;
@@ -22,9 +21,12 @@ pub mod accounts;
 pub mod audit;
 pub mod device_sync;
 pub mod devices;
+pub mod events;
 pub mod health;
+pub mod push_endpoints;
 pub mod reset_codes;
 pub mod sessions;
+pub mod transfers;
 
 /// One route: where, what handles it, and how it is described.
 pub struct Route {
@@ -163,6 +165,107 @@ pub fn routes() -> Vec<Route> {
                 .responds(200, "AuditList"),
         ),
         route(
+            Method::GET,
+            "/v1/events",
+            get(events::list),
+            Operation::new(
+                "listEvents",
+                "The account's security feed, oldest first, paged by id; with nothing new, waits up to `wait` seconds for the next event",
+            )
+            .authenticated()
+            .query_parameter("after", "EventCursor")
+            .query_parameter("wait", "EventWait")
+            .query_parameter("limit", "EventLimit")
+            .responds(200, "FeedPage"),
+        ),
+        route(
+            Method::POST,
+            "/v1/push-endpoints",
+            post(push_endpoints::add),
+            Operation::new(
+                "addPushEndpoint",
+                "Register a webhook for the security feed; the answer holds its signing secret, shown only here",
+            )
+            .authenticated()
+            .body("NewPushEndpoint")
+            .responds(201, "PushEndpointCreated")
+            .errors(&[InvalidPushEndpoint, TooManyPushEndpoints]),
+        ),
+        route(
+            Method::GET,
+            "/v1/push-endpoints",
+            get(push_endpoints::list),
+            Operation::new("listPushEndpoints", "The account's push endpoints (no secrets)")
+                .authenticated()
+                .responds(200, "PushEndpointList"),
+        ),
+        route(
+            Method::DELETE,
+            "/v1/push-endpoints/{id}",
+            delete(push_endpoints::remove),
+            Operation::new("removePushEndpoint", "Remove a push endpoint; its undelivered events go with it")
+                .authenticated()
+                .path_parameter("id", "PushEndpointId")
+                .responds_empty(204)
+                .errors(&[NotFound]),
+        ),
+        route(
+            Method::POST,
+            "/v1/transfers",
+            post(transfers::request),
+            Operation::new(
+                "requestTransfer",
+                "Ask for another account's device, at the device: a fresh QR code and the label code; the owner may refuse until completes_at",
+            )
+            .authenticated()
+            .body("TransferRequest")
+            .responds(201, "Transfer")
+            .errors(&[
+                InvalidQr,
+                WrongLabelCode,
+                DeviceNotBound,
+                AlreadyAdded,
+                QrAlreadyUsed,
+                TransferPending,
+                TransferRefusedRecently,
+                RateLimited,
+            ]),
+        ),
+        route(
+            Method::GET,
+            "/v1/transfers",
+            get(transfers::list),
+            Operation::new(
+                "listTransfers",
+                "Transfer requests for the account's devices and the account's own, newest first",
+            )
+            .authenticated()
+            .responds(200, "TransferList"),
+        ),
+        route(
+            Method::POST,
+            "/v1/transfers/{id}/approve",
+            post(transfers::approve),
+            Operation::new("approveTransfer", "The owner lets the device move now")
+                .authenticated()
+                .path_parameter("id", "TransferId")
+                .responds_empty(204)
+                .errors(&[NotFound]),
+        ),
+        route(
+            Method::POST,
+            "/v1/transfers/{id}/refuse",
+            post(transfers::refuse),
+            Operation::new(
+                "refuseTransfer",
+                "The owner keeps the device; the same account cannot ask again for it for 30 days",
+            )
+            .authenticated()
+            .path_parameter("id", "TransferId")
+            .responds_empty(204)
+            .errors(&[NotFound]),
+        ),
+        route(
             Method::POST,
             "/v1/device/sync",
             post(device_sync::sync),
@@ -228,9 +331,9 @@ pub fn app(state: AppState) -> Router {
             policy.body_limit_bytes,
             read_body_first,
         ))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
+        .layer(axum::middleware::from_fn_with_state(
             policy.request_timeout,
+            deadline,
         ))
         // Outside the timeout, so the timeout's bare 503 gets the JSON body too.
         .layer(axum::middleware::map_response(errors_as_json))
@@ -239,6 +342,24 @@ pub fn app(state: AppState) -> Router {
                 .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
+}
+
+/// The whole-request deadline: 503 `unavailable` past it. The feed's long-poll gets its longest
+/// wait on top, so a 30-second poll is not cut by a 15-second deadline.
+async fn deadline(
+    State(timeout): State<std::time::Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let timeout = if request.uri().path() == "/v1/events" {
+        timeout + std::time::Duration::from_secs(hc_protocol::api::EVENTS_MAX_WAIT_SECS)
+    } else {
+        timeout
+    };
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::for_status(StatusCode::SERVICE_UNAVAILABLE).into_response(),
+    }
 }
 
 /// Reads the whole request body (within the body limit) before any handler or extractor runs.

@@ -14,7 +14,9 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use hc_protocol::api::{AuditOutcome, ErrorCode, ResetCodeRequest, ResetCodeResponse};
+use hc_protocol::api::{
+    AuditOutcome, ErrorCode, FeedEventKind, ResetCodeRequest, ResetCodeResponse,
+};
 use hc_protocol::{CHALLENGE_LIFETIME_SECS, DeviceKey, UnverifiedQr, VerifiedQr, parse_qr};
 
 use crate::auth::AccessTokenHash;
@@ -23,7 +25,7 @@ use crate::extract::{ApiJson, ClientAddr};
 use crate::rate_limit;
 use crate::routes::devices::bound_to_other_account;
 use crate::state::{AppState, secs, unix_now};
-use crate::storage::{DeviceRow, Limit, NewAuditEvent};
+use crate::storage::{DeviceRow, Limit, NewAuditEvent, NewFeedEvent};
 
 pub async fn issue(
     State(state): State<AppState>,
@@ -122,13 +124,43 @@ pub async fn issue(
             refusal: &refused_by_second,
         });
     }
+    // The owner's feed: a code issued for their device, or another account refused one. Written
+    // in the same transaction as the audit row, only when the request stayed within its limits.
+    let feed_serial = checked
+        .as_ref()
+        .ok()
+        .map(|found| found.verified.challenge().serial.to_string());
+    let feed: Vec<NewFeedEvent> = match (outcome, feed_serial) {
+        (AuditOutcome::Issued, Some(serial)) => vec![NewFeedEvent {
+            serial: Some(serial),
+            ..NewFeedEvent::new(account, now, FeedEventKind::ResetCodeIssued)
+        }],
+        (AuditOutcome::BoundToOtherAccount, Some(serial)) => device_owner_id
+            .map(|owner| NewFeedEvent {
+                serial: Some(serial),
+                other_account_id: Some(account),
+                outcome: Some(outcome.as_str().to_owned()),
+                ..NewFeedEvent::new(owner, now, FeedEventKind::ResetAttemptRefused)
+            })
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
+    };
     // Fail closed: no code leaves without its audit row, written with the counts.
     let within_limits = state
         .storage()
-        .count_and_audit(window_start, &counted, &audit(outcome, device_owner_id))
+        .count_and_audit(
+            window_start,
+            &counted,
+            &audit(outcome, device_owner_id),
+            &feed,
+        )
         .await?;
     if !within_limits {
         return Err(rate_limit::refusal(now, window));
+    }
+    for event in &feed {
+        state.feed().written(event.account_id);
     }
     match (outcome, checked) {
         (AuditOutcome::Issued, Ok(found)) => {
@@ -157,17 +189,17 @@ pub async fn issue(
 }
 
 /// A QR whose tag verifies, with what the registry says of its device.
-struct Found {
-    verified: VerifiedQr,
-    model: String,
-    owner: Option<i64>,
-    key: DeviceKey,
+pub(crate) struct Found {
+    pub(crate) verified: VerifiedQr,
+    pub(crate) model: String,
+    pub(crate) owner: Option<i64>,
+    pub(crate) key: DeviceKey,
 }
 
 /// The tag check, with the same work for an unknown serial as for a known one (a dummy key is
 /// opened and the tag checked against it). `Err` with the `invalid_qr` message when it does not
 /// verify.
-fn verify(
+pub(crate) fn verify(
     state: &AppState,
     unverified: UnverifiedQr,
     row: Option<DeviceRow>,

@@ -4,7 +4,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use hc_protocol::api::{
-    ChangePasswordRequest, Credentials, ErrorCode, MAX_PASSWORD_CHARS, RefreshRequest, Tokens,
+    ChangePasswordRequest, Credentials, ErrorCode, FeedEventKind, MAX_PASSWORD_CHARS,
+    RefreshRequest, Tokens,
 };
 
 use crate::auth::{Session, new_token_pair};
@@ -12,10 +13,11 @@ use crate::crypto::{hash_password, token_hash, verify_password};
 use crate::email::normalize_email;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientAddr};
+use crate::feed::mask_client;
 use crate::rate_limit;
 use crate::routes::accounts::check_password_rule;
 use crate::state::{AppState, unix_now};
-use crate::storage::RefreshOutcome;
+use crate::storage::{NewFeedEvent, RefreshOutcome};
 
 pub async fn login(
     State(state): State<AppState>,
@@ -60,10 +62,16 @@ pub async fn login(
         return Err(refused());
     };
     let (tokens, hashes) = new_token_pair(&state);
+    let now = unix_now();
+    let login = NewFeedEvent {
+        client: client_addr.as_deref().and_then(mask_client),
+        ..NewFeedEvent::new(account_id, now, FeedEventKind::NewLogin)
+    };
     state
         .storage()
-        .start_session(account_id, &hashes, unix_now())
+        .start_session(account_id, &hashes, now, Some(&login))
         .await?;
+    state.feed().written(account_id);
     Ok(Json(tokens))
 }
 

@@ -3,7 +3,9 @@
 //! once in [`queries`] (both sqlx drivers accept `$N` parameters), so the two cannot drift apart.
 
 use async_trait::async_trait;
-use hc_protocol::api::{AuditEvent, AuditOutcome, Device};
+use hc_protocol::api::{
+    AuditEvent, AuditOutcome, Device, FeedEvent, FeedEventKind, PushEndpoint, Transfer,
+};
 
 mod migrations;
 pub mod postgres;
@@ -138,6 +140,130 @@ pub struct NewAuditEvent {
     pub aggregate_key: Option<String>,
 }
 
+/// One event of an account's security feed, written in the transaction of its action.
+#[derive(Clone, Debug)]
+pub struct NewFeedEvent {
+    /// Whose feed.
+    pub account_id: i64,
+    pub at: i64,
+    pub kind: FeedEventKind,
+    pub serial: Option<String>,
+    /// The other account (masked when read, like the audit's).
+    pub other_account_id: Option<i64>,
+    pub outcome: Option<String>,
+    /// Already masked (a /24 or /48).
+    pub client: Option<String>,
+    pub transfer_id: Option<i64>,
+}
+
+impl NewFeedEvent {
+    pub fn new(account_id: i64, at: i64, kind: FeedEventKind) -> Self {
+        NewFeedEvent {
+            account_id,
+            at,
+            kind,
+            serial: None,
+            other_account_id: None,
+            outcome: None,
+            client: None,
+            transfer_id: None,
+        }
+    }
+}
+
+/// A push endpoint row as the delivery worker reads it.
+#[derive(Clone)]
+pub struct PushTarget {
+    pub endpoint_id: i64,
+    pub account_id: i64,
+    pub kind: String,
+    pub url: String,
+    /// `nonce || ciphertext` of the signing secret under the master key.
+    pub sealed_secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for PushTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushTarget")
+            .field("endpoint_id", &self.endpoint_id)
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One outbox row a worker holds the lease of.
+#[derive(Clone, Debug)]
+pub struct ClaimedDelivery {
+    pub outbox_id: i64,
+    /// Attempts made before this one.
+    pub attempts: u32,
+    pub target: PushTarget,
+    pub event: FeedEvent,
+}
+
+/// How one delivery attempt ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Settlement {
+    Delivered,
+    /// Try again at `due_at_ms`.
+    Retry {
+        due_at_ms: i64,
+        error: String,
+    },
+    /// The last attempt failed: parked.
+    Dead {
+        error: String,
+    },
+}
+
+/// Where one outbox row stands (operations and tests).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryState {
+    pub state: String,
+    pub attempts: u32,
+}
+
+/// A transfer request about to be written.
+#[derive(Clone, Debug)]
+pub struct NewTransfer {
+    pub serial: String,
+    pub from_account_id: i64,
+    pub to_account_id: i64,
+    pub nonce: String,
+    pub now: i64,
+    pub completes_at: i64,
+    /// A refusal of this account for this device after this time stops the request.
+    pub refused_since: i64,
+}
+
+/// Why a transfer request was not written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransferRefusal {
+    /// The QR's nonce was used for a reset code or another transfer request.
+    NonceUsed,
+    /// The device has an open request already.
+    Pending,
+    /// The owner refused this account's request for this device within the cool-down.
+    RefusedRecently,
+    /// The device is no longer bound to the account the request named.
+    OwnerChanged,
+}
+
+/// What an owner decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransferDecision {
+    Approve,
+    Refuse,
+}
+
+/// A transfer that ended: who was on each side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SettledTransfer {
+    pub id: i64,
+    pub from_account_id: i64,
+    pub to_account_id: i64,
+}
+
 /// A fixed-window counter a request is counted in, how many hits a window allows, and the audit
 /// row written when this limit refuses the request.
 #[derive(Clone, Copy, Debug)]
@@ -165,6 +291,7 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         account_id: i64,
         tokens: &TokenHashes,
         now: i64,
+        login_event: Option<&NewFeedEvent>,
     ) -> StorageResult<()>;
     /// Uses a refresh token once, issuing `next` in the same session.
     async fn rotate_refresh_token(
@@ -234,12 +361,79 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// within every limit, else the refusal row of the limit that refused it. One transaction, so
     /// the counts and the audit row are written together or not at all. `true` when the request
     /// stayed within its limits.
+    ///
+    /// `feed`: the events the request makes when it stays within its limits, written in the same
+    /// transaction with one outbox row per push endpoint of each event's account.
     async fn count_and_audit(
         &self,
         window_start: i64,
         limits: &[Limit<'_>],
         allowed: &NewAuditEvent,
+        feed: &[NewFeedEvent],
     ) -> StorageResult<bool>;
+
+    /// The account's feed events with an id above `after`, oldest first, at most `limit`.
+    async fn feed_after(
+        &self,
+        account_id: i64,
+        after: i64,
+        limit: u32,
+    ) -> StorageResult<Vec<FeedEvent>>;
+    /// Registers a push endpoint unless the account has `max` already (`None` then).
+    async fn add_push_endpoint(
+        &self,
+        account_id: i64,
+        kind: &str,
+        url: &str,
+        sealed_secret: &[u8],
+        now: i64,
+        max: usize,
+    ) -> StorageResult<Option<PushEndpoint>>;
+    async fn push_endpoints_of(&self, account_id: i64) -> StorageResult<Vec<PushEndpoint>>;
+    /// `false` when the account has no such endpoint. Its undelivered rows go with it.
+    async fn delete_push_endpoint(&self, account_id: i64, endpoint_id: i64) -> StorageResult<bool>;
+    /// Takes the lease (until `lease_until_ms`, token `lease`) of up to `limit` outbox rows that
+    /// are pending, due at `now_ms` and not leased by a live worker, in one statement: of several
+    /// instances, each row goes to one.
+    async fn claim_deliveries(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        lease: &str,
+        limit: u32,
+    ) -> StorageResult<Vec<ClaimedDelivery>>;
+    /// Records how an attempt ended, if `lease` still holds the row.
+    async fn settle_delivery(
+        &self,
+        outbox_id: i64,
+        lease: &str,
+        settlement: &Settlement,
+    ) -> StorageResult<()>;
+    /// Writes a transfer request and the owner's `transfer_requested` event, in one transaction
+    /// that checks the nonce, the open request and the cool-down. Its id.
+    async fn create_transfer(
+        &self,
+        transfer: &NewTransfer,
+    ) -> StorageResult<Result<i64, TransferRefusal>>;
+    /// The transfers on the account's devices and the account's own requests, newest first.
+    async fn transfers_of(&self, account_id: i64, limit: u32) -> StorageResult<Vec<Transfer>>;
+    /// The owner approves (the device moves at once) or refuses an open request; `None` when the
+    /// account has no open request with this id on its devices.
+    async fn decide_transfer(
+        &self,
+        transfer_id: i64,
+        owner_account_id: i64,
+        decision: TransferDecision,
+        now: i64,
+    ) -> StorageResult<Option<SettledTransfer>>;
+    /// Moves the devices of open requests whose waiting period is over; those completed.
+    async fn complete_due_transfers(&self, now: i64) -> StorageResult<Vec<SettledTransfer>>;
+    /// Where the delivery of `event_id` to `endpoint_id` stands.
+    async fn delivery_state(
+        &self,
+        event_id: i64,
+        endpoint_id: i64,
+    ) -> StorageResult<Option<DeliveryState>>;
 
     async fn record_audit(&self, event: &NewAuditEvent) -> StorageResult<()>;
     /// The account's audit, newest first: the requests it made, and those other accounts made

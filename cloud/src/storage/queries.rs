@@ -87,6 +87,147 @@ macro_rules! sql_storage {
                 Ok(())
             }
 
+            /// Writes feed events and one outbox row per push endpoint of each event's account.
+            async fn insert_feed(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                events: &[$crate::storage::NewFeedEvent],
+            ) -> $crate::storage::StorageResult<()> {
+                use sqlx::Row;
+                for event in events {
+                    let id: i64 = sqlx::query(
+                        "INSERT INTO feed_events (account_id, at, kind, serial, other_account_id, outcome, client, transfer_id)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                    )
+                    .bind(event.account_id)
+                    .bind(event.at)
+                    .bind(event.kind.as_str())
+                    .bind(&event.serial)
+                    .bind(event.other_account_id)
+                    .bind(&event.outcome)
+                    .bind(&event.client)
+                    .bind(event.transfer_id)
+                    .fetch_one(&mut **tx)
+                    .await?
+                    .try_get("id")?;
+                    sqlx::query(
+                        "INSERT INTO push_outbox (event_id, endpoint_id, state, attempts, due_at_ms)
+                         SELECT $1, id, 'pending', 0, $2 FROM push_endpoints WHERE account_id = $3",
+                    )
+                    .bind(id)
+                    .bind(event.at.saturating_mul(1000))
+                    .bind(event.account_id)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            /// A feed event from `feed_events` columns and the other account's e-mail
+            /// (`other_email`), masked as the audit masks it.
+            fn feed_event(
+                row: &<$db as sqlx::Database>::Row,
+            ) -> $crate::storage::StorageResult<hc_protocol::api::FeedEvent> {
+                use sqlx::Row;
+                let kind: String = row.try_get("kind")?;
+                let other: Option<String> = row.try_get("other_email")?;
+                let other_id: Option<i64> = row.try_get("other_account_id")?;
+                Ok(hc_protocol::api::FeedEvent {
+                    id: row.try_get("id")?,
+                    kind: hc_protocol::api::FeedEventKind::parse(&kind).ok_or_else(|| {
+                        $crate::storage::StorageError::Corrupt(format!("feed kind {kind:?}"))
+                    })?,
+                    at: row.try_get("at")?,
+                    serial: row.try_get("serial")?,
+                    // An account deleted since is still another account.
+                    other_account: other_id.map(|_| {
+                        $crate::email::mask_email(other.as_deref().unwrap_or_default())
+                    }),
+                    outcome: row.try_get("outcome")?,
+                    client: row.try_get("client")?,
+                    transfer_id: row.try_get("transfer_id")?,
+                })
+            }
+
+            /// The same transfer event for both of its accounts, each naming the other.
+            fn transfer_events(
+                kind: hc_protocol::api::FeedEventKind,
+                transfer_id: i64,
+                serial: &str,
+                from: i64,
+                to: i64,
+                now: i64,
+            ) -> Vec<$crate::storage::NewFeedEvent> {
+                [(from, to), (to, from)]
+                    .into_iter()
+                    .map(|(account, other)| $crate::storage::NewFeedEvent {
+                        serial: Some(serial.to_owned()),
+                        other_account_id: Some(other),
+                        transfer_id: Some(transfer_id),
+                        ..$crate::storage::NewFeedEvent::new(account, now, kind)
+                    })
+                    .collect()
+            }
+
+            /// Ends an open request (of `owner` when given); `None` when it is not open (or not
+            /// theirs). The transfer and its serial.
+            async fn settle_transfer(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                id: i64,
+                owner: Option<i64>,
+                state: &str,
+                now: i64,
+            ) -> $crate::storage::StorageResult<Option<($crate::storage::SettledTransfer, String)>> {
+                use sqlx::Row;
+                let row = sqlx::query(
+                    "UPDATE transfers SET state = $3, settled_at = $4
+                     WHERE id = $1 AND state = 'open' AND ($2 IS NULL OR from_account_id = $2)
+                     RETURNING serial, from_account_id, to_account_id",
+                )
+                .bind(id)
+                .bind(owner)
+                .bind(state)
+                .bind(now)
+                .fetch_optional(&mut **tx)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                Ok(Some((
+                    $crate::storage::SettledTransfer {
+                        id,
+                        from_account_id: row.try_get("from_account_id")?,
+                        to_account_id: row.try_get("to_account_id")?,
+                    },
+                    row.try_get("serial")?,
+                )))
+            }
+
+            /// Moves the device to the requester if it is still the owner's; else the request
+            /// is cancelled. Named by its serial for the new owner (the old owner's name stays
+            /// the old owner's).
+            async fn move_device(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                settled: &($crate::storage::SettledTransfer, String),
+                now: i64,
+            ) -> $crate::storage::StorageResult<bool> {
+                let (transfer, serial) = settled;
+                let moved = sqlx::query(
+                    "UPDATE devices SET owner_account_id = $2, name = $1, added_at = $4
+                     WHERE serial = $1 AND owner_account_id = $3",
+                )
+                .bind(serial)
+                .bind(transfer.to_account_id)
+                .bind(transfer.from_account_id)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                if moved.rows_affected() == 0 {
+                    sqlx::query("UPDATE transfers SET state = 'cancelled' WHERE id = $1")
+                        .bind(transfer.id)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok(moved.rows_affected() == 1)
+            }
+
             /// A registry row from the columns of `devices` (the serial read by the caller).
             fn device_row(
                 serial: String,
@@ -150,9 +291,13 @@ macro_rules! sql_storage {
                 account_id: i64,
                 tokens: &$crate::storage::TokenHashes,
                 now: i64,
+                login_event: Option<&$crate::storage::NewFeedEvent>,
             ) -> $crate::storage::StorageResult<()> {
                 use sqlx::Row;
                 let mut tx = self.writer.begin().await?;
+                if let Some(event) = login_event {
+                    Self::insert_feed(&mut tx, std::slice::from_ref(event)).await?;
+                }
                 let session_id: i64 = sqlx::query(
                     "INSERT INTO sessions (account_id, created_at) VALUES ($1, $2) RETURNING id",
                 )
@@ -540,6 +685,7 @@ macro_rules! sql_storage {
                 window_start: i64,
                 limits: &[$crate::storage::Limit<'_>],
                 allowed: &$crate::storage::NewAuditEvent,
+                feed: &[$crate::storage::NewFeedEvent],
             ) -> $crate::storage::StorageResult<bool> {
                 let mut tx = self.writer.begin().await?;
                 let mut refused_by = None;
@@ -552,8 +698,398 @@ macro_rules! sql_storage {
                 }
                 Self::insert_audit(&mut *tx, refused_by.map_or(allowed, |limit| limit.refusal))
                     .await?;
+                // A refused request tells the owner nothing new: its audit row is aggregated per
+                // window, so a flood cannot flood the owner's phone either.
+                if refused_by.is_none() {
+                    Self::insert_feed(&mut tx, feed).await?;
+                }
                 tx.commit().await?;
                 Ok(refused_by.is_none())
+            }
+
+            async fn feed_after(
+                &self,
+                account_id: i64,
+                after: i64,
+                limit: u32,
+            ) -> $crate::storage::StorageResult<Vec<hc_protocol::api::FeedEvent>> {
+                let rows = sqlx::query(
+                    "SELECT e.id, e.kind, e.at, e.serial, e.other_account_id, e.outcome, e.client,
+                            e.transfer_id, o.email AS other_email
+                     FROM feed_events e LEFT JOIN accounts o ON o.id = e.other_account_id
+                     WHERE e.account_id = $1 AND e.id > $2 ORDER BY e.id LIMIT $3",
+                )
+                .bind(account_id)
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(Self::feed_event).collect()
+            }
+
+            async fn add_push_endpoint(
+                &self,
+                account_id: i64,
+                kind: &str,
+                url: &str,
+                sealed_secret: &[u8],
+                now: i64,
+                max: usize,
+            ) -> $crate::storage::StorageResult<Option<hc_protocol::api::PushEndpoint>> {
+                use sqlx::Row;
+                let row = sqlx::query(
+                    "INSERT INTO push_endpoints (account_id, kind, url, sealed_secret, created_at)
+                     SELECT $1, $2, $3, $4, $5
+                     WHERE (SELECT COUNT(*) FROM push_endpoints WHERE account_id = $1) < $6
+                     RETURNING id",
+                )
+                .bind(account_id)
+                .bind(kind)
+                .bind(url)
+                .bind(sealed_secret)
+                .bind(now)
+                .bind(i64::try_from(max).unwrap_or(i64::MAX))
+                .fetch_optional(&self.writer)
+                .await?;
+                match row {
+                    None => Ok(None),
+                    Some(row) => Ok(Some(hc_protocol::api::PushEndpoint {
+                        id: row.try_get("id")?,
+                        kind: kind.to_owned(),
+                        url: url.to_owned(),
+                        created_at: now,
+                    })),
+                }
+            }
+
+            async fn push_endpoints_of(
+                &self,
+                account_id: i64,
+            ) -> $crate::storage::StorageResult<Vec<hc_protocol::api::PushEndpoint>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT id, kind, url, created_at FROM push_endpoints WHERE account_id = $1 ORDER BY id",
+                )
+                .bind(account_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(hc_protocol::api::PushEndpoint {
+                            id: row.try_get("id")?,
+                            kind: row.try_get("kind")?,
+                            url: row.try_get("url")?,
+                            created_at: row.try_get("created_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn delete_push_endpoint(
+                &self,
+                account_id: i64,
+                endpoint_id: i64,
+            ) -> $crate::storage::StorageResult<bool> {
+                let mut tx = self.writer.begin().await?;
+                sqlx::query(
+                    "DELETE FROM push_outbox WHERE endpoint_id IN
+                     (SELECT id FROM push_endpoints WHERE id = $1 AND account_id = $2)",
+                )
+                .bind(endpoint_id)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+                let result = sqlx::query("DELETE FROM push_endpoints WHERE id = $1 AND account_id = $2")
+                    .bind(endpoint_id)
+                    .bind(account_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(result.rows_affected() == 1)
+            }
+
+            async fn claim_deliveries(
+                &self,
+                now_ms: i64,
+                lease_until_ms: i64,
+                lease: &str,
+                limit: u32,
+            ) -> $crate::storage::StorageResult<Vec<$crate::storage::ClaimedDelivery>> {
+                use sqlx::Row;
+                // The outer conditions repeat the inner ones: on PostgreSQL a row another
+                // instance claimed meanwhile is re-checked after its lock and skipped.
+                let claim = format!(
+                    "UPDATE push_outbox SET lease_until_ms = $2, lease = $3
+                     WHERE id IN (
+                         SELECT id FROM push_outbox
+                         WHERE state = 'pending' AND due_at_ms <= $1
+                           AND (lease_until_ms IS NULL OR lease_until_ms <= $1)
+                         ORDER BY due_at_ms, id LIMIT $4{}
+                     ) AND state = 'pending' AND (lease_until_ms IS NULL OR lease_until_ms <= $1)
+                     RETURNING id",
+                    Self::SKIP_LOCKED
+                );
+                let ids: Vec<i64> = sqlx::query(&claim)
+                    .bind(now_ms)
+                    .bind(lease_until_ms)
+                    .bind(lease)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.writer)
+                    .await?
+                    .iter()
+                    .map(|row| row.try_get("id"))
+                    .collect::<Result<_, _>>()?;
+                let mut claimed = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let row = sqlx::query(
+                        "SELECT x.attempts, p.id AS endpoint_id, p.account_id AS endpoint_account,
+                                p.kind AS endpoint_kind, p.url, p.sealed_secret,
+                                e.id, e.kind, e.at, e.serial, e.other_account_id, e.outcome,
+                                e.client, e.transfer_id, o.email AS other_email
+                         FROM push_outbox x
+                         JOIN push_endpoints p ON p.id = x.endpoint_id
+                         JOIN feed_events e ON e.id = x.event_id
+                         LEFT JOIN accounts o ON o.id = e.other_account_id
+                         WHERE x.id = $1",
+                    )
+                    .bind(id)
+                    .fetch_optional(&self.writer)
+                    .await?;
+                    // Deleted with its endpoint meanwhile.
+                    let Some(row) = row else { continue };
+                    claimed.push($crate::storage::ClaimedDelivery {
+                        outbox_id: id,
+                        attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+                        target: $crate::storage::PushTarget {
+                            endpoint_id: row.try_get("endpoint_id")?,
+                            account_id: row.try_get("endpoint_account")?,
+                            kind: row.try_get("endpoint_kind")?,
+                            url: row.try_get("url")?,
+                            sealed_secret: row.try_get("sealed_secret")?,
+                        },
+                        event: Self::feed_event(&row)?,
+                    });
+                }
+                Ok(claimed)
+            }
+
+            async fn settle_delivery(
+                &self,
+                outbox_id: i64,
+                lease: &str,
+                settlement: &$crate::storage::Settlement,
+            ) -> $crate::storage::StorageResult<()> {
+                use $crate::storage::Settlement;
+                let (state, due, error) = match settlement {
+                    Settlement::Delivered => ("delivered", None, None),
+                    Settlement::Retry { due_at_ms, error } => ("pending", Some(*due_at_ms), Some(error.as_str())),
+                    Settlement::Dead { error } => ("dead", None, Some(error.as_str())),
+                };
+                sqlx::query(
+                    "UPDATE push_outbox SET state = $3, attempts = attempts + 1,
+                            due_at_ms = COALESCE($4, due_at_ms), last_error = $5,
+                            lease_until_ms = NULL, lease = NULL
+                     WHERE id = $1 AND lease = $2",
+                )
+                .bind(outbox_id)
+                .bind(lease)
+                .bind(state)
+                .bind(due)
+                .bind(error)
+                .execute(&self.writer)
+                .await?;
+                Ok(())
+            }
+
+            async fn create_transfer(
+                &self,
+                transfer: &$crate::storage::NewTransfer,
+            ) -> $crate::storage::StorageResult<Result<i64, $crate::storage::TransferRefusal>> {
+                use $crate::storage::TransferRefusal;
+                use hc_protocol::api::FeedEventKind;
+                use sqlx::Row;
+                let mut tx = self.writer.begin().await?;
+                let used = sqlx::query(
+                    "SELECT 1 AS used FROM audit_events WHERE serial = $1 AND nonce = $2
+                     UNION ALL SELECT 1 AS used FROM transfers WHERE serial = $1 AND nonce = $2",
+                )
+                .bind(&transfer.serial)
+                .bind(&transfer.nonce)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if used.is_some() {
+                    return Ok(Err(TransferRefusal::NonceUsed));
+                }
+                let owner: Option<i64> = sqlx::query("SELECT owner_account_id FROM devices WHERE serial = $1")
+                    .bind(&transfer.serial)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|row| row.try_get("owner_account_id"))
+                    .transpose()?
+                    .flatten();
+                if owner != Some(transfer.from_account_id) {
+                    return Ok(Err(TransferRefusal::OwnerChanged));
+                }
+                let refused = sqlx::query(
+                    "SELECT 1 AS refused FROM transfers WHERE serial = $1 AND to_account_id = $2
+                     AND state = 'refused' AND settled_at > $3",
+                )
+                .bind(&transfer.serial)
+                .bind(transfer.to_account_id)
+                .bind(transfer.refused_since)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if refused.is_some() {
+                    return Ok(Err(TransferRefusal::RefusedRecently));
+                }
+                // The unique indexes settle a race: one open request per device, one per nonce.
+                let id = sqlx::query(
+                    "INSERT INTO transfers (serial, from_account_id, to_account_id, nonce, state, requested_at, completes_at)
+                     VALUES ($1, $2, $3, $4, 'open', $5, $6) ON CONFLICT DO NOTHING RETURNING id",
+                )
+                .bind(&transfer.serial)
+                .bind(transfer.from_account_id)
+                .bind(transfer.to_account_id)
+                .bind(&transfer.nonce)
+                .bind(transfer.now)
+                .bind(transfer.completes_at)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(id) = id else {
+                    return Ok(Err(TransferRefusal::Pending));
+                };
+                let id: i64 = id.try_get("id")?;
+                let events = Self::transfer_events(
+                    FeedEventKind::TransferRequested,
+                    id,
+                    &transfer.serial,
+                    transfer.from_account_id,
+                    transfer.to_account_id,
+                    transfer.now,
+                );
+                Self::insert_feed(&mut tx, &events).await?;
+                tx.commit().await?;
+                Ok(Ok(id))
+            }
+
+            async fn transfers_of(
+                &self,
+                account_id: i64,
+                limit: u32,
+            ) -> $crate::storage::StorageResult<Vec<hc_protocol::api::Transfer>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT t.id, t.serial, t.from_account_id, t.state, t.requested_at, t.completes_at,
+                            a.email AS other_email
+                     FROM transfers t
+                     LEFT JOIN accounts a ON a.id = CASE WHEN t.from_account_id = $1
+                         THEN t.to_account_id ELSE t.from_account_id END
+                     WHERE t.from_account_id = $1 OR t.to_account_id = $1
+                     ORDER BY t.id DESC LIMIT $2",
+                )
+                .bind(account_id)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        let state: String = row.try_get("state")?;
+                        let from: i64 = row.try_get("from_account_id")?;
+                        let other: Option<String> = row.try_get("other_email")?;
+                        Ok(hc_protocol::api::Transfer {
+                            id: row.try_get("id")?,
+                            serial: row.try_get("serial")?,
+                            role: if from == account_id { "owner" } else { "requester" }.to_owned(),
+                            state: hc_protocol::api::TransferState::parse(&state).ok_or_else(|| {
+                                $crate::storage::StorageError::Corrupt(format!("transfer state {state:?}"))
+                            })?,
+                            other_account: $crate::email::mask_email(other.as_deref().unwrap_or_default()),
+                            requested_at: row.try_get("requested_at")?,
+                            completes_at: row.try_get("completes_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn decide_transfer(
+                &self,
+                transfer_id: i64,
+                owner_account_id: i64,
+                decision: $crate::storage::TransferDecision,
+                now: i64,
+            ) -> $crate::storage::StorageResult<Option<$crate::storage::SettledTransfer>> {
+                use $crate::storage::TransferDecision;
+                use hc_protocol::api::FeedEventKind;
+                let (state, kind) = match decision {
+                    TransferDecision::Approve => ("approved", FeedEventKind::TransferApproved),
+                    TransferDecision::Refuse => ("refused", FeedEventKind::TransferRefused),
+                };
+                let mut tx = self.writer.begin().await?;
+                let Some(settled) = Self::settle_transfer(&mut tx, transfer_id, Some(owner_account_id), state, now).await? else {
+                    return Ok(None);
+                };
+                let moved = decision == TransferDecision::Refuse
+                    || Self::move_device(&mut tx, &settled, now).await?;
+                if moved {
+                    let events = Self::transfer_events(kind, settled.0.id, &settled.1, settled.0.from_account_id, settled.0.to_account_id, now);
+                    Self::insert_feed(&mut tx, &events).await?;
+                }
+                tx.commit().await?;
+                Ok(Some(settled.0))
+            }
+
+            async fn complete_due_transfers(
+                &self,
+                now: i64,
+            ) -> $crate::storage::StorageResult<Vec<$crate::storage::SettledTransfer>> {
+                use hc_protocol::api::FeedEventKind;
+                use sqlx::Row;
+                let due: Vec<i64> = sqlx::query(
+                    "SELECT id FROM transfers WHERE state = 'open' AND completes_at <= $1 ORDER BY id LIMIT 100",
+                )
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|row| row.try_get("id"))
+                .collect::<Result<_, _>>()?;
+                let mut completed = Vec::new();
+                for id in due {
+                    let mut tx = self.writer.begin().await?;
+                    // Conditional on `open`: of several instances, one completes it.
+                    let Some(settled) = Self::settle_transfer(&mut tx, id, None, "completed", now).await? else {
+                        continue;
+                    };
+                    if Self::move_device(&mut tx, &settled, now).await? {
+                        let events = Self::transfer_events(FeedEventKind::TransferCompleted, id, &settled.1, settled.0.from_account_id, settled.0.to_account_id, now);
+                        Self::insert_feed(&mut tx, &events).await?;
+                        completed.push(settled.0);
+                    }
+                    tx.commit().await?;
+                }
+                Ok(completed)
+            }
+
+            async fn delivery_state(
+                &self,
+                event_id: i64,
+                endpoint_id: i64,
+            ) -> $crate::storage::StorageResult<Option<$crate::storage::DeliveryState>> {
+                use sqlx::Row;
+                let row = sqlx::query(
+                    "SELECT state, attempts FROM push_outbox WHERE event_id = $1 AND endpoint_id = $2",
+                )
+                .bind(event_id)
+                .bind(endpoint_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                match row {
+                    None => Ok(None),
+                    Some(row) => Ok(Some($crate::storage::DeliveryState {
+                        state: row.try_get("state")?,
+                        attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+                    })),
+                }
             }
 
             async fn record_audit(

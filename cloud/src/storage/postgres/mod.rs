@@ -27,6 +27,16 @@ static MIGRATIONS: &[EmbeddedMigration] = &[
         "scale",
         include_str!("../../../migrations/postgres/0004_scale.sql"),
     ),
+    (
+        5,
+        "feed",
+        include_str!("../../../migrations/postgres/0005_feed.sql"),
+    ),
+    (
+        6,
+        "transfer",
+        include_str!("../../../migrations/postgres/0006_transfer.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone)]
@@ -56,6 +66,11 @@ impl PostgresStorage {
             pool,
         })
     }
+}
+
+impl PostgresStorage {
+    /// How the outbox claim passes over rows another instance is claiming right now.
+    const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
 }
 
 sql_storage!(PostgresStorage, sqlx::Postgres);

@@ -30,6 +30,16 @@ static MIGRATIONS: &[EmbeddedMigration] = &[
         "scale",
         include_str!("../../../migrations/sqlite/0004_scale.sql"),
     ),
+    (
+        5,
+        "feed",
+        include_str!("../../../migrations/sqlite/0005_feed.sql"),
+    ),
+    (
+        6,
+        "transfer",
+        include_str!("../../../migrations/sqlite/0006_transfer.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone)]
@@ -110,6 +120,11 @@ fn owner_only(path: &std::path::Path) -> StorageResult<()> {
     #[cfg(not(unix))]
     let _ = path;
     Ok(())
+}
+
+impl SqliteStorage {
+    /// How the outbox claim passes over rows another instance is claiming right now.
+    const SKIP_LOCKED: &'static str = "";
 }
 
 sql_storage!(SqliteStorage, sqlx::Sqlite);

@@ -1,0 +1,74 @@
+//! `GET /v1/events?after=ID&wait=SECS&limit=N`: the owner's security feed (DESIGN.md section 9),
+//! oldest first, paged by id. With nothing after `after`, the request waits up to `wait` seconds
+//! (at most [`EVENTS_MAX_WAIT_SECS`]; more is refused) for the account's next event: woken at
+//! once by an event this instance writes, and re-reading every poll interval for those another
+//! instance writes.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use hc_protocol::api::{EVENTS_DEFAULT_LIMIT, EVENTS_MAX_LIMIT, EVENTS_MAX_WAIT_SECS, FeedPage};
+use serde::Deserialize;
+
+use crate::auth::Account;
+use crate::error::ApiError;
+use crate::extract::ApiQuery;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct EventsQuery {
+    /// Only events with a larger id: the previous page's `next_after` (default 0: from the start).
+    after: Option<i64>,
+    /// Seconds to wait when there is nothing yet, 0..=30 (default 0: answer at once).
+    wait: Option<u64>,
+    /// How many events, 1..=[`EVENTS_MAX_LIMIT`] (default [`EVENTS_DEFAULT_LIMIT`]).
+    limit: Option<u32>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Account(account): Account,
+    ApiQuery(query): ApiQuery<EventsQuery>,
+) -> Result<Json<FeedPage>, ApiError> {
+    // Out of range is refused, not clamped, as `GET /v1/audit` does.
+    let limit = query.limit.unwrap_or(EVENTS_DEFAULT_LIMIT);
+    if !(1..=EVENTS_MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit is 1 to {EVENTS_MAX_LIMIT}"
+        )));
+    }
+    let after = query.after.unwrap_or(0);
+    if after < 0 {
+        return Err(ApiError::bad_request("after is an event id (0 or more)"));
+    }
+    let wait = query.wait.unwrap_or(0);
+    if wait > EVENTS_MAX_WAIT_SECS {
+        return Err(ApiError::bad_request(format!(
+            "wait is 0 to {EVENTS_MAX_WAIT_SECS} seconds"
+        )));
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
+    let poll = state
+        .policy()
+        .push
+        .poll_interval
+        .max(Duration::from_millis(50));
+    let waiter = state.feed().waiter(account);
+    loop {
+        // Armed before the read, so an event committed between the read and the wait wakes it.
+        let woken = waiter.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        let events = state.storage().feed_after(account, after, limit).await?;
+        let now = tokio::time::Instant::now();
+        if !events.is_empty() || now >= deadline {
+            let next_after = events.last().map_or(after, |e| e.id);
+            return Ok(Json(FeedPage { events, next_after }));
+        }
+        tokio::select! {
+            _ = woken => {}
+            _ = tokio::time::sleep((deadline - now).min(poll)) => {}
+        }
+    }
+}
