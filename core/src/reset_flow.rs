@@ -665,10 +665,10 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_latest_frame_wins_while_the_decoder_is_busy() {
         let (cloud, flow, screen) = screen_with_device(Some("K00000001")).await;
-        // A large empty frame keeps the decoder busy (every attempt of the search runs on it)
-        // while the camera delivers more frames; only the newest of them is decoded. The frames
-        // are all drawn first, so they arrive within microseconds of each other, well inside
-        // the busy frame's search.
+        // The decoder is busy with a frame while the camera delivers more; only the newest of
+        // them is decoded. "Busy" is made certain, not left to timing on a loaded machine: the
+        // test holds the scanner, so the decoder waits inside its first frame until all the
+        // others have arrived.
         let busy = image::GrayImage::from_pixel(3840, 2160, image::Luma([200]));
         let busy = frame_of(&busy, FrameFormat::Luma8, 0, 0);
         let frames: Vec<_> = ["J00000001", "J00000002", "J00000003", "K00000001"]
@@ -679,10 +679,12 @@ mod tests {
             })
             .collect();
         let newest = frames.last().unwrap().clone();
+        let decoder_busy = flow.shared.scanner.lock().unwrap();
         flow.submit_frame(busy);
         for frame in frames {
             flow.submit_frame(frame);
         }
+        drop(decoder_busy);
         // The camera keeps showing the newest device; older frames never come back.
         let states = screen.wait_while_camera_shows((&flow, &newest), "code", is_code);
         let counts = flow.frame_counts();

@@ -270,8 +270,10 @@ pub const EVENTS_MAX_LIMIT: u32 = 500;
 pub const EVENTS_MAX_WAIT_SECS: u64 = 30;
 /// Push endpoints one account may register.
 pub const MAX_PUSH_ENDPOINTS: usize = 5;
-/// Longest push endpoint URL.
-pub const MAX_PUSH_URL_CHARS: usize = 2048;
+/// Longest push endpoint URL. Ample for a webhook, and short enough that a request at this length
+/// fits the cloud's default body limit (16 KiB) even with every character JSON-escaped, so a too-long
+/// URL is told `invalid_push_endpoint`, not `payload_too_large`.
+pub const MAX_PUSH_URL_CHARS: usize = 1024;
 
 /// What happened, in the owner's security feed (DESIGN.md section 9).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
