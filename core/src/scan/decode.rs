@@ -115,24 +115,50 @@ pub(crate) struct Detection {
 /// Every QR text rxing's zxing-cpp reader finds in `image` within the work left in `work`: the
 /// binarization and finder scan are admitted at one unit a pixel, each triple's sampling and
 /// decoding at [`SAMPLE_COST`]. `invert` reads light codes on a dark background. Never panics.
-pub(crate) fn read_qr(image: &GrayImage, invert: bool, work: &mut Work) -> Detection {
+///
+/// `binarized` holds the image's binarization when an earlier call on the same image left it
+/// there, and is left holding it for the next: the other polarity needs no second binarization,
+/// only a flip. The price is the same either way, so it stays an upper bound of the step.
+pub(crate) fn read_qr(
+    image: &GrayImage,
+    invert: bool,
+    work: &mut Work,
+    binarized: &mut Option<BitMatrix>,
+) -> Detection {
     let (width, height) = image.dimensions();
     let pixels = u64::from(width) * u64::from(height);
     if width < 21 || height < 21 || !work.admit(pixels * FIND_COST_PER_PIXEL) {
         return Detection::default();
     }
-    contained(|| read_qr_admitted(image, invert, work)).unwrap_or_default()
+    contained(|| {
+        if binarized.is_none() {
+            *binarized = binarize(image);
+        }
+        match binarized.as_ref() {
+            Some(matrix) => read_matrix(matrix, invert, work),
+            None => Detection::default(),
+        }
+    })
+    .unwrap_or_default()
 }
 
-fn read_qr_admitted(image: &GrayImage, invert: bool, work: &mut Work) -> Detection {
+/// rxing's hybrid binarizer (zxing-cpp's default) over `image`: the same bits from hc's own
+/// word-at-a-time copy (`binarize::hybrid`), rxing's for images too small for it.
+fn binarize(image: &GrayImage) -> Option<BitMatrix> {
+    if let Some(matrix) = crate::scan::binarize::hybrid(image) {
+        return Some(matrix);
+    }
     let (width, height) = image.dimensions();
-    let Ok(source) = Luma8Source::new_with_slice(image.as_raw(), width, height) else {
-        return Detection::default();
-    };
-    let binarizer = HybridBinarizer::new(source);
-    let Ok(matrix) = binarizer.get_black_matrix() else {
-        return Detection::default();
-    };
+    let source = Luma8Source::new_with_slice(image.as_raw(), width, height).ok()?;
+    // rxing keeps the matrix inside the binarizer; a copy is an eighth of the image's bytes.
+    HybridBinarizer::new(source)
+        .get_black_matrix()
+        .ok()
+        .cloned()
+}
+
+fn read_matrix(matrix: &BitMatrix, invert: bool, work: &mut Work) -> Detection {
+    let (width, height) = (matrix.getWidth(), matrix.getHeight());
     let flipped;
     let matrix: &BitMatrix = if invert {
         let mut copy = matrix.clone();
@@ -215,29 +241,32 @@ fn read_qr_admitted(image: &GrayImage, invert: bool, work: &mut Work) -> Detecti
 /// of slack each) along every third row, where rxing's finder scan looks: an upper bound of the
 /// patterns it can locate.
 fn row_candidates(matrix: &BitMatrix) -> usize {
-    let (width, height) = (matrix.getWidth(), matrix.getHeight());
+    let (width, height) = (matrix.getWidth() as usize, matrix.getHeight());
     let mut count = 0;
     for y in (2..height).step_by(3) {
-        // The last five runs, oldest first; a window counts when it starts on a dark run.
+        // Run by run, a machine word at a time (a pixel at a time cost as much as the finder
+        // scan it bounds). The last five runs, oldest first; a window counts when it starts on
+        // a dark run.
+        let row = matrix.getRow(y);
         let mut runs = [0u32; 5];
         let mut filled = 0usize;
-        let mut colour = matrix.get(0, y);
-        let mut length = 0u32;
-        for x in 0..=width {
-            let dark = x < width && matrix.get(x, y);
-            if x < width && dark == colour {
-                length += 1;
-                continue;
+        let mut dark = row.get(0);
+        let mut x = 0;
+        while x < width {
+            let end = if dark {
+                row.getNextUnset(x)
+            } else {
+                row.getNextSet(x)
             }
-            runs.rotate_left(1);
-            runs[4] = length;
+            .clamp(x + 1, width);
+            runs = [runs[1], runs[2], runs[3], runs[4], (end - x) as u32];
             filled = (filled + 1).min(5);
             // The window's first run is dark when the run just ended (its fifth) is dark.
-            if colour && filled == 5 && looks_like_finder(&runs) {
+            if dark && filled == 5 && looks_like_finder(&runs) {
                 count += 1;
             }
-            colour = dark;
-            length = 1;
+            dark = !dark;
+            x = end;
         }
     }
     count
@@ -326,5 +355,63 @@ mod tests {
     fn a_decoder_panic_is_contained_and_reported_as_a_miss() {
         assert_eq!(contained(|| panic!("rqrr geometry assertion")), None::<()>);
         assert!(!panic_is_contained(), "the flag is reset after the guard");
+    }
+
+    /// The pixel-by-pixel count `row_candidates` replaced.
+    fn row_candidates_pixelwise(matrix: &BitMatrix) -> usize {
+        let (width, height) = (matrix.getWidth(), matrix.getHeight());
+        let mut count = 0;
+        for y in (2..height).step_by(3) {
+            let mut runs = [0u32; 5];
+            let mut filled = 0usize;
+            let mut colour = matrix.get(0, y);
+            let mut length = 0u32;
+            for x in 0..=width {
+                let dark = x < width && matrix.get(x, y);
+                if x < width && dark == colour {
+                    length += 1;
+                    continue;
+                }
+                runs.rotate_left(1);
+                runs[4] = length;
+                filled = (filled + 1).min(5);
+                if colour && filled == 5 && looks_like_finder(&runs) {
+                    count += 1;
+                }
+                colour = dark;
+                length = 1;
+            }
+        }
+        count
+    }
+
+    #[test]
+    fn finder_candidates_are_counted_run_by_run_as_pixel_by_pixel() {
+        // Finder-like rows at several module sizes, noise, both polarities, widths that do and
+        // do not fill the last machine word.
+        let mut seed = 7u32;
+        for (width, height) in [(21, 21), (64, 30), (97, 40), (333, 61)] {
+            for module in 1..5u32 {
+                let mut matrix = BitMatrix::new(width, height).unwrap();
+                for y in 0..height {
+                    for x in 0..width {
+                        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                        let finder = [1, 0, 1, 1, 1, 0, 1, 0][((x / module) % 8) as usize] == 1;
+                        let dark = if y % 2 == 0 {
+                            finder
+                        } else {
+                            (seed >> 16) % 3 == 0
+                        };
+                        if dark {
+                            matrix.set(x, y);
+                        }
+                    }
+                }
+                assert_eq!(row_candidates(&matrix), row_candidates_pixelwise(&matrix));
+                assert!(row_candidates(&matrix) > 0 || module * 8 > width);
+                matrix.flip_self();
+                assert_eq!(row_candidates(&matrix), row_candidates_pixelwise(&matrix));
+            }
+        }
     }
 }

@@ -16,6 +16,8 @@ use std::borrow::Cow;
 
 use image::GrayImage;
 
+use rxing::common::BitMatrix;
+
 use crate::scan::decode::{Detection, Region, read_bitmap, read_grey, read_qr};
 use crate::scan::reset_qr::Reading;
 use crate::scan::work::{CAMERA_BUDGET, SAMPLE_COST, STILL_BUDGET, Work};
@@ -321,6 +323,9 @@ struct Seen {
 struct Search<'a> {
     working: Cow<'a, GrayImage>,
     scaled: Vec<(u32, GrayImage)>,
+    /// The binarization of the image at each shrink factor, made by its first rxing attempt and
+    /// reused by the other polarity's.
+    binarized: Vec<(u32, BitMatrix)>,
     tried: Vec<(u32, Method)>,
     work: Work,
     budget: u64,
@@ -341,6 +346,7 @@ impl<'a> Search<'a> {
         let mut search = Search {
             working,
             scaled: Vec::new(),
+            binarized: Vec::new(),
             tried: Vec::new(),
             work,
             budget,
@@ -429,14 +435,23 @@ impl<'a> Search<'a> {
         self.attempts += 1;
         self.ran.push(attempt);
         let detection = match attempt.method {
-            Method::Rxing => read_qr(image, false, &mut self.work),
-            Method::RxingInverted => read_qr(image, true, &mut self.work),
+            Method::Rxing | Method::RxingInverted => {
+                let cached = self.binarized.iter().position(|(f, _)| *f == factor);
+                let mut binarized = cached.map(|i| self.binarized.swap_remove(i).1);
+                let invert = attempt.method == Method::RxingInverted;
+                let detection = read_qr(image, invert, &mut self.work, &mut binarized);
+                if let Some(matrix) = binarized {
+                    self.binarized.push((factor, matrix));
+                }
+                detection
+            }
             Method::RxingNormalized => {
                 let pixels = u64::from(image.width()) * u64::from(image.height());
                 if !self.work.admit(pixels * NORMALIZE_COST_PER_PIXEL) {
                     return Vec::new();
                 }
-                read_qr(&contrast::normalize_local(image), false, &mut self.work)
+                let normalized = contrast::normalize_local(image);
+                read_qr(&normalized, false, &mut self.work, &mut None)
             }
             Method::Rqrr | Method::LocalAverage | Method::LocalAverageInverted => {
                 let pixels = u64::from(image.width()) * u64::from(image.height());
@@ -528,10 +543,11 @@ impl<'a> Search<'a> {
             cut
         };
         self.attempts += 1;
-        let detection = read_qr(&cut, false, &mut self.work);
+        let mut binarized = None;
+        let detection = read_qr(&cut, false, &mut self.work, &mut binarized);
         let detection = if detection.texts.is_empty() && self.work.left() > read + SAMPLE_COST {
-            // A dark-themed screen seen close.
-            read_qr(&cut, true, &mut self.work)
+            // A dark-themed screen seen close (the same binarization, flipped).
+            read_qr(&cut, true, &mut self.work, &mut binarized)
         } else {
             detection
         };
