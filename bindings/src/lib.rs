@@ -24,8 +24,8 @@ pub use hc_core::{
     AccountScreen, AuditActor, AuditEventInfo, AuditOutcome, AuditPage, ClientConfig, CodeScreen,
     Countdown, DeviceInfo, DeviceListAge, DeviceListScreen, DeviceListSnapshot, DeviceRow,
     ErrorAction, ErrorCode, FocusPoint, Frame, FrameFormat, HcError, LogLevel, MessageId,
-    ResetCodeInfo, ResetScreen, ResetState, ResetView, ScanHint, SessionState, StoreError,
-    UiMessage, Viewfinder,
+    PasswordProblem, ResetCodeInfo, ResetScreen, ResetState, ResetView, ScanHint, SessionState,
+    StoreError, UiMessage, Viewfinder,
 };
 
 uniffi::setup_scaffolding!();
@@ -126,6 +126,15 @@ pub struct ResetCodeInfo {
 
 /// Why the scanner could not read the last frame (or a still image): what the screen tells the
 /// user to do.
+/// Which part of the account password rule a password breaks (hc-protocol's).
+#[uniffi::remote(Enum)]
+pub enum PasswordProblem {
+    TooShort,
+    TooLong,
+    Common,
+    IsTheEmail,
+}
+
 #[uniffi::remote(Enum)]
 pub enum ScanHint {
     NoCode,
@@ -251,7 +260,7 @@ pub enum HcError {
         session_cloud: String,
     },
     WeakPassword {
-        detail: String,
+        problem: PasswordProblem,
     },
     PasswordsDiffer,
     InvalidSerial,
@@ -313,6 +322,10 @@ pub enum MessageId {
     ErrorInvalidCredentials,
     ErrorEmailTaken,
     ErrorWeakPassword,
+    ErrorPasswordTooShort,
+    ErrorPasswordTooLong,
+    ErrorPasswordCommon,
+    ErrorPasswordIsTheEmail,
     ErrorInvalidEmail,
     ErrorInvalidSerial,
     ErrorWrongLabelCode,

@@ -7,15 +7,15 @@ use std::time::Duration;
 
 use hc_core::{
     ClientConfig, HcClient, HcError, MessageId, ResetFlowListener, ResetScreen, ResetState,
-    UiMessage, device_added_message, device_list_screen, reset_screen,
+    SessionState, UiMessage, device_added_message, device_list_screen, reset_screen,
 };
 use tokio::sync::mpsc;
 
 use crate::outln;
 
 use crate::messages::{
-    Lang, audit_lines, describe, exit_code, grouped_code, human_duration, list_source, say,
-    utc_time,
+    Lang, audit_lines, cli_words, describe, exit_code, grouped_code, human_duration_in,
+    list_source, say, utc_time,
 };
 use crate::store::FileStore;
 
@@ -76,9 +76,9 @@ impl Context {
         if prompted {
             eprintln!("{}", say(&hc_core::password_rule_message()));
         }
-        let password = read_password(password_stdin, "New password: ")?;
+        let password = read_password(password_stdin, &new_password_prompt())?;
         let again = if prompted {
-            read_password(false, "New password again: ")?
+            read_password(false, &new_password_again_prompt())?
         } else {
             password.clone()
         };
@@ -91,9 +91,16 @@ impl Context {
     }
 
     pub async fn login(&self, email: String, password_stdin: bool) -> Result<(), CliError> {
-        let password = read_password(password_stdin, "Password: ")?;
+        let password = read_password(password_stdin, &cli_words("Password: ", "密码："))?;
         self.client.login(email.clone(), password).await?;
-        outln!("Logged in as {email}.");
+        let email = email.trim();
+        outln!(
+            "{}",
+            cli_words(
+                &format!("Logged in as {email}."),
+                &format!("已登录：{email}。")
+            )
+        );
         Ok(())
     }
 
@@ -103,8 +110,20 @@ impl Context {
             self.client.log_out_everywhere().await?;
             outln!("{}", say(&UiMessage::plain(MessageId::LoggedOutEverywhere)));
         } else {
-            self.client.logout().await?;
-            outln!("Logged out.");
+            match self.client.session_state() {
+                // Another cloud's session is not this address's to end: say whose it is.
+                SessionState::OtherCloud { session_cloud } => {
+                    return Err(HcError::SessionForOtherCloud { session_cloud }.into());
+                }
+                SessionState::LoggedOut => {
+                    self.client.logout().await?;
+                    outln!("{}", cli_words("You were not logged in.", "您尚未登录。"));
+                }
+                SessionState::LoggedIn => {
+                    self.client.logout().await?;
+                    outln!("{}", cli_words("Logged out.", "已退出登录。"));
+                }
+            }
         }
         Ok(())
     }
@@ -113,13 +132,16 @@ impl Context {
     /// input, one per line, with `--password-stdin`).
     pub async fn change_password(&self, password_stdin: bool) -> Result<(), CliError> {
         let prompted = !password_stdin && std::io::stdin().is_terminal();
-        let current = read_password(password_stdin, "Current password: ")?;
+        let current = read_password(
+            password_stdin,
+            &cli_words("Current password: ", "当前密码："),
+        )?;
         if prompted {
             eprintln!("{}", say(&hc_core::password_rule_message()));
         }
-        let new = read_password(password_stdin, "New password: ")?;
+        let new = read_password(password_stdin, &new_password_prompt())?;
         let again = if prompted {
-            read_password(false, "New password again: ")?
+            read_password(false, &new_password_again_prompt())?
         } else {
             new.clone()
         };
@@ -136,7 +158,12 @@ impl Context {
         if let Some(empty) = &screen.empty {
             outln!("{}", say(empty));
         } else {
-            outln!("{:<10} {:<24} {:<24} ADDED", "SERIAL", "NAME", "MODEL");
+            let [serial, name, model, added] = if Lang::from_env() == Lang::Zh {
+                ["序列号", "名称", "型号", "添加时间"]
+            } else {
+                ["SERIAL", "NAME", "MODEL", "ADDED"]
+            };
+            outln!("{serial:<10} {name:<24} {model:<24} {added}");
             for device in &snapshot.devices {
                 outln!(
                     "{:<10} {:<24} {:<24} {}",
@@ -168,14 +195,28 @@ impl Context {
 
     pub async fn remove(&self, serial: String) -> Result<(), CliError> {
         self.client.remove_device(serial.clone()).await?;
-        outln!("Device {serial} removed from your account.");
+        let serial = serial.trim();
+        outln!(
+            "{}",
+            cli_words(
+                &format!("Device {serial} removed from your account."),
+                &format!("设备 {serial} 已从您的账号中删除。")
+            )
+        );
         Ok(())
     }
 
     pub async fn audit(&self, limit: Option<u32>, before: Option<i64>) -> Result<(), CliError> {
         let page = self.client.audit_page(before, limit).await?;
         if page.events.is_empty() {
-            outln!("No reset-code requests yet.");
+            if before.is_some() {
+                outln!("{}", cli_words("No older events.", "没有更早的记录。"));
+            } else {
+                outln!(
+                    "{}",
+                    cli_words("No reset-code requests yet.", "还没有验证码请求记录。")
+                );
+            }
             return Ok(());
         }
         let lang = Lang::from_env();
@@ -184,7 +225,13 @@ impl Context {
         }
         if let Some(before) = page.next_before {
             outln!("");
-            outln!("More: hc audit --before {before}");
+            outln!(
+                "{}",
+                cli_words(
+                    &format!("More: hc audit --before {before}"),
+                    &format!("更多：hc audit --before {before}")
+                )
+            );
         }
         Ok(())
     }
@@ -197,15 +244,25 @@ impl Context {
         let code = self
             .reset_code(image, text, |state| print_progress(&state))
             .await?;
-        outln!("");
-        outln!("Verification code: {}", grouped_code(&code.code));
-        outln!(
-            "Enter it on the device {} ({}) before {} (in {}).",
-            code.serial,
-            code.model,
-            utc_time(code.expires_at_unix),
-            human_duration((code.expires_at_unix - unix_now()).max(0).unsigned_abs())
+        let lang = Lang::from_env();
+        let grouped = grouped_code(&code.code);
+        let (serial, model) = (&code.serial, &code.model);
+        let until = utc_time(code.expires_at_unix);
+        let left = human_duration_in(
+            lang,
+            (code.expires_at_unix - unix_now()).max(0).unsigned_abs(),
         );
+        outln!("");
+        match lang {
+            Lang::En => {
+                outln!("Verification code: {grouped}");
+                outln!("Enter it on the device {serial} ({model}) before {until} (in {left}).");
+            }
+            Lang::Zh => {
+                outln!("验证码：{grouped}");
+                outln!("请在 {until}（{left}后）之前在设备 {serial}（{model}）上输入。");
+            }
+        }
         Ok(())
     }
 
@@ -305,6 +362,14 @@ fn print_progress(state: &ResetState) {
         ResetScreen::Working { status, .. } => outln!("{}", say(&status)),
         ResetScreen::Code { .. } | ResetScreen::Failed { .. } => {}
     }
+}
+
+fn new_password_prompt() -> String {
+    cli_words("New password: ", "新密码：")
+}
+
+fn new_password_again_prompt() -> String {
+    cli_words("New password again: ", "再次输入新密码：")
 }
 
 fn read_password(from_stdin: bool, prompt: &str) -> Result<String, CliError> {

@@ -45,6 +45,7 @@ pub async fn run(keep: bool) -> Result<(), DemoError> {
         .prefix("hc-demo-")
         .tempdir()
         .map_err(|e| step_error("temporary folder")(&e))?;
+    crate::remove_if_ended_early(work.path());
 
     outln!("hc demo: Reset Device Password, end to end, on this machine only (127.0.0.1).");
     story.heading("The factory and the cloud");
@@ -198,7 +199,7 @@ pub async fn run(keep: bool) -> Result<(), DemoError> {
     installer
         .add_device(
             SERIAL.into(),
-            label_code,
+            label_code.clone(),
             Some("Installed for a client".into()),
         )
         .await
@@ -210,7 +211,18 @@ pub async fn run(keep: bool) -> Result<(), DemoError> {
 
     outln!("");
     if keep {
-        keep_running(cloud, nvr, work).await;
+        // Left bound to the installer, the NVR could not be added by whoever tries it next.
+        installer
+            .remove_device(SERIAL.into())
+            .await
+            .map_err(|e| step_error("installer removes the device")(&e))?;
+        // Its page then says so at once, not at the next scheduled check-in.
+        nvr.sync_now().await.map_err(|e| step_error("sync")(&e))?;
+        story.done(&format!(
+            "{INSTALLER} removed the NVR again, and it synced: it is free for an account of yours"
+        ));
+        outln!("");
+        keep_running(cloud, nvr, work, &label_code).await;
     } else {
         outln!(
             "Done in {:.1} s. Run `hc demo --keep` to click through the NVR page yourself.",
@@ -258,7 +270,12 @@ async fn scan(phone: &HcClient, png: Vec<u8>) -> Result<(String, String, i64), H
     Ok((code.serial, code.code, code.expires_at_unix))
 }
 
-async fn keep_running(cloud: RunningCloud, nvr: RunningNvr, work: tempfile::TempDir) {
+async fn keep_running(
+    cloud: RunningCloud,
+    nvr: RunningNvr,
+    work: tempfile::TempDir,
+    label_code: &str,
+) {
     outln!(
         "Both servers keep running (Ctrl-C stops them and deletes {}):",
         work.path().display()
@@ -268,7 +285,7 @@ async fn keep_running(cloud: RunningCloud, nvr: RunningNvr, work: tempfile::Temp
         "  NVR:   {}  (user admin, password {NEW_ADMIN_PASSWORD}; use Forget Password to try again)",
         nvr.url()
     );
-    outln!("Try the app side against them (the NVR is bound to {INSTALLER} now):");
+    outln!("Try the app side against them, with an account of your own:");
     // `hc` is this very binary; `cargo install --path cli --locked` puts it on PATH for good.
     let hc = std::env::current_exe()
         .map(|exe| exe.display().to_string())
@@ -279,13 +296,40 @@ async fn keep_running(cloud: RunningCloud, nvr: RunningNvr, work: tempfile::Temp
         cloud.url(),
         work.path().join("hc").display()
     );
-    outln!("  echo '{ACCOUNT_PASSWORD}' | hc login {INSTALLER} --password-stdin");
-    outln!("  hc devices");
-    outln!("  hc reset --image screenshot-of-the-qr-page.png   (or --text HCR1:...)");
-    let _ = tokio::signal::ctrl_c().await;
+    outln!("  hc register you@example.com      # asks for a password twice, then logs you in");
+    outln!(
+        "  hc add {SERIAL} {label_code} --name \"Shop NVR\"   # the serial and label code on the NVR"
+    );
+    outln!(
+        "  On the NVR page: Forget Password > Verify by Hik-Connect (press Check again if it says not added)"
+    );
+    outln!(
+        "  hc reset --text 'HCR1:...'       # the text under the QR; or --image a-screenshot.png"
+    );
+    stopped().await;
     outln!("\nStopping.");
     nvr.shutdown().await.ok();
     cloud.shutdown().await;
+}
+
+/// Ctrl-C, a `kill` (SIGTERM) or the terminal closing (SIGHUP): the servers stop, the folder goes.
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let (Ok(mut term), Ok(mut hangup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+                _ = hangup.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Prints the story: headings, finished steps with the time since the start, spinners for slow ones.

@@ -125,10 +125,10 @@ enum AppCommand {
     /// Your account's reset-code requests, and other accounts' on your devices, newest first.
     Audit {
         /// How many events to show (1 to 1000; the cloud's default: 100).
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(hc_protocol::api::AUDIT_MAX_LIMIT)))]
         limit: Option<u32>,
         /// Show the events older than this one (the id the previous page ends with).
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
         before: Option<i64>,
         #[command(flatten)]
         connection: Connection,
@@ -258,10 +258,33 @@ pub(crate) fn write_out(line: std::fmt::Arguments<'_>) {
         .and_then(|()| out.flush());
     match written {
         Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            // The reader is gone (`hc demo | head -3`): stop quietly, leaving nothing behind.
+            remove_left_behind();
+            std::process::exit(0)
+        }
         Err(e) => {
             eprintln!("hc: cannot write to standard output: {e}");
             std::process::exit(1)
+        }
+    }
+}
+
+/// Folders to delete when `hc` ends early (a closed pipe), since `process::exit` runs no drops:
+/// the demo's temporary folder holds a cloud database and its master key.
+static LEFT_BEHIND: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Deletes `folder` if `hc` ends early; the owner of the folder deletes it on a normal end.
+pub(crate) fn remove_if_ended_early(folder: &std::path::Path) {
+    if let Ok(mut folders) = LEFT_BEHIND.lock() {
+        folders.push(folder.to_owned());
+    }
+}
+
+fn remove_left_behind() {
+    if let Ok(folders) = LEFT_BEHIND.lock() {
+        for folder in folders.iter() {
+            let _ = std::fs::remove_dir_all(folder);
         }
     }
 }

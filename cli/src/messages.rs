@@ -4,7 +4,9 @@
 //! vendor's two notes (device not added; added by another account) stay close to the vendor's
 //! wording because owners search for them.
 
-use hc_core::{AuditEventInfo, DeviceListSnapshot, HcError, MessageId, UiMessage};
+use hc_core::{
+    AuditEventInfo, DeviceListSnapshot, ErrorAction, ErrorCode, HcError, MessageId, UiMessage,
+};
 
 /// The terminal's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +55,15 @@ pub fn describe_in(lang: Lang, error: &HcError) -> String {
             format!("{text} ({status} {code}: {detail})")
         }
         _ => text,
+    }
+}
+
+/// A line only the CLI prints (a prompt, a confirmation, a table heading), in the terminal's
+/// language: the apps' own texts come from message ids instead.
+pub fn cli_words(en: &str, zh: &str) -> String {
+    match Lang::from_env() {
+        Lang::En => en.to_owned(),
+        Lang::Zh => zh.to_owned(),
     }
 }
 
@@ -114,9 +125,32 @@ pub fn wording(lang: Lang, message: &UiMessage) -> String {
         MessageId::ErrorEmailTaken => {
             "An account with this email already exists. Log in instead.".into()
         }
-        MessageId::ErrorWeakPassword => format!(
-            "{} {}",
-            if zh { "不能使用该密码。" } else { "This password is not allowed." },
+        // Each says what to change, then the whole rule.
+        MessageId::ErrorWeakPassword
+        | MessageId::ErrorPasswordTooShort
+        | MessageId::ErrorPasswordTooLong
+        | MessageId::ErrorPasswordCommon
+        | MessageId::ErrorPasswordIsTheEmail => format!(
+            "{}{}{}",
+            match (message.id, zh) {
+                (MessageId::ErrorPasswordTooShort, true) => "密码太短。",
+                (MessageId::ErrorPasswordTooShort, false) => "This password is too short.",
+                (MessageId::ErrorPasswordTooLong, true) => "密码太长。",
+                (MessageId::ErrorPasswordTooLong, false) => "This password is too long.",
+                (MessageId::ErrorPasswordCommon, true) => {
+                    "该密码很容易被猜到（是最常见的密码之一，或由同一个字符重复组成）。"
+                }
+                (MessageId::ErrorPasswordCommon, false) => {
+                    "This password is easy to guess: one of the most common ones, or one character repeated."
+                }
+                (MessageId::ErrorPasswordIsTheEmail, true) => "不能用邮箱地址作为密码。",
+                (MessageId::ErrorPasswordIsTheEmail, false) => {
+                    "Your email address cannot be your password."
+                }
+                (_, true) => "不能使用该密码。",
+                (_, false) => "This password is not allowed.",
+            },
+            if zh { "" } else { " " },
             wording(lang, &UiMessage::plain(MessageId::PasswordRule))
         ),
         MessageId::PasswordRule if zh => "密码至少 8 个字符（可以有空格：几个单词连在一起就是好密码），不能是常见密码（如 password123），也不能是您的邮箱地址。".into(),
@@ -166,9 +200,11 @@ pub fn wording(lang: Lang, message: &UiMessage) -> String {
         MessageId::ErrorInvalidSerial => {
             "That is not a device serial number (9 of A-Z and 0-9).".into()
         }
-        MessageId::ErrorWrongLabelCode if zh => "验证码与设备不符。它是设备标签上印的 6 位字母。".into(),
-        MessageId::ErrorWrongLabelCode => "The label code does not match the device. It is the \
-             6-letter code printed on the device's label."
+        // The cloud does not say which of the two is wrong: an unknown serial reads the same (no
+        // enumeration of serials), so the words name both.
+        MessageId::ErrorWrongLabelCode if zh => "序列号与设备验证码不匹配。请核对设备标签上的序列号和 6 位字母的验证码。".into(),
+        MessageId::ErrorWrongLabelCode => "The serial number and label code do not match a \
+             device. Check both on the device's label: the label code is its 6 letters."
             .into(),
         MessageId::ErrorAlreadyAdded if zh => "该设备已在您的账号中。".into(),
         MessageId::ErrorAlreadyAdded => "The device is already in your account.".into(),
@@ -249,23 +285,23 @@ pub fn wording(lang: Lang, message: &UiMessage) -> String {
         MessageId::AuditRateLimited if zh => format!("已拒绝 {} 次：请求过于频繁。", arg(0)),
         MessageId::AuditRateLimited => format!("Refused {} time(s): too many requests.", arg(0)),
         MessageId::AuditOtherAccountRefused if zh => format!(
-            "另一个账号（{}）请求您的设备 {} 的验证码：已拒绝，该设备属于您。",
+            "另一个账号（{}）在设备 {} 属于您的账号期间请求其验证码：已拒绝。",
             arg(0),
             arg(1)
         ),
         MessageId::AuditOtherAccountRefused => format!(
-            "Another account ({}) asked for a code for your device {}: refused, the device is yours.",
+            "Another account ({}) asked for a code for {} while it was in your account: refused.",
             arg(0),
             arg(1)
         ),
         MessageId::AuditOtherAccountRateLimited if zh => format!(
-            "另一个账号（{}）{} 次请求您的设备 {} 的验证码：已拒绝，请求过于频繁。",
+            "另一个账号（{}）{} 次请求设备 {} 的验证码（当时该设备属于您的账号）：已拒绝，请求过于频繁。",
             arg(0),
             arg(1),
             arg(2)
         ),
         MessageId::AuditOtherAccountRateLimited => format!(
-            "Another account ({}) asked {} time(s) for a code for your device {}: refused, too many requests.",
+            "Another account ({}) asked {} time(s) for a code for {} while it was in your account: refused, too many requests.",
             arg(0),
             arg(1),
             arg(2)
@@ -290,7 +326,7 @@ pub fn list_source(snapshot: &DeviceListSnapshot, max_age_secs: u64) -> String {
 }
 
 pub fn list_source_in(lang: Lang, snapshot: &DeviceListSnapshot, max_age_secs: u64) -> String {
-    let max_age = human_duration(max_age_secs);
+    let max_age = human_duration_in(lang, max_age_secs);
     match (lang, snapshot.from_cache, snapshot.cloud_unreachable) {
         (Lang::En, false, _) => "The cloud was asked just now.".into(),
         (Lang::Zh, false, _) => "刚刚询问过云服务。".into(),
@@ -336,8 +372,7 @@ pub fn audit_lines(lang: Lang, events: &[AuditEventInfo]) -> Vec<String> {
 /// A number of seconds as the core gives it, in the terminal's units.
 fn seconds(lang: Lang, arg: &str) -> String {
     match (arg.parse::<u64>(), lang) {
-        (Ok(secs), Lang::En) => human_duration(secs),
-        (Ok(secs), Lang::Zh) => format!("{secs} 秒"),
+        (Ok(secs), _) => human_duration_in(lang, secs),
         (Err(_), _) => arg.to_owned(),
     }
 }
@@ -359,7 +394,28 @@ pub fn exit_code(error: &HcError) -> u8 {
         | HcError::PasswordsDiffer
         | HcError::InvalidSerial
         | HcError::InvalidLabelCode => 2,
+        // What the cloud refused as typed (a wrong password or label code, an unknown serial, an
+        // e-mail already registered) is bad input too: the same rule as the screens' next step.
+        HcError::Server { .. } if error.action() == ErrorAction::CorrectInput => 2,
+        // A request the cloud could not take as sent (a device name over its length, ...).
+        HcError::Server {
+            code: ErrorCode::BadRequest,
+            ..
+        } => 2,
         HcError::Server { .. } | HcError::Storage { .. } => 1,
+    }
+}
+
+/// A duration in the terminal's language: "29 min 59 s", "29 分 59 秒".
+pub fn human_duration_in(lang: Lang, secs: u64) -> String {
+    match lang {
+        Lang::En => human_duration(secs),
+        Lang::Zh => match secs {
+            0..=59 => format!("{secs} 秒"),
+            60..=3599 if secs % 60 == 0 => format!("{} 分钟", secs / 60),
+            60..=3599 => format!("{} 分 {} 秒", secs / 60, secs % 60),
+            _ => format!("{} 小时 {} 分", secs / 3600, (secs % 3600) / 60),
+        },
     }
 }
 
@@ -468,7 +524,7 @@ mod tests {
             audit_lines(Lang::En, &[theirs.clone(), mine.clone()]),
             [
                 "2025-11-25 00:00:00 UTC  #42    Another account (in***@example.com) asked for a code \
-                 for your device J12345678: refused, the device is yours.",
+                 for J12345678 while it was in your account: refused.",
                 "2025-11-25 00:00:00 UTC  #41    Verification code given for J12345678. (from 192.0.2.7)",
             ]
         );
@@ -496,7 +552,7 @@ mod tests {
             describe_in(Lang::En, &limited),
             "Too many requests. Try again in 2 min 5 s."
         );
-        assert!(describe_in(Lang::Zh, &limited).contains("125 秒"));
+        assert!(describe_in(Lang::Zh, &limited).contains("2 分 5 秒"));
     }
 
     #[test]
@@ -541,6 +597,8 @@ mod tests {
         assert_eq!(human_duration(120), "2 min");
         assert_eq!(human_duration(125), "2 min 5 s");
         assert_eq!(human_duration(3600), "1 h 0 min");
+        assert_eq!(human_duration_in(Lang::Zh, 1799), "29 分 59 秒");
+        assert_eq!(human_duration_in(Lang::Zh, 300), "5 分钟");
         assert_eq!(grouped_code("60784413"), "6078 4413");
     }
 }

@@ -220,7 +220,11 @@ async fn the_vendor_notes_and_every_error_message() {
             Some("nope nope nope"),
         )
         .await;
-    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.code, 2,
+        "the cloud refused what was typed: {}",
+        run.stderr
+    );
     assert!(
         run.stderr.contains("Wrong email or password"),
         "{}",
@@ -229,8 +233,19 @@ async fn the_vendor_notes_and_every_error_message() {
 
     // Wrong label code.
     let run = owner.hc(&["add", "D98765432", "ZZZZZZ"], None).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
-        run.stderr.contains("label code does not match"),
+        run.stderr
+            .contains("serial number and label code do not match"),
+        "{}",
+        run.stderr
+    );
+    // A serial the cloud does not know reads the same (no enumeration), with the same exit code.
+    let run = owner.hc(&["add", "Z00000001", "ZZZZZZ"], None).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("serial number and label code do not match"),
         "{}",
         run.stderr
     );
@@ -327,8 +342,8 @@ async fn the_vendor_notes_and_every_error_message() {
     let run = neighbour.hc(&["audit"], None).await;
     assert!(
         run.stdout.contains(
-            "Another account (o***@example.com) asked for a code for your device D98765432: \
-             refused, the device is yours."
+            "Another account (o***@example.com) asked for a code for D98765432 while it was \
+             in your account: refused."
         ),
         "{}",
         run.stdout
@@ -395,6 +410,38 @@ async fn the_vendor_notes_and_every_error_message() {
             && run.stdout.contains("hc devices --refresh"),
         "{}",
         run.stdout
+    );
+
+    // An audit page of no events, or more than the cloud gives, is refused here: nothing is sent.
+    for limit in ["0", "1001"] {
+        let run = owner.hc(&["audit", "--limit", limit], None).await;
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("1..=1000"), "{}", run.stderr);
+    }
+    let run = owner.hc(&["audit", "--before", "0"], None).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let run = owner.hc(&["audit", "--before", "1"], None).await;
+    assert_eq!(
+        (run.code, run.stdout.trim()),
+        (0, "No older events."),
+        "{}",
+        run.stderr
+    );
+
+    // Removing what is not a serial, or a device that is not in the account, says which.
+    let run = owner.hc(&["remove", "X"], None).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a device serial number"),
+        "{}",
+        run.stderr
+    );
+    let run = owner.hc(&["remove", "Z99999999"], None).await;
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not added to your account"),
+        "{}",
+        run.stderr
     );
 
     // The cloud cannot be reached: it is down at its address.
@@ -514,10 +561,43 @@ async fn pointing_hc_at_another_address_never_sends_the_saved_token_there() {
         run.stderr
     );
     assert!(!nvr_page.saw_authorization(), "{:?}", nvr_page.heads());
+    // The password was never posted there: the address was only asked whether it is an hc cloud.
+    assert!(
+        nvr_page.heads().iter().all(|h| h.starts_with("GET ")),
+        "{:?}",
+        nvr_page.heads()
+    );
+
+    // Logging out at another cloud's address says whose session it is, and ends nothing.
+    for address in [other_origin.as_str(), nvr_page.url.as_str()] {
+        let run = elsewhere(&owner, address).hc(&["logout"], None).await;
+        assert_eq!(run.code, 6, "{address}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("You are logged in to another cloud"),
+            "{}",
+            run.stderr
+        );
+    }
 
     // Back at its own cloud the session works on.
     let run = owner.hc(&["devices"], None).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // Logged out, and once more: the second says there was nothing to end.
+    let run = owner.hc(&["logout"], None).await;
+    assert_eq!(
+        (run.code, run.stdout.trim()),
+        (0, "Logged out."),
+        "{}",
+        run.stderr
+    );
+    let run = owner.hc(&["logout"], None).await;
+    assert_eq!(
+        (run.code, run.stdout.trim()),
+        (0, "You were not logged in."),
+        "{}",
+        run.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -542,29 +622,41 @@ async fn a_bare_host_and_port_is_http_on_loopback_and_a_bad_address_states_the_r
     assert_eq!(run.code, 9, "{}", run.stderr);
     assert!(
         run.stderr.contains("cannot be used")
-            && run.stderr.contains("is http:// on this machine's loopback"),
+            && run.stderr.contains("is http:// on this machine's loopback")
+            && run
+                .stderr
+                .contains("(ftp:// is not a scheme a cloud is reached with; use https://"),
         "{}",
         run.stderr
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn register_states_the_rule_refuses_a_common_password_and_logs_in() {
+async fn register_says_which_part_of_the_rule_a_password_breaks_and_logs_in() {
     let world = world(RateLimits::default()).await;
     let newcomer = user(&world, "newcomer");
-    let run = newcomer
-        .hc(
-            &["register", "new@example.com", "--password-stdin"],
-            Some("password123"),
-        )
-        .await;
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("This password is not allowed")
-            && run.stderr.contains("at least 8 characters"),
-        "{}",
-        run.stderr
-    );
+    for (password, says) in [
+        ("password123", "one of the most common ones"),
+        ("zzzzzzzzzz", "or one character repeated"),
+        ("short", "too short"),
+        (
+            "new@example.com",
+            "Your email address cannot be your password",
+        ),
+    ] {
+        let run = newcomer
+            .hc(
+                &["register", "new@example.com", "--password-stdin"],
+                Some(password),
+            )
+            .await;
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(
+            run.stderr.contains(says) && run.stderr.contains("at least 8 characters"),
+            "{password}: {}",
+            run.stderr
+        );
+    }
     let run = newcomer
         .hc(
             &["register", "new@example.com", "--password-stdin"],
@@ -605,11 +697,14 @@ async fn a_label_code_of_the_wrong_shape_is_refused_before_asking_the_cloud() {
 }
 
 #[test]
-fn hc_demo_piped_into_head_ends_quietly_when_the_pipe_closes() {
+fn hc_demo_piped_into_head_ends_quietly_when_the_pipe_closes_and_leaves_no_files() {
     use std::io::{BufRead, BufReader};
+    // The demo's temporary folder (a cloud database, its master key) goes under this one.
+    let tmp = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_hc"))
         .arg("demo")
         .env_remove("HC_CLOUD_URL")
+        .env("TMPDIR", tmp.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -624,4 +719,86 @@ fn hc_demo_piped_into_head_ends_quietly_when_the_pipe_closes() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn the_commands_hc_demo_keep_prints_work_for_a_new_account_and_ctrl_c_leaves_no_files() {
+    use std::io::{BufRead, BufReader};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_hc"))
+        .args(["demo", "--keep"])
+        .env_remove("HC_CLOUD_URL")
+        .env("TMPDIR", tmp.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("hc demo --keep runs");
+    // Read what it prints until the last suggested command.
+    let mut printed = Vec::new();
+    for line in BufReader::new(demo.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let last = line.contains("hc reset --text");
+        printed.push(line);
+        if last {
+            break;
+        }
+    }
+    let printed = printed.join("\n");
+    let after = |prefix: &str| {
+        printed
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no {prefix:?} in:\n{printed}"))
+            .to_owned()
+    };
+    let export = after("export ");
+    let env: Vec<(&str, &str)> = export
+        .split_whitespace()
+        .filter_map(|pair| pair.split_once('='))
+        .collect();
+    let add = after("hc add ");
+    let add: Vec<&str> = add.split_whitespace().take(2).collect();
+
+    let hc = |args: &[&str], stdin: Option<&str>| {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hc"))
+            .args(args)
+            .envs(env.iter().copied())
+            .env("HC_LANG", "en")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            writeln!(input, "{text}").unwrap();
+        }
+        drop(input);
+        let output = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr);
+        (output.status.code(), text)
+    };
+    let (code, text) = hc(
+        &["register", "you@example.com", "--password-stdin"],
+        Some(PASSWORD),
+    );
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = hc(&["add", add[0], add[1], "--name", "Shop NVR"], None);
+    assert_eq!(code, Some(0), "the printed label code works: {text}");
+    assert!(text.contains("added"), "{text}");
+
+    // Ctrl-C stops both servers and deletes the demo's folder.
+    let stopped = Command::new("kill")
+        .args(["-INT", &demo.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let status = demo.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
 }

@@ -39,9 +39,7 @@ pub fn check_new_password(
 /// The rule alone, for a password change whose confirmation the screen already compared.
 pub(crate) fn check_password_rule(email: &str, password: &str) -> Result<(), HcError> {
     let email = Some(email.trim()).filter(|e| !e.is_empty());
-    check_account_password(password, email).map_err(|problem| HcError::WeakPassword {
-        detail: problem.to_string(),
-    })
+    check_account_password(password, email).map_err(|problem| HcError::WeakPassword { problem })
 }
 
 /// The saved session, as the account screen shows it.
@@ -58,6 +56,8 @@ pub enum SessionState {
 
 #[cfg(test)]
 mod tests {
+    use hc_protocol::password::PasswordProblem;
+
     use super::*;
 
     #[test]
@@ -81,14 +81,43 @@ mod tests {
     }
 
     #[test]
-    fn a_short_common_or_email_password_is_weak_and_says_the_rule() {
-        for weak in ["short", "password1", "owner@example.com"] {
+    fn a_short_common_or_email_password_says_which_part_of_the_rule_it_breaks() {
+        let too_long = "a b".repeat(400);
+        for (weak, problem, id) in [
+            (
+                "short",
+                PasswordProblem::TooShort,
+                MessageId::ErrorPasswordTooShort,
+            ),
+            (
+                too_long.as_str(),
+                PasswordProblem::TooLong,
+                MessageId::ErrorPasswordTooLong,
+            ),
+            (
+                "password1",
+                PasswordProblem::Common,
+                MessageId::ErrorPasswordCommon,
+            ),
+            (
+                "aaaaaaaaaa",
+                PasswordProblem::Common,
+                MessageId::ErrorPasswordCommon,
+            ),
+            (
+                "owner@example.com",
+                PasswordProblem::IsTheEmail,
+                MessageId::ErrorPasswordIsTheEmail,
+            ),
+            (
+                "Owner",
+                PasswordProblem::TooShort,
+                MessageId::ErrorPasswordTooShort,
+            ),
+        ] {
             let error = check_new_password("owner@example.com", weak, weak).unwrap_err();
-            assert!(matches!(error, HcError::WeakPassword { .. }), "{weak}");
-            assert_eq!(
-                error.ui_message(),
-                UiMessage::plain(MessageId::ErrorWeakPassword)
-            );
+            assert_eq!(error, HcError::WeakPassword { problem }, "{weak}");
+            assert_eq!(error.ui_message(), UiMessage::plain(id), "{weak}");
         }
         assert_eq!(password_rule_message().id, MessageId::PasswordRule);
     }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use hc_protocol::Serial;
 use hc_protocol::api::{
     AccountCreated, AddDeviceRequest, AuditList, ChangePasswordRequest, Credentials, Device,
-    DeviceList, RefreshRequest, ResetCodeRequest, ResetCodeResponse,
+    DeviceList, ErrorCode, RefreshRequest, ResetCodeRequest, ResetCodeResponse,
 };
 use hc_protocol::factory::LabelCode;
 use reqwest::Method;
@@ -143,6 +143,8 @@ impl HcClient {
     ) -> Result<()> {
         let email = input::email(&email);
         check_new_password(&email, &password, &password_again)?;
+        // The password goes only to an address that answers as an hc cloud.
+        self.inner.session.ensure_hc_cloud(&self.inner.http).await?;
         let credentials = Credentials {
             email: email.clone(),
             password: password.clone(),
@@ -378,12 +380,11 @@ impl HcClient {
 
     /// Removes a device from the account.
     pub async fn remove_device(&self, serial: String) -> Result<()> {
-        // Only a well-formed serial goes into the URL path.
-        let parsed = Serial::parse(&serial).map_err(|_| HcError::DeviceNotAdded {
-            serial: serial.clone(),
-        })?;
+        // Read as printed, like `add_device`; only a well-formed serial goes into the URL path.
+        let serial = input::label_text(&serial);
+        let parsed = Serial::parse(&serial).map_err(|_| HcError::InvalidSerial)?;
         let path = format!("/v1/devices/{parsed}");
-        let _: serde_json::Value = self
+        let removed: Result<serde_json::Value> = self
             .send_authorized(
                 Some(&serial),
                 Method::DELETE,
@@ -391,7 +392,15 @@ impl HcClient {
                 None::<&()>,
                 Retry::Idempotent,
             )
-            .await?;
+            .await;
+        match removed {
+            // Not in this account: the same note as a reset code for it.
+            Err(HcError::Server {
+                code: ErrorCode::NotFound,
+                ..
+            }) => return Err(HcError::DeviceNotAdded { serial }),
+            other => other?,
+        };
         self.refresh_devices_after_change().await;
         Ok(())
     }
@@ -1073,21 +1082,35 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn an_address_that_is_not_an_hc_cloud_says_so_instead_of_device_not_added() {
+    async fn an_address_that_is_not_an_hc_cloud_says_so_and_never_gets_the_password() {
         for status in [404, 200, 401, 302] {
             let nvr = HeaderRecorder::start(status).await;
             let client =
                 HcClient::new(ClientConfig::new(&nvr.url), Arc::new(MemoryStore::new())).unwrap();
-            let error = client
+            let logging_in = client
                 .login("owner@example.com".into(), PASSWORD.into())
                 .await
                 .unwrap_err();
+            let registering = client
+                .register("owner@example.com".into(), PASSWORD.into(), PASSWORD.into())
+                .await
+                .unwrap_err();
+            for error in [logging_in, registering] {
+                assert!(
+                    matches!(&error, HcError::NotAnHcCloud { cloud, .. } if *cloud == nvr.url),
+                    "{status}: {error:?}"
+                );
+                assert_eq!(error.ui_message().id, crate::MessageId::ErrorNotAnHcCloud);
+            }
+            // Each was asked once, without credentials, and nothing was posted to it.
+            let heads = nvr.heads();
+            assert_eq!(heads.len(), 2, "{status}: {heads:?}");
             assert!(
-                matches!(&error, HcError::NotAnHcCloud { cloud, .. } if *cloud == nvr.url),
-                "{status}: {error:?}"
+                heads
+                    .iter()
+                    .all(|head| head.starts_with("GET /v1/devices ")),
+                "{status}: {heads:?}"
             );
-            assert_eq!(error.ui_message().id, crate::MessageId::ErrorNotAnHcCloud);
-            assert_eq!(nvr.heads().len(), 1, "{status}: asked once, not retried");
         }
         // The right host with a wrong path: the cloud's own "no such route".
         let (_cloud, url) = FakeCloud::start().await;

@@ -56,8 +56,8 @@ pub struct AuditEventInfo {
     pub actor: AuditActor,
     /// How many requests the event stands for (the refusals of one rate-limit window are one).
     pub count: u64,
-    /// What happened, in words: "in***@example.com asked for a code for your device J12345678:
-    /// refused, the device is yours".
+    /// What happened, in words: "Another account (in***@example.com) asked for a code for
+    /// J12345678 while it was in your account: refused" (true also after the device is removed).
     pub message: UiMessage,
 }
 

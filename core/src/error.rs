@@ -8,6 +8,7 @@
 
 use hc_protocol::QrError;
 use hc_protocol::api::ErrorCode;
+use hc_protocol::password::PasswordProblem;
 
 use crate::scan::ScanHint;
 
@@ -65,10 +66,10 @@ pub enum HcError {
     /// configured: its tokens are never sent here. Log in to this cloud.
     #[error("the saved session belongs to {session_cloud}")]
     SessionForOtherCloud { session_cloud: String },
-    /// The new password does not meet the account password rule (`hc_protocol::password`);
-    /// nothing was sent.
-    #[error("the password does not meet the rule: {detail}")]
-    WeakPassword { detail: String },
+    /// The new password does not meet the account password rule (`hc_protocol::password`):
+    /// `problem` says which part, so the screen says what to change. Nothing was sent.
+    #[error("the password does not meet the rule: {problem}")]
+    WeakPassword { problem: PasswordProblem },
     /// The password and its confirmation differ; nothing was sent.
     #[error("the passwords differ")]
     PasswordsDiffer,

@@ -98,7 +98,9 @@ pub(crate) fn cloud_base_url(given: &str) -> Result<reqwest::Url, HcError> {
     if trimmed.is_empty() {
         return Err(invalid("the address is empty"));
     }
-    let text = if trimmed.contains("://") {
+    // Whether a scheme was typed is read before the trailing slashes go: `http://` alone is a
+    // scheme without a host, not the host `http`.
+    let text = if given.contains("://") {
         trimmed.to_owned()
     } else {
         let host = reqwest::Url::parse(&format!("http://{trimmed}"))
@@ -108,14 +110,21 @@ pub(crate) fn cloud_base_url(given: &str) -> Result<reqwest::Url, HcError> {
     };
     let url = reqwest::Url::parse(&text).map_err(|e| invalid(&format!("not a URL ({e})")))?;
     if !matches!(url.scheme(), "https" | "http") {
-        return Err(invalid("the address is https:// (or http://)"));
+        return Err(invalid(&format!(
+            "{}:// is not a scheme a cloud is reached with; use https:// (http:// on loopback)",
+            url.scheme()
+        )));
     }
     if url.host_str().is_none_or(str::is_empty) || url.query().is_some() || url.fragment().is_some()
     {
-        return Err(invalid("the address is a host, a port and at most a path"));
+        return Err(invalid(
+            "it has no host, or a query or fragment; give a host, a port and at most a path",
+        ));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid("the address carries no user name or password"));
+        return Err(invalid(
+            "it has a user name or password in it; an account logs in with hc login instead",
+        ));
     }
     Ok(url)
 }
@@ -415,6 +424,8 @@ mod tests {
         for bad in [
             "",
             "ftp://127.0.0.1",
+            "http://",
+            "https:///",
             "not a url",
             "https://user:pw@cloud.example.com",
         ] {

@@ -104,6 +104,7 @@ pub use display::{Countdown, DeviceListAge, countdown, device_list_age, group_co
 pub use error::{HcError, Result};
 /// The API's machine-readable error codes, as `HcError::Server` carries them.
 pub use hc_protocol::api::ErrorCode;
+pub use hc_protocol::password::PasswordProblem;
 pub use logging::{LogLevel, Logger, init};
 pub use messages::{ErrorAction, MessageId, UiMessage};
 pub use reset_flow::{FrameCounts, ResetFlow, ResetFlowListener, ResetState};

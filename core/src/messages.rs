@@ -7,6 +7,7 @@
 //! id here, or the generic [`MessageId::ErrorServer`] with the status.
 
 use hc_protocol::api::ErrorCode;
+use hc_protocol::password::PasswordProblem;
 
 use crate::error::HcError;
 use crate::scan::ScanHint;
@@ -55,6 +56,14 @@ message_ids! {
     ErrorInvalidCredentials = ("error_invalid_credentials", 0),
     ErrorEmailTaken = ("error_email_taken", 0),
     ErrorWeakPassword = ("error_weak_password", 0),
+    /// The password as typed is shorter than the rule's minimum (the rule follows in the text).
+    ErrorPasswordTooShort = ("error_password_too_short", 0),
+    /// Longer than the rule's maximum.
+    ErrorPasswordTooLong = ("error_password_too_long", 0),
+    /// One of the most common passwords, or one character repeated.
+    ErrorPasswordCommon = ("error_password_common", 0),
+    /// The account's e-mail address (or the part before the `@`).
+    ErrorPasswordIsTheEmail = ("error_password_is_the_email", 0),
     ErrorInvalidEmail = ("error_invalid_email", 0),
     ErrorInvalidSerial = ("error_invalid_serial", 0),
     ErrorWrongLabelCode = ("error_wrong_label_code", 0),
@@ -219,7 +228,12 @@ impl HcError {
             HcError::SessionForOtherCloud { session_cloud } => {
                 UiMessage::with(MessageId::ErrorSessionForOtherCloud, [session_cloud])
             }
-            HcError::WeakPassword { .. } => UiMessage::plain(MessageId::ErrorWeakPassword),
+            HcError::WeakPassword { problem } => UiMessage::plain(match problem {
+                PasswordProblem::TooShort => MessageId::ErrorPasswordTooShort,
+                PasswordProblem::TooLong => MessageId::ErrorPasswordTooLong,
+                PasswordProblem::Common => MessageId::ErrorPasswordCommon,
+                PasswordProblem::IsTheEmail => MessageId::ErrorPasswordIsTheEmail,
+            }),
             HcError::PasswordsDiffer => UiMessage::plain(MessageId::ErrorPasswordsDiffer),
             HcError::InvalidSerial => UiMessage::plain(MessageId::ErrorInvalidSerial),
             HcError::InvalidLabelCode => UiMessage::plain(MessageId::ErrorInvalidLabelCode),
@@ -407,7 +421,9 @@ mod tests {
             HcError::SessionForOtherCloud {
                 session_cloud: "S".into(),
             },
-            HcError::WeakPassword { detail: "d".into() },
+            HcError::WeakPassword {
+                problem: PasswordProblem::Common,
+            },
             HcError::PasswordsDiffer,
             HcError::InvalidSerial,
             HcError::InvalidLabelCode,

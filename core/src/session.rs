@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use hc_protocol::api::{Credentials, RefreshRequest, Tokens};
 use reqwest::Method;
@@ -26,6 +27,8 @@ pub(crate) struct Session {
     /// Held while a refresh is in flight: the others wait, then find the new tokens.
     refresh_lock: tokio::sync::Mutex<()>,
     store: Store,
+    /// This client's address answered as an hc cloud does ([`Session::ensure_hc_cloud`]).
+    answered_as_hc_cloud: AtomicBool,
 }
 
 impl Session {
@@ -48,6 +51,7 @@ impl Session {
             cloud,
             refresh_lock: tokio::sync::Mutex::new(()),
             store,
+            answered_as_hc_cloud: AtomicBool::new(false),
         })
     }
 
@@ -87,17 +91,34 @@ impl Session {
         if !matches!(missing, HcError::SessionForOtherCloud { .. }) {
             return missing;
         }
+        match self.ensure_hc_cloud(http).await {
+            Ok(()) => missing,
+            Err(error) => error,
+        }
+    }
+
+    /// Asks this client's address, without any token or credentials, whether it is an hc cloud:
+    /// a request that needs a session must be refused with the API's error body. Done before the
+    /// account password is sent anywhere (a mistyped address, the NVR's own page, must not get it)
+    /// and remembered once it answered so.
+    pub async fn ensure_hc_cloud(&self, http: &CloudHttp) -> Result<()> {
+        if self.answered_as_hc_cloud.load(Ordering::Relaxed) {
+            return Ok(());
+        }
         let probe = http
             .send::<(), serde_json::Value>(Method::GET, "/v1/devices", None, None, Retry::Once)
             .await;
         match probe {
-            Err(RequestError::Network(error) | RequestError::NotAnHcCloud(error)) => error,
+            Err(RequestError::Network(error) | RequestError::NotAnHcCloud(error)) => Err(error),
             // An hc cloud asks for a session; an answer without one is some other server's.
-            Ok(_) => HcError::NotAnHcCloud {
+            Ok(_) => Err(HcError::NotAnHcCloud {
                 cloud: http.cloud().origin.clone(),
                 detail: "it answered a request that needs a session without one".into(),
-            },
-            Err(RequestError::Cloud(_)) => missing,
+            }),
+            Err(RequestError::Cloud(_)) => {
+                self.answered_as_hc_cloud.store(true, Ordering::Relaxed);
+                Ok(())
+            }
         }
     }
 
@@ -128,6 +149,7 @@ impl Session {
     }
 
     pub async fn login(&self, http: &CloudHttp, email: String, password: String) -> Result<()> {
+        self.ensure_hc_cloud(http).await?;
         let credentials = Credentials { email, password };
         let tokens: Tokens = http
             .send(

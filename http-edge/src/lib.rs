@@ -192,6 +192,12 @@ fn bare_error_body(status: u16) -> ErrorBody {
         413 => (ErrorCode::PayloadTooLarge, "request body too large"),
         431 => (ErrorCode::BadRequest, "request headers too large"),
         414 => (ErrorCode::BadRequest, "request URI too long"),
+        // A router's own answer to a known path asked with another method (a GET on a form's
+        // address): the request was read; it is the method that does not fit.
+        405 => (
+            ErrorCode::MethodNotAllowed,
+            "this address does not take that method",
+        ),
         500..=599 => (
             ErrorCode::Internal,
             "the server could not answer this request",
@@ -229,6 +235,15 @@ where
 #[cfg(test)]
 mod tests {
     use super::json_answer_for_bare_error;
+
+    #[test]
+    fn a_get_on_a_form_address_is_told_the_method_does_not_fit() {
+        let bare = b"HTTP/1.1 405 Method Not Allowed\r\nallow: POST\r\ncontent-length: 0\r\n\r\n";
+        let answer = String::from_utf8(json_answer_for_bare_error(bare).unwrap()).unwrap();
+        assert!(answer.contains("allow: POST"), "{answer}");
+        assert!(answer.contains("\"method_not_allowed\""), "{answer}");
+        assert!(!answer.contains("could not be read"), "{answer}");
+    }
 
     #[test]
     fn only_bodiless_error_heads_are_rewritten() {

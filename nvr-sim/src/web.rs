@@ -323,15 +323,31 @@ struct CheckAgainForm {
 
 /// "Check again": the NVR asks its cloud now (sharing a check with presses just before it), then
 /// shows the page it was pressed on, which tells what the cloud said.
-async fn check_again(State(nvr): State<Arc<Nvr>>, Form(form): Form<CheckAgainForm>) -> Response {
+async fn check_again(
+    State(nvr): State<Arc<Nvr>>,
+    headers: HeaderMap,
+    Form(form): Form<CheckAgainForm>,
+) -> Response {
     // What came of it is on the page: the binding state, last heard, the last failure.
     nvr.check_in(true).await;
-    let back = CHECK_AGAIN_PAGES
-        .iter()
-        .find(|page| **page == form.back)
-        .copied()
-        .unwrap_or("/forget-password");
-    see_other(back)
+    see_other(check_again_return(&form.back, &headers))
+}
+
+/// Where "Check again" returns: the page named by the form's `back`, else (a form posted without
+/// it, by a script or an old page) the page the `Referer` names, when it is one of this NVR's
+/// [`CHECK_AGAIN_PAGES`]; else Forget Password. Never another site: only these paths are answered.
+fn check_again_return(back: &str, headers: &HeaderMap) -> &'static str {
+    let referer_path = || {
+        let referer = headers.get(header::REFERER)?.to_str().ok()?;
+        let uri: Uri = referer.parse().ok()?;
+        let host = headers.get(header::HOST)?.to_str().ok()?;
+        // A Referer of another host names another site's page, whatever its path.
+        (uri.authority().map(|a| a.as_str()) == Some(host)).then(|| uri.path().to_owned())
+    };
+    let named = |path: &str| CHECK_AGAIN_PAGES.iter().copied().find(|page| *page == path);
+    named(back)
+        .or_else(|| referer_path().and_then(|path| named(&path)))
+        .unwrap_or("/forget-password")
 }
 
 // ---- Forget Password -----------------------------------------------------------------------

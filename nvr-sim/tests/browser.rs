@@ -299,5 +299,14 @@ async fn after_the_owner_adds_the_nvr_in_the_app_the_nvr_page_offers_verify_by_h
         let png = browser.screenshot().await.unwrap();
         std::fs::write(path, png).unwrap();
     }
+
+    // Logged in at the NVR, "Check again" beside the binding state stays on that page.
+    browser.goto(&format!("{}/login", nvr.url)).await.unwrap();
+    type_into(&browser, "password", hc_testkit::NVR_ADMIN_PASSWORD).await;
+    click(&browser, "login").await;
+    wait_for_text(&browser, "welcome", "Logged in as admin").await;
+    click(&browser, "check-again").await;
+    wait_for_text(&browser, "welcome", "Logged in as admin").await;
+    wait_for_text(&browser, "binding", "Hik-Connect: added to an account").await;
     browser.close().await.unwrap();
 }

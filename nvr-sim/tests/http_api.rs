@@ -826,9 +826,31 @@ async fn check_again_on_the_page_returns_to_that_page_and_another_site_cannot_pr
     assert_eq!(cloud.syncs(), 1, "the other site's press sent nothing");
     for (back, expected) in [
         ("/forget-password", "/forget-password"),
+        ("/", "/"),
         ("https://evil.example/", "/forget-password"),
     ] {
         let pressed = post_from(&sim, sim.nvr.url(), "/check-again", &[("back", back)]).await;
+        assert_eq!(pressed.status(), StatusCode::SEE_OTHER);
+        assert_eq!(pressed.headers()["location"], expected);
+    }
+    // A press without `back` (a script, an old page) returns to the page it came from, when that
+    // page is this NVR's; another site's Referer is not followed.
+    for (referer, expected) in [
+        (format!("{}/", sim.nvr.url()), "/"),
+        (
+            format!("{}/forget-password/hik-connect", sim.nvr.url()),
+            "/forget-password/hik-connect",
+        ),
+        ("http://evil.example/".to_owned(), "/forget-password"),
+    ] {
+        let pressed = browser_like()
+            .post(format!("{}/check-again", sim.nvr.url()))
+            .header("origin", sim.nvr.url())
+            .header("referer", referer)
+            .form(&[("other", "x")])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(pressed.status(), StatusCode::SEE_OTHER);
         assert_eq!(pressed.headers()["location"], expected);
     }

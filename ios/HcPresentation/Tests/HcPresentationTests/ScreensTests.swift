@@ -280,7 +280,8 @@ final class ScreensTests: XCTestCase {
         XCTAssertEqual(login.passwordRule.id, .passwordRule)
         let email = "new-\(UUID().uuidString.lowercased())@example.test"
         XCTAssertNil(login.passwordProblem(email: email, password: "", passwordAgain: ""), "nothing typed, nothing said")
-        XCTAssertEqual(login.passwordProblem(email: email, password: "short", passwordAgain: ""), msg(.errorWeakPassword))
+        XCTAssertEqual(login.passwordProblem(email: email, password: "short", passwordAgain: ""), msg(.errorPasswordTooShort))
+        XCTAssertEqual(login.passwordProblem(email: email, password: "password123", passwordAgain: ""), msg(.errorPasswordCommon))
         XCTAssertNil(login.passwordProblem(email: email, password: "correct horse battery staple", passwordAgain: ""),
                      "the confirmation not typed yet")
         XCTAssertEqual(login.passwordProblem(email: email, password: "correct horse battery staple", passwordAgain: "correct horse"),

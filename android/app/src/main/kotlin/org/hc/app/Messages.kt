@@ -21,6 +21,10 @@ fun MessageId.res(): Int = when (this) {
     MessageId.ERROR_INVALID_CREDENTIALS -> R.string.error_invalid_credentials
     MessageId.ERROR_EMAIL_TAKEN -> R.string.error_email_taken
     MessageId.ERROR_WEAK_PASSWORD -> R.string.error_weak_password
+    MessageId.ERROR_PASSWORD_TOO_SHORT -> R.string.error_password_too_short
+    MessageId.ERROR_PASSWORD_TOO_LONG -> R.string.error_password_too_long
+    MessageId.ERROR_PASSWORD_COMMON -> R.string.error_password_common
+    MessageId.ERROR_PASSWORD_IS_THE_EMAIL -> R.string.error_password_is_the_email
     MessageId.ERROR_INVALID_EMAIL -> R.string.error_invalid_email
     MessageId.ERROR_INVALID_SERIAL -> R.string.error_invalid_serial
     MessageId.ERROR_WRONG_LABEL_CODE -> R.string.error_wrong_label_code

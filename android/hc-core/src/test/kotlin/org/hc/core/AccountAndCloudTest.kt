@@ -15,7 +15,8 @@ class AccountAndCloudTest {
         checkNewPassword("me@example.test", "correct horse battery staple", "correct horse battery staple")
         assertFailsWith<HcException.PasswordsDiffer> { checkNewPassword("", "correct horse", "correct hrose") }
         val weak = assertFailsWith<HcException.WeakPassword> { checkNewPassword("", "password1", "password1") }
-        assertEquals(MessageId.ERROR_WEAK_PASSWORD, errorMessage(weak).id)
+        assertEquals(PasswordProblem.COMMON, weak.problem)
+        assertEquals(MessageId.ERROR_PASSWORD_COMMON, errorMessage(weak).id)
 
         val client = Rig.client()
         val email = "new-${System.nanoTime()}@example.test"
@@ -33,8 +34,9 @@ class AccountAndCloudTest {
         assertFalse(atNvr.isLoggedIn())
         val state = atNvr.sessionState()
         assertEquals(SessionState.OtherCloud(Rig.cloudUrl.trimEnd('/')), state)
-        val other = assertFailsWith<HcException.SessionForOtherCloud> { atNvr.devices(true) }
-        assertEquals(ErrorAction.LogIn, errorAction(other))
+        // Asked without the session, the address answers as no hc cloud does: that is what it says.
+        val listed = assertFailsWith<HcException.NotAnHcCloud> { atNvr.devices(true) }
+        assertEquals(ErrorAction.CorrectInput, errorAction(listed))
         val notCloud = assertFailsWith<HcException.NotAnHcCloud> { atNvr.login("someone@example.test", "correct horse") }
         assertEquals(MessageId.ERROR_NOT_AN_HC_CLOUD, errorMessage(notCloud).id)
         // Back at its own cloud, the session is still there.

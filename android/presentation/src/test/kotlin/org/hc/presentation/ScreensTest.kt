@@ -299,7 +299,8 @@ class ScreensTest {
         assertEquals(MessageId.PASSWORD_RULE, login.passwordRule.id)
         val email = "new-${System.nanoTime()}@example.test"
         assertNull(login.passwordProblem(email, "", ""), "nothing typed, nothing said")
-        assertEquals(msg(MessageId.ERROR_WEAK_PASSWORD), login.passwordProblem(email, "short", ""))
+        assertEquals(msg(MessageId.ERROR_PASSWORD_TOO_SHORT), login.passwordProblem(email, "short", ""))
+        assertEquals(msg(MessageId.ERROR_PASSWORD_COMMON), login.passwordProblem(email, "password123", ""))
         assertNull(login.passwordProblem(email, "correct horse battery staple", ""), "the confirmation not typed yet")
         assertEquals(msg(MessageId.ERROR_PASSWORDS_DIFFER), login.passwordProblem(email, "correct horse battery staple", "correct horse"))
         assertNull(login.passwordProblem(email, "correct horse battery staple", "correct horse battery staple"))
