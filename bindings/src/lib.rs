@@ -1060,12 +1060,12 @@ impl HcClient {
         on_core(async move { core.transfers().await }).await
     }
 
-    pub async fn approve_transfer(&self, id: i64) -> Result<TransferInfo, HcError> {
+    pub async fn approve_transfer(&self, id: i64) -> Result<(), HcError> {
         let core = self.core.clone();
         on_core(async move { core.approve_transfer(id).await }).await
     }
 
-    pub async fn refuse_transfer(&self, id: i64) -> Result<TransferInfo, HcError> {
+    pub async fn refuse_transfer(&self, id: i64) -> Result<(), HcError> {
         let core = self.core.clone();
         on_core(async move { core.refuse_transfer(id).await }).await
     }

@@ -575,12 +575,25 @@ impl Context {
     }
 
     pub async fn transfer_decide(&self, id: i64, approve: bool) -> Result<(), CliError> {
-        let t = if approve {
-            self.client.approve_transfer(id).await?
+        if approve {
+            self.client.approve_transfer(id).await?;
+            outln!(
+                "{}",
+                cli_words(
+                    &format!("Request #{id} approved: the device is in the other account now."),
+                    &format!("已批准请求 #{id}：设备现已转移到对方账号。")
+                )
+            );
         } else {
-            self.client.refuse_transfer(id).await?
-        };
-        outln!("{}", transfer_line(&t));
+            self.client.refuse_transfer(id).await?;
+            outln!(
+                "{}",
+                cli_words(
+                    &format!("Request #{id} refused: the device stays in your account."),
+                    &format!("已拒绝请求 #{id}：设备仍在您的账号中。")
+                )
+            );
+        }
         Ok(())
     }
 }

@@ -278,18 +278,18 @@ impl HcClient {
     }
 
     /// Approves a request for one of this account's devices: it moves at once.
-    pub async fn approve_transfer(&self, id: i64) -> Result<TransferInfo> {
+    pub async fn approve_transfer(&self, id: i64) -> Result<()> {
         self.decide_transfer(id, "approve").await
     }
 
     /// Refuses a request for one of this account's devices: it stays.
-    pub async fn refuse_transfer(&self, id: i64) -> Result<TransferInfo> {
+    pub async fn refuse_transfer(&self, id: i64) -> Result<()> {
         self.decide_transfer(id, "refuse").await
     }
 
-    async fn decide_transfer(&self, id: i64, decision: &str) -> Result<TransferInfo> {
-        // Idempotent at the cloud: a request already settled answers as it stands.
-        let transfer: Transfer = self
+    async fn decide_transfer(&self, id: i64, decision: &str) -> Result<()> {
+        // Once: a request already settled is not open any more.
+        let _: serde_json::Value = self
             .send_authorized(
                 None,
                 Method::POST,
@@ -299,7 +299,7 @@ impl HcClient {
             )
             .await?;
         self.refresh_devices_after_change().await;
-        Ok(transfer.into())
+        Ok(())
     }
 }
 
