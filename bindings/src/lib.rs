@@ -27,6 +27,10 @@ pub use hc_core::{
     PasswordProblem, ResetCodeInfo, ResetScreen, ResetState, ResetView, ScanHint, SessionState,
     StoreError, UiMessage, Viewfinder,
 };
+pub use hc_core::{
+    FeedEventInfo, FeedEventKind, FeedEventPage, PushEndpointInfo, TransferInfo, TransferState,
+    WebhookRegistration,
+};
 
 uniffi::setup_scaffolding!();
 
@@ -114,6 +118,76 @@ pub struct AuditEventInfo {
 pub struct AuditPage {
     pub events: Vec<AuditEventInfo>,
     pub next_before: Option<i64>,
+}
+
+/// What happened in a feed event (hc-protocol's).
+#[uniffi::remote(Enum)]
+pub enum FeedEventKind {
+    ResetCodeIssued,
+    ResetAttemptRefused,
+    NewLogin,
+    TransferRequested,
+    TransferRefused,
+    TransferApproved,
+    TransferCompleted,
+    Unknown,
+}
+
+/// One event of the owner's security feed; `message` is what the screen says about it.
+#[uniffi::remote(Record)]
+pub struct FeedEventInfo {
+    pub id: i64,
+    pub kind: FeedEventKind,
+    pub at_unix: i64,
+    pub serial: Option<String>,
+    pub other_account: Option<String>,
+    pub client: Option<String>,
+    pub transfer_id: Option<i64>,
+    pub message: UiMessage,
+}
+
+/// One page of the feed, oldest first; `next_after` is the next call's `after`.
+#[uniffi::remote(Record)]
+pub struct FeedEventPage {
+    pub events: Vec<FeedEventInfo>,
+    pub next_after: i64,
+}
+
+#[uniffi::remote(Record)]
+pub struct PushEndpointInfo {
+    pub id: i64,
+    pub kind: String,
+    pub url: String,
+    pub created_at_unix: i64,
+}
+
+/// A webhook just registered, with its signing secret: shown this once.
+#[uniffi::remote(Record)]
+pub struct WebhookRegistration {
+    pub endpoint: PushEndpointInfo,
+    pub secret: String,
+}
+
+#[uniffi::remote(Enum)]
+pub enum TransferState {
+    Open,
+    Approved,
+    Refused,
+    Completed,
+    Cancelled,
+    Unknown,
+}
+
+/// A transfer request; `incoming`: for one of this account's devices.
+#[uniffi::remote(Record)]
+pub struct TransferInfo {
+    pub id: i64,
+    pub serial: String,
+    pub incoming: bool,
+    pub state: TransferState,
+    pub other_account: String,
+    pub requested_at_unix: i64,
+    pub completes_at_unix: i64,
 }
 
 #[uniffi::remote(Record)]
@@ -338,6 +412,12 @@ pub enum MessageId {
     ErrorSessionForOtherCloud,
     ErrorPasswordsDiffer,
     ErrorInvalidLabelCode,
+    ErrorInvalidPushEndpoint,
+    ErrorTooManyPushEndpoints,
+    ErrorQrAlreadyUsed,
+    ErrorTransferPending,
+    ErrorTransferRefusedRecently,
+    HintRequestTransfer,
     ScanHint,
     ScanHintNoCode,
     ScanHintTooSmall,
@@ -367,6 +447,14 @@ pub enum MessageId {
     AuditOtherAccountRateLimited,
     PasswordChanged,
     LoggedOutEverywhere,
+    FeedResetCodeIssued,
+    FeedResetAttemptRefused,
+    FeedNewLogin,
+    FeedTransferRequested,
+    FeedTransferRefused,
+    FeedTransferApproved,
+    FeedTransferCompleted,
+    FeedUnknown,
 }
 
 /// A message id with its arguments, already formatted as text.
@@ -518,6 +606,24 @@ pub trait SecureStore: Send + Sync {
 }
 
 /// Receives the reset screen's states, in order, on a background thread.
+/// Hears a [`FeedFollower`]: each feed event once, in order; `retrying` false: it has stopped.
+#[uniffi::export(rust, foreign)]
+pub trait FeedListener: Send + Sync {
+    fn on_event(&self, event: FeedEventInfo);
+    fn on_error(&self, error: HcError, retrying: bool);
+}
+
+struct ForeignFeedListener(Arc<dyn FeedListener>);
+
+impl hc_core::FeedListener for ForeignFeedListener {
+    fn on_event(&self, event: FeedEventInfo) {
+        self.0.on_event(event)
+    }
+    fn on_error(&self, error: HcError, retrying: bool) {
+        self.0.on_error(error, retrying)
+    }
+}
+
 #[uniffi::export(rust, foreign)]
 pub trait ResetFlowListener: Send + Sync {
     fn on_state(&self, state: ResetState);
@@ -606,6 +712,12 @@ pub fn error_message(error: HcError) -> UiMessage {
 #[uniffi::export]
 pub fn error_action(error: HcError) -> ErrorAction {
     error.action()
+}
+
+/// A second line some errors offer: after "added by another account", the transfer path.
+#[uniffi::export]
+pub fn error_hint(error: HcError) -> Option<UiMessage> {
+    error.hint()
 }
 
 /// The stable key of a message's wording: Android's `R.string.<key>`, iOS's Localizable.strings key.
@@ -780,6 +892,28 @@ where
 
 // ---- objects ----
 
+/// A running follow of the security feed; `stop` ends it (so does dropping it).
+#[derive(uniffi::Object)]
+pub struct FeedFollower {
+    core: hc_core::FeedFollower,
+}
+
+#[uniffi::export]
+impl FeedFollower {
+    pub fn stop(&self) {
+        self.core.stop()
+    }
+
+    /// The last event handed on: where a new follow resumes.
+    pub fn last_id(&self) -> i64 {
+        self.core.last_id()
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.core.is_stopped()
+    }
+}
+
 /// The app's connection to its cloud account.
 #[derive(uniffi::Object)]
 pub struct HcClient {
@@ -885,6 +1019,71 @@ impl HcClient {
     pub async fn request_reset_code(&self, qr_text: String) -> Result<ResetCodeInfo, HcError> {
         let core = self.core.clone();
         on_core(async move { core.request_reset_code(qr_text).await }).await
+    }
+
+    /// The feed after `after`, waiting up to `wait_secs` (at most 30) for an event.
+    pub async fn feed_page(
+        &self,
+        after: Option<i64>,
+        wait_secs: u32,
+    ) -> Result<FeedEventPage, HcError> {
+        let core = self.core.clone();
+        on_core(async move { core.feed_page(after, wait_secs).await }).await
+    }
+
+    pub async fn register_webhook(&self, url: String) -> Result<WebhookRegistration, HcError> {
+        let core = self.core.clone();
+        on_core(async move { core.register_webhook(url).await }).await
+    }
+
+    pub async fn push_endpoints(&self) -> Result<Vec<PushEndpointInfo>, HcError> {
+        let core = self.core.clone();
+        on_core(async move { core.push_endpoints().await }).await
+    }
+
+    pub async fn remove_push_endpoint(&self, id: i64) -> Result<(), HcError> {
+        let core = self.core.clone();
+        on_core(async move { core.remove_push_endpoint(id).await }).await
+    }
+
+    pub async fn request_transfer(
+        &self,
+        qr_text: String,
+        label_code: String,
+    ) -> Result<TransferInfo, HcError> {
+        let core = self.core.clone();
+        on_core(async move { core.request_transfer(qr_text, label_code).await }).await
+    }
+
+    pub async fn transfers(&self) -> Result<Vec<TransferInfo>, HcError> {
+        let core = self.core.clone();
+        on_core(async move { core.transfers().await }).await
+    }
+
+    pub async fn approve_transfer(&self, id: i64) -> Result<(), HcError> {
+        let core = self.core.clone();
+        on_core(async move { core.approve_transfer(id).await }).await
+    }
+
+    pub async fn refuse_transfer(&self, id: i64) -> Result<(), HcError> {
+        let core = self.core.clone();
+        on_core(async move { core.refuse_transfer(id).await }).await
+    }
+
+    /// Follows the feed after `after` (a previous follower's `last_id`; `None`: from the start)
+    /// until stopped: what the Kotlin `Flow` and Swift `AsyncStream` wrap.
+    pub fn follow_feed(
+        &self,
+        after: Option<i64>,
+        listener: Arc<dyn FeedListener>,
+    ) -> Arc<FeedFollower> {
+        Arc::new(FeedFollower {
+            core: hc_core::FeedFollower::start(
+                self.core.clone(),
+                after,
+                Arc::new(ForeignFeedListener(listener)),
+            ),
+        })
     }
 
     /// The "Reset Device Password" screen's state machine.

@@ -406,3 +406,194 @@ pub fn unix_now() -> i64 {
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
 }
+
+/// One feed event as a line: id, time, words.
+fn feed_line(event: &hc_core::FeedEventInfo) -> String {
+    format!(
+        "#{}  {}  {}",
+        event.id,
+        utc_time(event.at_unix),
+        say(&event.message)
+    )
+}
+
+fn transfer_line(t: &hc_core::TransferInfo) -> String {
+    let state = t.state.as_str();
+    let (serial, other, until) = (&t.serial, &t.other_account, utc_time(t.completes_at_unix));
+    match (t.incoming, Lang::from_env()) {
+        (true, Lang::En) => format!(
+            "#{}  {serial}  {other} asks to move it to their account  {state}  (moves at {until} unless you refuse)",
+            t.id
+        ),
+        (true, Lang::Zh) => format!(
+            "#{}  {serial}  {other} 请求将其转移到其账号  {state}  （除非您拒绝，将于 {until} 转移）",
+            t.id
+        ),
+        (false, Lang::En) => format!(
+            "#{}  {serial}  your request to {other}  {state}  (moves at {until} unless refused)",
+            t.id
+        ),
+        (false, Lang::Zh) => format!(
+            "#{}  {serial}  您向 {other} 的请求  {state}  （除非被拒绝，将于 {until} 转移）",
+            t.id
+        ),
+    }
+}
+
+impl Context {
+    pub async fn events(&self, after: Option<i64>, follow: bool) -> Result<(), CliError> {
+        let mut after = after;
+        let mut printed = false;
+        loop {
+            let wait = if follow { 30 } else { 0 };
+            let page = match self.client.feed_page(after, wait).await {
+                Ok(page) => page,
+                Err(error) if follow && matches!(error, HcError::Network { .. }) => {
+                    eprintln!("hc: {}", describe(&error));
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    continue;
+                }
+                Err(error) => return Err(error.into()),
+            };
+            for event in &page.events {
+                outln!("{}", feed_line(event));
+                printed = true;
+            }
+            after = Some(page.next_after);
+            if !follow && page.events.is_empty() {
+                if !printed {
+                    outln!("{}", cli_words("No events yet.", "还没有事件。"));
+                }
+                return Ok(());
+            }
+        }
+    }
+
+    pub async fn webhook_add(&self, url: String) -> Result<(), CliError> {
+        let added = self.client.register_webhook(url).await?;
+        outln!(
+            "{}",
+            cli_words(
+                &format!(
+                    "Webhook #{} added: {}",
+                    added.endpoint.id, added.endpoint.url
+                ),
+                &format!(
+                    "已添加 Webhook #{}：{}",
+                    added.endpoint.id, added.endpoint.url
+                )
+            )
+        );
+        outln!(
+            "{}",
+            cli_words(
+                "Signing secret (shown only this once; keep it to check each Hc-Signature):",
+                "签名密钥（仅显示这一次；请妥善保存，用于校验每个 Hc-Signature）："
+            )
+        );
+        outln!("{}", added.secret);
+        Ok(())
+    }
+
+    pub async fn webhook_list(&self) -> Result<(), CliError> {
+        let endpoints = self.client.push_endpoints().await?;
+        if endpoints.is_empty() {
+            outln!("{}", cli_words("No webhooks.", "没有 Webhook。"));
+        }
+        for e in endpoints {
+            outln!(
+                "#{}  {}  {}  {}",
+                e.id,
+                e.kind,
+                e.url,
+                utc_time(e.created_at_unix)
+            );
+        }
+        Ok(())
+    }
+
+    pub async fn webhook_remove(&self, id: i64) -> Result<(), CliError> {
+        self.client.remove_push_endpoint(id).await?;
+        outln!(
+            "{}",
+            cli_words(
+                &format!("Webhook #{id} removed."),
+                &format!("已删除 Webhook #{id}。")
+            )
+        );
+        Ok(())
+    }
+
+    pub async fn transfer_request(
+        &self,
+        image: Option<PathBuf>,
+        text: Option<String>,
+        label_code: String,
+    ) -> Result<(), CliError> {
+        let qr_text = match (image, text) {
+            (Some(path), _) => {
+                let bytes = std::fs::read(&path)
+                    .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
+                hc_core::decode_image(&bytes)?.ok_or(HcError::NoQrFound {
+                    hint: hc_core::ScanHint::NoCode,
+                })?
+            }
+            (None, Some(text)) => text,
+            (None, None) => {
+                return Err(CliError::Input(
+                    "give --image FILE or --text HCR1:...".into(),
+                ));
+            }
+        };
+        let t = self.client.request_transfer(qr_text, label_code).await?;
+        let until = utc_time(t.completes_at_unix);
+        outln!(
+            "{}",
+            cli_words(
+                &format!(
+                    "Asked to move {} to your account (request #{}): it moves at {until} unless its owner ({}) refuses.",
+                    t.serial, t.id, t.other_account
+                ),
+                &format!(
+                    "已请求将设备 {} 转移到您的账号（请求 #{}）：除非其所有者（{}）拒绝，将于 {until} 转移。",
+                    t.serial, t.id, t.other_account
+                )
+            )
+        );
+        Ok(())
+    }
+
+    pub async fn transfer_list(&self) -> Result<(), CliError> {
+        let transfers = self.client.transfers().await?;
+        if transfers.is_empty() {
+            outln!("{}", cli_words("No transfer requests.", "没有转移请求。"));
+        }
+        for t in &transfers {
+            outln!("{}", transfer_line(t));
+        }
+        Ok(())
+    }
+
+    pub async fn transfer_decide(&self, id: i64, approve: bool) -> Result<(), CliError> {
+        if approve {
+            self.client.approve_transfer(id).await?;
+            outln!(
+                "{}",
+                cli_words(
+                    &format!("Request #{id} approved: the device is in the other account now."),
+                    &format!("已批准请求 #{id}：设备现已转移到对方账号。")
+                )
+            );
+        } else {
+            self.client.refuse_transfer(id).await?;
+            outln!(
+                "{}",
+                cli_words(
+                    &format!("Request #{id} refused: the device stays in your account."),
+                    &format!("已拒绝请求 #{id}：设备仍在您的账号中。")
+                )
+            );
+        }
+        Ok(())
+    }
+}

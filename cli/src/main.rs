@@ -133,6 +133,28 @@ enum AppCommand {
         #[command(flatten)]
         connection: Connection,
     },
+    /// Your account's security feed: reset codes given, other accounts' attempts, new logins and
+    /// device transfers, oldest first.
+    Events {
+        /// Show only the events after this one (the id an earlier line starts with).
+        #[arg(long, value_parser = clap::value_parser!(i64).range(0..))]
+        after: Option<i64>,
+        /// Keep waiting for new events and print each as it comes, until Ctrl-C.
+        #[arg(long)]
+        follow: bool,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Webhooks the cloud sends each security event to (HTTPS POST, signed with HMAC-SHA256).
+    Webhook {
+        #[command(subcommand)]
+        command: WebhookCommand,
+    },
+    /// Move a device another account holds to yours (at the device), or answer such a request.
+    Transfer {
+        #[command(subcommand)]
+        command: TransferCommand,
+    },
     /// Reset Device Password: scan the device's QR code and show the verification code.
     #[command(group(clap::ArgGroup::new("source").required(true).args(["image", "text"])))]
     Reset {
@@ -147,9 +169,81 @@ enum AppCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum WebhookCommand {
+    /// Register a webhook; its signing secret is shown this once.
+    Add {
+        /// The https:// address to POST each event to (a public host).
+        url: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// List the account's webhooks.
+    List {
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Remove a webhook; its undelivered events go with it.
+    Remove {
+        /// The webhook's id, as `hc webhook list` shows it.
+        id: i64,
+        #[command(flatten)]
+        connection: Connection,
+    },
+}
+
+#[derive(Subcommand)]
+enum TransferCommand {
+    /// At the device: ask for it to be moved to your account, with the QR code it shows now and
+    /// its label code. Its owner may refuse until the waiting period ends.
+    #[command(group(clap::ArgGroup::new("source").required(true).args(["image", "text"])))]
+    Request {
+        /// A photo or screenshot of the QR code the device shows now (PNG or JPEG).
+        #[arg(long)]
+        image: Option<PathBuf>,
+        /// The QR text, read by other means (HCR1:...).
+        #[arg(long)]
+        text: Option<String>,
+        /// The 6-letter code on the device's label (A-Z; lower case is fine).
+        label_code: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Requests for your devices and your own requests, newest first.
+    List {
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Let one of your devices move to the account asking for it, now.
+    Approve {
+        /// The request's id, as `hc transfer list` shows it.
+        id: i64,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Keep one of your devices: refuse the request for it.
+    Refuse {
+        /// The request's id, as `hc transfer list` shows it.
+        id: i64,
+        #[command(flatten)]
+        connection: Connection,
+    },
+}
+
 impl AppCommand {
     fn connection(&self) -> &Connection {
         match self {
+            AppCommand::Webhook { command } => match command {
+                WebhookCommand::Add { connection, .. }
+                | WebhookCommand::List { connection }
+                | WebhookCommand::Remove { connection, .. } => connection,
+            },
+            AppCommand::Transfer { command } => match command {
+                TransferCommand::Request { connection, .. }
+                | TransferCommand::List { connection }
+                | TransferCommand::Approve { connection, .. }
+                | TransferCommand::Refuse { connection, .. } => connection,
+            },
             AppCommand::Register { connection, .. }
             | AppCommand::Login { connection, .. }
             | AppCommand::Logout { connection, .. }
@@ -158,6 +252,7 @@ impl AppCommand {
             | AppCommand::Add { connection, .. }
             | AppCommand::Remove { connection, .. }
             | AppCommand::Audit { connection, .. }
+            | AppCommand::Events { connection, .. }
             | AppCommand::Reset { connection, .. } => connection,
         }
     }
@@ -227,6 +322,23 @@ async fn run(cli: Cli) -> ExitCode {
         AppCommand::Remove { serial, .. } => context.remove(serial).await,
         AppCommand::Audit { limit, before, .. } => context.audit(limit, before).await,
         AppCommand::Reset { image, text, .. } => context.reset(image, text).await,
+        AppCommand::Events { after, follow, .. } => context.events(after, follow).await,
+        AppCommand::Webhook { command } => match command {
+            WebhookCommand::Add { url, .. } => context.webhook_add(url).await,
+            WebhookCommand::List { .. } => context.webhook_list().await,
+            WebhookCommand::Remove { id, .. } => context.webhook_remove(id).await,
+        },
+        AppCommand::Transfer { command } => match command {
+            TransferCommand::Request {
+                image,
+                text,
+                label_code,
+                ..
+            } => context.transfer_request(image, text, label_code).await,
+            TransferCommand::List { .. } => context.transfer_list().await,
+            TransferCommand::Approve { id, .. } => context.transfer_decide(id, true).await,
+            TransferCommand::Refuse { id, .. } => context.transfer_decide(id, false).await,
+        },
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -236,6 +348,11 @@ async fn run(cli: Cli) -> ExitCode {
 
 fn fail(error: &app::CliError) -> ExitCode {
     eprintln!("hc: {}", error.describe());
+    if let app::CliError::Hc(error) = error
+        && let Some(hint) = error.hint()
+    {
+        eprintln!("hc: {}", messages::say(&hint));
+    }
     ExitCode::from(error.exit_code())
 }
 

@@ -315,6 +315,34 @@ pub fn wording(lang: Lang, message: &UiMessage) -> String {
         MessageId::LoggedOutEverywhere => {
             "Logged out everywhere: every session of the account has ended, this one too.".into()
         }
+        MessageId::ErrorInvalidPushEndpoint if zh => "此地址无法接收事件：请使用公网上的 https:// 地址。".into(),
+        MessageId::ErrorInvalidPushEndpoint => "This address cannot receive events: use an https:// address on the public internet.".into(),
+        MessageId::ErrorTooManyPushEndpoints if zh => "此账号的推送地址已达上限：请先删除一个。".into(),
+        MessageId::ErrorTooManyPushEndpoints => "This account already has as many push addresses as it may: remove one first.".into(),
+        MessageId::ErrorQrAlreadyUsed if zh => "此二维码已被使用。请在设备上重新打开“忘记密码”页面以显示新的二维码，然后扫描。".into(),
+        MessageId::ErrorQrAlreadyUsed => "This QR code was already used. Open the device's Forget Password page again so that it shows a new one, and scan that.".into(),
+        MessageId::ErrorTransferPending if zh => "已有一个转移此设备的请求正在进行：请等待其结束。".into(),
+        MessageId::ErrorTransferPending => "A request to move this device is already open: wait until it ends.".into(),
+        MessageId::ErrorTransferRefusedRecently if zh => "设备所有者最近拒绝了您对此设备的请求：暂时无法再次请求。".into(),
+        MessageId::ErrorTransferRefusedRecently => "The owner refused your request for this device recently: you cannot ask again yet.".into(),
+        MessageId::HintRequestTransfer if zh => format!("您在设备 {0} 旁边吗？可使用设备当前显示的二维码和标签上的验证码，请求将其转移到您的账号。", arg(0)),
+        MessageId::HintRequestTransfer => format!("Standing at {0}? Ask for it to be moved to your account with the QR code it shows now and its label code.", arg(0)),
+        MessageId::FeedResetCodeIssued if zh => format!("已为设备 {0} 发放验证码。", arg(0)),
+        MessageId::FeedResetCodeIssued => format!("A verification code was given for {0}.", arg(0)),
+        MessageId::FeedResetAttemptRefused if zh => format!("另一个账号（{0}）请求设备 {1} 的验证码：已拒绝。", arg(0), arg(1)),
+        MessageId::FeedResetAttemptRefused => format!("Another account ({0}) asked for a code for {1}: refused.", arg(0), arg(1)),
+        MessageId::FeedNewLogin if zh => format!("新的登录，来自 {0}。", arg(0)),
+        MessageId::FeedNewLogin => format!("New login from {0}.", arg(0)),
+        MessageId::FeedTransferRequested if zh => format!("请求在您的账号与 {0} 之间转移设备 {1}：除非所有者拒绝，等待期结束时将转移。", arg(0), arg(1)),
+        MessageId::FeedTransferRequested => format!("Request to move {1} between your account and {0}: it moves when the waiting period ends unless its owner refuses.", arg(0), arg(1)),
+        MessageId::FeedTransferRefused if zh => format!("在您的账号与 {0} 之间转移设备 {1} 的请求已被拒绝：设备不变。", arg(0), arg(1)),
+        MessageId::FeedTransferRefused => format!("The move of {1} between your account and {0} was refused: it stays.", arg(0), arg(1)),
+        MessageId::FeedTransferApproved if zh => format!("在您的账号与 {0} 之间转移设备 {1} 的请求已获批准：设备已转移。", arg(0), arg(1)),
+        MessageId::FeedTransferApproved => format!("The move of {1} between your account and {0} was approved: it has moved.", arg(0), arg(1)),
+        MessageId::FeedTransferCompleted if zh => format!("等待期已结束：设备 {1} 已在您的账号与 {0} 之间转移。", arg(0), arg(1)),
+        MessageId::FeedTransferCompleted => format!("The waiting period ended: {1} moved between your account and {0}.", arg(0), arg(1)),
+        MessageId::FeedUnknown if zh => "此版本应用尚不认识的安全事件。".into(),
+        MessageId::FeedUnknown => "A security event this app version does not know yet.".into(),
     }
 }
 
@@ -384,6 +412,10 @@ pub fn exit_code(error: &HcError) -> u8 {
         | HcError::NotAResetQr
         | HcError::InvalidQr
         | HcError::InvalidFrame { .. } => 3,
+        HcError::Server {
+            code: ErrorCode::QrAlreadyUsed,
+            ..
+        } => 3,
         HcError::DeviceNotAdded { .. } => 4,
         HcError::DeviceAddedByOthers { .. } => 5,
         HcError::NotLoggedIn | HcError::SessionExpired | HcError::SessionForOtherCloud { .. } => 6,

@@ -58,7 +58,21 @@ impl User {
         let (home, cloud, ca) = (self.home.clone(), self.cloud.clone(), self.ca.clone());
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         let stdin = stdin.map(str::to_owned);
-        tokio::task::spawn_blocking(move || run_hc(&home, &cloud, &ca, &args, stdin.as_deref()))
+        tokio::task::spawn_blocking(move || {
+            run_hc(&home, &cloud, &ca, &args, stdin.as_deref(), &[])
+        })
+        .await
+        .unwrap()
+    }
+
+    async fn hc_env(&self, args: &[&str], envs: &[(&str, &str)]) -> Run {
+        let (home, cloud, ca) = (self.home.clone(), self.cloud.clone(), self.ca.clone());
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let envs: Vec<(String, String)> = envs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        tokio::task::spawn_blocking(move || run_hc(&home, &cloud, &ca, &args, None, &envs))
             .await
             .unwrap()
     }
@@ -76,10 +90,18 @@ impl User {
     }
 }
 
-fn run_hc(home: &Path, cloud: &str, ca: &Path, args: &[String], stdin: Option<&str>) -> Run {
+fn run_hc(
+    home: &Path,
+    cloud: &str,
+    ca: &Path,
+    args: &[String],
+    stdin: Option<&str>,
+    envs: &[(String, String)],
+) -> Run {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_hc"))
         .args(args)
+        .envs(envs.iter().map(|(k, v)| (k, v)))
         .env("HC_HOME", home)
         .env("HC_CLOUD_URL", cloud)
         .env("HC_CA_CERT", ca)
@@ -801,4 +823,209 @@ fn the_commands_hc_demo_keep_prints_work_for_a_new_account_and_ctrl_c_leaves_no_
     assert_eq!(status.code(), Some(0));
     let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
     assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// The `#id` a line of `hc transfer list` starts with.
+fn first_id(stdout: &str) -> String {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with('#'))
+        .expect("a listed line");
+    line[1..].split_whitespace().next().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_accounts_attempt_on_my_nvr_appears_in_hc_events() {
+    let world = world(RateLimits::default()).await;
+    let nvr = nvr(&world, "J12345678").await;
+    let label = nvr.label_code.clone();
+    let owner = user(&world, "owner");
+    owner.signed_up("owner@example.com").await;
+    assert_eq!(owner.hc(&["add", "J12345678", &label], None).await.code, 0);
+    assert!(nvr.sync().await);
+    let (qr, _) = qr_screenshot(&nvr, world.dir.path()).await;
+    let run = owner.hc(&["reset", "--text", &qr], None).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // Somebody else scans the NVR: the vendor's note, and the way out at the device.
+    let stranger = user(&world, "stranger");
+    stranger.signed_up("stranger@example.com").await;
+    let (qr, _) = qr_screenshot(&nvr, world.dir.path()).await;
+    let run = stranger.hc(&["reset", "--text", &qr], None).await;
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("Standing at J12345678? Ask for it to be moved to your account"),
+        "{}",
+        run.stderr
+    );
+
+    let run = owner.hc(&["events"], None).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("A verification code was given for J12345678."),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "Another account (st***@example.com) asked for a code for J12345678: refused."
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("New login from 127.0.0.0/24"),
+        "{}",
+        run.stdout
+    );
+    // Each line starts with its id; --after shows only what follows it.
+    let last = run.stdout.lines().last().unwrap();
+    let last_id = last[1..].split_whitespace().next().unwrap().to_owned();
+    let run = owner.hc(&["events", "--after", &last_id], None).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("No events yet."), "{}", run.stdout);
+
+    // In Chinese too.
+    let mut zh = owner.hc_env(&["events"], &[("HC_LANG", "zh_CN")]).await;
+    assert_eq!(zh.code, 0, "{}", zh.stderr);
+    zh.stdout.retain(|c| c != '\r');
+    assert!(
+        zh.stdout
+            .contains("另一个账号（st***@example.com）请求设备 J12345678 的验证码：已拒绝。"),
+        "{}",
+        zh.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_installer_approves_the_move_and_the_owner_gets_a_code() {
+    let world = world(RateLimits::default()).await;
+    let nvr = nvr(&world, "J12345678").await;
+    let label = nvr.label_code.clone();
+    let installer = user(&world, "installer");
+    installer.signed_up("installer@example.com").await;
+    assert_eq!(
+        installer.hc(&["add", "J12345678", &label], None).await.code,
+        0
+    );
+    assert!(nvr.sync().await);
+
+    // The owner at the NVR: a fresh QR and the label code.
+    let owner = user(&world, "owner");
+    owner.signed_up("owner@example.com").await;
+    let (qr, png) = qr_screenshot(&nvr, world.dir.path()).await;
+    let run = owner
+        .hc(
+            &[
+                "transfer",
+                "request",
+                "--image",
+                png.to_str().unwrap(),
+                &label.to_lowercase(),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("Asked to move J12345678 to your account (request #"),
+        "{}",
+        run.stdout
+    );
+    // The same QR again: used, show a new one (and one request at a time).
+    let run = owner
+        .hc(&["transfer", "request", "--text", &qr, &label], None)
+        .await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("already used"), "{}", run.stderr);
+
+    // The installer hears of it and approves at once.
+    let run = installer.hc(&["events"], None).await;
+    assert!(
+        run.stdout
+            .contains("Request to move J12345678 between your account and o***@example.com"),
+        "{}",
+        run.stdout
+    );
+    let run = installer.hc(&["transfer", "list"], None).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("o***@example.com asks to move it to their account  open"),
+        "{}",
+        run.stdout
+    );
+    let id = first_id(&run.stdout);
+    let run = installer.hc(&["transfer", "approve", &id], None).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("approved"), "{}", run.stdout);
+
+    // The device is the owner's now and learns it at its next sync: its reset code comes to the
+    // owner.
+    assert!(nvr.sync().await);
+    let (qr, _) = qr_screenshot(&nvr, world.dir.path()).await;
+    let run = owner.hc(&["reset", "--text", &qr], None).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(digits_of(&run.stdout).len(), 8);
+    let run = owner.hc(&["events"], None).await;
+    assert!(
+        run.stdout.contains(
+            "The move of J12345678 between your account and in***@example.com was approved"
+        ),
+        "{}",
+        run.stdout
+    );
+    // And the installer's scan now gets the vendor's note.
+    let (qr, _) = qr_screenshot(&nvr, world.dir.path()).await;
+    let run = installer.hc(&["reset", "--text", &qr], None).await;
+    assert_eq!(run.code, 5, "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_adds_lists_and_removes_a_webhook_and_its_secret_is_shown_once() {
+    let world = World::start(|c| {
+        let push = hc_cloud::PushSettings {
+            allow_insecure_loopback: true,
+            ..c.push.clone()
+        };
+        c.with_push(push)
+    })
+    .await;
+    let owner = user(&world, "owner");
+    owner.signed_up("owner@example.com").await;
+    // Neither http nor https: refused even where the test cloud allows loopback.
+    let run = owner
+        .hc(&["webhook", "add", "ftp://127.0.0.1/hook"], None)
+        .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot receive events"),
+        "{}",
+        run.stderr
+    );
+
+    let run = owner
+        .hc(&["webhook", "add", "http://127.0.0.1:9/hook"], None)
+        .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("shown only this once"),
+        "{}",
+        run.stdout
+    );
+    let run = owner.hc(&["webhook", "list"], None).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("http://127.0.0.1:9/hook"),
+        "{}",
+        run.stdout
+    );
+    let id = first_id(&run.stdout);
+    let run = owner.hc(&["webhook", "remove", &id], None).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = owner.hc(&["webhook", "list"], None).await;
+    assert!(run.stdout.contains("No webhooks."), "{}", run.stdout);
 }

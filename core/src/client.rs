@@ -538,13 +538,31 @@ impl HcClient {
     /// One cloud request with the session's access token, refreshed first when it has expired and
     /// once more when the cloud rejects it (`Session::authorized`). `serial` names the device a
     /// refusal is about.
-    async fn send_authorized<B, T>(
+    pub(crate) async fn send_authorized<B, T>(
         &self,
         serial: Option<&str>,
         method: Method,
         path: &str,
         body: Option<&B>,
         retry: Retry,
+    ) -> Result<T>
+    where
+        B: serde::Serialize + ?Sized + Sync,
+        T: serde::de::DeserializeOwned + Send,
+    {
+        self.send_authorized_waiting(serial, method, path, body, retry, std::time::Duration::ZERO)
+            .await
+    }
+
+    /// [`HcClient::send_authorized`] for a request the cloud may hold for `wait` (a long poll).
+    pub(crate) async fn send_authorized_waiting<B, T>(
+        &self,
+        serial: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        retry: Retry,
+        wait: std::time::Duration,
     ) -> Result<T>
     where
         B: serde::Serialize + ?Sized + Sync,
@@ -558,7 +576,7 @@ impl HcClient {
                 async move {
                     inner
                         .http
-                        .send(method, path, body, Some(&token), retry)
+                        .send_waiting(method, path, body, Some(&token), retry, wait)
                         .await
                 }
             })
@@ -602,7 +620,7 @@ impl HcClient {
 
     /// After an add or a remove the cached list is wrong: fetch it again, or mark it stale so the
     /// next look at the list does.
-    async fn refresh_devices_after_change(&self) {
+    pub(crate) async fn refresh_devices_after_change(&self) {
         if self.fetch_devices().await.is_err()
             && let Some(list) = self
                 .inner

@@ -64,6 +64,8 @@ pub(crate) struct CloudHttp {
     client: reqwest::Client,
     base_url: String,
     cloud: SessionCloud,
+    /// `request_timeout_ms`: a long poll's requests get their wait on top.
+    timeout: Duration,
 }
 
 /// Which cloud a session belongs to: the origin that issued its tokens (scheme, host, port) and,
@@ -198,6 +200,7 @@ impl CloudHttp {
             client,
             base_url,
             cloud,
+            timeout,
         })
     }
 
@@ -226,6 +229,25 @@ impl CloudHttp {
         B: Serialize + ?Sized,
         T: DeserializeOwned,
     {
+        self.send_waiting(method, path, body, bearer, retry, Duration::ZERO)
+            .await
+    }
+
+    /// [`CloudHttp::send`] for a request the cloud may hold for `wait` (a long poll): its
+    /// timeout is the usual one plus `wait`.
+    pub async fn send_waiting<B, T>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        bearer: Option<&str>,
+        retry: Retry,
+        wait: Duration,
+    ) -> Result<T, RequestError>
+    where
+        B: Serialize + ?Sized,
+        T: DeserializeOwned,
+    {
         let attempts = match retry {
             Retry::Idempotent => MAX_ATTEMPTS,
             Retry::Once => 1,
@@ -234,7 +256,10 @@ impl CloudHttp {
         let mut attempt = 1;
         let mut waited_for_capacity = false;
         loop {
-            match self.send_once(method.clone(), path, body, bearer).await {
+            match self
+                .send_once(method.clone(), path, body, bearer, wait)
+                .await
+            {
                 // `503 unavailable` means the cloud did nothing with the request (its password
                 // hashing is full, or its database is away for a moment), so even a login may be
                 // sent once more after the short wait the cloud asks for.
@@ -266,6 +291,7 @@ impl CloudHttp {
         path: &str,
         body: Option<&B>,
         bearer: Option<&str>,
+        wait: Duration,
     ) -> Result<T, RequestError>
     where
         B: Serialize + ?Sized,
@@ -274,6 +300,9 @@ impl CloudHttp {
         let mut request = self
             .client
             .request(method.clone(), format!("{}{path}", self.base_url));
+        if !wait.is_zero() {
+            request = request.timeout(self.timeout.saturating_add(wait));
+        }
         if let Some(token) = bearer {
             request = request.bearer_auth(token);
         }

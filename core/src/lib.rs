@@ -82,6 +82,7 @@ mod config;
 mod devices;
 mod display;
 mod error;
+mod feed;
 mod http;
 mod input;
 mod logging;
@@ -102,6 +103,10 @@ pub use devices::{
 };
 pub use display::{Countdown, DeviceListAge, countdown, device_list_age, group_code};
 pub use error::{HcError, Result};
+pub use feed::{
+    FEED_FIRST_BACKOFF, FEED_MAX_BACKOFF, FeedEventInfo, FeedEventKind, FeedEventPage,
+    FeedFollower, FeedListener, PushEndpointInfo, TransferInfo, TransferState, WebhookRegistration,
+};
 /// The API's machine-readable error codes, as `HcError::Server` carries them.
 pub use hc_protocol::api::ErrorCode;
 pub use hc_protocol::password::PasswordProblem;

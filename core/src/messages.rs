@@ -82,6 +82,18 @@ message_ids! {
     ErrorPasswordsDiffer = ("error_passwords_differ", 0),
     /// Not 6 letters A-Z.
     ErrorInvalidLabelCode = ("error_invalid_label_code", 0),
+    /// A push endpoint URL the cloud does not send to (not https, or not a public host).
+    ErrorInvalidPushEndpoint = ("error_invalid_push_endpoint", 0),
+    /// The account has as many push endpoints as it may: remove one first.
+    ErrorTooManyPushEndpoints = ("error_too_many_push_endpoints", 0),
+    /// The device's QR code was already used (for a reset code or a transfer): show a new one.
+    ErrorQrAlreadyUsed = ("error_qr_already_used", 0),
+    /// A request to move this device is already open.
+    ErrorTransferPending = ("error_transfer_pending", 0),
+    /// The owner refused this account's request for the device recently: no new one yet.
+    ErrorTransferRefusedRecently = ("error_transfer_refused_recently", 0),
+    /// After "added by another account": the way out for a person at the device. Argument: serial.
+    HintRequestTransfer = ("hint_request_transfer", 1),
     // reset screen
     /// Scanning, before any frame said why it could not be read.
     ScanHint = ("scan_hint", 0),
@@ -138,6 +150,23 @@ message_ids! {
     PasswordChanged = ("password_changed", 0),
     /// Every session of the account ended, this one too.
     LoggedOutEverywhere = ("logged_out_everywhere", 0),
+    // security feed (each event's words, by its kind)
+    /// Argument: serial.
+    FeedResetCodeIssued = ("feed_reset_code_issued", 1),
+    /// Arguments: the other account (masked), serial.
+    FeedResetAttemptRefused = ("feed_reset_attempt_refused", 2),
+    /// Argument: where from (a /24 or /48).
+    FeedNewLogin = ("feed_new_login", 1),
+    /// Arguments: the other account (masked), serial.
+    FeedTransferRequested = ("feed_transfer_requested", 2),
+    /// Arguments: the other account (masked), serial.
+    FeedTransferRefused = ("feed_transfer_refused", 2),
+    /// Arguments: the other account (masked), serial.
+    FeedTransferApproved = ("feed_transfer_approved", 2),
+    /// Arguments: the other account (masked), serial.
+    FeedTransferCompleted = ("feed_transfer_completed", 2),
+    /// A kind of event a newer cloud sends.
+    FeedUnknown = ("feed_unknown", 0),
 }
 
 /// A message to show: the front end looks `id` up in its wording and fills in `args`, already
@@ -240,6 +269,18 @@ impl HcError {
         }
     }
 
+    /// A second line some errors offer besides their action: after "added by another account",
+    /// the way out for a person standing at the device (ask for it to be moved to their account,
+    /// [`HcClient::request_transfer`](crate::HcClient::request_transfer)).
+    pub fn hint(&self) -> Option<UiMessage> {
+        match self {
+            HcError::DeviceAddedByOthers { serial } => {
+                Some(UiMessage::with(MessageId::HintRequestTransfer, [serial]))
+            }
+            _ => None,
+        }
+    }
+
     /// What the screen offers next for this error.
     pub fn action(&self) -> ErrorAction {
         match self {
@@ -261,6 +302,11 @@ impl HcError {
             HcError::RateLimited { retry_after_secs } => ErrorAction::WaitThenRetry {
                 seconds: *retry_after_secs,
             },
+            // The device must show a new QR: scan that one.
+            HcError::Server {
+                code: ErrorCode::QrAlreadyUsed,
+                ..
+            } => ErrorAction::ScanAgain,
             HcError::Server { code, .. } if server_message_id(*code).is_some() => {
                 ErrorAction::CorrectInput
             }
@@ -285,6 +331,11 @@ fn server_message_id(code: ErrorCode) -> Option<MessageId> {
         ErrorCode::WrongLabelCode => MessageId::ErrorWrongLabelCode,
         ErrorCode::AlreadyAdded => MessageId::ErrorAlreadyAdded,
         ErrorCode::NotFound => MessageId::ErrorNotFound,
+        ErrorCode::InvalidPushEndpoint => MessageId::ErrorInvalidPushEndpoint,
+        ErrorCode::TooManyPushEndpoints => MessageId::ErrorTooManyPushEndpoints,
+        ErrorCode::QrAlreadyUsed => MessageId::ErrorQrAlreadyUsed,
+        ErrorCode::TransferPending => MessageId::ErrorTransferPending,
+        ErrorCode::TransferRefusedRecently => MessageId::ErrorTransferRefusedRecently,
         _ => return None,
     })
 }

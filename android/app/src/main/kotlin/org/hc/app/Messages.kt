@@ -37,6 +37,12 @@ fun MessageId.res(): Int = when (this) {
     MessageId.ERROR_SESSION_FOR_OTHER_CLOUD -> R.string.error_session_for_other_cloud
     MessageId.ERROR_PASSWORDS_DIFFER -> R.string.error_passwords_differ
     MessageId.ERROR_INVALID_LABEL_CODE -> R.string.error_invalid_label_code
+    MessageId.ERROR_INVALID_PUSH_ENDPOINT -> R.string.error_invalid_push_endpoint
+    MessageId.ERROR_TOO_MANY_PUSH_ENDPOINTS -> R.string.error_too_many_push_endpoints
+    MessageId.ERROR_QR_ALREADY_USED -> R.string.error_qr_already_used
+    MessageId.ERROR_TRANSFER_PENDING -> R.string.error_transfer_pending
+    MessageId.ERROR_TRANSFER_REFUSED_RECENTLY -> R.string.error_transfer_refused_recently
+    MessageId.HINT_REQUEST_TRANSFER -> R.string.hint_request_transfer
     MessageId.SCAN_HINT -> R.string.scan_hint
     MessageId.SCAN_HINT_NO_CODE -> R.string.scan_hint_no_code
     MessageId.SCAN_HINT_TOO_SMALL -> R.string.scan_hint_too_small
@@ -66,6 +72,14 @@ fun MessageId.res(): Int = when (this) {
     MessageId.AUDIT_OTHER_ACCOUNT_RATE_LIMITED -> R.string.audit_other_account_rate_limited
     MessageId.PASSWORD_CHANGED -> R.string.password_changed
     MessageId.LOGGED_OUT_EVERYWHERE -> R.string.logged_out_everywhere
+    MessageId.FEED_RESET_CODE_ISSUED -> R.string.feed_reset_code_issued
+    MessageId.FEED_RESET_ATTEMPT_REFUSED -> R.string.feed_reset_attempt_refused
+    MessageId.FEED_NEW_LOGIN -> R.string.feed_new_login
+    MessageId.FEED_TRANSFER_REQUESTED -> R.string.feed_transfer_requested
+    MessageId.FEED_TRANSFER_REFUSED -> R.string.feed_transfer_refused
+    MessageId.FEED_TRANSFER_APPROVED -> R.string.feed_transfer_approved
+    MessageId.FEED_TRANSFER_COMPLETED -> R.string.feed_transfer_completed
+    MessageId.FEED_UNKNOWN -> R.string.feed_unknown
 }
 
 @Composable
