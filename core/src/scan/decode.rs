@@ -23,6 +23,7 @@ use rxing::qrcode::cpp_port::decoder::Decode;
 use rxing::qrcode::cpp_port::detector::{FindFinderPatterns, GenerateFinderPatternSets, SampleQR};
 use rxing::{Binarizer, Luma8Source};
 
+#[cfg(feature = "measuring-decoders")]
 use crate::scan::binarize::Bitmap;
 use crate::scan::work::{SAMPLE_COST, Work};
 
@@ -311,6 +312,7 @@ fn contained<T>(work: impl FnOnce() -> T) -> Option<T> {
 
 /// Detects and decodes every grid of a freshly prepared rqrr image, each step in a panic guard.
 /// A macro because rqrr's buffer type and its trait are not exported, so no function can name them.
+#[cfg(feature = "measuring-decoders")]
 macro_rules! read_prepared {
     ($prepare:expr) => {{
         let texts = contained(|| {
@@ -327,6 +329,7 @@ macro_rules! read_prepared {
 }
 
 /// Every QR text rqrr reads in a grey image, with rqrr's own threshold. Never panics.
+#[cfg(feature = "measuring-decoders")]
 pub(crate) fn read_grey(image: &GrayImage) -> Vec<String> {
     let (width, pixels) = (image.width() as usize, image.as_raw());
     // rqrr's plain-slice buffer instead of its `image` adapter, whose per-pixel bounds-checked
@@ -339,6 +342,7 @@ pub(crate) fn read_grey(image: &GrayImage) -> Vec<String> {
 }
 
 /// Every QR text rqrr reads in an already binarized image. Never panics.
+#[cfg(feature = "measuring-decoders")]
 pub(crate) fn read_bitmap(bitmap: &Bitmap) -> Vec<String> {
     read_prepared!(rqrr::PreparedImage::prepare_from_bitmap(
         bitmap.width,

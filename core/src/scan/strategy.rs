@@ -18,10 +18,14 @@ use image::GrayImage;
 
 use rxing::common::BitMatrix;
 
-use crate::scan::decode::{Detection, Region, read_bitmap, read_grey, read_qr};
+#[cfg(feature = "measuring-decoders")]
+use crate::scan::binarize;
+use crate::scan::decode::{Detection, Region, read_qr};
+#[cfg(feature = "measuring-decoders")]
+use crate::scan::decode::{read_bitmap, read_grey};
 use crate::scan::reset_qr::Reading;
 use crate::scan::work::{CAMERA_BUDGET, SAMPLE_COST, STILL_BUDGET, Work};
-use crate::scan::{binarize, contrast, scale};
+use crate::scan::{contrast, scale};
 
 /// How an attempt reads the image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -453,6 +457,12 @@ impl<'a> Search<'a> {
                 let normalized = contrast::normalize_local(image);
                 read_qr(&normalized, false, &mut self.work, &mut None)
             }
+            // Measured only, and built only for measuring: the app never lists these attempts.
+            #[cfg(not(feature = "measuring-decoders"))]
+            Method::Rqrr | Method::LocalAverage | Method::LocalAverageInverted => {
+                return Vec::new();
+            }
+            #[cfg(feature = "measuring-decoders")]
             Method::Rqrr | Method::LocalAverage | Method::LocalAverageInverted => {
                 let pixels = u64::from(image.width()) * u64::from(image.height());
                 if !self.work.admit(pixels * RQRR_COST_PER_PIXEL) {
