@@ -1,20 +1,26 @@
 //! `hc demo`: the whole Reset Device Password story on one machine, in about a minute.
 //!
 //! It starts the embedded cloud (SQLite in a temporary folder) and a simulated NVR, then plays the
-//! three people of the story: the factory (provisioning), the owner at the NVR's screen (the NVR's
-//! local API, as its web page would call it), and the owner's phone (`hc-core`, exactly as the
-//! apps use it). The failure notes come last. `--keep` leaves both servers running.
+//! people of the story: the factory (provisioning), the installer who set the NVR up and added it to
+//! their account, the owner at the NVR's screen (the NVR's local API, as its web page would call it)
+//! and the owner's phone (`hc-core`, exactly as the apps use it). The owner asks for the NVR to be
+//! moved to their account and the installer approves at once; the owner's security feed hears the
+//! move, the reset code and another account's refused attempt. The failure notes come last.
+//! `--keep` leaves both servers running.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hc_cloud::{Config as CloudConfig, ProvisionRequest, RunningCloud};
-use hc_core::{ClientConfig, HcClient, HcError, MemoryStore};
+use hc_core::{
+    ClientConfig, FeedEventInfo, FeedEventKind, FeedFollower, FeedListener, HcClient, HcError,
+    MemoryStore, TransferState,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use nvr_sim::{CloudConfig as NvrCloud, NvrClient, NvrConfig, RunningNvr};
 
 use crate::app::{ResetInput, run_reset_flow};
-use crate::messages::{describe, grouped_code, utc_time};
+use crate::messages::{describe, grouped_code, say, utc_time};
 use crate::outln;
 
 const SERIAL: &str = "J12345678";
@@ -83,7 +89,27 @@ pub async fn run(keep: bool) -> Result<(), DemoError> {
         .await?;
     story.done(&format!("NVR web page on {}", nvr.url()));
 
-    story.heading("The owner's phone: account and device");
+    story.heading("The installer sets the NVR up for the shop");
+    let installer = phone_with_account(&cloud, INSTALLER).await?;
+    story.done(&format!("{INSTALLER} registered and logged in"));
+    installer
+        .add_device(
+            SERIAL.into(),
+            label_code.clone(),
+            Some("Installed for a client".into()),
+        )
+        .await
+        .map_err(|e| step_error("installer adds the device")(&e))?;
+    story.done(&format!(
+        "{INSTALLER} added NVR {SERIAL} with its label code"
+    ));
+    let bound = nvr.sync_now().await.map_err(|e| step_error("sync")(&e))?;
+    story.done(&format!(
+        "The NVR synced with the cloud: bound = {}",
+        bound.unwrap_or(false)
+    ));
+
+    story.heading("The owner's phone: the NVR is in the installer's account");
     let phone = phone(&cloud)?;
     story
         .slow(&format!("Registering {OWNER} and logging in"), async {
@@ -98,20 +124,64 @@ pub async fn run(keep: bool) -> Result<(), DemoError> {
         .await
         .map_err(|e| step_error("owner account")(&e))?;
     story.done(&format!("Logged in as {OWNER}"));
-    phone
+    // The app's security screen: the feed, live, from the first event on.
+    let (feed, follower) = follow(&phone);
+    feed.show(&story, FeedEventKind::NewLogin).await?;
+    let refused = phone
         .add_device(SERIAL.into(), label_code.clone(), Some("Shop NVR".into()))
         .await
-        .map_err(|e| step_error("add device")(&e))?;
-    story.done(&format!("Added NVR {SERIAL} with its label code"));
-    let bound = nvr.sync_now().await.map_err(|e| step_error("sync")(&e))?;
+        .err();
+    story.note(refused.as_ref());
+    // The owner is at the NVR: its QR code proves the device takes part, now.
+    let panel = NvrClient::new(nvr.url()).map_err(|e| step_error("nvr")(&e))?;
+    let qr_text = panel
+        .start_challenge()
+        .await
+        .map_err(|e| step_error("Verify by Hik-Connect")(&e))?
+        .qr;
+    let request = phone
+        .request_transfer(qr_text, label_code.clone())
+        .await
+        .map_err(|e| step_error("request transfer")(&describe(&e)))?;
     story.done(&format!(
-        "The NVR synced with the cloud once: bound = {}",
+        "At the NVR, the owner scanned its QR code and asked for it with the label code (request #{}): \
+         it moves at {} unless {} refuses",
+        request.id,
+        utc_time(request.completes_at_unix),
+        request.other_account
+    ));
+    let incoming = installer
+        .transfers()
+        .await
+        .map_err(|e| step_error("installer's transfers")(&describe(&e)))?
+        .into_iter()
+        .find(|t| t.incoming && t.state == TransferState::Open)
+        .ok_or_else(|| step_error("installer's transfers")(&"no open request"))?;
+    story.done(&format!(
+        "{INSTALLER}'s phone: {} asks for {} (request #{}); the installer approves at once",
+        incoming.other_account, incoming.serial, incoming.id
+    ));
+    installer
+        .approve_transfer(incoming.id)
+        .await
+        .map_err(|e| step_error("approve")(&describe(&e)))?;
+    feed.show(&story, FeedEventKind::TransferApproved).await?;
+    // In the shop the NVR learns it at its next check-in (every 5 min); the demo presses Check
+    // again, which the NVR spaces 5 s from the last press so that no page can make it flood the cloud.
+    let bound = story
+        .slow(
+            "Pressing Check again on the NVR (5 s after the last press)",
+            nvr.sync_now(),
+        )
+        .await
+        .map_err(|e| step_error("sync")(&e))?;
+    story.done(&format!(
+        "The NVR synced (Check again waits 5 s after a press): bound = {}, now to {OWNER}",
         bound.unwrap_or(false)
     ));
 
     story.heading("At the NVR: the admin password is forgotten");
     // The owner in front of the NVR: what its local page does, through the NVR's JSON API.
-    let panel = NvrClient::new(nvr.url()).map_err(|e| step_error("nvr")(&e))?;
     let refused = panel
         .login("admin", OLD_ADMIN_PASSWORD.replace('1', "9").as_str())
         .await;
@@ -166,6 +236,7 @@ pub async fn run(keep: bool) -> Result<(), DemoError> {
         MODEL,
         utc_time(code.2)
     ));
+    feed.show(&story, FeedEventKind::ResetCodeIssued).await?;
 
     story.heading("At the NVR: code, new password, login");
     let token = panel
@@ -185,6 +256,17 @@ pub async fn run(keep: bool) -> Result<(), DemoError> {
         .map_err(|e| step_error("login with the new password")(&e))?;
     story.done("Logged in to the NVR with the new password");
 
+    story.heading("Another account scans the NVR");
+    let qr_png = fresh_qr_png(&panel).await?;
+    let note = scan(&installer, qr_png).await.err();
+    story.done(&format!(
+        "{INSTALLER}, no longer the owner, scans a fresh QR code"
+    ));
+    story.note(note.as_ref());
+    feed.show(&story, FeedEventKind::ResetAttemptRefused)
+        .await?;
+    follower.stop_and_wait().await;
+
     story.heading("The notes the app shows instead of a code");
     phone
         .remove_device(SERIAL.into())
@@ -195,32 +277,14 @@ pub async fn run(keep: bool) -> Result<(), DemoError> {
     let note = scan(&phone, qr_png).await.err();
     story.note(note.as_ref());
 
-    let installer = phone_with_account(&cloud, INSTALLER).await?;
-    installer
-        .add_device(
-            SERIAL.into(),
-            label_code.clone(),
-            Some("Installed for a client".into()),
-        )
-        .await
-        .map_err(|e| step_error("installer adds the device")(&e))?;
-    story.done(&format!("{INSTALLER} added the same NVR to their account"));
-    let qr_png = fresh_qr_png(&panel).await?;
-    let note = scan(&phone, qr_png).await.err();
-    story.note(note.as_ref());
-
     outln!("");
     if keep {
-        // Left bound to the installer, the NVR could not be added by whoever tries it next.
-        installer
-            .remove_device(SERIAL.into())
+        // Its page says it is free at once, not at the next scheduled check-in.
+        story
+            .slow("Pressing Check again on the NVR", nvr.sync_now())
             .await
-            .map_err(|e| step_error("installer removes the device")(&e))?;
-        // Its page then says so at once, not at the next scheduled check-in.
-        nvr.sync_now().await.map_err(|e| step_error("sync")(&e))?;
-        story.done(&format!(
-            "{INSTALLER} removed the NVR again, and it synced: it is free for an account of yours"
-        ));
+            .map_err(|e| step_error("sync")(&e))?;
+        story.done("The NVR synced: it is free for an account of yours");
         outln!("");
         keep_running(cloud, nvr, work, &label_code).await;
     } else {
@@ -268,6 +332,47 @@ async fn fresh_qr_png(panel: &NvrClient) -> Result<Vec<u8>, DemoError> {
 async fn scan(phone: &HcClient, png: Vec<u8>) -> Result<(String, String, i64), HcError> {
     let code = run_reset_flow(phone, ResetInput::Image(png), |_| {}).await?;
     Ok((code.serial, code.code, code.expires_at_unix))
+}
+
+/// How long the demo waits for an event its own step has just caused (the long poll answers at
+/// once when it is written; this bounds a broken cloud).
+const FEED_WAIT: Duration = Duration::from_secs(10);
+
+/// The owner's security screen, as the apps' stream feeds it: the follower hands each event on.
+struct Feed(tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<FeedEventInfo>>);
+
+struct FeedSender(tokio::sync::mpsc::UnboundedSender<FeedEventInfo>);
+
+impl FeedListener for FeedSender {
+    fn on_event(&self, event: FeedEventInfo) {
+        let _ = self.0.send(event);
+    }
+    // The demo's cloud is in this process: an error shows as the awaited event never coming.
+    fn on_error(&self, _error: HcError, _retrying: bool) {}
+}
+
+fn follow(phone: &HcClient) -> (Feed, FeedFollower) {
+    let (send, receive) = tokio::sync::mpsc::unbounded_channel();
+    let follower = FeedFollower::start(phone.clone(), None, Arc::new(FeedSender(send)));
+    (Feed(tokio::sync::Mutex::new(receive)), follower)
+}
+
+impl Feed {
+    /// Prints what the owner's feed hears, up to and including the first event of `kind`.
+    async fn show(&self, story: &Narrator, kind: FeedEventKind) -> Result<(), DemoError> {
+        let mut events = self.0.lock().await;
+        loop {
+            let event = tokio::time::timeout(FEED_WAIT, events.recv())
+                .await
+                .ok()
+                .flatten()
+                .ok_or_else(|| step_error("the owner's feed")(&format!("no {kind:?} event")))?;
+            story.feed(&event);
+            if event.kind == kind {
+                return Ok(());
+            }
+        }
+    }
 }
 
 async fn keep_running(
@@ -356,13 +461,26 @@ impl Narrator {
         outln!("  [{:>5.2}s] ✔ {text}", self.elapsed().as_secs_f64());
     }
 
+    fn feed(&self, event: &FeedEventInfo) {
+        outln!(
+            "  [{:>5.2}s] 🔔 The owner's security feed: {}",
+            self.elapsed().as_secs_f64(),
+            say(&event.message)
+        );
+    }
+
     fn note(&self, error: Option<&HcError>) {
         match error {
-            Some(error) => outln!(
-                "  [{:>5.2}s] ✘ The app shows: {}",
-                self.elapsed().as_secs_f64(),
-                describe(error)
-            ),
+            Some(error) => {
+                outln!(
+                    "  [{:>5.2}s] ✘ The app shows: {}",
+                    self.elapsed().as_secs_f64(),
+                    describe(error)
+                );
+                if let Some(hint) = error.hint() {
+                    outln!("           and offers: {}", say(&hint));
+                }
+            }
             None => outln!(
                 "  [{:>5.2}s] ? The app got a code where it should not have",
                 self.elapsed().as_secs_f64()

@@ -487,7 +487,7 @@ async fn the_vendor_notes_and_every_error_message() {
 }
 
 #[test]
-fn the_demo_tells_the_whole_story_and_both_notes() {
+fn the_demo_tells_the_whole_story_the_move_from_the_installer_the_feed_and_both_notes() {
     let output = Command::new(env!("CARGO_BIN_EXE_hc"))
         .arg("demo")
         .env_remove("HC_CLOUD_URL")
@@ -500,10 +500,18 @@ fn the_demo_tells_the_whole_story_and_both_notes() {
         String::from_utf8_lossy(&output.stderr)
     );
     for step in [
+        // The installer's account has the NVR: the note, the way out, and the move approved.
+        "The device has been added by another account (serial J12345678)",
+        "and offers: Standing at J12345678? Ask for it to be moved to your account",
+        "installer@example.com's phone: o***@example.com asks for J12345678 (request #1); the installer approves at once",
+        "The owner's security feed: The move of J12345678 between your account and in***@example.com was approved",
         "Forget Password offers: Verify by Hik-Connect",
         "Verification code ",
         "The NVR accepted the code",
         "Logged in to the NVR with the new password",
+        // The owner's feed hears the code and another account's attempt, as they happen.
+        "The owner's security feed: A verification code was given for J12345678.",
+        "The owner's security feed: Another account (in***@example.com) asked for a code for J12345678: refused.",
         "The device is not added to your account (serial J12345678)",
         "The device has been added by another account (serial J12345678)",
     ] {
@@ -982,6 +990,136 @@ async fn an_installer_approves_the_move_and_the_owner_gets_a_code() {
     let (qr, _) = qr_screenshot(&nvr, world.dir.path()).await;
     let run = installer.hc(&["reset", "--text", &qr], None).await;
     assert_eq!(run.code, 5, "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hc_events_follow_prints_another_accounts_attempt_as_it_happens() {
+    use std::io::{BufRead, BufReader};
+    let world = world(RateLimits::default()).await;
+    let nvr = nvr(&world, "J12345678").await;
+    let owner = user(&world, "owner");
+    owner.signed_up("owner@example.com").await;
+    assert_eq!(
+        owner
+            .hc(&["add", "J12345678", &nvr.label_code], None)
+            .await
+            .code,
+        0
+    );
+    assert!(nvr.sync().await);
+
+    // The owner leaves `hc events --follow` running in a terminal.
+    let mut follow = Command::new(env!("CARGO_BIN_EXE_hc"))
+        .args(["events", "--follow"])
+        .env("HC_HOME", &owner.home)
+        .env("HC_CLOUD_URL", &owner.cloud)
+        .env("HC_CA_CERT", &owner.ca)
+        .env("HC_LANG", "en")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("hc events --follow runs");
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    let stdout = follow.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let next_line_with = |words: &str| loop {
+        match lines.recv_timeout(Duration::from_secs(20)) {
+            Ok(line) if line.contains(words) => return line,
+            Ok(_) => continue,
+            Err(e) => panic!("no line with {words:?}: {e}"),
+        }
+    };
+    // What happened before comes first: the owner's own logins.
+    next_line_with("New login from 127.0.0.0/24");
+
+    // Then, while it waits, a stranger scans the NVR: the line comes as it happens.
+    let stranger = user(&world, "stranger");
+    stranger.signed_up("stranger@example.com").await;
+    let (qr, _) = qr_screenshot(&nvr, world.dir.path()).await;
+    let run = stranger.hc(&["reset", "--text", &qr], None).await;
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    let line = next_line_with("Another account (st***@example.com) asked for a code for J12345678");
+    assert!(line.ends_with("refused."), "{line}");
+
+    // Ctrl-C ends it.
+    let stopped = Command::new("kill")
+        .args(["-INT", &follow.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let status = tokio::task::spawn_blocking(move || follow.wait().unwrap())
+        .await
+        .unwrap();
+    // Like any terminal program without cleanup to do: ended by the signal (a shell says 130).
+    assert!(!status.success(), "{status:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_refuses_a_move_and_the_same_account_cannot_ask_again() {
+    let world = world(RateLimits::default()).await;
+    let nvr = nvr(&world, "J12345678").await;
+    let label = nvr.label_code.clone();
+    let owner = user(&world, "owner");
+    owner.signed_up("owner@example.com").await;
+    assert_eq!(owner.hc(&["add", "J12345678", &label], None).await.code, 0);
+    assert!(nvr.sync().await);
+
+    // Somebody at the NVR with its label code asks for it.
+    let visitor = user(&world, "visitor");
+    visitor.signed_up("visitor@example.com").await;
+    let (qr, _) = qr_screenshot(&nvr, world.dir.path()).await;
+    let run = visitor
+        .hc(&["transfer", "request", "--text", &qr, &label], None)
+        .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // The owner did not ask for it, sees it in the list, and refuses.
+    let run = owner.hc(&["transfer", "list"], None).await;
+    assert!(
+        run.stdout
+            .contains("vi***@example.com asks to move it to their account  open"),
+        "{}",
+        run.stdout
+    );
+    let id = first_id(&run.stdout);
+    let run = owner.hc(&["transfer", "refuse", &id], None).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(&format!(
+            "Request #{id} refused: the device stays in your account."
+        )),
+        "{}",
+        run.stdout
+    );
+    // Refused once is refused: a second answer finds nothing open.
+    let run = owner.hc(&["transfer", "approve", &id], None).await;
+    assert_ne!(run.code, 0, "{}", run.stdout);
+
+    // The visitor sees the refusal and cannot ask again with a new QR code.
+    let run = visitor.hc(&["transfer", "list"], None).await;
+    assert!(run.stdout.contains("refused"), "{}", run.stdout);
+    let (qr, _) = qr_screenshot(&nvr, world.dir.path()).await;
+    let run = visitor
+        .hc(&["transfer", "request", "--text", &qr, &label], None)
+        .await;
+    assert_ne!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stderr.contains(
+            "The owner refused your request for this device recently: you cannot ask again yet."
+        ),
+        "{}",
+        run.stderr
+    );
+    // The device stayed the owner's: the owner still gets a code.
+    let (qr, _) = qr_screenshot(&nvr, world.dir.path()).await;
+    let run = owner.hc(&["reset", "--text", &qr], None).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
