@@ -1,10 +1,11 @@
 //! `hc-dev qr-bench`: the QR decoder measured on a folder of photos with their expected text.
 //!
 //! Layout (the one of zxing-cpp's test samples): one subfolder per category, each image beside a
-//! `.txt` of the same name holding the exact expected text. Every image is decoded to luma once,
+//! `.txt` of the same name holding the exact expected text (or, for an image that holds several
+//! codes, a `.texts.json` array of their texts, any of which counts). Every image is decoded to luma once,
 //! outside the timer, and handed to the core as a LUMA8 camera frame, so the time is the camera
 //! path's (frame to luma, then the scanner's [`Strategy`]: every attempt, every decoder). An image
-//! counts as decoded when any text read equals the expected one. A file that cannot be read or
+//! counts as decoded when any text read equals an expected one. A file that cannot be read or
 //! decoded (truncated, not an image) counts as an image not decoded, with its reason, and takes no
 //! part in the timings; the run goes on.
 //!
@@ -159,9 +160,9 @@ pub(crate) fn read_luma(path: &Path) -> Result<image::GrayImage, String> {
     hc_core::scan::image_to_luma(&bytes).map_err(|e| e.to_string())
 }
 
-/// Scans the luma plane as a LUMA8 camera frame: whether the expected text was among those read,
+/// Scans the luma plane as a LUMA8 camera frame: whether an expected text was among those read,
 /// and the milliseconds from frame to texts.
-fn measure(strategy: &Strategy, luma: image::GrayImage, expected: &str) -> (bool, f64) {
+fn measure(strategy: &Strategy, luma: image::GrayImage, expected: &[String]) -> (bool, f64) {
     let frame = Frame {
         width: luma.width(),
         height: luma.height(),
@@ -177,7 +178,7 @@ fn measure(strategy: &Strategy, luma: image::GrayImage, expected: &str) -> (bool
         .map(|luma| strategy.read(&luma))
         .unwrap_or_default();
     let ms = started.elapsed().as_secs_f64() * 1000.0;
-    (texts.iter().any(|text| text == expected), ms)
+    (texts.iter().any(|text| expected.contains(text)), ms)
 }
 
 /// `fit960:local,full:rqrr,double:inverted`: an attempt list without a work budget.
@@ -217,7 +218,9 @@ struct Case {
     category: String,
     name: String,
     image: PathBuf,
-    expected: String,
+    /// The image's code texts; any one of them read counts (a photo may hold several codes, and
+    /// the scanner stops at the first it reads).
+    expected: Vec<String>,
 }
 
 impl Case {
@@ -246,27 +249,42 @@ fn collect(dir: &Path) -> Result<Vec<Case>, String> {
         let category = file_name(&category_dir);
         for entry in read(&category_dir)? {
             let image = entry.map_err(|e| e.to_string())?.path();
-            let is_image = is_image(&image);
-            let Ok(expected) = std::fs::read(image.with_extension("txt")) else {
+            if !is_image(&image) {
+                continue;
+            }
+            let Some(expected) = expected_texts(&image)? else {
                 continue;
             };
-            if is_image {
-                cases.push(Case {
-                    category: category.clone(),
-                    name: image
-                        .file_stem()
-                        .map(|s| s.to_string_lossy().into_owned())
-                        .unwrap_or_default(),
-                    image,
-                    expected: String::from_utf8_lossy(&expected).into_owned(),
-                });
-            }
+            cases.push(Case {
+                category: category.clone(),
+                name: image
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                image,
+                expected,
+            });
         }
     }
     cases.sort_by(|a, b| {
         (&a.category, natural_key(&a.name)).cmp(&(&b.category, natural_key(&b.name)))
     });
     Ok(cases)
+}
+
+/// The texts beside `image`: its `.txt` (exactly), else its `.texts.json` (an array of strings);
+/// `None` when it has neither.
+fn expected_texts(image: &Path) -> Result<Option<Vec<String>>, String> {
+    if let Ok(text) = std::fs::read(image.with_extension("txt")) {
+        return Ok(Some(vec![String::from_utf8_lossy(&text).into_owned()]));
+    }
+    let several = image.with_extension("texts.json");
+    let Ok(json) = std::fs::read(&several) else {
+        return Ok(None);
+    };
+    serde_json::from_slice(&json)
+        .map(Some)
+        .map_err(|e| format!("{}: not an array of texts: {e}", several.display()))
 }
 
 /// Whether the runners pick `path` up as an image (by its extension).
@@ -426,10 +444,14 @@ mod tests {
         std::fs::write(category.join("9.txt"), b"nine").unwrap();
         std::fs::write(category.join("orphan.png"), b"").unwrap();
         std::fs::write(dir.path().join("stray.txt"), b"").unwrap();
+        // A photo of several codes lists their texts; any one read counts.
+        std::fs::write(category.join("11.jpg"), b"").unwrap();
+        std::fs::write(category.join("11.texts.json"), br#"["one", "two"]"#).unwrap();
         let cases = collect(dir.path()).unwrap();
         let names: Vec<_> = cases.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names, ["9", "10"]);
-        assert_eq!(cases[1].expected, "text\n", "the text is kept exactly");
+        assert_eq!(names, ["9", "10", "11"]);
+        assert_eq!(cases[1].expected, ["text\n"], "the text is kept exactly");
+        assert_eq!(cases[2].expected, ["one", "two"]);
         assert_eq!(cases[0].category, "monitor");
     }
 
