@@ -53,6 +53,10 @@ pub struct Args {
     /// `rxing-inverted`).
     #[arg(long, value_parser = parse_attempts)]
     pub attempts: Option<Strategy>,
+    /// Work units each image may spend (default: the still image's `scan::STILL_BUDGET`; with
+    /// `--attempts`, none), to measure what a larger or smaller budget reads.
+    #[arg(long)]
+    pub budget: Option<u64>,
 }
 
 /// One image's outcome.
@@ -105,7 +109,10 @@ pub fn run(args: Args) -> Result<(), String> {
             args.dir.display()
         ));
     }
-    let strategy = args.attempts.clone().unwrap_or_default();
+    let mut strategy = args.attempts.clone().unwrap_or_default();
+    if let Some(budget) = args.budget {
+        strategy.budget = budget;
+    }
     let outcomes = measure_all(&cases, &strategy, args.dump_luma.as_deref())?;
     let mut report = summarize(&outcomes);
     if args.per_image || args.dump_luma.is_some() {
