@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use hc_core::scan::{Attempt, Method, Scale, Strategy};
+use hc_core::scan::{Attempt, CAMERA_BUDGET, Method, STILL_BUDGET, Scale, Scanner, Strategy};
 use hc_core::{Frame, FrameFormat};
 use serde::Serialize;
 
@@ -57,6 +57,11 @@ pub struct Args {
     /// `--attempts`, none), to measure what a larger or smaller budget reads.
     #[arg(long)]
     pub budget: Option<u64>,
+    /// Give each image to one camera session this many times in a row (the camera path: its
+    /// budget, its attempts spread over frames) instead of once as a still; an image's time is
+    /// then its slowest frame, and it counts as decoded when any frame reads it.
+    #[arg(long)]
+    pub camera_frames: Option<u32>,
 }
 
 /// One image's outcome.
@@ -113,7 +118,12 @@ pub fn run(args: Args) -> Result<(), String> {
     if let Some(budget) = args.budget {
         strategy.budget = budget;
     }
-    let outcomes = measure_all(&cases, &strategy, args.dump_luma.as_deref())?;
+    let outcomes = measure_all(
+        &cases,
+        &strategy,
+        args.camera_frames,
+        args.dump_luma.as_deref(),
+    )?;
     let mut report = summarize(&outcomes);
     if args.per_image || args.dump_luma.is_some() {
         report.images = Some(outcomes);
@@ -133,6 +143,7 @@ pub fn run(args: Args) -> Result<(), String> {
 fn measure_all(
     cases: &[Case],
     strategy: &Strategy,
+    camera_frames: Option<u32>,
     dump_luma: Option<&Path>,
 ) -> Result<Vec<Outcome>, String> {
     let mut outcomes = Vec::with_capacity(cases.len());
@@ -145,7 +156,10 @@ fn measure_all(
                         &luma,
                     )?;
                 }
-                let (decoded, ms) = measure(strategy, luma, &case.expected);
+                let (decoded, ms) = match camera_frames {
+                    Some(frames) => measure_camera(strategy, &luma, frames, &case.expected),
+                    None => measure(strategy, luma, &case.expected),
+                };
                 case.outcome(decoded, ms, None)
             }
             Err(reason) => {
@@ -170,14 +184,7 @@ pub(crate) fn read_luma(path: &Path) -> Result<image::GrayImage, String> {
 /// Scans the luma plane as a LUMA8 camera frame: whether an expected text was among those read,
 /// and the milliseconds from frame to texts.
 fn measure(strategy: &Strategy, luma: image::GrayImage, expected: &[String]) -> (bool, f64) {
-    let frame = Frame {
-        width: luma.width(),
-        height: luma.height(),
-        row_stride: luma.width(),
-        format: FrameFormat::Luma8,
-        bytes: luma.into_raw(),
-        rotation_degrees: 0,
-    };
+    let frame = luma_frame(luma);
     let started = Instant::now();
     // The plane was decoded from a real image, so it is a well-formed frame.
     let texts = frame
@@ -186,6 +193,52 @@ fn measure(strategy: &Strategy, luma: image::GrayImage, expected: &[String]) -> 
         .unwrap_or_default();
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     (texts.iter().any(|text| expected.contains(text)), ms)
+}
+
+/// The luma plane as the LUMA8 frame a camera hands over.
+fn luma_frame(luma: image::GrayImage) -> Frame {
+    Frame {
+        width: luma.width(),
+        height: luma.height(),
+        row_stride: luma.width(),
+        format: FrameFormat::Luma8,
+        bytes: luma.into_raw(),
+        rotation_degrees: 0,
+    }
+}
+
+/// Gives the luma plane to one camera session `frames` times: whether any frame read an expected
+/// text, and the milliseconds of the slowest frame (the figure a viewfinder feels).
+fn measure_camera(
+    strategy: &Strategy,
+    luma: &image::GrayImage,
+    frames: u32,
+    expected: &[String],
+) -> (bool, f64) {
+    let mut camera = Scanner::with(
+        Strategy {
+            budget: if strategy.budget == STILL_BUDGET {
+                CAMERA_BUDGET
+            } else {
+                strategy.budget
+            },
+            ..strategy.clone()
+        },
+        true,
+    );
+    let (mut decoded, mut slowest) = (false, 0.0_f64);
+    for _ in 0..frames.max(1) {
+        let frame = luma_frame(luma.clone());
+        let started = Instant::now();
+        // As in `measure`: the frame to luma is part of the camera path.
+        let texts = frame
+            .to_luma()
+            .map(|luma| camera.read(&luma))
+            .unwrap_or_default();
+        slowest = slowest.max(started.elapsed().as_secs_f64() * 1000.0);
+        decoded |= texts.iter().any(|text| expected.contains(text));
+    }
+    (decoded, slowest)
 }
 
 /// `fit960:local,full:rqrr,double:inverted`: an attempt list without a work budget.
@@ -485,7 +538,7 @@ mod tests {
 
         let dump = tempfile::tempdir().unwrap();
         let cases = collect(dir.path()).unwrap();
-        let outcomes = measure_all(&cases, &Strategy::default(), Some(dump.path())).unwrap();
+        let outcomes = measure_all(&cases, &Strategy::default(), None, Some(dump.path())).unwrap();
         let seen: Vec<_> = outcomes
             .iter()
             .map(|o| (o.name.as_str(), o.decoded, o.unreadable.is_some()))

@@ -194,6 +194,10 @@ pub struct Scanner {
     next: usize,
     /// Where a code was read or seen on the previous frame, and that frame's working size.
     last_seen: Option<(Region, (u32, u32))>,
+    /// What the first attempt really spent on the previous frame: more than its predicted cost
+    /// when the frame is busy with finder-pattern candidates (their scan is priced once the
+    /// image is binarized), and the attempt resumed after it must still get its turn.
+    first_spent: u64,
     report: ScanReport,
 }
 
@@ -221,6 +225,7 @@ impl Scanner {
             camera,
             next: 1,
             last_seen: None,
+            first_spent: 0,
             report: ScanReport::default(),
         }
     }
@@ -283,11 +288,9 @@ impl Scanner {
         let mut order: Vec<usize> = (0..others)
             .map(|step| 1 + (self.next.max(1) - 1 + step) % others)
             .collect();
+        let first = search.first_cost.max(self.first_spent);
         match order.first() {
-            Some(&head)
-                if search.cost(attempts[head])
-                    > search.budget.saturating_sub(search.first_cost) =>
-            {
+            Some(&head) if search.cost(attempts[head]) > search.budget.saturating_sub(first) => {
                 order.insert(1, 0)
             }
             _ => order.insert(0, 0),
@@ -305,7 +308,11 @@ impl Scanner {
                 }
                 continue;
             }
+            let before = search.work.spent();
             let texts = search.attempt(attempt);
+            if index == 0 {
+                self.first_spent = search.work.spent() - before;
+            }
             if !texts.is_empty() {
                 self.next = resume.unwrap_or(1);
                 return texts;

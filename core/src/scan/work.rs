@@ -22,10 +22,11 @@
 pub const CAMERA_BUDGET: u64 = 1_200_000;
 
 /// Units one still image (gallery photo, screenshot) may spend: a few camera frames' worth,
-/// since nothing comes after it. Eight, because a phone photo (12 MP, shrunk to 2048 pixels) needs
-/// the full-size attempt, 3 M units on its own, after the cheaper ones: on the odd-numbered half of
-/// BoofCV's photos 4x read 171 of 204, 8x 184, an unlimited budget 186 (docs/benchmarks.md).
-pub const STILL_BUDGET: u64 = 8 * CAMERA_BUDGET;
+/// since nothing comes after it. Twelve, because a phone photo (12 MP, shrunk to 2048 pixels)
+/// needs the full-size attempt, 3 M units on its own, after the cheaper ones, and a photo of many
+/// codes a finder scan of thousands of candidates: on the odd-numbered half of BoofCV's photos
+/// 4x read 171 of 204, 8x 183, 12x 185, 16x 186 (docs/benchmarks.md).
+pub const STILL_BUDGET: u64 = 12 * CAMERA_BUDGET;
 
 /// Units of sampling one finder-pattern triple's grid and decoding it (the largest grid).
 pub const SAMPLE_COST: u64 = 160_000;
