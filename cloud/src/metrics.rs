@@ -204,11 +204,8 @@ mod tests {
 
     #[test]
     fn the_reset_codes_route_is_a_real_route() {
-        assert!(
-            crate::routes::routes()
-                .iter()
-                .any(|route| route.path == RESET_CODES_ROUTE && route.method == Method::POST)
-        );
+        let doc = crate::routes::document();
+        assert!(doc["paths"][RESET_CODES_ROUTE]["post"].is_object());
     }
 
     #[test]

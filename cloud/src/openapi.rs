@@ -1,227 +1,188 @@
-//! `/openapi.json`: how each route is described ([`Operation`]) and the document built from those
-//! descriptions. This module knows no router: [`crate::routes`] pairs every handler with its
-//! `Operation` and hands the list to [`document`], so the document lists exactly the routes that
-//! exist. The schemas are as strict as the handlers (a unit test holds them against the
-//! `hc_protocol::api` types; the test command's schemathesis stage holds them against the server).
+//! `/openapi.json`, generated. Each handler states its method, path, parameters, request body,
+//! answers and security in its `#[utoipa::path]`; [`crate::routes`] registers every handler through
+//! `utoipa_axum::routes!`, which routes it by that same annotation, so the document lists exactly
+//! the routes the router serves, with their methods. The schemas are the `hc_protocol::api` types'
+//! `ToSchema` derives (feature `openapi`), whose lengths and patterns are the parsers' own
+//! constants.
+//!
+//! [`document`] then adds what every route of a kind shares, so no annotation repeats it: the
+//! error answers (an error status in an annotation names its codes as its description, e.g.
+//! `(status = 409, description = "email_taken")`; the document gives it the error body with
+//! exactly those codes), the codes every body, parameter, token or database can cause, the
+//! `Retry-After` and `WWW-Authenticate` headers, the bearer scheme, and the e-mail pattern made
+//! from the Unicode tables the cloud normalizes with. The test command's schemathesis stage holds
+//! the result against the running server.
 
-use axum::http::Method;
-use hc_protocol::api::{
-    AUDIT_MAX_LIMIT, AuditOutcome, EVENTS_MAX_LIMIT, EVENTS_MAX_WAIT_SECS, ErrorCode,
-    FeedEventKind, MAX_DEVICE_NAME_CHARS, MAX_EMAIL_CHARS, MAX_PASSWORD_CHARS, MAX_PUSH_URL_CHARS,
-    MIN_PASSWORD_CHARS, TransferState,
-};
-use hc_protocol::{MAX_TEXT_LEN, QR_PREFIX, SERIAL_LEN};
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use hc_protocol::api::ErrorCode;
+use hc_protocol::openapi::CONTROLS;
 use serde_json::{Map, Value, json};
+use utoipa::OpenApi;
 
-/// The description of one route.
-#[derive(Clone, Debug)]
-pub struct Operation {
-    operation_id: &'static str,
-    summary: &'static str,
-    authenticated: bool,
-    body: Option<&'static str>,
-    success: (u16, Option<&'static str>),
-    errors: Vec<ErrorCode>,
-    /// Codes this route answers with another status than [`status_of`]'s.
-    statuses: Vec<(ErrorCode, u16)>,
-    parameters: Vec<Value>,
+/// The document's head; the paths come from the router ([`crate::routes::router`]).
+#[derive(OpenApi)]
+#[openapi(info(
+    title = "hc cloud API",
+    description = "Accounts, device binding and Reset Device Password codes (DESIGN.md section 4). \
+        Every error is {\"error\": {\"code\", \"message\"}}. Request bodies refuse unknown fields."
+))]
+pub struct ApiDoc;
+
+/// The bearer scheme's name, as the annotations' `security(("bearer" = []))` name it.
+pub const BEARER: &str = "bearer";
+
+/// The document served at `/openapi.json`: the router's paths and schemas, finished as the module
+/// documentation says. Panics on an annotation that names an error code the API does not have
+/// (a unit test builds the document, so such a typo fails the tests, not a start-up).
+pub fn document(api: utoipa::openapi::OpenApi) -> Value {
+    let mut doc = serde_json::to_value(api).expect("an OpenAPI document serializes");
+    for (path, item) in doc["paths"]
+        .as_object_mut()
+        .expect("the document has paths")
+    {
+        for (method, operation) in item.as_object_mut().expect("a path item is an object") {
+            finish_operation(operation)
+                .unwrap_or_else(|problem| panic!("{method} {path}: {problem}"));
+        }
+    }
+    let components = doc
+        .as_object_mut()
+        .expect("the document is an object")
+        .entry("components")
+        .or_insert_with(|| json!({}));
+    components["securitySchemes"] = json!({BEARER: {"type": "http", "scheme": "bearer"}});
+    let schemas = components["schemas"]
+        .as_object_mut()
+        .expect("the router names its schemas");
+    // Answers and bodies alike: what a type serializes is all its schema lists. Request bodies
+    // refuse other fields (`deny_unknown_fields`); answers hold no others, and a client of this
+    // version may rely on that.
+    for schema in schemas.values_mut() {
+        close(schema);
+        if let Some(Value::Array(variants)) = schema.get_mut("oneOf") {
+            variants.iter_mut().for_each(close);
+        }
+    }
+    let email = &mut schemas["NewAccount"]["properties"]["email"];
+    assert!(email.is_object(), "NewAccount has an email");
+    email["pattern"] = json!(email_pattern());
+    doc
 }
 
-impl Operation {
-    pub fn new(operation_id: &'static str, summary: &'static str) -> Self {
-        Operation {
-            operation_id,
-            summary,
-            authenticated: false,
-            body: None,
-            success: (200, None),
-            errors: Vec::new(),
-            statuses: Vec::new(),
-            parameters: Vec::new(),
+/// `additionalProperties: false` on an object schema that lists its properties.
+fn close(schema: &mut Value) {
+    if let Value::Object(schema) = schema {
+        if schema.get("type") == Some(&json!("object")) && schema.contains_key("properties") {
+            schema
+                .entry("additionalProperties")
+                .or_insert(Value::Bool(false));
         }
-    }
-
-    pub fn authenticated(mut self) -> Self {
-        self.authenticated = true;
-        self
-    }
-
-    /// A JSON request body, by schema name.
-    pub fn body(mut self, schema: &'static str) -> Self {
-        self.body = Some(schema);
-        self
-    }
-
-    pub fn responds(mut self, status: u16, schema: &'static str) -> Self {
-        self.success = (status, Some(schema));
-        self
-    }
-
-    pub fn responds_empty(mut self, status: u16) -> Self {
-        self.success = (status, None);
-        self
-    }
-
-    /// The route's own error codes. Those every route of its kind can answer (a bad body, a
-    /// missing token, a busy database) are added by the document.
-    pub fn errors(mut self, codes: &[ErrorCode]) -> Self {
-        self.errors = codes.to_vec();
-        self
-    }
-
-    /// Own error codes this route answers with `status` instead of [`status_of`]'s (a wrong
-    /// current password is 403: 401 would tell the app its session has ended).
-    pub fn errors_at(mut self, status: u16, codes: &[ErrorCode]) -> Self {
-        for code in codes {
-            self.errors.push(*code);
-            self.statuses.push((*code, status));
-        }
-        self
-    }
-
-    /// The route's own error codes, as given to [`Operation::errors`] and [`Operation::errors_at`].
-    pub fn own_errors(&self) -> &[ErrorCode] {
-        &self.errors
-    }
-
-    /// The status this route answers `code` with.
-    pub fn status_for(&self, code: ErrorCode) -> Option<u16> {
-        self.statuses
-            .iter()
-            .find(|(c, _)| *c == code)
-            .map(|(_, status)| *status)
-            .or_else(|| status_of(code))
-    }
-
-    /// A path parameter, by schema name.
-    pub fn path_parameter(mut self, name: &'static str, schema: &'static str) -> Self {
-        self.parameters.push(json!({
-            "name": name, "in": "path", "required": true, "schema": schema_ref(schema)
-        }));
-        self
-    }
-
-    /// An optional query parameter, by schema name.
-    pub fn query_parameter(mut self, name: &'static str, schema: &'static str) -> Self {
-        self.parameters.push(json!({
-            "name": name, "in": "query", "required": false, "schema": schema_ref(schema)
-        }));
-        self
-    }
-
-    /// Every error code this route can answer with: its own and those of its kind.
-    fn all_errors(&self) -> Vec<ErrorCode> {
-        use ErrorCode::*;
-        let mut codes = self.errors.clone();
-        if self.body.is_some() {
-            codes.extend([BadRequest, PayloadTooLarge, UnsupportedMediaType]);
-        }
-        if !self.parameters.is_empty() {
-            codes.push(BadRequest);
-        }
-        if self.authenticated {
-            codes.push(Unauthorized);
-        }
-        // The database can fail or be busy, and every request has a deadline.
-        codes.extend([Internal, Unavailable]);
-        let mut unique = Vec::new();
-        for code in codes {
-            if !unique.contains(&code) {
-                unique.push(code);
-            }
-        }
-        unique
-    }
-
-    fn to_json(&self) -> Value {
-        let mut op = Map::new();
-        op.insert("operationId".into(), json!(self.operation_id));
-        op.insert("summary".into(), json!(self.summary));
-        if !self.parameters.is_empty() {
-            op.insert("parameters".into(), Value::Array(self.parameters.clone()));
-        }
-        // No security requirement at all would mean "inherit"; an empty one says "none".
-        let security = if self.authenticated {
-            json!([{"bearer": []}])
-        } else {
-            json!([])
-        };
-        op.insert("security".into(), security);
-        if let Some(body) = self.body {
-            op.insert(
-                "requestBody".into(),
-                json!({"required": true, "content": {"application/json": {"schema": schema_ref(body)}}}),
-            );
-        }
-        let mut responses = Map::new();
-        let (status, schema) = self.success;
-        responses.insert(
-            status.to_string(),
-            match schema {
-                Some(schema) => json!({"description": "success",
-                    "content": {"application/json": {"schema": schema_ref(schema)}}}),
-                None => json!({"description": "success, no body"}),
-            },
-        );
-        let mut by_status: Vec<(u16, Vec<&str>)> = Vec::new();
-        for code in self.all_errors() {
-            let Some(status) = self.status_for(code) else {
-                continue;
-            };
-            match by_status.iter_mut().find(|(s, _)| *s == status) {
-                Some((_, codes)) => codes.push(code.as_str()),
-                None => by_status.push((status, vec![code.as_str()])),
-            }
-        }
-        by_status.sort_by_key(|(status, _)| *status);
-        for (status, codes) in by_status {
-            responses.insert(status.to_string(), error_response(status, &codes));
-        }
-        op.insert("responses".into(), Value::Object(responses));
-        Value::Object(op)
     }
 }
 
-/// The status the cloud answers each of its codes with; `None` for codes only the device uses.
-/// The handlers build their `ApiError`s with these statuses; schemathesis's status and schema
-/// checks fail when one of them answers otherwise.
-pub fn status_of(code: ErrorCode) -> Option<u16> {
-    use ErrorCode::*;
-    Some(match code {
-        BadRequest | InvalidEmail | WeakPassword | InvalidSerial | InvalidQr
-        | UnsupportedVersion | InvalidPushEndpoint => 400,
-        Unauthorized | InvalidCredentials => 401,
-        WrongLabelCode => 403,
-        NotFound => 404,
-        MethodNotAllowed => 405,
-        EmailTaken
-        | AlreadyAdded
-        | BoundToOtherAccount
-        | DeviceNotBound
-        | TooManyPushEndpoints
-        | QrAlreadyUsed
-        | TransferPending
-        | TransferRefusedRecently => 409,
-        PayloadTooLarge => 413,
-        UnsupportedMediaType => 415,
-        RateLimited => 429,
-        Internal => 500,
-        Unavailable => 503,
-        NotOffered | NoChallenge | ChallengeExpired | WrongCode | CoolingDown
-        | InvalidResetToken | PasswordPolicy | WrongPassword | Unknown => return None,
-    })
+/// The status of each code every route of a kind can answer with.
+mod shared {
+    use hc_protocol::api::ErrorCode::{self, *};
+
+    /// A route with a body: it is malformed (or names an unknown field), too large, or not JSON.
+    pub const BODY: &[(u16, ErrorCode)] = &[
+        (400, BadRequest),
+        (413, PayloadTooLarge),
+        (415, UnsupportedMediaType),
+    ];
+    /// A route with parameters: one is malformed or out of range.
+    pub const PARAMETERS: &[(u16, ErrorCode)] = &[(400, BadRequest)];
+    /// A route that needs a token: it is missing, expired or revoked.
+    pub const AUTHENTICATED: &[(u16, ErrorCode)] = &[(401, Unauthorized)];
+    /// Every route: the database can fail or be busy, and every request has a deadline.
+    pub const EVERY: &[(u16, ErrorCode)] = &[(500, Internal), (503, Unavailable)];
+}
+
+fn finish_operation(operation: &mut Value) -> Result<(), String> {
+    let operation = operation
+        .as_object_mut()
+        .ok_or("an operation is an object")?;
+    // No security requirement would mean "inherit"; an empty list says "none".
+    let security = operation.entry("security").or_insert_with(|| json!([]));
+    let authenticated = security.as_array().is_some_and(|all| {
+        all.iter()
+            .any(|requirement| requirement.get(BEARER).is_some())
+    });
+    let has_body = operation.contains_key("requestBody");
+    let mut has_parameters = false;
+    for parameter in operation
+        .get_mut("parameters")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        has_parameters = true;
+        // OpenAPI requires it of every path parameter; utoipa leaves it out of one whose schema
+        // is `schema_with`.
+        if parameter["in"] == "path" {
+            parameter["required"] = Value::Bool(true);
+        }
+    }
+    let responses = operation
+        .get_mut("responses")
+        .and_then(Value::as_object_mut)
+        .ok_or("no responses")?;
+
+    // The route's own codes, by status, as its annotation names them.
+    let mut errors: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
+    for (status, response) in responses.iter() {
+        let status: u16 = status
+            .parse()
+            .map_err(|_| format!("status {status} is not a number"))?;
+        if status < 400 {
+            continue;
+        }
+        let description = response["description"].as_str().unwrap_or_default();
+        for name in description.split(',').map(str::trim) {
+            let code = ErrorCode::ALL
+                .iter()
+                .find(|code| code.as_str() == name)
+                .ok_or_else(|| format!("{status}: `{name}` is not an error code"))?;
+            errors.entry(status).or_default().push(*code);
+        }
+    }
+    let kinds = [
+        (has_body, shared::BODY),
+        (has_parameters, shared::PARAMETERS),
+        (authenticated, shared::AUTHENTICATED),
+        (true, shared::EVERY),
+    ];
+    for (status, code) in kinds
+        .into_iter()
+        .filter(|(applies, _)| *applies)
+        .flat_map(|(_, codes)| codes.iter().copied())
+    {
+        errors.entry(status).or_default().push(code);
+    }
+    for (status, mut codes) in errors {
+        let mut seen = Vec::new();
+        codes.retain(|code| {
+            let new = !seen.contains(code);
+            seen.push(*code);
+            new
+        });
+        responses.insert(status.to_string(), error_response(status, &codes));
+    }
+    Ok(())
 }
 
 /// One error status: the error body, its code limited to the codes the route answers with it.
-fn error_response(status: u16, codes: &[&str]) -> Value {
+fn error_response(status: u16, codes: &[ErrorCode]) -> Value {
+    let names: Vec<&str> = codes.iter().map(|code| code.as_str()).collect();
     let mut response = json!({
-        "description": codes.join(", "),
-        "content": {"application/json": {"schema": error_body(codes)}},
+        "description": names.join(", "),
+        "content": {"application/json": {"schema": error_body(&names)}},
     });
     let integer = json!({"type": "integer", "minimum": 1});
     let headers = match status {
+        // `ApiError` sends it with every 401.
         401 => {
             json!({"WWW-Authenticate": {"required": true, "schema": {"type": "string", "const": "Bearer"}}})
         }
@@ -247,46 +208,14 @@ fn error_body(codes: &[&str]) -> Value {
     object(&["error"], json!({ "error": detail }))
 }
 
-fn schema_ref(name: &str) -> Value {
-    json!({"$ref": format!("#/components/schemas/{name}")})
-}
-
-/// The OpenAPI 3.1 document for these routes: (method, path, description).
-pub fn document<'a>(
-    routes: impl IntoIterator<Item = (&'a Method, &'a str, &'a Operation)>,
-) -> Value {
-    let mut paths = Map::new();
-    for (method, path, operation) in routes {
-        let entry = paths
-            .entry(path.to_owned())
-            .or_insert_with(|| Value::Object(Map::new()));
-        if let Value::Object(methods) = entry {
-            methods.insert(method.as_str().to_lowercase(), operation.to_json());
-        }
-    }
-    json!({
-        "openapi": "3.1.0",
-        "info": {
-            "title": "hc cloud API",
-            "version": env!("CARGO_PKG_VERSION"),
-            "description": "Accounts, device binding and Reset Device Password codes (DESIGN.md section 4). \
-                Every error is {\"error\": {\"code\", \"message\"}}. Request bodies refuse unknown fields."
-        },
-        "paths": paths,
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": schemas(),
-        }
-    })
-}
-
 fn object(required: &[&str], properties: Value) -> Value {
-    json!({"type": "object", "required": required, "properties": properties, "additionalProperties": false})
+    let mut schema = Map::new();
+    schema.insert("type".into(), json!("object"));
+    schema.insert("required".into(), json!(required));
+    schema.insert("properties".into(), properties);
+    schema.insert("additionalProperties".into(), json!(false));
+    Value::Object(schema)
 }
-
-/// Characters no email address or device name holds: C0 and C1 controls (Rust's
-/// `char::is_control`), as a regular-expression class body.
-const CONTROLS: &str = r"\u0000-\u001f\u007f-\u009f";
 
 /// The email rule of `email::normalize_email` as a pattern: one `@`, something before
 /// it, a domain with a dot that neither starts nor ends it; no white space, controls, invisible or
@@ -365,141 +294,18 @@ fn class_body(chars: &[char]) -> String {
     body
 }
 
-/// The schemas of the `hc_protocol::api` types, exactly as strict as the handlers that read them.
-pub fn schemas() -> Value {
-    let string = json!({"type": "string"});
-    let count = json!({"type": "integer", "minimum": 0, "maximum": u64::MAX});
-    let time = json!({"type": "integer", "format": "int64"});
-    let opt_string = json!({"type": ["string", "null"]});
-    let serial = json!({"type": "string", "pattern": format!("^[A-Z0-9]{{{SERIAL_LEN}}}$")});
-    let hex = |bytes: usize| json!({"type": "string", "pattern": format!("^[0-9a-fA-F]{{{}}}$", 2 * bytes)});
-    let password =
-        json!({"type": "string", "minLength": MIN_PASSWORD_CHARS, "maxLength": MAX_PASSWORD_CHARS});
-    let email = json!({
-        "type": "string", "minLength": 5, "maxLength": MAX_EMAIL_CHARS, "pattern": email_pattern(),
-        "description": "compared case-insensitively after Unicode NFKC normalization; the length is of the text as sent",
-    });
-    // base32 (RFC 4648, no padding) of the QR payload: at least the fixed fields and the tag.
-    let qr_chars_min = (protocol_qr_min_payload() * 8).div_ceil(5);
-    let qr = json!({
-        "type": "string",
-        "pattern": format!("^{QR_PREFIX}[A-Z2-7]{{{qr_chars_min},{}}}$", MAX_TEXT_LEN - QR_PREFIX.len()),
-        "description": "the text of a Reset Device Password QR code (DESIGN.md section 3)",
-    });
-    let error_codes: Vec<&str> = all_error_codes().iter().map(|c| c.as_str()).collect();
-    json!({
-        // Login takes anything: a wrong or malformed email or password is `invalid_credentials`.
-        "Credentials": object(&["email", "password"], json!({"email": string, "password": string})),
-        // Registration applies the account rules.
-        "NewAccount": object(&["email", "password"], json!({"email": email, "password": password})),
-        "AccountCreated": object(&["email"], json!({"email": string})),
-        "Tokens": object(&["access_token", "refresh_token", "expires_in_secs"], json!({
-            "access_token": string, "refresh_token": string, "expires_in_secs": count})),
-        "RefreshRequest": object(&["refresh_token"], json!({"refresh_token": string})),
-        "ChangePasswordRequest": object(&["current_password", "new_password"], json!({
-            "current_password": string, "new_password": password})),
-        "Serial": serial,
-        "Device": object(&["serial", "name", "model", "added_at"], json!({
-            "serial": serial, "name": string, "model": string, "added_at": time})),
-        "DeviceList": object(&["devices"], json!({"devices": {"type": "array", "items": schema_ref("Device")}})),
-        "AddDeviceRequest": object(&["serial", "label_code"], json!({
-            "serial": serial,
-            "label_code": {"type": "string", "description": "the six letters on the device's label; a malformed one is a wrong one"},
-            "name": {"type": ["string", "null"], "maxLength": MAX_DEVICE_NAME_CHARS,
-                "pattern": format!("^[^{CONTROLS}]*$"),
-                "description": "trimmed; empty or absent: the serial"}})),
-        "ResetCodeRequest": object(&["qr"], json!({"qr": qr})),
-        "ResetCodeResponse": object(&["serial", "model", "code", "valid_for_secs"], json!({
-            "serial": serial, "model": string, "code": string, "valid_for_secs": count})),
-        "AuditLimit": {"type": "integer", "minimum": 1, "maximum": AUDIT_MAX_LIMIT},
-        "AuditCursor": {"type": "integer", "minimum": 1, "maximum": i64::MAX},
-        "AuditActor": {"oneOf": [
-            object(&["kind"], json!({"kind": {"type": "string", "const": "you"}})),
-            object(&["kind", "masked_email"], json!({"kind": {"type": "string", "const": "other_account"},
-                "masked_email": string})),
-        ]},
-        "AuditEvent": object(&["id", "at", "serial", "nonce", "outcome", "client_addr"], json!({
-            "id": time, "at": time, "serial": opt_string, "nonce": opt_string,
-            "outcome": {"type": "string", "enum": AuditOutcome::ALL.map(AuditOutcome::as_str)},
-            "client_addr": opt_string, "actor": schema_ref("AuditActor"),
-            "count": {"type": "integer", "minimum": 1, "maximum": u64::MAX}})),
-        "AuditList": object(&["events"], json!({"events": {"type": "array", "items": schema_ref("AuditEvent")},
-            "next_before": schema_ref("AuditCursor")})),
-        "EventCursor": {"type": "integer", "minimum": 0, "maximum": i64::MAX},
-        "EventWait": {"type": "integer", "minimum": 0, "maximum": EVENTS_MAX_WAIT_SECS},
-        "EventLimit": {"type": "integer", "minimum": 1, "maximum": EVENTS_MAX_LIMIT},
-        "FeedEvent": object(&["id", "kind", "at"], json!({
-            "id": time, "at": time,
-            "kind": {"type": "string", "enum": FeedEventKind::ALL.map(FeedEventKind::as_str)},
-            "serial": string,
-            "other_account": {"type": "string", "description": "masked, as in***@example.com"},
-            "outcome": string,
-            "client": {"type": "string", "description": "the login's network: a /24 or /48"},
-            "transfer_id": time})),
-        "FeedPage": object(&["events", "next_after"], json!({
-            "events": {"type": "array", "items": schema_ref("FeedEvent")},
-            "next_after": schema_ref("EventCursor")})),
-        "NewPushEndpoint": object(&["kind", "url"], json!({
-            "kind": {"type": "string", "enum": ["webhook"]},
-            "url": {"type": "string", "maxLength": MAX_PUSH_URL_CHARS,
-                "description": "https:// and a public host: no loopback, private or link-local address"}})),
-        "PushEndpointId": {"type": "integer", "minimum": 1, "maximum": i64::MAX},
-        "PushEndpoint": object(&["id", "kind", "url", "created_at"], json!({
-            "id": time, "kind": string, "url": string, "created_at": time})),
-        "PushEndpointCreated": object(&["id", "kind", "url", "created_at", "secret"], json!({
-            "id": time, "kind": string, "url": string, "created_at": time,
-            "secret": {"type": "string", "description": "the HMAC-SHA256 key of Hc-Signature (its ASCII bytes); shown only here"}})),
-        "PushEndpointList": object(&["endpoints"], json!({
-            "endpoints": {"type": "array", "items": schema_ref("PushEndpoint")}})),
-        "TransferRequest": object(&["qr", "label_code"], json!({"qr": qr,
-            "label_code": {"type": "string", "description": "the six letters on the device's label"}})),
-        "TransferId": {"type": "integer", "minimum": 1, "maximum": i64::MAX},
-        "Transfer": object(&["id", "serial", "role", "state", "other_account", "requested_at", "completes_at"], json!({
-            "id": time, "serial": serial,
-            "role": {"type": "string", "enum": ["owner", "requester"]},
-            "state": {"type": "string", "enum": TransferState::ALL.map(TransferState::as_str)},
-            "other_account": {"type": "string", "description": "masked, as in***@example.com"},
-            "requested_at": time, "completes_at": time})),
-        "TransferList": object(&["transfers"], json!({
-            "transfers": {"type": "array", "items": schema_ref("Transfer")}})),
-        "DeviceSyncRequest": object(&["v", "serial", "nonce", "ts", "tag"], json!({
-            "v": {"type": "integer", "enum": [hc_protocol::SYNC_VERSION]}, "serial": serial,
-            "nonce": hex(hc_protocol::NONCE_LEN), "ts": count, "tag": hex(32)})),
-        "DeviceSyncResponse": object(&["bound", "tag"], json!({"bound": {"type": "boolean"}, "tag": hex(32)})),
-        "ErrorDetail": object(&["code", "message"], json!({
-            "code": {"type": "string", "enum": error_codes},
-            "message": string, "attempts_left": count, "retry_after_secs": count})),
-        "ErrorBody": object(&["error"], json!({"error": schema_ref("ErrorDetail")})),
-        "Health": object(&["status"], json!({"status": {"type": "string", "const": "ok"}})),
-        "OpenApi": {"type": "object"},
-    })
-}
-
-/// The shortest QR payload `parse_qr` takes: version, flags, serial, issued-at, nonce, two empty
-/// text fields, and the tag.
-fn protocol_qr_min_payload() -> usize {
-    1 + 1 + SERIAL_LEN + 4 + hc_protocol::NONCE_LEN + 1 + 1 + hc_protocol::TAG_LEN
-}
-
-/// The codes this service can answer with: those of [`ErrorCode::ALL`] that have a status here.
-fn all_error_codes() -> Vec<ErrorCode> {
-    ErrorCode::ALL
-        .iter()
-        .copied()
-        .filter(|code| status_of(*code).is_some())
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use hc_protocol::api::*;
 
     /// Each schema names exactly the fields the real type serializes (optional ones may be absent).
-    fn assert_schema_matches<T: serde::Serialize>(name: &str, sample: T) {
-        let schemas = schemas();
+    fn assert_schema_matches<T: serde::Serialize>(schemas: &Value, name: &str, sample: T) {
         let schema = &schemas[name];
-        let properties = schema["properties"].as_object().unwrap();
+        let properties = schema["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{name}: no properties in {schema}"));
+        assert_eq!(schema["additionalProperties"], false, "{name}");
         let required: Vec<&str> = schema["required"]
             .as_array()
             .unwrap()
@@ -521,6 +327,8 @@ mod tests {
 
     #[test]
     fn schemas_describe_the_protocol_types() {
+        let doc = crate::routes::document();
+        let schemas = &doc["components"]["schemas"];
         let device = Device {
             serial: "J12345678".into(),
             name: "n".into(),
@@ -543,10 +351,22 @@ mod tests {
             email: "e".into(),
             password: "p".into(),
         };
-        assert_schema_matches("Credentials", credentials.clone());
-        assert_schema_matches("NewAccount", credentials);
-        assert_schema_matches("AccountCreated", AccountCreated { email: "e".into() });
+        assert_schema_matches(schemas, "Credentials", credentials);
         assert_schema_matches(
+            schemas,
+            "NewAccount",
+            NewAccount {
+                email: "e".into(),
+                password: "p".into(),
+            },
+        );
+        assert_schema_matches(
+            schemas,
+            "AccountCreated",
+            AccountCreated { email: "e".into() },
+        );
+        assert_schema_matches(
+            schemas,
             "Tokens",
             Tokens {
                 access_token: "a".into(),
@@ -555,26 +375,30 @@ mod tests {
             },
         );
         assert_schema_matches(
+            schemas,
             "RefreshRequest",
             RefreshRequest {
                 refresh_token: "r".into(),
             },
         );
         assert_schema_matches(
+            schemas,
             "ChangePasswordRequest",
             ChangePasswordRequest {
                 current_password: "c".into(),
                 new_password: "n".into(),
             },
         );
-        assert_schema_matches("Device", device.clone());
+        assert_schema_matches(schemas, "Device", device.clone());
         assert_schema_matches(
+            schemas,
             "DeviceList",
             DeviceList {
                 devices: vec![device],
             },
         );
         assert_schema_matches(
+            schemas,
             "AddDeviceRequest",
             AddDeviceRequest {
                 serial: "s".into(),
@@ -582,8 +406,13 @@ mod tests {
                 name: Some("n".into()),
             },
         );
-        assert_schema_matches("ResetCodeRequest", ResetCodeRequest { qr: "q".into() });
         assert_schema_matches(
+            schemas,
+            "ResetCodeRequest",
+            ResetCodeRequest { qr: "q".into() },
+        );
+        assert_schema_matches(
+            schemas,
             "ResetCodeResponse",
             ResetCodeResponse {
                 serial: "s".into(),
@@ -592,8 +421,9 @@ mod tests {
                 valid_for_secs: 1,
             },
         );
-        assert_schema_matches("AuditEvent", event.clone());
+        assert_schema_matches(schemas, "AuditEvent", event.clone());
         assert_schema_matches(
+            schemas,
             "AuditList",
             AuditList {
                 events: vec![event],
@@ -601,6 +431,7 @@ mod tests {
             },
         );
         assert_schema_matches(
+            schemas,
             "DeviceSyncRequest",
             DeviceSyncRequest {
                 v: 2,
@@ -611,6 +442,7 @@ mod tests {
             },
         );
         assert_schema_matches(
+            schemas,
             "DeviceSyncResponse",
             DeviceSyncResponse {
                 bound: true,
@@ -627,8 +459,9 @@ mod tests {
             client: Some("203.0.113.0/24".into()),
             transfer_id: Some(1),
         };
-        assert_schema_matches("FeedEvent", feed_event.clone());
+        assert_schema_matches(schemas, "FeedEvent", feed_event.clone());
         assert_schema_matches(
+            schemas,
             "FeedPage",
             FeedPage {
                 events: vec![feed_event],
@@ -636,6 +469,7 @@ mod tests {
             },
         );
         assert_schema_matches(
+            schemas,
             "NewPushEndpoint",
             NewPushEndpoint {
                 kind: "webhook".into(),
@@ -648,14 +482,16 @@ mod tests {
             url: "https://example.com".into(),
             created_at: 1,
         };
-        assert_schema_matches("PushEndpoint", endpoint.clone());
+        assert_schema_matches(schemas, "PushEndpoint", endpoint.clone());
         assert_schema_matches(
+            schemas,
             "PushEndpointList",
             PushEndpointList {
                 endpoints: vec![endpoint],
             },
         );
         assert_schema_matches(
+            schemas,
             "PushEndpointCreated",
             PushEndpointCreated {
                 id: 1,
@@ -674,50 +510,100 @@ mod tests {
             requested_at: 1,
             completes_at: 2,
         };
-        assert_schema_matches("Transfer", transfer.clone());
+        assert_schema_matches(schemas, "Transfer", transfer.clone());
         assert_schema_matches(
+            schemas,
             "TransferList",
             TransferList {
                 transfers: vec![transfer],
             },
         );
         assert_schema_matches(
+            schemas,
             "TransferRequest",
             TransferRequest {
                 qr: "q".into(),
                 label_code: "l".into(),
             },
         );
-        let mut error = ErrorBody::new(ErrorCode::RateLimited, "m");
-        error.error.retry_after_secs = Some(1);
-        error.error.attempts_left = Some(1);
-        assert_schema_matches("ErrorBody", error.clone());
-        assert_schema_matches("ErrorDetail", error.error);
     }
 
     #[test]
-    fn the_qr_pattern_admits_the_shortest_and_longest_qr_texts() {
-        // The bounds come from the parser's own constants; a real QR must fall inside them.
-        let min = (protocol_qr_min_payload() * 8).div_ceil(5);
-        assert!(QR_PREFIX.len() + min <= MAX_TEXT_LEN);
-        let vectors: serde_json::Value = serde_json::from_str(include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../protocol/tests/vectors.json"
-        )))
-        .unwrap();
-        let mut seen = 0;
-        for text in vectors
-            .to_string()
-            .split('"')
-            .filter(|t| hc_protocol::parse_qr(t).is_ok())
-        {
-            let chars = text.len() - QR_PREFIX.len();
-            assert!(
-                (min..=MAX_TEXT_LEN - QR_PREFIX.len()).contains(&chars),
-                "{text}"
-            );
-            seen += 1;
+    fn every_error_status_gets_the_error_body_with_its_codes_and_those_of_its_kind() {
+        let doc = crate::routes::document();
+        let operation = &doc["paths"]["/v1/devices"]["post"];
+        let responses = &operation["responses"];
+        let codes = |status: &str| -> Vec<String> {
+            responses[status]["content"]["application/json"]["schema"]["properties"]["error"]
+                ["properties"]["code"]["enum"]
+                .as_array()
+                .unwrap_or_else(|| panic!("no {status}: {responses}"))
+                .iter()
+                .map(|c| c.as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(codes("400"), ["invalid_serial", "bad_request"]);
+        assert_eq!(codes("401"), ["unauthorized"]);
+        assert_eq!(codes("409"), ["already_added", "bound_to_other_account"]);
+        assert_eq!(codes("413"), ["payload_too_large"]);
+        assert_eq!(codes("415"), ["unsupported_media_type"]);
+        assert_eq!(codes("500"), ["internal"]);
+        assert_eq!(codes("503"), ["unavailable"]);
+        assert_eq!(
+            responses["400"]["description"],
+            "invalid_serial, bad_request"
+        );
+        assert_eq!(
+            responses["401"]["headers"]["WWW-Authenticate"]["required"],
+            true
+        );
+        assert_eq!(responses["429"]["headers"]["Retry-After"]["required"], true);
+        assert_eq!(
+            responses["503"]["headers"]["Retry-After"]["required"],
+            false
+        );
+        assert_eq!(operation["security"], json!([{BEARER: []}]));
+        // A route without a token says so, rather than inheriting.
+        let health = &doc["paths"]["/healthz"]["get"];
+        assert_eq!(health["security"], json!([]));
+        assert!(health["responses"]["401"].is_null());
+        assert!(health["responses"]["400"].is_null());
+        // The audit's parameters can be malformed: 400 without a body.
+        let audit = &doc["paths"]["/v1/audit"]["get"]["responses"];
+        assert!(audit["400"].is_object() && audit["415"].is_null());
+    }
+
+    #[test]
+    fn an_annotation_naming_a_code_the_api_lacks_is_refused() {
+        let mut operation = json!({
+            "responses": {"200": {"description": "fine"}, "409": {"description": "email_taken, no_such_code"}}
+        });
+        let problem = finish_operation(&mut operation).expect_err("refused");
+        assert!(problem.contains("`no_such_code`"), "{problem}");
+    }
+
+    #[test]
+    fn path_parameters_are_required_and_match_the_path() {
+        let doc = crate::routes::document();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            let names: Vec<&str> = path
+                .split('{')
+                .skip(1)
+                .map(|rest| rest.split('}').next().unwrap())
+                .collect();
+            for (method, operation) in item.as_object().unwrap() {
+                let declared: Vec<&str> = operation["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|p| p["in"] == "path")
+                    .map(|p| {
+                        assert_eq!(p["required"], true, "{method} {path}");
+                        p["name"].as_str().unwrap()
+                    })
+                    .collect();
+                assert_eq!(declared, names, "{method} {path}");
+            }
         }
-        assert!(seen > 0, "the vectors hold well-formed QR texts");
     }
 }

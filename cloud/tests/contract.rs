@@ -177,8 +177,22 @@ async fn the_document_lists_every_status_a_route_answers_with_its_codes() {
     assert!(logout["401"].is_null(), "logout needs no token");
     let schemas = &doc["components"]["schemas"];
     assert_eq!(schemas["RefreshRequest"]["additionalProperties"], false);
-    assert_eq!(schemas["Serial"]["pattern"], "^[A-Z0-9]{9}$");
-    assert_eq!(schemas["AuditLimit"]["minimum"], 1);
+    let parameter = |path: &str, method: &str, name: &str| -> Value {
+        doc["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{method} {path} has no parameters"))
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{method} {path} has no {name}"))
+            .clone()
+    };
+    let serial = parameter("/v1/devices/{serial}", "delete", "serial");
+    assert_eq!(serial["schema"]["pattern"], "^[A-Z0-9]{9}$");
+    assert_eq!(serial["required"], true);
+    let limit = parameter("/v1/audit", "get", "limit");
+    assert_eq!(limit["schema"]["minimum"], 1);
+    assert_eq!(limit["schema"]["maximum"], AUDIT_MAX_LIMIT);
+    assert_eq!(limit["in"], "query");
     assert_eq!(
         schemas["DeviceSyncRequest"]["properties"]["ts"]["minimum"],
         0
@@ -200,5 +214,105 @@ async fn the_document_lists_every_status_a_route_answers_with_its_codes() {
         )
         .await
         .assert_error(StatusCode::BAD_REQUEST, ErrorCode::InvalidEmail);
+    }
+}
+
+/// The methods a client may try on any path.
+const METHODS: [Method; 5] = [
+    Method::GET,
+    Method::POST,
+    Method::PUT,
+    Method::PATCH,
+    Method::DELETE,
+];
+
+#[tokio::test]
+async fn the_router_serves_exactly_the_operations_the_document_lists() {
+    let t = start().await;
+    let doc = t.call(Method::GET, "/openapi.json", None, None).await.body;
+    let paths = doc["paths"].as_object().expect("paths");
+    // What a path no route matches is answered with: the router's fallback.
+    let unrouted = t.call(Method::GET, "/v1/no-such-route", None, None).await;
+    unrouted.assert_error(StatusCode::NOT_FOUND, ErrorCode::NotFound);
+    let fallback = unrouted.body;
+    // A concrete path for a template: every parameter a plausible value.
+    let concrete = |template: &str| {
+        template
+            .split('/')
+            .map(|part| match part {
+                "{serial}" => "J12345678",
+                "{id}" => "1",
+                other => other,
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let mut operations = 0;
+    let mut concrete_paths = Vec::new();
+    for (template, item) in paths {
+        let path = concrete(template);
+        assert!(
+            !path.contains('{'),
+            "{template}: a parameter the test does not know"
+        );
+        concrete_paths.push(path.clone());
+        for method in METHODS {
+            let documented = item.get(method.as_str().to_lowercase()).is_some();
+            // Without a token and a body: a routed request stops at the token, the body or the
+            // handler, never at the router.
+            let answer = t.call(method.clone(), &path, None, None).await;
+            if documented {
+                operations += 1;
+                assert_ne!(
+                    answer.status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {template} is documented but not routed"
+                );
+                assert!(
+                    answer.status != StatusCode::NOT_FOUND || answer.body != fallback,
+                    "{method} {template} is documented but not routed"
+                );
+            } else {
+                answer.assert_error(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed);
+            }
+        }
+    }
+    assert!(operations >= 23, "{operations} operations");
+    // The other way round for the paths around them: a parent of a documented path, or one a
+    // segment longer, is routed only when the document lists it.
+    let mut neighbours: Vec<String> = Vec::new();
+    for path in &concrete_paths {
+        let parts: Vec<&str> = path.split('/').collect();
+        for end in 2..parts.len() {
+            neighbours.push(parts[..end].join("/"));
+        }
+        neighbours.push(format!("{path}/x"));
+    }
+    // A template's `{parameter}` matches any one segment.
+    let matches = |template: &str, path: &str| {
+        let (template, path): (Vec<&str>, Vec<&str>) =
+            (template.split('/').collect(), path.split('/').collect());
+        template.len() == path.len()
+            && template
+                .iter()
+                .zip(&path)
+                .all(|(t, p)| t == p || t.starts_with('{'))
+    };
+    neighbours.retain(|path| !paths.keys().any(|template| matches(template, path)));
+    neighbours.sort();
+    neighbours.dedup();
+    assert!(
+        neighbours.contains(&"/v1/transfers/1".to_owned()),
+        "{neighbours:?}"
+    );
+    for path in &neighbours {
+        for method in METHODS {
+            let answer = t.call(method.clone(), path, None, None).await;
+            assert_eq!(
+                (answer.status, &answer.body),
+                (StatusCode::NOT_FOUND, &fallback),
+                "{method} {path} is routed but not documented"
+            );
+        }
     }
 }

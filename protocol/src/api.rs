@@ -372,8 +372,10 @@ pub struct FeedPage {
 #[serde(deny_unknown_fields)]
 pub struct NewPushEndpoint {
     /// `webhook`, the one kind this cloud sends itself.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::push_kind))]
     pub kind: String,
     /// `https://` only, a public host (no loopback, private or link-local address).
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::push_url))]
     pub url: String,
 }
 
@@ -488,6 +490,7 @@ pub struct Transfer {
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::serial))]
     pub serial: String,
     /// `owner`: a request for one of your devices; `requester`: your own request.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::transfer_role))]
     pub role: String,
     pub state: TransferState,
     /// The other account, masked as `in***@example.com`.

@@ -7,7 +7,10 @@
 
 use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 
-use crate::api::{MAX_DEVICE_NAME_CHARS, MAX_EMAIL_CHARS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
+use crate::api::{
+    AUDIT_MAX_LIMIT, EVENTS_MAX_LIMIT, EVENTS_MAX_WAIT_SECS, MAX_DEVICE_NAME_CHARS,
+    MAX_EMAIL_CHARS, MAX_PASSWORD_CHARS, MAX_PUSH_URL_CHARS, MIN_PASSWORD_CHARS,
+};
 use crate::{MAX_TEXT_LEN, NONCE_LEN, QR_PREFIX, SERIAL_LEN, SYNC_TAG_LEN, SYNC_VERSION, TAG_LEN};
 
 /// Characters no e-mail address or device name holds: C0 and C1 controls (Rust's
@@ -74,6 +77,65 @@ pub fn time() -> Object {
 /// An event id, and the cursor of the audit listing (`before`): 1 and up.
 pub fn event_id() -> Object {
     integer().minimum(Some(1)).maximum(Some(i64::MAX)).build()
+}
+
+/// The id of a stored row (a push endpoint, a transfer request): 1 and up.
+pub fn row_id() -> Object {
+    integer().minimum(Some(1)).maximum(Some(i64::MAX)).build()
+}
+
+/// `GET /v1/audit?limit=`.
+pub fn audit_limit() -> Object {
+    integer()
+        .minimum(Some(1))
+        .maximum(Some(AUDIT_MAX_LIMIT))
+        .build()
+}
+
+/// `GET /v1/events?after=`: an event id, or 0 for the start of the feed.
+pub fn event_cursor() -> Object {
+    integer().minimum(Some(0)).maximum(Some(i64::MAX)).build()
+}
+
+/// `GET /v1/events?wait=`, in seconds.
+pub fn event_wait() -> Object {
+    integer()
+        .minimum(Some(0))
+        .maximum(Some(EVENTS_MAX_WAIT_SECS))
+        .build()
+}
+
+/// `GET /v1/events?limit=`.
+pub fn event_limit() -> Object {
+    integer()
+        .minimum(Some(1))
+        .maximum(Some(EVENTS_MAX_LIMIT))
+        .build()
+}
+
+/// The kind of a push endpoint a client may register.
+pub fn push_kind() -> Object {
+    string().enum_values(Some(["webhook"])).build()
+}
+
+/// A push endpoint's URL.
+pub fn push_url() -> Object {
+    string()
+        .max_length(Some(MAX_PUSH_URL_CHARS))
+        .description(Some(
+            "https:// and a public host: no loopback, private or link-local address",
+        ))
+        .build()
+}
+
+/// Which side of a transfer request the reading account is on.
+pub fn transfer_role() -> Object {
+    string()
+        .enum_values(Some(["owner", "requester"]))
+        .description(Some(
+            "owner: a request for one of your devices; requester: your own request",
+        ))
+        .build()
 }
 
 fn hex(bytes: usize) -> Object {

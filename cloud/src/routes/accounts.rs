@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use hc_protocol::api::{AccountCreated, Credentials, ErrorCode};
+use hc_protocol::api::{AccountCreated, ErrorCode, NewAccount};
 use hc_protocol::password::check_account_password;
 
 use crate::crypto::hash_password;
@@ -13,10 +13,23 @@ use crate::extract::{ApiJson, ClientAddr};
 use crate::rate_limit;
 use crate::state::{AppState, unix_now};
 
+/// Register an account (argon2id password hash)
+#[utoipa::path(
+    post,
+    path = "/v1/accounts",
+    operation_id = "register",
+    request_body = NewAccount,
+    responses(
+        (status = 201, description = "the account, its address as the cloud keeps it", body = AccountCreated),
+        (status = 400, description = "invalid_email, weak_password"),
+        (status = 409, description = "email_taken"),
+        (status = 429, description = "rate_limited"),
+    ),
+)]
 pub async fn register(
     State(state): State<AppState>,
     ClientAddr(client_addr): ClientAddr,
-    ApiJson(credentials): ApiJson<Credentials>,
+    ApiJson(credentials): ApiJson<NewAccount>,
 ) -> Result<(StatusCode, Json<AccountCreated>), ApiError> {
     // Throwaway accounts multiply the per-account limits: count every attempt from the address,
     // accepted or not, before any check and before the argon2 work; and every attempt on one

@@ -5,20 +5,33 @@ use axum::Json;
 use axum::extract::State;
 use hc_protocol::api::{AUDIT_DEFAULT_LIMIT, AUDIT_MAX_LIMIT, AuditList};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::auth::Account;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    /// How many events, 1..=[`AUDIT_MAX_LIMIT`] (default [`AUDIT_DEFAULT_LIMIT`]).
+    /// How many events (default 100).
+    #[param(schema_with = hc_protocol::openapi::audit_limit)]
     limit: Option<u32>,
     /// Only events older than this id: the previous page's `next_before`.
+    #[param(schema_with = hc_protocol::openapi::event_id)]
     before: Option<i64>,
 }
 
+/// The account's reset-code events and other accounts' on its devices, newest first, paged by key
+#[utoipa::path(
+    get,
+    path = "/v1/audit",
+    operation_id = "listAudit",
+    params(AuditQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "one page of events", body = AuditList)),
+)]
 pub async fn list(
     State(state): State<AppState>,
     Account(account): Account,

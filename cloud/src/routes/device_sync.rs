@@ -12,6 +12,19 @@ use crate::extract::{ApiJson, ClientAddr};
 use crate::rate_limit;
 use crate::state::AppState;
 
+/// A device learns whether it is bound (device-key tag)
+#[utoipa::path(
+    post,
+    path = "/v1/device/sync",
+    operation_id = "deviceSync",
+    request_body = DeviceSyncRequest,
+    responses(
+        (status = 200, description = "the bound flag, tagged over the request's nonce", body = DeviceSyncResponse),
+        (status = 400, description = "unsupported_version"),
+        (status = 401, description = "unauthorized"),
+        (status = 429, description = "rate_limited"),
+    ),
+)]
 pub async fn sync(
     State(state): State<AppState>,
     ClientAddr(client_addr): ClientAddr,

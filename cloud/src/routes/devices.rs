@@ -7,6 +7,9 @@ use hc_protocol::Serial;
 use hc_protocol::api::{AddDeviceRequest, Device, DeviceList, ErrorCode, MAX_DEVICE_NAME_CHARS};
 use hc_protocol::factory::LabelCode;
 
+use serde::Deserialize;
+use utoipa::IntoParams;
+
 use crate::auth::Account;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -14,6 +17,14 @@ use crate::rate_limit;
 use crate::state::{AppState, unix_now};
 use crate::storage::BindOutcome;
 
+/// The account's devices
+#[utoipa::path(
+    get,
+    path = "/v1/devices",
+    operation_id = "listDevices",
+    security(("bearer" = [])),
+    responses((status = 200, description = "the account's devices", body = DeviceList)),
+)]
 pub async fn list(
     State(state): State<AppState>,
     Account(account): Account,
@@ -23,6 +34,21 @@ pub async fn list(
     }))
 }
 
+/// Add (bind) a device by serial and label code
+#[utoipa::path(
+    post,
+    path = "/v1/devices",
+    operation_id = "addDevice",
+    request_body = AddDeviceRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "the device, now the account's", body = Device),
+        (status = 400, description = "invalid_serial"),
+        (status = 403, description = "wrong_label_code"),
+        (status = 409, description = "already_added, bound_to_other_account"),
+        (status = 429, description = "rate_limited"),
+    ),
+)]
 pub async fn add(
     State(state): State<AppState>,
     Account(account): Account,
@@ -84,10 +110,31 @@ pub async fn add(
     }
 }
 
+/// The `{serial}` of `DELETE /v1/devices/{serial}`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct SerialPath {
+    #[param(schema_with = hc_protocol::openapi::serial)]
+    serial: String,
+}
+
+/// Remove a device from the account
+#[utoipa::path(
+    delete,
+    path = "/v1/devices/{serial}",
+    operation_id = "removeDevice",
+    params(SerialPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "removed"),
+        (status = 400, description = "invalid_serial"),
+        (status = 404, description = "not_found"),
+    ),
+)]
 pub async fn remove(
     State(state): State<AppState>,
     Account(account): Account,
-    Path(serial): Path<String>,
+    Path(SerialPath { serial }): Path<SerialPath>,
 ) -> Result<StatusCode, ApiError> {
     let serial = parse_serial(&serial)?;
     if state

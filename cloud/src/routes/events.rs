@@ -10,22 +10,36 @@ use axum::Json;
 use axum::extract::State;
 use hc_protocol::api::{EVENTS_DEFAULT_LIMIT, EVENTS_MAX_LIMIT, EVENTS_MAX_WAIT_SECS, FeedPage};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::auth::Account;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Only events with a larger id: the previous page's `next_after` (default 0: from the start).
+    #[param(schema_with = hc_protocol::openapi::event_cursor)]
     after: Option<i64>,
-    /// Seconds to wait when there is nothing yet, 0..=30 (default 0: answer at once).
+    /// Seconds to wait when there is nothing yet (default 0: answer at once).
+    #[param(schema_with = hc_protocol::openapi::event_wait)]
     wait: Option<u64>,
-    /// How many events, 1..=[`EVENTS_MAX_LIMIT`] (default [`EVENTS_DEFAULT_LIMIT`]).
+    /// How many events (default 100).
+    #[param(schema_with = hc_protocol::openapi::event_limit)]
     limit: Option<u32>,
 }
 
+/// The account's security feed, oldest first, paged by id; with nothing new, waits up to `wait` seconds for the next event
+#[utoipa::path(
+    get,
+    path = "/v1/events",
+    operation_id = "listEvents",
+    params(EventsQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "the events after `after`", body = FeedPage)),
+)]
 pub async fn list(
     State(state): State<AppState>,
     Account(account): Account,

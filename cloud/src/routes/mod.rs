@@ -1,20 +1,23 @@
-//! The router: every route is registered together with its OpenAPI description
-//! ([`crate::openapi::Operation`]), so `/openapi.json` lists exactly the routes that exist. This
-//! module imports the document builder; the builder knows nothing of the router.
+//! The router. Every route is registered through `utoipa_axum::routes!`, which routes a handler
+//! by its own `#[utoipa::path]` (method and path) and adds that description to the OpenAPI
+//! document, so `/openapi.json` ([`crate::openapi`]) lists exactly the routes that exist, with
+//! their methods. Nothing is routed any other way: the fallbacks answer everything else.
 
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, delete, get, post};
 use axum::{Extension, Json, Router};
-use hc_protocol::api::ErrorCode;
+use serde::Deserialize;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use utoipa::{IntoParams, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
-use crate::openapi::{Operation, document};
+use crate::openapi::ApiDoc;
 use crate::state::AppState;
 
 pub mod accounts;
@@ -28,281 +31,52 @@ pub mod reset_codes;
 pub mod sessions;
 pub mod transfers;
 
-/// One route: where, what handles it, and how it is described.
-pub struct Route {
-    pub method: Method,
-    pub path: &'static str,
-    pub handler: MethodRouter<AppState>,
-    pub doc: Operation,
+/// Every route of the service, with its part of the OpenAPI document.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(accounts::register))
+        .routes(routes!(sessions::login))
+        .routes(routes!(sessions::refresh))
+        .routes(routes!(sessions::logout))
+        .routes(routes!(sessions::change_password))
+        .routes(routes!(sessions::logout_all))
+        .routes(routes!(devices::list, devices::add))
+        .routes(routes!(devices::remove))
+        .routes(routes!(reset_codes::issue))
+        .routes(routes!(audit::list))
+        .routes(routes!(events::list))
+        .routes(routes!(push_endpoints::add, push_endpoints::list))
+        .routes(routes!(push_endpoints::remove))
+        .routes(routes!(transfers::request, transfers::list))
+        .routes(routes!(transfers::approve))
+        .routes(routes!(transfers::refuse))
+        .routes(routes!(device_sync::sync))
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(openapi_json))
 }
 
-use ErrorCode::*;
-
-/// Every route of the service.
-pub fn routes() -> Vec<Route> {
-    let route = |method: Method, path, handler, doc| Route {
-        method,
-        path,
-        handler,
-        doc,
-    };
-    vec![
-        route(
-            Method::POST,
-            "/v1/accounts",
-            post(accounts::register),
-            Operation::new("register", "Register an account (argon2id password hash)")
-                .body("NewAccount")
-                .responds(201, "AccountCreated")
-                .errors(&[InvalidEmail, WeakPassword, EmailTaken, RateLimited]),
-        ),
-        route(
-            Method::POST,
-            "/v1/auth/login",
-            post(sessions::login),
-            Operation::new("login", "Log in: a short-lived access token and a refresh token")
-                .body("Credentials")
-                .responds(200, "Tokens")
-                .errors(&[InvalidCredentials, RateLimited]),
-        ),
-        route(
-            Method::POST,
-            "/v1/auth/refresh",
-            post(sessions::refresh),
-            Operation::new(
-                "refresh",
-                "Trade a refresh token for new tokens; the old one dies, and using it again revokes the session",
-            )
-            .body("RefreshRequest")
-            .responds(200, "Tokens")
-            .errors(&[Unauthorized]),
-        ),
-        route(
-            Method::POST,
-            "/v1/auth/logout",
-            post(sessions::logout),
-            Operation::new("logout", "Revoke the session of a refresh token (idempotent)")
-                .body("RefreshRequest")
-                .responds_empty(204),
-        ),
-        route(
-            Method::POST,
-            "/v1/auth/password",
-            post(sessions::change_password),
-            Operation::new(
-                "changePassword",
-                "Change the account password; every other session ends, the caller's lives on",
-            )
-            .authenticated()
-            .body("ChangePasswordRequest")
-            .responds_empty(204)
-            .errors(&[WeakPassword, RateLimited])
-            .errors_at(403, &[InvalidCredentials]),
-        ),
-        route(
-            Method::POST,
-            "/v1/auth/logout-all",
-            post(sessions::logout_all),
-            Operation::new("logoutAll", "End every session of the account, the caller's too")
-                .authenticated()
-                .responds_empty(204),
-        ),
-        route(
-            Method::GET,
-            "/v1/devices",
-            get(devices::list),
-            Operation::new("listDevices", "The account's devices")
-                .authenticated()
-                .responds(200, "DeviceList"),
-        ),
-        route(
-            Method::POST,
-            "/v1/devices",
-            post(devices::add),
-            Operation::new("addDevice", "Add (bind) a device by serial and label code")
-                .authenticated()
-                .body("AddDeviceRequest")
-                .responds(201, "Device")
-                .errors(&[
-                    InvalidSerial,
-                    WrongLabelCode,
-                    AlreadyAdded,
-                    BoundToOtherAccount,
-                    RateLimited,
-                ]),
-        ),
-        route(
-            Method::DELETE,
-            "/v1/devices/{serial}",
-            delete(devices::remove),
-            Operation::new("removeDevice", "Remove a device from the account")
-                .authenticated()
-                .path_parameter("serial", "Serial")
-                .responds_empty(204)
-                .errors(&[InvalidSerial, NotFound]),
-        ),
-        route(
-            Method::POST,
-            "/v1/reset-codes",
-            post(reset_codes::issue),
-            Operation::new("issueResetCode", "The verification code for a reset QR code")
-                .authenticated()
-                .body("ResetCodeRequest")
-                .responds(200, "ResetCodeResponse")
-                .errors(&[InvalidQr, DeviceNotBound, BoundToOtherAccount, RateLimited]),
-        ),
-        route(
-            Method::GET,
-            "/v1/audit",
-            get(audit::list),
-            Operation::new(
-                "listAudit",
-                "The account's reset-code events and other accounts' on its devices, newest first, paged by key",
-            )
-                .authenticated()
-                .query_parameter("limit", "AuditLimit")
-                .query_parameter("before", "AuditCursor")
-                .responds(200, "AuditList"),
-        ),
-        route(
-            Method::GET,
-            "/v1/events",
-            get(events::list),
-            Operation::new(
-                "listEvents",
-                "The account's security feed, oldest first, paged by id; with nothing new, waits up to `wait` seconds for the next event",
-            )
-            .authenticated()
-            .query_parameter("after", "EventCursor")
-            .query_parameter("wait", "EventWait")
-            .query_parameter("limit", "EventLimit")
-            .responds(200, "FeedPage"),
-        ),
-        route(
-            Method::POST,
-            "/v1/push-endpoints",
-            post(push_endpoints::add),
-            Operation::new(
-                "addPushEndpoint",
-                "Register a webhook for the security feed; the answer holds its signing secret, shown only here",
-            )
-            .authenticated()
-            .body("NewPushEndpoint")
-            .responds(201, "PushEndpointCreated")
-            .errors(&[InvalidPushEndpoint, TooManyPushEndpoints]),
-        ),
-        route(
-            Method::GET,
-            "/v1/push-endpoints",
-            get(push_endpoints::list),
-            Operation::new("listPushEndpoints", "The account's push endpoints (no secrets)")
-                .authenticated()
-                .responds(200, "PushEndpointList"),
-        ),
-        route(
-            Method::DELETE,
-            "/v1/push-endpoints/{id}",
-            delete(push_endpoints::remove),
-            Operation::new("removePushEndpoint", "Remove a push endpoint; its undelivered events go with it")
-                .authenticated()
-                .path_parameter("id", "PushEndpointId")
-                .responds_empty(204)
-                .errors(&[NotFound]),
-        ),
-        route(
-            Method::POST,
-            "/v1/transfers",
-            post(transfers::request),
-            Operation::new(
-                "requestTransfer",
-                "Ask for another account's device, at the device: a fresh QR code and the label code; the owner may refuse until completes_at",
-            )
-            .authenticated()
-            .body("TransferRequest")
-            .responds(201, "Transfer")
-            .errors(&[
-                InvalidQr,
-                WrongLabelCode,
-                DeviceNotBound,
-                AlreadyAdded,
-                QrAlreadyUsed,
-                TransferPending,
-                TransferRefusedRecently,
-                RateLimited,
-            ]),
-        ),
-        route(
-            Method::GET,
-            "/v1/transfers",
-            get(transfers::list),
-            Operation::new(
-                "listTransfers",
-                "Transfer requests for the account's devices and the account's own, newest first",
-            )
-            .authenticated()
-            .responds(200, "TransferList"),
-        ),
-        route(
-            Method::POST,
-            "/v1/transfers/{id}/approve",
-            post(transfers::approve),
-            Operation::new("approveTransfer", "The owner lets the device move now")
-                .authenticated()
-                .path_parameter("id", "TransferId")
-                .responds_empty(204)
-                .errors(&[NotFound]),
-        ),
-        route(
-            Method::POST,
-            "/v1/transfers/{id}/refuse",
-            post(transfers::refuse),
-            Operation::new(
-                "refuseTransfer",
-                "The owner keeps the device; the same account cannot ask again for it for 30 days",
-            )
-            .authenticated()
-            .path_parameter("id", "TransferId")
-            .responds_empty(204)
-            .errors(&[NotFound]),
-        ),
-        route(
-            Method::POST,
-            "/v1/device/sync",
-            post(device_sync::sync),
-            Operation::new("deviceSync", "A device learns whether it is bound (device-key tag)")
-                .body("DeviceSyncRequest")
-                .responds(200, "DeviceSyncResponse")
-                .errors(&[UnsupportedVersion, Unauthorized, RateLimited]),
-        ),
-        route(
-            Method::GET,
-            "/healthz",
-            get(health::healthz),
-            Operation::new(
-                "health",
-                "Liveness: the service answers (the database is not asked; see /readyz)",
-            )
-            .responds(200, "Health"),
-        ),
-        route(
-            Method::GET,
-            "/readyz",
-            get(health::readyz),
-            Operation::new(
-                "ready",
-                "Readiness: the service can work, its database answers (503 unavailable while it does not)",
-            )
-            .responds(200, "Health"),
-        ),
-        route(
-            Method::GET,
-            "/openapi.json",
-            get(openapi_json),
-            Operation::new("openapi", "This document").responds(200, "OpenApi"),
-        ),
-    ]
+/// The document `/openapi.json` serves.
+pub fn document() -> serde_json::Value {
+    crate::openapi::document(router().into_openapi())
 }
 
+/// The `{id}` of a path: a push endpoint's or a transfer request's. Read as text, so that an id
+/// that is not a number is a 404 like an unknown one.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct IdPath {
+    #[param(schema_with = hc_protocol::openapi::row_id)]
+    pub id: String,
+}
+
+/// This document
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    operation_id = "openapi",
+    responses((status = 200, description = "the OpenAPI 3.1 document", body = Object)),
+)]
 async fn openapi_json(
     Extension(doc): Extension<Arc<serde_json::Value>>,
 ) -> Json<serde_json::Value> {
@@ -312,12 +86,8 @@ async fn openapi_json(
 /// The whole service as a router, for `oneshot` tests and for [`crate::launch`].
 pub fn app(state: AppState) -> Router {
     let policy = state.policy().clone();
-    let routes = routes();
-    let doc = Arc::new(document(routes.iter().map(|r| (&r.method, r.path, &r.doc))));
-    let mut router = Router::new();
-    for route in routes {
-        router = router.route(route.path, route.handler);
-    }
+    let (router, api) = router().split_for_parts();
+    let doc = Arc::new(crate::openapi::document(api));
     router
         .fallback(|| async { ApiError::for_status(StatusCode::NOT_FOUND) })
         .method_not_allowed_fallback(|| async {
@@ -423,18 +193,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_route_and_every_referenced_schema_is_in_the_document() {
-        let routes = routes();
-        let doc = document(routes.iter().map(|r| (&r.method, r.path, &r.doc)));
-        for route in &routes {
-            let method = route.method.as_str().to_lowercase();
-            assert!(
-                doc["paths"][route.path][&method].is_object(),
-                "{method} {} missing",
-                route.path
-            );
-        }
+    fn every_referenced_schema_is_in_the_document() {
+        let doc = document();
         let text = doc.to_string();
+        let mut seen = 0;
         for reference in text.split("#/components/schemas/").skip(1) {
             let name: String = reference
                 .chars()
@@ -444,20 +206,8 @@ mod tests {
                 doc["components"]["schemas"][&name].is_object(),
                 "{name} missing"
             );
+            seen += 1;
         }
-    }
-
-    #[test]
-    fn every_error_code_a_route_names_has_a_status_in_the_document() {
-        for route in routes() {
-            for code in route.doc.own_errors() {
-                assert!(
-                    route.doc.status_for(*code).is_some(),
-                    "{} {}: {code} has no cloud status",
-                    route.method,
-                    route.path
-                );
-            }
-        }
+        assert!(seen > 20, "the bodies are references: {seen}");
     }
 }

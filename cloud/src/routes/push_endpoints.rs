@@ -16,8 +16,22 @@ use crate::crypto::new_push_secret;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::push::check_url;
+use crate::routes::IdPath;
 use crate::state::{AppState, unix_now};
 
+/// Register a webhook for the security feed; the answer holds its signing secret, shown only here
+#[utoipa::path(
+    post,
+    path = "/v1/push-endpoints",
+    operation_id = "addPushEndpoint",
+    request_body = NewPushEndpoint,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "the endpoint and its secret", body = PushEndpointCreated),
+        (status = 400, description = "invalid_push_endpoint"),
+        (status = 409, description = "too_many_push_endpoints"),
+    ),
+)]
 pub async fn add(
     State(state): State<AppState>,
     Account(account): Account,
@@ -71,6 +85,14 @@ pub async fn add(
     ))
 }
 
+/// The account's push endpoints (no secrets)
+#[utoipa::path(
+    get,
+    path = "/v1/push-endpoints",
+    operation_id = "listPushEndpoints",
+    security(("bearer" = [])),
+    responses((status = 200, description = "the account's endpoints", body = PushEndpointList)),
+)]
 pub async fn list(
     State(state): State<AppState>,
     Account(account): Account,
@@ -80,10 +102,22 @@ pub async fn list(
     }))
 }
 
+/// Remove a push endpoint; its undelivered events go with it
+#[utoipa::path(
+    delete,
+    path = "/v1/push-endpoints/{id}",
+    operation_id = "removePushEndpoint",
+    params(IdPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "removed"),
+        (status = 404, description = "not_found"),
+    ),
+)]
 pub async fn remove(
     State(state): State<AppState>,
     Account(account): Account,
-    Path(id): Path<String>,
+    Path(IdPath { id }): Path<IdPath>,
 ) -> Result<StatusCode, ApiError> {
     let Ok(id) = id.parse::<i64>() else {
         return Err(ApiError::not_found("no such push endpoint"));

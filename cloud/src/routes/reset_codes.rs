@@ -27,6 +27,20 @@ use crate::routes::devices::bound_to_other_account;
 use crate::state::{AppState, secs, unix_now};
 use crate::storage::{DeviceRow, Limit, NewAuditEvent, NewFeedEvent};
 
+/// The verification code for a reset QR code
+#[utoipa::path(
+    post,
+    path = "/v1/reset-codes",
+    operation_id = "issueResetCode",
+    request_body = ResetCodeRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "the code to type on the device", body = ResetCodeResponse),
+        (status = 400, description = "invalid_qr"),
+        (status = 409, description = "device_not_bound, bound_to_other_account"),
+        (status = 429, description = "rate_limited"),
+    ),
+)]
 pub async fn issue(
     State(state): State<AppState>,
     AccessTokenHash(access_hash): AccessTokenHash,

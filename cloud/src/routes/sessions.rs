@@ -19,6 +19,18 @@ use crate::routes::accounts::check_password_rule;
 use crate::state::{AppState, unix_now};
 use crate::storage::{NewFeedEvent, RefreshOutcome};
 
+/// Log in: a short-lived access token and a refresh token
+#[utoipa::path(
+    post,
+    path = "/v1/auth/login",
+    operation_id = "login",
+    request_body = Credentials,
+    responses(
+        (status = 200, description = "a new session's tokens", body = Tokens),
+        (status = 401, description = "invalid_credentials"),
+        (status = 429, description = "rate_limited"),
+    ),
+)]
 pub async fn login(
     State(state): State<AppState>,
     ClientAddr(client_addr): ClientAddr,
@@ -101,8 +113,23 @@ async fn login_limits(
     .await
 }
 
-/// Changes the account password after checking the current one (limited like a login), and ends
-/// every other session of the account: a stolen phone's tokens die, the caller's live on.
+/// Change the account password; every other session ends, the caller's lives on
+///
+/// The current password is checked (limited like a login); a wrong one is 403, not 401, which
+/// would tell the app that its session has ended. A stolen phone's tokens die.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/password",
+    operation_id = "changePassword",
+    request_body = ChangePasswordRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "changed"),
+        (status = 400, description = "weak_password"),
+        (status = 403, description = "invalid_credentials"),
+        (status = 429, description = "rate_limited"),
+    ),
+)]
 pub async fn change_password(
     State(state): State<AppState>,
     session: Session,
@@ -151,7 +178,14 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Ends every session of the account, the caller's too.
+/// End every session of the account, the caller's too
+#[utoipa::path(
+    post,
+    path = "/v1/auth/logout-all",
+    operation_id = "logoutAll",
+    security(("bearer" = [])),
+    responses((status = 204, description = "every session ended")),
+)]
 pub async fn logout_all(
     State(state): State<AppState>,
     session: Session,
@@ -163,6 +197,17 @@ pub async fn logout_all(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Trade a refresh token for new tokens; the old one dies, and using it again revokes the session
+#[utoipa::path(
+    post,
+    path = "/v1/auth/refresh",
+    operation_id = "refresh",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "the session's new tokens", body = Tokens),
+        (status = 401, description = "unauthorized"),
+    ),
+)]
 pub async fn refresh(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<RefreshRequest>,
@@ -182,8 +227,17 @@ pub async fn refresh(
     }
 }
 
-/// Revokes the session the refresh token belongs to: its access and refresh tokens die at once.
-/// Idempotent: an unknown or already revoked token is also answered 204.
+/// Revoke the session of a refresh token (idempotent)
+///
+/// The session's access and refresh tokens die at once. An unknown or already revoked token is
+/// also answered 204.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/logout",
+    operation_id = "logout",
+    request_body = RefreshRequest,
+    responses((status = 204, description = "the session has ended")),
+)]
 pub async fn logout(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<RefreshRequest>,

@@ -21,6 +21,7 @@ use crate::config::{TRANSFER_REFUSAL_COOLDOWN_SECS, TRANSFERS_PER_ACCOUNT, TRANS
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::rate_limit;
+use crate::routes::IdPath;
 use crate::routes::reset_codes::verify;
 use crate::state::{AppState, secs, unix_now};
 use crate::storage::{NewTransfer, SettledTransfer, TransferDecision, TransferRefusal};
@@ -28,6 +29,21 @@ use crate::storage::{NewTransfer, SettledTransfer, TransferDecision, TransferRef
 /// Requests listed at most.
 const LIST_LIMIT: u32 = 200;
 
+/// Ask for another account's device, at the device: a fresh QR code and the label code; the owner may refuse until completes_at
+#[utoipa::path(
+    post,
+    path = "/v1/transfers",
+    operation_id = "requestTransfer",
+    request_body = TransferRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "the open request", body = hc_protocol::api::Transfer),
+        (status = 400, description = "invalid_qr"),
+        (status = 403, description = "wrong_label_code"),
+        (status = 409, description = "device_not_bound, already_added, qr_already_used, transfer_pending, transfer_refused_recently"),
+        (status = 429, description = "rate_limited"),
+    ),
+)]
 pub async fn request(
     State(state): State<AppState>,
     Account(account): Account,
@@ -147,6 +163,14 @@ pub async fn request(
     Ok((StatusCode::CREATED, Json(transfer)))
 }
 
+/// Transfer requests for the account's devices and the account's own, newest first
+#[utoipa::path(
+    get,
+    path = "/v1/transfers",
+    operation_id = "listTransfers",
+    security(("bearer" = [])),
+    responses((status = 200, description = "the requests", body = TransferList)),
+)]
 pub async fn list(
     State(state): State<AppState>,
     Account(account): Account,
@@ -157,18 +181,42 @@ pub async fn list(
     }))
 }
 
+/// The owner lets the device move now
+#[utoipa::path(
+    post,
+    path = "/v1/transfers/{id}/approve",
+    operation_id = "approveTransfer",
+    params(IdPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "the device has moved"),
+        (status = 404, description = "not_found"),
+    ),
+)]
 pub async fn approve(
     state: State<AppState>,
     account: Account,
-    id: Path<String>,
+    id: Path<IdPath>,
 ) -> Result<StatusCode, ApiError> {
     decide(state, account, id, TransferDecision::Approve).await
 }
 
+/// The owner keeps the device; the same account cannot ask again for it for 30 days
+#[utoipa::path(
+    post,
+    path = "/v1/transfers/{id}/refuse",
+    operation_id = "refuseTransfer",
+    params(IdPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "refused"),
+        (status = 404, description = "not_found"),
+    ),
+)]
 pub async fn refuse(
     state: State<AppState>,
     account: Account,
-    id: Path<String>,
+    id: Path<IdPath>,
 ) -> Result<StatusCode, ApiError> {
     decide(state, account, id, TransferDecision::Refuse).await
 }
@@ -176,7 +224,7 @@ pub async fn refuse(
 async fn decide(
     State(state): State<AppState>,
     Account(account): Account,
-    Path(id): Path<String>,
+    Path(IdPath { id }): Path<IdPath>,
     decision: TransferDecision,
 ) -> Result<StatusCode, ApiError> {
     let not_found = || ApiError::not_found("no open transfer request for your devices has this id");
