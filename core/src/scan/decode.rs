@@ -35,12 +35,18 @@ pub(crate) const MAX_FINDER_PATTERNS: usize = 120;
 /// code: its finder scan is not run (a frame of thousands of fake finder patterns).
 const MAX_ROW_CANDIDATES: usize = 4_000;
 
-/// Distance checks of the finder scan's deduplication per work unit: with the pattern located
-/// and refined for each check, a check is about 30 instructions, half a unit. Measured with
-/// callgrind on a 1080p frame tiled with fake finder patterns at 3 px a module (2,840 row
-/// candidates at 640 pixels): 220M instructions a finder scan, 0.45 units per candidate squared
-/// (it was priced at 1/16, so such a frame cost 136M instructions against a 72M budget).
-const DEDUPE_CHECKS_PER_UNIT: u64 = 2;
+/// The finder scan's price per row candidate squared: most candidates of a noisy frame are
+/// dropped by rxing's vertical check before they cost much.
+const CANDIDATE_CHECKS_PER_UNIT: u64 = 16;
+
+/// And per *stacked* candidate squared (one in line with a candidate on the scanned row above: the
+/// candidates that become located patterns, each checked against every pattern located before it,
+/// and located and refined first). Measured with callgrind on a 1080p frame tiled with fake finder
+/// patterns at 3 px a module (2,840 row candidates at 640 pixels): 220M instructions a finder scan,
+/// about 0.45 units per candidate squared; priced at candidates squared / 16 alone, such a frame
+/// cost 136M instructions against a 72M budget, and priced so for every candidate, the dark noisy
+/// frames of a camera sequence could no longer afford their scan.
+const LOCATED_CHECKS_PER_UNIT: u64 = 2;
 
 /// Units per pixel of binarizing and scanning for finder patterns.
 const FIND_COST_PER_PIXEL: u64 = 1;
@@ -177,13 +183,14 @@ fn read_matrix(matrix: &BitMatrix, invert: bool, work: &mut Work) -> Detection {
     // quadratic in their number, which patterned noise makes huge. Every located pattern starts
     // from a row candidate, so counting the candidates first (a cheap pass over every third row,
     // the rows rxing scans) bounds that cost before it is spent.
-    let candidates = row_candidates(matrix);
+    let RowCandidates { all, stacked } = row_candidates(matrix);
     let mut detection = Detection {
-        finder_patterns: candidates,
+        finder_patterns: all,
         ..Detection::default()
     };
-    let dedupe = (candidates as u64).pow(2) / DEDUPE_CHECKS_PER_UNIT;
-    if candidates > MAX_ROW_CANDIDATES || !work.admit(dedupe) {
+    let dedupe = (all as u64).pow(2) / CANDIDATE_CHECKS_PER_UNIT
+        + (stacked as u64).pow(2) / LOCATED_CHECKS_PER_UNIT;
+    if all > MAX_ROW_CANDIDATES || !work.admit(dedupe) {
         return detection;
     }
     let mut patterns = FindFinderPatterns(matrix, true, 0);
@@ -245,10 +252,24 @@ fn read_matrix(matrix: &BitMatrix, invert: bool, work: &mut Work) -> Detection {
 /// Runs of dark, light, dark, light, dark in the proportions 1:1:3:1:1 (three quarters of a module
 /// of slack each) along every third row, where rxing's finder scan looks: an upper bound of the
 /// patterns it can locate.
-fn row_candidates(matrix: &BitMatrix) -> usize {
+/// What the cheap pass before the finder scan counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RowCandidates {
+    all: usize,
+    /// Those whose centre is within a module of a candidate's on the scanned row above: a
+    /// pattern's shape seen on two rows, as a real (or fake) finder pattern gives and noise rarely.
+    stacked: usize,
+}
+
+fn row_candidates(matrix: &BitMatrix) -> RowCandidates {
     let (width, height) = (matrix.getWidth() as usize, matrix.getHeight());
     let mut count = 0;
+    let mut stacked = 0;
+    // Centres and module sizes of the previous scanned row's candidates, left to right.
+    let mut above: Vec<(u32, u32)> = Vec::new();
+    let mut here: Vec<(u32, u32)> = Vec::new();
     for y in (2..height).step_by(3) {
+        let mut next_above = 0;
         // Run by run, a machine word at a time (a pixel at a time cost as much as the finder
         // scan it bounds). The last five runs, oldest first; a window counts when it starts on
         // a dark run.
@@ -269,12 +290,32 @@ fn row_candidates(matrix: &BitMatrix) -> usize {
             // The window's first run is dark when the run just ended (its fifth) is dark.
             if dark && filled == 5 && looks_like_finder(&runs) {
                 count += 1;
+                let total: u32 = runs.iter().sum();
+                let centre = end as u32 - total + runs[0] + runs[1] + runs[2] / 2;
+                let module = (total / 7).max(1);
+                // Both rows are in order of x: walk the row above once.
+                while next_above < above.len() && above[next_above].0 + above[next_above].1 < centre
+                {
+                    next_above += 1;
+                }
+                if above
+                    .get(next_above)
+                    .is_some_and(|&(c, m)| c.abs_diff(centre) <= m.max(module))
+                {
+                    stacked += 1;
+                }
+                here.push((centre, module));
             }
             dark = !dark;
             x = end;
         }
+        std::mem::swap(&mut above, &mut here);
+        here.clear();
     }
-    count
+    RowCandidates {
+        all: count,
+        stacked,
+    }
 }
 
 fn looks_like_finder(runs: &[u32; 5]) -> bool {
@@ -415,11 +456,36 @@ mod tests {
                         }
                     }
                 }
-                assert_eq!(row_candidates(&matrix), row_candidates_pixelwise(&matrix));
-                assert!(row_candidates(&matrix) > 0 || module * 8 > width);
+                assert_eq!(row_candidates(&matrix).all, row_candidates_pixelwise(&matrix));
+                assert!(row_candidates(&matrix).all > 0 || module * 8 > width);
                 matrix.flip_self();
-                assert_eq!(row_candidates(&matrix), row_candidates_pixelwise(&matrix));
+                assert_eq!(row_candidates(&matrix).all, row_candidates_pixelwise(&matrix));
             }
         }
+    }
+
+    #[test]
+    fn finder_patterns_seen_on_two_rows_count_as_stacked_and_noise_mostly_does_not() {
+        // Columns of finder-like runs (every row the same: what tiled fake finder patterns give).
+        let (width, height) = (320, 90);
+        let mut tiled = BitMatrix::new(width, height).unwrap();
+        let mut noise = BitMatrix::new(width, height).unwrap();
+        let mut seed = 11u32;
+        for y in 0..height {
+            for x in 0..width {
+                if [1, 0, 1, 1, 1, 0, 1, 0][((x / 2) % 8) as usize] == 1 {
+                    tiled.set(x, y);
+                }
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                if (seed >> 16) % 2 == 0 {
+                    noise.set(x, y);
+                }
+            }
+        }
+        let tiled = row_candidates(&tiled);
+        assert!(tiled.all > 100, "{tiled:?}");
+        assert!(tiled.stacked * 10 >= tiled.all * 9, "{tiled:?}");
+        let noise = row_candidates(&noise);
+        assert!(noise.stacked * 4 < noise.all, "{noise:?}");
     }
 }
