@@ -456,10 +456,16 @@ mod tests {
                         }
                     }
                 }
-                assert_eq!(row_candidates(&matrix).all, row_candidates_pixelwise(&matrix));
+                assert_eq!(
+                    row_candidates(&matrix).all,
+                    row_candidates_pixelwise(&matrix)
+                );
                 assert!(row_candidates(&matrix).all > 0 || module * 8 > width);
                 matrix.flip_self();
-                assert_eq!(row_candidates(&matrix).all, row_candidates_pixelwise(&matrix));
+                assert_eq!(
+                    row_candidates(&matrix).all,
+                    row_candidates_pixelwise(&matrix)
+                );
             }
         }
     }
