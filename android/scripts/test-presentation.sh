@@ -3,7 +3,8 @@
 # cloud and NVR simulator. Reuses the bindings harness (bindings/scripts/): the same pinned kotlinc,
 # JNA, JUnit 5, generated Kotlin bindings and server start-up.
 #   1. build hc-ffi (+ hc-cloud, nvr-sim) and generate the Kotlin bindings (bindings/scripts/generate.sh);
-#   2. compile the bindings + android/presentation/src/{main,test}/kotlin + the shared test kit
+#   2. compile the bindings + android/hc-core/src/main/kotlin (the feed as a Flow) +
+#      android/presentation/src/{main,test}/kotlin + the shared test kit
 #      (android/testkit/kotlin) with plain kotlinc at the
 #      language level of the Gradle build's Kotlin: no android.jar on the class path, so any Android
 #      API in :presentation fails here;
@@ -36,7 +37,7 @@ if [ -z "${HC_SKIP_GENERATE:-}" ]; then
     || fail "generate failed"
 fi
 
-mapfile -t SOURCES < <(find "$GEN/kotlin" "$ANDROID/presentation/src/main/kotlin" \
+mapfile -t SOURCES < <(find "$GEN/kotlin" "$ANDROID/hc-core/src/main/kotlin" "$ANDROID/presentation/src/main/kotlin" \
   "$ANDROID/testkit/kotlin" "$ANDROID/presentation/src/test/kotlin" -name '*.kt' | sort)
 CP="$HC_JNA_JAR:$K/kotlinx-coroutines-core-jvm.jar:$K/kotlin-test.jar:$K/kotlin-test-junit5.jar"
 CP+=":/usr/share/java/junit-jupiter-api.jar:/usr/share/java/apiguardian-api.jar:/usr/share/java/opentest4j.jar"
@@ -56,7 +57,7 @@ else
   hc_log "kotlinc: sources unchanged, reusing $CLASSES"
 fi
 
-export HC_TEST_DEVICES="A B C D E F"
+export HC_TEST_DEVICES="A B C D E F G H I"
 trap hc_servers_stop EXIT
 trap 'exit 130' INT TERM HUP
 hc_servers_start "$WORK/servers" || fail "could not start the cloud and the NVRs"

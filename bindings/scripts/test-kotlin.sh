@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Kotlin binding tests on the desktop JVM, against the real core, cloud and NVR:
 #   1. build hc-ffi (+ hc-cloud, nvr-sim) and generate the Kotlin bindings (generate.sh);
-#   2. compile the bindings, the shared test kit android/testkit/kotlin/ and android/hc-core/src/test/kotlin/
+#   2. compile the bindings, the hand-written Kotlin beside them (android/hc-core/src/main/kotlin/: the
+#      feed as a Flow), the shared test kit android/testkit/kotlin/ and android/hc-core/src/test/kotlin/
 #      with the npm kotlinc (skipped when no source changed);
 #   3. start hc-cloud and two nvr-sim devices (lib/servers.sh), run the tests with the JUnit 5 console
 #      launcher (JNA from Debian loads build/bindings/lib/libhc_ffi.so), stop the servers.
@@ -30,7 +31,9 @@ HC_BUILD_PACKAGES="${HC_BUILD_PACKAGES-hc-cloud nvr-sim}" bash "$HERE/generate.s
 
 # The shared Kotlin test kit (android/testkit/kotlin) is compiled with the tests.
 TESTKIT="$HC_ROOT/android/testkit/kotlin"
-mapfile -t SOURCES < <(find "$HC_ROOT/build/bindings/kotlin" "$TESTKIT" "$TEST_SRC" -name '*.kt' | sort)
+# The hand-written part of :hc-core (android/hc-core/src/main/kotlin) is compiled with the bindings.
+CORE_SRC="$HC_ROOT/android/hc-core/src/main/kotlin"
+mapfile -t SOURCES < <(find "$HC_ROOT/build/bindings/kotlin" "$CORE_SRC" "$TESTKIT" "$TEST_SRC" -name '*.kt' | sort)
 [ -d "$TEST_SRC" ] && [ -n "$(find "$TEST_SRC" -name '*.kt' -print -quit)" ] || fail "no Kotlin tests in $TEST_SRC"
 COMPILE_CP="$HC_JNA_JAR:$K/kotlinx-coroutines-core-jvm.jar:$K/kotlin-test.jar:$K/kotlin-test-junit5.jar"
 COMPILE_CP+=":/usr/share/java/junit-jupiter-api.jar:/usr/share/java/apiguardian-api.jar:/usr/share/java/opentest4j.jar"

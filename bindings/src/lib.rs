@@ -28,8 +28,8 @@ pub use hc_core::{
     StoreError, UiMessage, Viewfinder,
 };
 pub use hc_core::{
-    FeedEventInfo, FeedEventKind, FeedEventPage, PushEndpointInfo, TransferInfo, TransferState,
-    WebhookRegistration,
+    FeedEventInfo, FeedEventKind, FeedEventPage, PushEndpointInfo, TransferInfo, TransferRow,
+    TransferState, WebhookRegistration,
 };
 
 uniffi::setup_scaffolding!();
@@ -188,6 +188,15 @@ pub struct TransferInfo {
     pub other_account: String,
     pub requested_at_unix: i64,
     pub completes_at_unix: i64,
+}
+
+/// A transfer request as the transfers screen shows it (see [`transfer_row`]).
+#[uniffi::remote(Record)]
+pub struct TransferRow {
+    pub transfer: TransferInfo,
+    pub message: UiMessage,
+    pub can_decide: bool,
+    pub countdown: Option<Countdown>,
 }
 
 #[uniffi::remote(Record)]
@@ -455,6 +464,9 @@ pub enum MessageId {
     FeedTransferApproved,
     FeedTransferCompleted,
     FeedUnknown,
+    TransferOutgoingOpen,
+    TransferIncomingOpen,
+    TransferCancelled,
 }
 
 /// A message id with its arguments, already formatted as text.
@@ -582,6 +594,8 @@ pub struct AccountScreen {
     pub error: Option<UiMessage>,
     #[uniffi(default = None)]
     pub error_action: Option<ErrorAction>,
+    #[uniffi(default = None)]
+    pub error_hint: Option<UiMessage>,
 }
 
 #[uniffi::remote(Error)]
@@ -712,6 +726,13 @@ pub fn error_message(error: HcError) -> UiMessage {
 #[uniffi::export]
 pub fn error_action(error: HcError) -> ErrorAction {
     error.action()
+}
+
+/// A transfer request's row at `now_unix` (the phone's clock): who asks for which device and the
+/// time until it moves, whether this account may approve or refuse it; recompute it every second.
+#[uniffi::export]
+pub fn transfer_row(transfer: TransferInfo, now_unix: i64) -> TransferRow {
+    hc_core::transfer_row(&transfer, now_unix)
 }
 
 /// A second line some errors offer: after "added by another account", the transfer path.

@@ -343,6 +343,12 @@ pub fn wording(lang: Lang, message: &UiMessage) -> String {
         MessageId::FeedTransferCompleted => format!("The waiting period ended: {1} moved between your account and {0}.", arg(0), arg(1)),
         MessageId::FeedUnknown if zh => "此版本应用尚不认识的安全事件。".into(),
         MessageId::FeedUnknown => "A security event this app version does not know yet.".into(),
+        MessageId::TransferOutgoingOpen if zh => format!("您已请求设备 {0}：除非 {2} 拒绝，将在 {1} 后转移到您的账号。", arg(0), arg(1), arg(2)),
+        MessageId::TransferOutgoingOpen => format!("You asked for {0}: it moves to your account in {1} unless {2} refuses.", arg(0), arg(1), arg(2)),
+        MessageId::TransferIncomingOpen if zh => format!("{2} 请求您的设备 {0}：除非您拒绝，将在 {1} 后转移到其账号。", arg(0), arg(1), arg(2)),
+        MessageId::TransferIncomingOpen => format!("{2} asks for your {0}: it moves to their account in {1} unless you refuse.", arg(0), arg(1), arg(2)),
+        MessageId::TransferCancelled if zh => format!("在您的账号与 {0} 之间转移设备 {1} 的请求已取消：设备不变。", arg(0), arg(1)),
+        MessageId::TransferCancelled => format!("The move of {1} between your account and {0} was cancelled: it stays.", arg(0), arg(1)),
     }
 }
 

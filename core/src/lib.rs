@@ -116,8 +116,8 @@ pub use reset_flow::{FrameCounts, ResetFlow, ResetFlowListener, ResetState};
 pub use scan::{Frame, FrameFormat, ScanHint, decode_frame, decode_image};
 pub use screens::{
     AccountScreen, CodeScreen, DeviceListScreen, DeviceRow, FocusPoint, ResetScreen, ResetView,
-    Viewfinder, countdown_message, device_added_message, device_list_screen, list_age_message,
-    reset_screen, reset_view,
+    TransferRow, Viewfinder, countdown_message, device_added_message, device_list_screen,
+    list_age_message, reset_screen, reset_view, transfer_row,
 };
 pub use store::{MemoryStore, SecureStore, StoreError};
 

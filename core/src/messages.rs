@@ -167,6 +167,16 @@ message_ids! {
     FeedTransferCompleted = ("feed_transfer_completed", 2),
     /// A kind of event a newer cloud sends.
     FeedUnknown = ("feed_unknown", 0),
+    // transfers screen (`screens::transfer_row`)
+    /// This account's open request for a device. Arguments: serial, time until it moves (m:ss or
+    /// h:mm:ss), the device's owner (masked).
+    TransferOutgoingOpen = ("transfer_outgoing_open", 3),
+    /// Another account's open request for one of this account's devices: approve or refuse.
+    /// Arguments: serial, time until it moves, who asks (masked).
+    TransferIncomingOpen = ("transfer_incoming_open", 3),
+    /// The request ended without moving the device and without a refusal (withdrawn, or the
+    /// device changed hands another way). Arguments: the other account (masked), serial.
+    TransferCancelled = ("transfer_cancelled", 2),
 }
 
 /// A message to show: the front end looks `id` up in its wording and fills in `args`, already

@@ -5,6 +5,7 @@
 use crate::devices::{DeviceInfo, DeviceListSnapshot};
 use crate::display::{countdown, device_list_age, group_code};
 use crate::error::HcError;
+use crate::feed::{TransferInfo, TransferState};
 use crate::messages::{ErrorAction, MessageId, UiMessage};
 use crate::reset_flow::ResetState;
 use crate::{Countdown, DeviceListAge};
@@ -393,6 +394,8 @@ pub struct AccountScreen {
     pub done: Option<UiMessage>,
     pub error: Option<UiMessage>,
     pub error_action: Option<ErrorAction>,
+    /// A second line under the error: after "added by another account", the transfer path.
+    pub error_hint: Option<UiMessage>,
 }
 
 impl AccountScreen {
@@ -425,6 +428,7 @@ impl AccountScreen {
         AccountScreen {
             error: Some(error.ui_message()),
             error_action: Some(error.action()),
+            error_hint: error.hint(),
             ..AccountScreen::idle(logged_in)
         }
     }
@@ -433,6 +437,57 @@ impl AccountScreen {
 /// "Device J12345678 added."
 pub fn device_added_message(device: &DeviceInfo) -> UiMessage {
     UiMessage::with(MessageId::DeviceAdded, [&device.serial])
+}
+
+// ---- transfers: the new owner's pending request, the current owner's incoming one ----
+
+/// One transfer request as the transfers screen shows it at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferRow {
+    pub transfer: TransferInfo,
+    /// Who asks for which device and when it moves, or how the request ended.
+    pub message: UiMessage,
+    /// The screen offers Approve and Refuse: an open request for one of this account's devices.
+    pub can_decide: bool,
+    /// While open: the time until the device moves (the row is computed again every second).
+    pub countdown: Option<Countdown>,
+}
+
+/// The row of `transfer` at `now_unix` (the phone's clock). An open request says when it moves
+/// and whom it waits for; a closed one says how it ended, in the feed's words.
+pub fn transfer_row(transfer: &TransferInfo, now_unix: i64) -> TransferRow {
+    let (serial, other) = (&transfer.serial, &transfer.other_account);
+    let open = transfer.state == TransferState::Open;
+    let countdown = open.then(|| countdown(transfer.completes_at_unix, now_unix));
+    let message = match (transfer.state, &countdown) {
+        (TransferState::Open, Some(left)) => UiMessage::with(
+            if transfer.incoming {
+                MessageId::TransferIncomingOpen
+            } else {
+                MessageId::TransferOutgoingOpen
+            },
+            [serial, &left.text, other],
+        ),
+        (TransferState::Approved, _) => {
+            UiMessage::with(MessageId::FeedTransferApproved, [other, serial])
+        }
+        (TransferState::Refused, _) => {
+            UiMessage::with(MessageId::FeedTransferRefused, [other, serial])
+        }
+        (TransferState::Completed, _) => {
+            UiMessage::with(MessageId::FeedTransferCompleted, [other, serial])
+        }
+        (TransferState::Cancelled, _) => {
+            UiMessage::with(MessageId::TransferCancelled, [other, serial])
+        }
+        _ => UiMessage::plain(MessageId::FeedUnknown),
+    };
+    TransferRow {
+        transfer: transfer.clone(),
+        message,
+        can_decide: open && transfer.incoming,
+        countdown,
+    }
 }
 
 #[cfg(test)]
@@ -783,5 +838,73 @@ mod tests {
         // Confirmed: the removal runs like a load, the question gone.
         assert_eq!(asking.loading().confirm_removal, None);
         assert_eq!(screen.asking_to_remove("J00000000").confirm_removal, None);
+    }
+
+    fn transfer(incoming: bool, state: TransferState) -> TransferInfo {
+        TransferInfo {
+            id: 7,
+            serial: "J12345678".into(),
+            incoming,
+            state,
+            other_account: "in***@example.com".into(),
+            requested_at_unix: 1_000,
+            completes_at_unix: 1_000 + 72 * 3600,
+        }
+    }
+
+    #[test]
+    fn an_open_transfer_counts_down_and_only_the_owner_decides_it() {
+        let mine = transfer_row(&transfer(false, TransferState::Open), 1_001);
+        assert_eq!(
+            mine.message,
+            UiMessage::with(
+                MessageId::TransferOutgoingOpen,
+                ["J12345678", "71:59:59", "in***@example.com"]
+            )
+        );
+        assert!(!mine.can_decide);
+        assert_eq!(mine.countdown.map(|c| c.seconds_left), Some(72 * 3600 - 1));
+
+        let theirs = transfer_row(&transfer(true, TransferState::Open), 1_000 + 72 * 3600 - 5);
+        assert_eq!(theirs.message.id, MessageId::TransferIncomingOpen);
+        assert_eq!(theirs.message.args[1], "0:05");
+        assert!(theirs.can_decide);
+
+        let approved = transfer_row(&transfer(true, TransferState::Approved), 1_001);
+        assert_eq!(
+            approved.message,
+            UiMessage::with(
+                MessageId::FeedTransferApproved,
+                ["in***@example.com", "J12345678"]
+            )
+        );
+        assert!(!approved.can_decide && approved.countdown.is_none());
+        assert_eq!(
+            transfer_row(&transfer(false, TransferState::Cancelled), 1_001)
+                .message
+                .id,
+            MessageId::TransferCancelled
+        );
+    }
+
+    #[test]
+    fn adding_a_device_another_account_has_offers_the_transfer_under_the_note() {
+        let taken = AccountScreen::failed(
+            true,
+            &HcError::DeviceAddedByOthers {
+                serial: "J12345678".into(),
+            },
+        );
+        assert_eq!(
+            taken.error_hint,
+            Some(UiMessage::with(
+                MessageId::HintRequestTransfer,
+                ["J12345678"]
+            ))
+        );
+        assert_eq!(
+            AccountScreen::failed(true, &HcError::NotLoggedIn).error_hint,
+            None
+        );
     }
 }

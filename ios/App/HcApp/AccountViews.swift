@@ -139,9 +139,11 @@ struct AddDeviceView: View {
     @State private var name = ""
 
     @MainActor final class Holder: ObservableObject {
+        let client: HcClient
         let model: AddDeviceModel
         let screen: Observed<AddDeviceModel.Screen>
         init(client: HcClient) {
+            self.client = client
             model = AddDeviceModel(client: client)
             screen = Observed(model.screen)
         }
@@ -170,6 +172,11 @@ private struct AddDeviceForm: View {
             TextField("add_device_name", text: $name)
             // The vendor's "added by another account" note shows here too.
             if let error = screen.value.error { Text(error.text).foregroundStyle(.red) }
+            // Under it, the core's way out: ask for the device to be moved to this account.
+            if let hint = screen.value.errorHint { Text(hint.text) }
+            if let serial = screen.value.transferSerial {
+                NavigationLink("transfer_ask") { RequestTransferView(client: holder.client, serial: serial) }
+            }
             if let added = screen.value.done {
                 Text(added.text)
                 Button("action_done", action: done)
@@ -191,6 +198,8 @@ struct MoreView: View {
             NavigationLink("reset_password_title") { ResetPasswordView(client: app.client) }
             NavigationLink("security_title") { AccountSecurityView(client: app.client) }
             NavigationLink("audit_title") { AccountActivityView(client: app.client) }
+            NavigationLink("feed_title") { SecurityFeedView(client: app.client) }
+            NavigationLink("transfers_title") { TransfersView(client: app.client) }
             Button("logout", role: .destructive) { Task { await app.loginModel.logout() } }
         }
         .navigationTitle("more_title")

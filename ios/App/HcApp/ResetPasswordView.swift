@@ -65,7 +65,8 @@ private struct ResetContent: View {
         case let .code(code):
             CodeView(code: code, scanAgain: model.scanAgain, done: done)
         case let .failed(_, message, action):
-            FailureView(message: message, action: action, model: model)
+            FailureView(message: message, action: action, hint: screen.value.hint,
+                        transferSerial: screen.value.transferSerial, model: model)
         }
     }
 }
@@ -200,11 +201,19 @@ private struct FailureView: View {
     @EnvironmentObject private var app: AppModel
     let message: UiMessage
     let action: ErrorAction
+    /// The core's second line: after "added by another account", ask for the device instead.
+    let hint: UiMessage?
+    let transferSerial: String?
     let model: ResetPasswordModel
 
     var body: some View {
         VStack(spacing: 16) {
             Text(message.text).multilineTextAlignment(.center)
+            if let hint { Text(hint.text).multilineTextAlignment(.center) }
+            if let transferSerial {
+                NavigationLink("transfer_ask") { RequestTransferView(client: app.client, serial: transferSerial) }
+                    .buttonStyle(.borderedProminent)
+            }
             switch action {
             case .retry, .waitThenRetry: Button("action_retry", action: model.retry).buttonStyle(.borderedProminent)
             case .addDevice:

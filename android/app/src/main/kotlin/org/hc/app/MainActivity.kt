@@ -10,17 +10,22 @@ import androidx.compose.runtime.Composable
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.rememberCoroutineScope
 import androidx.lifecycle.viewmodel.compose.viewModel
+import androidx.navigation.NavType
 import androidx.navigation.compose.NavHost
 import androidx.navigation.compose.composable
 import androidx.navigation.compose.rememberNavController
+import androidx.navigation.navArgument
 import kotlinx.coroutines.launch
 import org.hc.app.ui.AccountActivityScreen
 import org.hc.app.ui.AccountSecurityScreen
 import org.hc.app.ui.AddDeviceScreen
+import org.hc.app.ui.AskForDeviceScreen
 import org.hc.app.ui.DevicesScreen
 import org.hc.app.ui.LoginScreen
 import org.hc.app.ui.MoreScreen
 import org.hc.app.ui.ResetPasswordScreen
+import org.hc.app.ui.SecurityFeedScreen
+import org.hc.app.ui.TransfersListScreen
 
 class MainActivity : ComponentActivity() {
     override fun onCreate(savedInstanceState: Bundle?) {
@@ -42,6 +47,10 @@ private object Routes {
     const val RESET_PASSWORD = "more/reset-device-password"
     const val SECURITY = "more/account-security"
     const val AUDIT = "more/account-activity"
+    const val FEED = "more/security-feed"
+    const val TRANSFERS = "more/transfers"
+    const val REQUEST_TRANSFER = "transfers/request?serial={serial}"
+    fun requestTransfer(serial: String?) = if (serial == null) "transfers/request" else "transfers/request?serial=$serial"
 }
 
 @Composable
@@ -75,13 +84,19 @@ private fun HcNavHost() {
             )
         }
         composable(Routes.ADD_DEVICE) {
-            AddDeviceScreen(viewModel<AddDeviceViewModel>().model, onDone = { nav.popBackStack() })
+            AddDeviceScreen(
+                viewModel<AddDeviceViewModel>().model,
+                onDone = { nav.popBackStack() },
+                onAskForDevice = { nav.navigate(Routes.requestTransfer(it)) },
+            )
         }
         composable(Routes.MORE) {
             MoreScreen(
                 onResetDevicePassword = { nav.navigate(Routes.RESET_PASSWORD) },
                 onAccountSecurity = { nav.navigate(Routes.SECURITY) },
                 onAudit = { nav.navigate(Routes.AUDIT) },
+                onFeed = { nav.navigate(Routes.FEED) },
+                onTransfers = { nav.navigate(Routes.TRANSFERS) },
                 onLogOut = toLogin,
             )
         }
@@ -95,8 +110,24 @@ private fun HcNavHost() {
             ResetPasswordScreen(
                 viewModel<ResetPasswordViewModel>().model,
                 onAddDevice = { nav.navigate(Routes.ADD_DEVICE) },
+                onAskForDevice = { nav.navigate(Routes.requestTransfer(it)) },
                 onLogIn = toLogin,
                 onDone = { nav.popBackStack() },
+            )
+        }
+        composable(Routes.FEED) {
+            SecurityFeedScreen(viewModel<SecurityFeedViewModel>().model, onLogIn = toLogin)
+        }
+        composable(Routes.TRANSFERS) {
+            TransfersListScreen(viewModel<TransfersViewModel>().model)
+        }
+        composable(
+            Routes.REQUEST_TRANSFER,
+            arguments = listOf(navArgument("serial") { type = NavType.StringType; nullable = true; defaultValue = null }),
+        ) {
+            AskForDeviceScreen(
+                viewModel<RequestTransferViewModel>().model,
+                onTransfers = { nav.navigate(Routes.TRANSFERS) { popUpTo(Routes.MORE) } },
             )
         }
     }

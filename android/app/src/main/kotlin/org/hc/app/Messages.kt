@@ -80,6 +80,9 @@ fun MessageId.res(): Int = when (this) {
     MessageId.FEED_TRANSFER_APPROVED -> R.string.feed_transfer_approved
     MessageId.FEED_TRANSFER_COMPLETED -> R.string.feed_transfer_completed
     MessageId.FEED_UNKNOWN -> R.string.feed_unknown
+    MessageId.TRANSFER_OUTGOING_OPEN -> R.string.transfer_outgoing_open
+    MessageId.TRANSFER_INCOMING_OPEN -> R.string.transfer_incoming_open
+    MessageId.TRANSFER_CANCELLED -> R.string.transfer_cancelled
 }
 
 @Composable

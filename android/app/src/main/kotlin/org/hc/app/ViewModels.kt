@@ -2,13 +2,17 @@ package org.hc.app
 
 import android.app.Application
 import androidx.lifecycle.AndroidViewModel
+import androidx.lifecycle.SavedStateHandle
 import androidx.lifecycle.viewModelScope
 import org.hc.presentation.AccountSecurityModel
 import org.hc.presentation.AddDeviceModel
 import org.hc.presentation.AuditModel
 import org.hc.presentation.DeviceListModel
 import org.hc.presentation.LoginModel
+import org.hc.presentation.RequestTransferModel
 import org.hc.presentation.ResetPasswordModel
+import org.hc.presentation.SecurityFeedModel
+import org.hc.presentation.TransfersModel
 
 // androidx ViewModels only to give the platform-free models (org.hc.presentation) a lifecycle and
 // a scope that survive configuration changes. No logic here.
@@ -39,4 +43,21 @@ class ResetPasswordViewModel(app: Application) : AndroidViewModel(app) {
     val model = ResetPasswordModel(app.client, viewModelScope, haptics = VibratorHaptics(app))
 
     override fun onCleared() = model.close()
+}
+
+class SecurityFeedViewModel(app: Application) : AndroidViewModel(app) {
+    val model = SecurityFeedModel(app.client, viewModelScope)
+
+    override fun onCleared() = model.close()
+}
+
+class TransfersViewModel(app: Application) : AndroidViewModel(app) {
+    val model = TransfersModel(app.client, viewModelScope)
+
+    override fun onCleared() = model.close()
+}
+
+/** `serial`: the device of the "added by another account" note the screen was opened from. */
+class RequestTransferViewModel(app: Application, handle: SavedStateHandle) : AndroidViewModel(app) {
+    val model = RequestTransferModel(app.client, viewModelScope, serial = handle.get<String>("serial"))
 }

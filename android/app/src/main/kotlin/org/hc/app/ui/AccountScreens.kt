@@ -54,6 +54,7 @@ import org.hc.presentation.AddDeviceModel
 import org.hc.presentation.AuditModel
 import org.hc.presentation.DeviceListModel
 import org.hc.presentation.LoginModel
+import org.hc.presentation.transferSerial
 
 /**
  * Log in, or (after "No account yet?") create an account: the password twice, the core's rule under
@@ -186,7 +187,7 @@ fun DevicesScreen(model: DeviceListModel, onAddDevice: () -> Unit, onMore: () ->
 
 @OptIn(ExperimentalMaterial3Api::class)
 @Composable
-fun AddDeviceScreen(model: AddDeviceModel, onDone: () -> Unit) {
+fun AddDeviceScreen(model: AddDeviceModel, onDone: () -> Unit, onAskForDevice: (String) -> Unit) {
     val screen by model.screen.collectAsStateWithLifecycle()
     var serial by rememberSaveable { mutableStateOf("") }
     var labelCode by rememberSaveable { mutableStateOf("") }
@@ -201,6 +202,11 @@ fun AddDeviceScreen(model: AddDeviceModel, onDone: () -> Unit) {
                 label = { Text(stringResource(R.string.add_device_name)) }, singleLine = true)
             // The vendor's "added by another account" note shows here too.
             screen.error?.let { Text(it.text(), color = MaterialTheme.colorScheme.error) }
+            // Under it, the core's way out: ask for the device to be moved to this account.
+            screen.errorHint?.let { Text(it.text()) }
+            screen.transferSerial?.let { serial ->
+                OutlinedButton({ onAskForDevice(serial) }, Modifier.fillMaxWidth()) { Text(stringResource(R.string.transfer_ask)) }
+            }
             screen.done?.let {
                 Text(it.text())
                 Button(onDone, Modifier.fillMaxWidth()) { Text(stringResource(R.string.action_done)) }
@@ -213,7 +219,14 @@ fun AddDeviceScreen(model: AddDeviceModel, onDone: () -> Unit) {
 
 @OptIn(ExperimentalMaterial3Api::class)
 @Composable
-fun MoreScreen(onResetDevicePassword: () -> Unit, onAccountSecurity: () -> Unit, onAudit: () -> Unit, onLogOut: () -> Unit) {
+fun MoreScreen(
+    onResetDevicePassword: () -> Unit,
+    onAccountSecurity: () -> Unit,
+    onAudit: () -> Unit,
+    onFeed: () -> Unit,
+    onTransfers: () -> Unit,
+    onLogOut: () -> Unit,
+) {
     Scaffold(topBar = { TopAppBar(title = { Text(stringResource(R.string.more_title)) }) }) { padding ->
         Column(Modifier.padding(padding)) {
             ListItem(
@@ -229,6 +242,16 @@ fun MoreScreen(onResetDevicePassword: () -> Unit, onAccountSecurity: () -> Unit,
             ListItem(
                 headlineContent = { Text(stringResource(R.string.audit_title)) },
                 modifier = Modifier.clickable(onClick = onAudit),
+            )
+            HorizontalDivider()
+            ListItem(
+                headlineContent = { Text(stringResource(R.string.feed_title)) },
+                modifier = Modifier.clickable(onClick = onFeed),
+            )
+            HorizontalDivider()
+            ListItem(
+                headlineContent = { Text(stringResource(R.string.transfers_title)) },
+                modifier = Modifier.clickable(onClick = onTransfers),
             )
             HorizontalDivider()
             ListItem(

@@ -69,10 +69,18 @@ import org.hc.core.CodeScreen
 import org.hc.core.ErrorAction
 import org.hc.core.ResetScreen as Screen
 import org.hc.presentation.ResetPasswordModel
+import org.hc.presentation.hint
+import org.hc.presentation.transferSerial
 
 /** More > Reset Device Password: scanner, then the code (or a failure with what to do next). */
 @Composable
-fun ResetPasswordScreen(model: ResetPasswordModel, onAddDevice: () -> Unit, onLogIn: () -> Unit, onDone: () -> Unit) {
+fun ResetPasswordScreen(
+    model: ResetPasswordModel,
+    onAddDevice: () -> Unit,
+    onAskForDevice: (String) -> Unit,
+    onLogIn: () -> Unit,
+    onDone: () -> Unit,
+) {
     val screen by model.screen.collectAsStateWithLifecycle()
     val keepScreenOn by model.keepScreenOn.collectAsStateWithLifecycle()
     KeepScreenOn(keepScreenOn)
@@ -82,7 +90,7 @@ fun ResetPasswordScreen(model: ResetPasswordModel, onAddDevice: () -> Unit, onLo
                 is Screen.Scanning -> Scanner(model, s)
                 is Screen.Working -> Working(s)
                 is Screen.Code -> CodeView(s.code, onScanAgain = model::scanAgain, onDone = onDone)
-                is Screen.Failed -> Failure(s, model, onAddDevice, onLogIn)
+                is Screen.Failed -> Failure(s, model, onAddDevice, onAskForDevice, onLogIn)
             }
         }
     }
@@ -240,9 +248,18 @@ private fun CodeView(screen: CodeScreen, onScanAgain: () -> Unit, onDone: () -> 
 }
 
 @Composable
-private fun Failure(screen: Screen.Failed, model: ResetPasswordModel, onAddDevice: () -> Unit, onLogIn: () -> Unit) {
+private fun Failure(
+    screen: Screen.Failed,
+    model: ResetPasswordModel,
+    onAddDevice: () -> Unit,
+    onAskForDevice: (String) -> Unit,
+    onLogIn: () -> Unit,
+) {
     Column(Modifier.fillMaxSize().padding(24.dp), Arrangement.spacedBy(16.dp, Alignment.CenterVertically), Alignment.CenterHorizontally) {
         Text(screen.message.text(), textAlign = TextAlign.Center, style = MaterialTheme.typography.bodyLarge)
+        // The core's second line: after "added by another account", ask for the device instead.
+        screen.hint?.let { Text(it.text(), textAlign = TextAlign.Center) }
+        screen.transferSerial?.let { serial -> Button({ onAskForDevice(serial) }) { Text(stringResource(R.string.transfer_ask)) } }
         when (screen.action) {
             is ErrorAction.Retry, is ErrorAction.WaitThenRetry ->
                 Button(model::retry) { Text(stringResource(R.string.action_retry)) }
