@@ -117,6 +117,11 @@ pub const TRANSFER_REFUSAL_COOLDOWN_SECS: i64 = 30 * 24 * 3600;
 pub const TRANSFERS_PER_ACCOUNT: u32 = 5;
 /// Transfer requests naming one device (with a QR it showed) per rate-limit window.
 pub const TRANSFERS_PER_DEVICE: u32 = 5;
+
+/// Label codes one QR code may be tried with (typing mistakes): after that the QR is spent, and
+/// only the first try with each QR counts against the device, so one QR seen once (a photo, a
+/// screenshot) can neither guess on nor use up the device's budget.
+pub const TRANSFER_TRIES_PER_QR: u32 = 3;
 /// The owner's time to refuse a transfer by default: 72 hours.
 pub const DEFAULT_TRANSFER_WAIT_SECS: u64 = 72 * 3600;
 

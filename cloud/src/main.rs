@@ -88,7 +88,7 @@ struct ServeArgs {
     /// Reset-code requests per device serial per window.
     #[arg(long, env = "HC_CLOUD_RATE_LIMIT_DEVICE", default_value_t = 10)]
     rate_limit_device: u32,
-    /// Add-device attempts (label-code guesses) per account per window.
+    /// Add-device attempts (label-code guesses) per account, and per device serial, per window.
     #[arg(long, env = "HC_CLOUD_RATE_LIMIT_ADD_DEVICE", default_value_t = 20)]
     rate_limit_add_device: u32,
     /// Login attempts (password guesses) per email address per window.

@@ -1,8 +1,9 @@
 //! Push delivery of the security feed (DESIGN.md section 9): the outbox rows an event was written
 //! with are claimed by a worker (a lease, so several instances never send one row at once), sent
 //! through a [`PushSender`], and settled: delivered, retried with exponential backoff, or parked
-//! as `dead` after the operator's number of attempts. Delivery is at least once; `Hc-Event-Id` is
-//! the idempotency key, so a receiver that de-duplicates by it sees each event exactly once.
+//! as `dead` after the operator's number of attempts. Delivery is at least once; the event's `id`
+//! (in the signed body, and in `Hc-Event-Id` for routing) is the idempotency key, so a receiver
+//! that de-duplicates by the body's id sees each event exactly once (the header is not signed).
 //!
 //! The webhook is the one sender here. FCM and APNs senders implement the same trait in a
 //! deployment (their credentials are the deployment's, not this reference service's).

@@ -36,6 +36,7 @@ suite!(
     a_hundred_phones_at_once_every_code_has_its_audit_row_and_the_counts_are_exact,
     an_account_over_its_limit_spends_none_of_the_devices_budget,
     label_code_guesses_are_rate_limited,
+    many_accounts_guessing_at_one_bound_device_meet_its_own_limit,
     the_audit_log_lists_every_issuance_and_refusal_newest_first,
     device_sync_reports_binding_and_refuses_bad_tags,
     oversized_malformed_and_misrouted_requests_get_json_errors,
@@ -774,6 +775,48 @@ mod cases {
         t.add_device(&token, &device)
             .await
             .assert_error(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited);
+    }
+
+    pub async fn many_accounts_guessing_at_one_bound_device_meet_its_own_limit(backend: Backend) {
+        let Some(t) = backend
+            .start(|c| {
+                c.with_rate_limits(RateLimits {
+                    add_device_attempts_per_account: 3,
+                    ..RateLimits::default()
+                })
+            })
+            .await
+        else {
+            return;
+        };
+        let owner = t.account("owner@b.co").await;
+        let device = t.provision("J12345678").await;
+        assert_eq!(
+            t.add_device(&owner, &device).await.status,
+            StatusCode::CREATED
+        );
+        // The owner's add is the serial's first attempt; two guessers share what is left. Only the
+        // right code answers "added by another account", so it must not be reached by guessing.
+        let first = t.account("first@b.co").await;
+        for _ in 0..2 {
+            t.post(
+                "/v1/devices",
+                Some(&first),
+                json!({"serial": "J12345678", "label_code": "QQQQQQ"}),
+            )
+            .await
+            .assert_error(StatusCode::FORBIDDEN, ErrorCode::WrongLabelCode);
+        }
+        let second = t.account("second@b.co").await;
+        t.add_device(&second, &device)
+            .await
+            .assert_error(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited);
+        // Another serial is untouched.
+        let other = t.provision("K12345678").await;
+        assert_eq!(
+            t.add_device(&second, &other).await.status,
+            StatusCode::CREATED
+        );
     }
 
     pub async fn the_audit_log_lists_every_issuance_and_refusal_newest_first(backend: Backend) {

@@ -34,8 +34,9 @@ suite!(
     bad_feed_queries_are_refused,
 );
 
-/// A vendor's webhook receiver: checks the signature, refuses a stale `t`, and takes each
-/// `Hc-Event-Id` once (a repeat is acknowledged and dropped, so the cloud stops sending it).
+/// A vendor's webhook receiver: checks the signature, refuses a stale `t`, and takes each event
+/// id once: the signed body's, which `Hc-Event-Id` must match (the header is not signed); a
+/// repeat is acknowledged and dropped, so the cloud stops sending it.
 #[derive(Clone, Default)]
 struct Receiver {
     inner: Arc<ReceiverState>,

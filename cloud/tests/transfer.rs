@@ -20,6 +20,7 @@ suite!(
     one_open_request_per_device,
     a_wrong_label_code_a_forged_qr_or_a_device_nobody_or_you_own_moves_nothing,
     transfer_requests_are_rate_limited_per_account_and_per_device,
+    a_photo_of_one_qr_neither_guesses_the_label_code_nor_blocks_the_buyer,
     only_the_owner_can_approve_or_refuse,
 );
 
@@ -315,17 +316,20 @@ mod cases {
             return;
         };
         let (_owner, nvr) = owner_with_nvr(&t).await;
-        let wrong = json!({"qr": qr_for(&nvr, 1), "label_code": "ZZZZZZ"});
+        // A guesser at the device, a fresh QR code for every guess.
+        let wrong = |nonce| json!({"qr": qr_for(&nvr, nonce), "label_code": "ZZZZZZ"});
         let guesser = t.account("guesser@example.com").await;
-        for _ in 0..hc_cloud::config::TRANSFERS_PER_ACCOUNT {
-            let answer = t.post("/v1/transfers", Some(&guesser), wrong.clone()).await;
+        for nonce in 0..hc_cloud::config::TRANSFERS_PER_ACCOUNT {
+            let answer = t
+                .post("/v1/transfers", Some(&guesser), wrong(10 + nonce as u8))
+                .await;
             assert_ne!(answer.status, StatusCode::TOO_MANY_REQUESTS);
         }
-        t.post("/v1/transfers", Some(&guesser), wrong.clone())
+        t.post("/v1/transfers", Some(&guesser), wrong(20))
             .await
             .assert_error(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited);
-        // The device's budget is spent by the guesser's five: one more account is refused too,
-        // even with the right label code.
+        // The device's budget is spent by the guesser's five QR codes: one more account is
+        // refused too, even with the right label code.
         let buyer = t.account("buyer@example.com").await;
         ask(&t, &buyer, &nvr, 2)
             .await
@@ -341,6 +345,52 @@ mod cases {
             ask(&t, &buyer, &other_nvr, 3).await.status,
             StatusCode::CREATED
         );
+    }
+
+    pub async fn a_photo_of_one_qr_neither_guesses_the_label_code_nor_blocks_the_buyer(
+        backend: Backend,
+    ) {
+        let Some(t) = start(backend, LONG).await else {
+            return;
+        };
+        let (owner, nvr) = owner_with_nvr(&t).await;
+        // Someone who once saw a QR code the device showed, never used, tries it from many
+        // accounts: a few typing mistakes, then the QR is spent, and it costs the device one try.
+        let photo = qr_for(&nvr, 1);
+        let tries = hc_cloud::config::TRANSFER_TRIES_PER_QR;
+        for i in 0..tries + 3 {
+            let stranger = t.account(&format!("stranger{i}@example.com")).await;
+            let answer = t
+                .post(
+                    "/v1/transfers",
+                    Some(&stranger),
+                    json!({"qr": photo, "label_code": "ZZZZZZ"}),
+                )
+                .await;
+            if i < tries {
+                answer.assert_error(StatusCode::FORBIDDEN, ErrorCode::WrongLabelCode);
+            } else {
+                answer.assert_error(StatusCode::CONFLICT, ErrorCode::QrAlreadyUsed);
+            }
+        }
+        // A QR used for a reset code says nothing of the label code, right or wrong.
+        assert_eq!(
+            t.reset_code(&owner, &qr_for(&nvr, 2)).await.status,
+            StatusCode::OK
+        );
+        let stranger = t.account("stranger@example.com").await;
+        for label in ["ZZZZZZ", nvr.label_code.as_str()] {
+            t.post(
+                "/v1/transfers",
+                Some(&stranger),
+                json!({"qr": qr_for(&nvr, 2), "label_code": label}),
+            )
+            .await
+            .assert_error(StatusCode::CONFLICT, ErrorCode::QrAlreadyUsed);
+        }
+        // The buyer at the device still asks.
+        let buyer = t.account("buyer@example.com").await;
+        assert_eq!(ask(&t, &buyer, &nvr, 3).await.status, StatusCode::CREATED);
     }
 
     pub async fn only_the_owner_can_approve_or_refuse(backend: Backend) {

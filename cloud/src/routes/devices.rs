@@ -57,10 +57,19 @@ pub async fn add(
     let serial = parse_serial(&request.serial)?;
     let name = device_name(request.name.as_deref(), &serial)?;
     let limits = &state.policy().rate_limits;
-    // Label codes are only 26^6: count every attempt so nobody can walk through them.
+    // Label codes are only 26^6: count every attempt so nobody can walk through them, per
+    // account and per serial (many accounts guessing at one device, which answers "added by
+    // another account" only to the right code), before the code is looked at.
     rate_limit::hit(
         &state,
         &format!("add-device:{account}"),
+        limits.add_device_attempts_per_account,
+        limits.window,
+    )
+    .await?;
+    rate_limit::hit(
+        &state,
+        &format!("add-device:serial:{}", serial.as_str()),
         limits.add_device_attempts_per_account,
         limits.window,
     )

@@ -17,7 +17,10 @@ use hc_protocol::factory::LabelCode;
 use hc_protocol::parse_qr;
 
 use crate::auth::Account;
-use crate::config::{TRANSFER_REFUSAL_COOLDOWN_SECS, TRANSFERS_PER_ACCOUNT, TRANSFERS_PER_DEVICE};
+use crate::config::{
+    TRANSFER_REFUSAL_COOLDOWN_SECS, TRANSFER_TRIES_PER_QR, TRANSFERS_PER_ACCOUNT,
+    TRANSFERS_PER_DEVICE,
+};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::rate_limit;
@@ -70,14 +73,37 @@ pub async fn request(
     let serial = unverified.challenge().serial.to_string();
     let row = state.storage().device(&serial).await?;
     let found = verify(&state, unverified, row.clone()).map_err(|_| invalid_qr())?;
-    // Only a QR the device showed spends the device's budget.
-    rate_limit::hit(
-        &state,
-        &format!("transfers:device:{serial}"),
-        TRANSFERS_PER_DEVICE,
-        limits.window,
-    )
-    .await?;
+    let nonce = found.verified.challenge().nonce.to_hex();
+    let qr_used = || {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::QrAlreadyUsed,
+            "this QR code was used already: show a fresh one on the device",
+        )
+    };
+    // Before the label code is looked at and before the device's budget: a QR used already says
+    // nothing about the label and costs the device nothing.
+    if state.storage().qr_nonce_used(&serial, &nonce).await? {
+        return Err(qr_used());
+    }
+    let now_window = rate_limit::window_start(now, limits.window);
+    let tries = state
+        .storage()
+        .count_hit(&format!("transfers:qr:{serial}:{nonce}"), now_window)
+        .await?;
+    if tries > u64::from(TRANSFER_TRIES_PER_QR) {
+        return Err(qr_used());
+    }
+    // Only a QR the device showed spends the device's budget, and each QR once.
+    if tries == 1 {
+        rate_limit::hit(
+            &state,
+            &format!("transfers:device:{serial}"),
+            TRANSFERS_PER_DEVICE,
+            limits.window,
+        )
+        .await?;
+    }
     let label_ok = match (
         LabelCode::parse(&request.label_code.trim().to_ascii_uppercase()),
         &row,
@@ -120,7 +146,7 @@ pub async fn request(
             serial: serial.clone(),
             from_account_id: owner,
             to_account_id: account,
-            nonce: found.verified.challenge().nonce.to_hex(),
+            nonce,
             now,
             completes_at,
             refused_since: now.saturating_sub(TRANSFER_REFUSAL_COOLDOWN_SECS),

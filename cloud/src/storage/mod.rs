@@ -415,6 +415,8 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         &self,
         transfer: &NewTransfer,
     ) -> StorageResult<Result<i64, TransferRefusal>>;
+    /// Whether a reset code was asked or a transfer requested with this QR's nonce.
+    async fn qr_nonce_used(&self, serial: &str, nonce: &str) -> StorageResult<bool>;
     /// The transfers on the account's devices and the account's own requests, newest first.
     async fn transfers_of(&self, account_id: i64, limit: u32) -> StorageResult<Vec<Transfer>>;
     /// The owner approves (the device moves at once) or refuses an open request; `None` when the

@@ -972,6 +972,22 @@ macro_rules! sql_storage {
                 Ok(Ok(id))
             }
 
+            async fn qr_nonce_used(
+                &self,
+                serial: &str,
+                nonce: &str,
+            ) -> $crate::storage::StorageResult<bool> {
+                let used = sqlx::query(
+                    "SELECT 1 AS used FROM audit_events WHERE serial = $1 AND nonce = $2
+                     UNION ALL SELECT 1 AS used FROM transfers WHERE serial = $1 AND nonce = $2",
+                )
+                .bind(serial)
+                .bind(nonce)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(used.is_some())
+            }
+
             async fn transfers_of(
                 &self,
                 account_id: i64,
