@@ -196,7 +196,7 @@ fn measure(strategy: &Strategy, luma: image::GrayImage, expected: &[String]) -> 
 }
 
 /// The luma plane as the LUMA8 frame a camera hands over.
-fn luma_frame(luma: image::GrayImage) -> Frame {
+pub(crate) fn luma_frame(luma: image::GrayImage) -> Frame {
     Frame {
         width: luma.width(),
         height: luma.height(),

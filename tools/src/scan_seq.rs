@@ -20,9 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hc_core::{
-    ClientConfig, Frame, FrameFormat, HcClient, MemoryStore, ResetFlowListener, ResetState,
-};
+use hc_core::{ClientConfig, Frame, HcClient, MemoryStore, ResetFlowListener, ResetState};
 use serde::Serialize;
 
 use crate::qr_bench::{self, median, percentile};
@@ -184,14 +182,7 @@ fn load(
                 if let Some(out) = dump_luma {
                     qr_bench::write_pgm(&out.join(name).join(format!("{index}.pgm")), &luma)?;
                 }
-                frames.push(Some(Frame {
-                    width: luma.width(),
-                    height: luma.height(),
-                    row_stride: luma.width(),
-                    format: FrameFormat::Luma8,
-                    bytes: luma.into_raw(),
-                    rotation_degrees: 0,
-                }));
+                frames.push(Some(qr_bench::luma_frame(luma)));
             }
             Err(reason) => {
                 eprintln!("hc-dev scan-seq: {} is skipped: {reason}", file.display());
