@@ -420,23 +420,26 @@ fn feed_line(event: &hc_core::FeedEventInfo) -> String {
 fn transfer_line(t: &hc_core::TransferInfo) -> String {
     let state = t.state.as_str();
     let (serial, other, until) = (&t.serial, &t.other_account, utc_time(t.completes_at_unix));
-    match (t.incoming, Lang::from_env()) {
+    // Only an open request has a moment it moves at; a settled one just says how it ended.
+    let open = t.state == hc_core::TransferState::Open;
+    let lang = Lang::from_env();
+    let line = match (t.incoming, lang) {
         (true, Lang::En) => format!(
-            "#{}  {serial}  {other} asks to move it to their account  {state}  (moves at {until} unless you refuse)",
+            "#{}  {serial}  {other} asks to move it to their account  {state}",
             t.id
         ),
-        (true, Lang::Zh) => format!(
-            "#{}  {serial}  {other} 请求将其转移到其账号  {state}  （除非您拒绝，将于 {until} 转移）",
-            t.id
-        ),
-        (false, Lang::En) => format!(
-            "#{}  {serial}  your request to {other}  {state}  (moves at {until} unless refused)",
-            t.id
-        ),
-        (false, Lang::Zh) => format!(
-            "#{}  {serial}  您向 {other} 的请求  {state}  （除非被拒绝，将于 {until} 转移）",
-            t.id
-        ),
+        (true, Lang::Zh) => format!("#{}  {serial}  {other} 请求将其转移到其账号  {state}", t.id),
+        (false, Lang::En) => format!("#{}  {serial}  your request to {other}  {state}", t.id),
+        (false, Lang::Zh) => format!("#{}  {serial}  您向 {other} 的请求  {state}", t.id),
+    };
+    if !open {
+        return line;
+    }
+    match (t.incoming, lang) {
+        (true, Lang::En) => format!("{line}  (moves at {until} unless you refuse)"),
+        (true, Lang::Zh) => format!("{line}  （除非您拒绝，将于 {until} 转移）"),
+        (false, Lang::En) => format!("{line}  (moves at {until} unless refused)"),
+        (false, Lang::Zh) => format!("{line}  （除非被拒绝，将于 {until} 转移）"),
     }
 }
 

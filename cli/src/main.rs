@@ -136,8 +136,8 @@ enum AppCommand {
     /// Your account's security feed: reset codes given, other accounts' attempts, new logins and
     /// device transfers, oldest first.
     Events {
-        /// Show only the events after this one (the id an earlier line starts with).
-        #[arg(long, value_parser = clap::value_parser!(i64).range(0..))]
+        /// Show only the events after this one (the id an earlier line starts with, `#` or not).
+        #[arg(long, value_parser = listed_id)]
         after: Option<i64>,
         /// Keep waiting for new events and print each as it comes, until Ctrl-C.
         #[arg(long)]
@@ -185,11 +185,24 @@ enum WebhookCommand {
     },
     /// Remove a webhook; its undelivered events go with it.
     Remove {
-        /// The webhook's id, as `hc webhook list` shows it.
+        /// The webhook's id, as `hc webhook list` shows it (`#` or not).
+        #[arg(value_parser = listed_id)]
         id: i64,
         #[command(flatten)]
         connection: Connection,
     },
+}
+
+/// An id as the lists print it (`#12`) or bare (`12`); 0 or more.
+fn listed_id(text: &str) -> Result<i64, String> {
+    let digits = text.trim().trim_start_matches('#');
+    digits
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id >= 0)
+        .ok_or_else(|| {
+            format!("'{text}' is not an id: use the number a list shows, like 12 or #12")
+        })
 }
 
 #[derive(Subcommand)]
@@ -216,14 +229,16 @@ enum TransferCommand {
     },
     /// Let one of your devices move to the account asking for it, now.
     Approve {
-        /// The request's id, as `hc transfer list` shows it.
+        /// The request's id, as `hc transfer list` shows it (`#` or not).
+        #[arg(value_parser = listed_id)]
         id: i64,
         #[command(flatten)]
         connection: Connection,
     },
     /// Keep one of your devices: refuse the request for it.
     Refuse {
-        /// The request's id, as `hc transfer list` shows it.
+        /// The request's id, as `hc transfer list` shows it (`#` or not).
+        #[arg(value_parser = listed_id)]
         id: i64,
         #[command(flatten)]
         connection: Connection,
@@ -410,7 +425,16 @@ fn remove_left_behind() {
 mod tests {
     use clap::CommandFactory;
 
-    use super::Cli;
+    use super::{Cli, listed_id};
+
+    #[test]
+    fn an_id_is_taken_as_the_lists_print_it_or_bare() {
+        assert_eq!(listed_id("#12"), Ok(12));
+        assert_eq!(listed_id("12"), Ok(12));
+        assert!(listed_id("-1").is_err());
+        assert!(listed_id("#").is_err());
+        assert!(listed_id("twelve").unwrap_err().contains("like 12 or #12"));
+    }
 
     #[test]
     fn every_command_argument_and_option_has_help_text() {

@@ -208,8 +208,10 @@ pub fn wording(lang: Lang, message: &UiMessage) -> String {
             .into(),
         MessageId::ErrorAlreadyAdded if zh => "该设备已在您的账号中。".into(),
         MessageId::ErrorAlreadyAdded => "The device is already in your account.".into(),
-        MessageId::ErrorNotFound if zh => "未找到：该设备不在您的账号中。".into(),
-        MessageId::ErrorNotFound => "Not found: the device is not in your account.".into(),
+        MessageId::ErrorNotFound if zh => "未找到：该设备不在您的账号中，或该请求已不再待处理。".into(),
+        MessageId::ErrorNotFound => {
+            "Not found: the device is not in your account, or the request is no longer open.".into()
+        }
         MessageId::ErrorStorage if zh => "无法读写会话文件。".into(),
         MessageId::ErrorStorage => "Cannot read or write the session file.".into(),
         MessageId::ErrorInvalidFrame if zh => "无法读取该图片。".into(),

@@ -1097,9 +1097,20 @@ async fn the_owner_refuses_a_move_and_the_same_account_cannot_ask_again() {
         "{}",
         run.stdout
     );
-    // Refused once is refused: a second answer finds nothing open.
+    // Refused once is refused: a second answer finds nothing open (and the cloud is still
+    // taken for one: a 404 about the request is not "no such route").
     let run = owner.hc(&["transfer", "approve", &id], None).await;
     assert_ne!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("the request is no longer open"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("not an hc cloud"), "{}", run.stderr);
+    // A settled request says how it ended, with no moment it would move at.
+    let run = owner.hc(&["transfer", "list"], None).await;
+    assert!(run.stdout.contains("refused"), "{}", run.stdout);
+    assert!(!run.stdout.contains("moves at"), "{}", run.stdout);
 
     // The visitor sees the refusal and cannot ask again with a new QR code.
     let run = visitor.hc(&["transfer", "list"], None).await;

@@ -25,6 +25,7 @@ suite!(
     my_own_reset_code_and_my_logins_are_in_my_feed,
     the_feed_long_poll_answers_as_soon_as_an_event_arrives,
     the_feed_long_poll_answers_empty_when_the_wait_is_over,
+    a_phone_logged_out_everywhere_while_it_waits_hears_nothing_that_came_after,
     another_accounts_events_are_never_in_my_feed,
     webhooks_to_private_addresses_or_plain_http_are_refused,
     an_account_has_at_most_five_push_endpoints_and_lists_them_without_secrets,
@@ -334,6 +335,43 @@ mod cases {
         );
         assert_eq!(kinds(&page), [FeedEventKind::ResetAttemptRefused]);
         assert!(page.next_after > after);
+    }
+
+    pub async fn a_phone_logged_out_everywhere_while_it_waits_hears_nothing_that_came_after(
+        backend: Backend,
+    ) {
+        let Some(t) = start(backend, fast_push()).await else {
+            return;
+        };
+        let owner = t.account("owner@example.com").await;
+        let installer = t.account("installer@example.com").await;
+        let nvr = t.provision("J12345678").await;
+        assert_eq!(t.add_device(&owner, &nvr).await.status, StatusCode::CREATED);
+        let after = feed(&t, &owner, "").await.next_after;
+        // The lost phone waits on the feed.
+        let url = t.url(&format!("/v1/events?after={after}&wait=25"));
+        let (http, lost) = (t.http.clone(), owner.clone());
+        let poll = tokio::spawn(async move {
+            http.get(url)
+                .bearer_auth(lost)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // The owner ends every session, then somebody tries the NVR.
+        let ended = t
+            .call(
+                reqwest::Method::POST,
+                "/v1/auth/logout-all",
+                Some(&owner),
+                None,
+            )
+            .await;
+        assert!(ended.status.is_success(), "{:?}", ended.body);
+        t.reset_code(&installer, &qr_for(&nvr, 1)).await;
+        assert_eq!(poll.await.unwrap(), StatusCode::UNAUTHORIZED);
     }
 
     pub async fn the_feed_long_poll_answers_empty_when_the_wait_is_over(backend: Backend) {

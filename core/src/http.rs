@@ -338,12 +338,15 @@ impl CloudHttp {
         let body = response.bytes().await.unwrap_or_default();
         let error = cloud_error(status, &body, retry_after_header);
         match error {
-            Some(error) if !matches!(error.status, 404 | 405) || method == Method::DELETE => {
+            Some(error)
+                if !matches!(error.status, 404 | 405)
+                    || may_name_a_missing_thing(&method, path) =>
+            {
                 Err(RequestError::Cloud(error))
             }
             // Every route the app calls exists on an hc cloud, so "no such route" means this is
-            // not one (another service, or the right host with a wrong path); only removing a
-            // device can be told "not found" about the device.
+            // not one (another service, or the right host with a wrong path); only the calls that
+            // name a thing by its id can be told "not found" about it.
             Some(error) => Err(self.not_an_hc_cloud(format!(
                 "{method} {path}: {} {} (no such route)",
                 error.status, error.code
@@ -353,6 +356,12 @@ impl CloudHttp {
             ))),
         }
     }
+}
+
+/// Whether a 404 to this call may be about what it names rather than the route: removing a device
+/// or a push endpoint, answering a transfer request (another account's, settled, or unknown).
+fn may_name_a_missing_thing(method: &Method, path: &str) -> bool {
+    *method == Method::DELETE || (*method == Method::POST && path.starts_with("/v1/transfers/"))
 }
 
 /// Reads the API's `{"error": {...}}` body. An answer without it is some other server's, except

@@ -12,10 +12,10 @@ use hc_protocol::api::{EVENTS_DEFAULT_LIMIT, EVENTS_MAX_LIMIT, EVENTS_MAX_WAIT_S
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::auth::Account;
+use crate::auth::{AccessTokenHash, Account};
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
-use crate::state::AppState;
+use crate::state::{AppState, unix_now};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -43,6 +43,7 @@ pub struct EventsQuery {
 pub async fn list(
     State(state): State<AppState>,
     Account(account): Account,
+    AccessTokenHash(token): AccessTokenHash,
     ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> Result<Json<FeedPage>, ApiError> {
     // Out of range is refused, not clamped, as `GET /v1/audit` does.
@@ -69,6 +70,7 @@ pub async fn list(
         .poll_interval
         .max(Duration::from_millis(50));
     let waiter = state.feed().waiter(account);
+    let mut waited = false;
     loop {
         // Armed before the read, so an event committed between the read and the wait wakes it.
         let woken = waiter.notified();
@@ -77,9 +79,21 @@ pub async fn list(
         let events = state.storage().feed_after(account, after, limit).await?;
         let now = tokio::time::Instant::now();
         if !events.is_empty() || now >= deadline {
+            // The token was live when the wait began; a session ended meanwhile (logged out
+            // everywhere, a lost phone) hears nothing that came after.
+            if waited
+                && state
+                    .storage()
+                    .account_for_access_token(&token, unix_now())
+                    .await?
+                    != Some(account)
+            {
+                return Err(ApiError::unauthorized());
+            }
             let next_after = events.last().map_or(after, |e| e.id);
             return Ok(Json(FeedPage { events, next_after }));
         }
+        waited = true;
         tokio::select! {
             _ = woken => {}
             _ = tokio::time::sleep((deadline - now).min(poll)) => {}
