@@ -748,8 +748,9 @@ mod cases {
         );
     }
 
-    pub async fn label_code_guesses_are_rate_limited(backend: Backend) {
-        let Some(t) = backend
+    /// A cloud that takes 3 add-device attempts per account and per serial a window.
+    async fn with_three_add_device_attempts(backend: Backend) -> Option<TestCloud> {
+        backend
             .start(|c| {
                 c.with_rate_limits(RateLimits {
                     add_device_attempts_per_account: 3,
@@ -757,7 +758,10 @@ mod cases {
                 })
             })
             .await
-        else {
+    }
+
+    pub async fn label_code_guesses_are_rate_limited(backend: Backend) {
+        let Some(t) = with_three_add_device_attempts(backend).await else {
             return;
         };
         let token = t.account("a@b.co").await;
@@ -778,15 +782,7 @@ mod cases {
     }
 
     pub async fn many_accounts_guessing_at_one_bound_device_meet_its_own_limit(backend: Backend) {
-        let Some(t) = backend
-            .start(|c| {
-                c.with_rate_limits(RateLimits {
-                    add_device_attempts_per_account: 3,
-                    ..RateLimits::default()
-                })
-            })
-            .await
-        else {
+        let Some(t) = with_three_add_device_attempts(backend).await else {
             return;
         };
         let owner = t.account("owner@b.co").await;
