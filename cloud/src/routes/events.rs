@@ -80,8 +80,10 @@ pub async fn list(
         let now = tokio::time::Instant::now();
         if !events.is_empty() || now >= deadline {
             // The token was live when the wait began; a session ended meanwhile (logged out
-            // everywhere, a lost phone) hears nothing that came after.
+            // everywhere, a lost phone) hears nothing that came after. An empty page tells
+            // nothing, and its next call meets the token check anyway.
             if waited
+                && !events.is_empty()
                 && state
                     .storage()
                     .account_for_access_token(&token, unix_now())
