@@ -59,7 +59,8 @@ pub struct Args {
     pub budget: Option<u64>,
     /// Give each image to one camera session this many times in a row (the camera path: its
     /// budget, its attempts spread over frames) instead of once as a still; an image's time is
-    /// then its slowest frame, and it counts as decoded when any frame reads it.
+    /// then its slowest frame, and it counts as decoded when any frame reads it. The session gets
+    /// the camera's budget (`scan::CAMERA_BUDGET`) unless `--budget` says otherwise.
     #[arg(long)]
     pub camera_frames: Option<u32>,
 }
