@@ -130,6 +130,7 @@ pub enum FeedEventKind {
     TransferRefused,
     TransferApproved,
     TransferCompleted,
+    PasswordReset,
     Unknown,
 }
 
@@ -463,6 +464,7 @@ pub enum MessageId {
     FeedTransferRefused,
     FeedTransferApproved,
     FeedTransferCompleted,
+    FeedPasswordReset,
     FeedUnknown,
     TransferOutgoingOpen,
     TransferIncomingOpen,

@@ -343,6 +343,8 @@ pub fn wording(lang: Lang, message: &UiMessage) -> String {
         MessageId::FeedTransferApproved => format!("The move of {1} between your account and {0} was approved: it has moved.", arg(0), arg(1)),
         MessageId::FeedTransferCompleted if zh => format!("等待期已结束：设备 {1} 已在您的账号与 {0} 之间转移。", arg(0), arg(1)),
         MessageId::FeedTransferCompleted => format!("The waiting period ended: {1} moved between your account and {0}.", arg(0), arg(1)),
+        MessageId::FeedPasswordReset if zh => "已使用邮件中的验证码重新设置了账号密码。如果不是您本人操作，请立即重新设置密码。".to_string(),
+        MessageId::FeedPasswordReset => "The account password was set anew with a code mailed to your address. If this was not you, reset it again now.".to_string(),
         MessageId::FeedUnknown if zh => "此版本应用尚不认识的安全事件。".into(),
         MessageId::FeedUnknown => "A security event this app version does not know yet.".into(),
         MessageId::TransferOutgoingOpen if zh => format!("您已请求设备 {0}：除非 {2} 拒绝，将在 {1} 后转移到您的账号。", arg(0), arg(1), arg(2)),

@@ -67,6 +67,7 @@ impl From<FeedEvent> for FeedEventInfo {
             FeedEventKind::TransferCompleted => {
                 UiMessage::with(MessageId::FeedTransferCompleted, [other, serial])
             }
+            FeedEventKind::PasswordReset => UiMessage::plain(MessageId::FeedPasswordReset),
             FeedEventKind::Unknown => UiMessage::plain(MessageId::FeedUnknown),
         };
         FeedEventInfo {

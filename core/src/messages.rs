@@ -165,6 +165,8 @@ message_ids! {
     FeedTransferApproved = ("feed_transfer_approved", 2),
     /// Arguments: the other account (masked), serial.
     FeedTransferCompleted = ("feed_transfer_completed", 2),
+    /// The account password was set anew with a code mailed to the account's address.
+    FeedPasswordReset = ("feed_password_reset", 0),
     /// A kind of event a newer cloud sends.
     FeedUnknown = ("feed_unknown", 0),
     // transfers screen (`screens::transfer_row`)

@@ -55,11 +55,76 @@ impl std::fmt::Display for Credentials {
     }
 }
 
-/// `POST /v1/accounts` answer.
+/// `POST /v1/accounts` answer (201). The account can log in at once; a code to verify its address
+/// is on its way by mail ([`crate::account_code`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountCreated {
     pub email: String,
+    /// False for a new account: it may log in and verify, but not add devices or get reset codes.
+    #[serde(default)]
+    pub email_verified: bool,
+}
+
+/// `GET /v1/accounts/me` and `POST /v1/accounts/verify` answer: the session's account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccountInfo {
+    pub email: String,
+    pub email_verified: bool,
+}
+
+/// `POST /v1/accounts/verify` body: the code mailed at sign-up (or by the last resend).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct VerifyEmailRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::account_code))]
+    pub code: String,
+}
+
+impl std::fmt::Debug for VerifyEmailRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VerifyEmailRequest(<redacted>)")
+    }
+}
+
+/// `POST /v1/auth/forgot` body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ForgotPasswordRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::new_email))]
+    pub email: String,
+}
+
+/// `POST /v1/accounts/verify/resend` and `POST /v1/auth/forgot` answer (202): a code is on its way
+/// (for `forgot`, the same answer when no account has the address).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CodeSent {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::count))]
+    pub valid_for_secs: u64,
+}
+
+/// `POST /v1/auth/reset` body: the mailed code and the new password (the account password rule).
+/// Answered 204; every session of the account ends.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ResetPasswordRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::new_email))]
+    pub email: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::account_code))]
+    pub code: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::password))]
+    pub new_password: String,
+}
+
+impl std::fmt::Debug for ResetPasswordRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ResetPasswordRequest({}, <redacted>)", self.email)
+    }
 }
 
 /// `POST /v1/auth/login` and `POST /v1/auth/refresh` answer.
@@ -290,6 +355,8 @@ pub enum FeedEventKind {
     TransferRefused,
     TransferApproved,
     TransferCompleted,
+    /// The account password was set anew with a mailed code (`POST /v1/auth/reset`).
+    PasswordReset,
     /// A kind a newer server sends.
     #[serde(other)]
     Unknown,
@@ -297,7 +364,7 @@ pub enum FeedEventKind {
 
 impl FeedEventKind {
     /// Every kind a server sends (all but `Unknown`), in declaration order.
-    pub const ALL: [FeedEventKind; 7] = [
+    pub const ALL: [FeedEventKind; 8] = [
         FeedEventKind::ResetCodeIssued,
         FeedEventKind::ResetAttemptRefused,
         FeedEventKind::NewLogin,
@@ -305,6 +372,7 @@ impl FeedEventKind {
         FeedEventKind::TransferRefused,
         FeedEventKind::TransferApproved,
         FeedEventKind::TransferCompleted,
+        FeedEventKind::PasswordReset,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -316,6 +384,7 @@ impl FeedEventKind {
             FeedEventKind::TransferRefused => "transfer_refused",
             FeedEventKind::TransferApproved => "transfer_approved",
             FeedEventKind::TransferCompleted => "transfer_completed",
+            FeedEventKind::PasswordReset => "password_reset",
             FeedEventKind::Unknown => "unknown",
         }
     }
@@ -679,6 +748,12 @@ error_codes! {
     WeakPassword => "weak_password",
     InvalidEmail => "invalid_email",
     InvalidCredentials => "invalid_credentials",
+    // adding devices, reset codes and transfers wait for a verified e-mail address
+    EmailNotVerified => "email_not_verified",
+    // a mailed account code that is wrong, expired, used or spent (verify: attempts_left)
+    InvalidCode => "invalid_code",
+    // a resend for an address that is verified already
+    AlreadyVerified => "already_verified",
     // devices
     InvalidSerial => "invalid_serial",
     WrongLabelCode => "wrong_label_code",

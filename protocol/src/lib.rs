@@ -4,6 +4,7 @@
 //! time; this crate turns them into QR text, tags and codes, and parses what comes back. Every
 //! parser returns a typed error and never panics; every secret comparison is constant-time.
 
+pub mod account_code;
 pub mod api;
 mod code;
 pub mod factory;

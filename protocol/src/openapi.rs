@@ -44,6 +44,14 @@ pub fn password() -> Object {
         .build()
 }
 
+/// A mailed account code as the app sends it (`crate::account_code::parse_account_code`).
+pub fn account_code() -> Object {
+    string()
+        .pattern(Some("^[0-9]{6}$"))
+        .description(Some("the six digits of the mailed code"))
+        .build()
+}
+
 /// An e-mail address as registration accepts it; the cloud adds its pattern.
 pub fn new_email() -> Object {
     string()

@@ -67,7 +67,13 @@ pub async fn register(
         .create_account(&email, &password_hash, unix_now())
         .await?
     {
-        Some(_) => Ok((StatusCode::CREATED, Json(AccountCreated { email }))),
+        Some(_) => Ok((
+            StatusCode::CREATED,
+            Json(AccountCreated {
+                email,
+                email_verified: false,
+            }),
+        )),
         None => Err(ApiError::new(
             StatusCode::CONFLICT,
             ErrorCode::EmailTaken,
