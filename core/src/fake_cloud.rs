@@ -82,7 +82,10 @@ async fn register(State(cloud): State<Shared>, Json(body): Json<Credentials>) ->
         .push(body.email.clone());
     (
         StatusCode::CREATED,
-        Json(AccountCreated { email: body.email }),
+        Json(AccountCreated {
+            email: body.email,
+            email_verified: false,
+        }),
     )
         .into_response()
 }
