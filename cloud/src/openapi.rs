@@ -363,7 +363,10 @@ mod tests {
         assert_schema_matches(
             schemas,
             "AccountCreated",
-            AccountCreated { email: "e".into() },
+            AccountCreated {
+                email: "e".into(),
+                email_verified: false,
+            },
         );
         assert_schema_matches(
             schemas,
