@@ -21,11 +21,11 @@ use std::sync::Arc;
 
 // Re-exported so the exported API is in one place (the callback tests use it from here).
 pub use hc_core::{
-    AccountScreen, AuditActor, AuditEventInfo, AuditOutcome, AuditPage, ClientConfig, CodeScreen,
-    Countdown, DeviceInfo, DeviceListAge, DeviceListScreen, DeviceListSnapshot, DeviceRow,
-    ErrorAction, ErrorCode, FocusPoint, Frame, FrameFormat, HcError, LogLevel, MessageId,
-    PasswordProblem, ResetCodeInfo, ResetScreen, ResetState, ResetView, ScanHint, SessionState,
-    StoreError, UiMessage, Viewfinder,
+    AccountScreen, AccountStatus, AuditActor, AuditEventInfo, AuditOutcome, AuditPage,
+    ClientConfig, CodeScreen, Countdown, DeviceInfo, DeviceListAge, DeviceListScreen,
+    DeviceListSnapshot, DeviceRow, ErrorAction, ErrorCode, FocusPoint, Frame, FrameFormat, HcError,
+    LogLevel, MessageId, PasswordProblem, ResetCodeInfo, ResetScreen, ResetState, ResetView,
+    ScanHint, SessionState, StoreError, UiMessage, Viewfinder,
 };
 pub use hc_core::{
     FeedEventInfo, FeedEventKind, FeedEventPage, PushEndpointInfo, TransferInfo, TransferRow,
@@ -349,6 +349,11 @@ pub enum HcError {
     PasswordsDiffer,
     InvalidSerial,
     InvalidLabelCode,
+    EmailNotVerified,
+    InvalidMailedCode,
+    MailedCodeRefused {
+        attempts_left: Option<u32>,
+    },
 }
 
 /// The API's machine-readable error codes (hc-protocol's; a remote declaration, so that a code
@@ -430,6 +435,12 @@ pub enum MessageId {
     ErrorQrAlreadyUsed,
     ErrorTransferPending,
     ErrorTransferRefusedRecently,
+    ErrorEmailNotVerified,
+    ErrorInvalidMailedCode,
+    ErrorMailedCodeWrong,
+    ErrorMailedCodeSpent,
+    ErrorMailedCodeRefused,
+    ErrorEmailAlreadyVerified,
     HintRequestTransfer,
     ScanHint,
     ScanHintNoCode,
@@ -451,6 +462,10 @@ pub enum MessageId {
     DeviceAdded,
     PasswordRule,
     AccountCreated,
+    VerifyEmailSent,
+    EmailVerified,
+    ForgotPasswordSent,
+    PasswordResetDone,
     AuditIssued,
     AuditInvalidQr,
     AuditDeviceNotAdded,
@@ -491,6 +506,8 @@ pub enum ErrorAction {
     ScanAgain,
     ContactOwner,
     CorrectInput,
+    VerifyEmail,
+    RequestNewCode,
 }
 
 #[uniffi::remote(Record)]
@@ -720,6 +737,25 @@ pub fn device_list_age(fetched_at_unix: i64, now_unix: i64) -> DeviceListAge {
 }
 
 // ---- what the screens show (hc-core's screens and messages) ----
+
+/// The logged-in account and whether its e-mail address is verified.
+#[uniffi::remote(Record)]
+pub struct AccountStatus {
+    pub email: String,
+    pub email_verified: bool,
+}
+
+/// What the screen says once a mailed code is on its way: after sign-up or a resend
+/// (`for_forgotten_password` false), or after "forgot password" (the same words whether or not an
+/// account has the address).
+#[uniffi::export]
+pub fn code_sent_message(
+    email: String,
+    for_forgotten_password: bool,
+    valid_for_secs: u64,
+) -> UiMessage {
+    hc_core::code_sent_message(&email, for_forgotten_password, valid_for_secs)
+}
 
 /// The message a screen shows for an error.
 #[uniffi::export]
@@ -986,6 +1022,50 @@ impl HcClient {
     ) -> Result<(), HcError> {
         let core = self.core.clone();
         on_core(async move { core.change_password(current_password, new_password).await }).await
+    }
+
+    /// The logged-in account, and whether its address is verified: until it is, adding devices
+    /// and reset codes fail with `EmailNotVerified`.
+    pub async fn account_status(&self) -> Result<AccountStatus, HcError> {
+        let core = self.core.clone();
+        on_core(async move { core.account_status().await }).await
+    }
+
+    /// Verifies the address with the code mailed at sign-up, as typed (spaces and full-width
+    /// digits are fine). A wrong code is `MailedCodeRefused { attempts_left }`.
+    pub async fn verify_email(&self, code: String) -> Result<AccountStatus, HcError> {
+        let core = self.core.clone();
+        on_core(async move { core.verify_email(code).await }).await
+    }
+
+    /// Mails a new verification code (the previous one stops working); the seconds it is valid.
+    pub async fn resend_verification(&self) -> Result<u64, HcError> {
+        let core = self.core.clone();
+        on_core(async move { core.resend_verification().await }).await
+    }
+
+    /// "Forgot password": a code is mailed to the address if an account has it; the answer is
+    /// the same either way. The seconds the code is valid.
+    pub async fn forgot_password(&self, email: String) -> Result<u64, HcError> {
+        let core = self.core.clone();
+        on_core(async move { core.forgot_password(email).await }).await
+    }
+
+    /// Sets a new password with the mailed code (the password twice, as typed), ends every
+    /// session of the account and logs in here with the new password.
+    pub async fn reset_password(
+        &self,
+        email: String,
+        code: String,
+        new_password: String,
+        new_password_again: String,
+    ) -> Result<(), HcError> {
+        let core = self.core.clone();
+        on_core(async move {
+            core.reset_password(email, code, new_password, new_password_again)
+                .await
+        })
+        .await
     }
 
     /// Ends every session of the account, this one too (a lost or stolen phone).

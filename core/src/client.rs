@@ -143,24 +143,11 @@ impl HcClient {
     ) -> Result<()> {
         let email = input::email(&email);
         check_new_password(&email, &password, &password_again)?;
-        // The password goes only to an address that answers as an hc cloud.
-        self.inner.session.ensure_hc_cloud(&self.inner.http).await?;
         let credentials = Credentials {
             email: email.clone(),
             password: password.clone(),
         };
-        let _: AccountCreated = self
-            .inner
-            .http
-            .send(
-                Method::POST,
-                "/v1/accounts",
-                Some(&credentials),
-                None,
-                Retry::Once,
-            )
-            .await
-            .map_err(|e| e.into_hc_error(None))?;
+        let _: AccountCreated = self.post_to_hc_cloud("/v1/accounts", &credentials).await?;
         self.login(email, password).await
     }
 
@@ -533,6 +520,22 @@ impl HcClient {
             Retry::Idempotent,
         )
         .await
+    }
+
+    /// One POST without a session, sent only once the address answered as an hc cloud: it may
+    /// carry a password or an e-mail address. Not retried (each of these spends a try or a mail).
+    pub(crate) async fn post_to_hc_cloud<B, T>(&self, path: &str, body: &B) -> Result<T>
+    where
+        B: serde::Serialize + ?Sized + Sync,
+        T: serde::de::DeserializeOwned + Send,
+    {
+        let inner = &self.inner;
+        inner.session.ensure_hc_cloud(&inner.http).await?;
+        inner
+            .http
+            .send(Method::POST, path, Some(body), None, Retry::Once)
+            .await
+            .map_err(|e| e.into_hc_error(None))
     }
 
     /// One cloud request with the session's access token, refreshed first when it has expired and

@@ -79,6 +79,23 @@ pub enum HcError {
     /// What was typed is not a label code (6 letters A-Z); nothing was sent.
     #[error("not a label code")]
     InvalidLabelCode,
+    /// The account's e-mail address is not verified yet: adding devices, reset codes and
+    /// transfers wait until the code mailed at sign-up is entered ([`HcClient::verify_email`],
+    /// [`HcClient::resend_verification`]).
+    ///
+    /// [`HcClient::verify_email`]: crate::HcClient::verify_email
+    /// [`HcClient::resend_verification`]: crate::HcClient::resend_verification
+    #[error("the e-mail address is not verified")]
+    EmailNotVerified,
+    /// What was typed is not a mailed code (six digits); nothing was sent.
+    #[error("not a mailed code")]
+    InvalidMailedCode,
+    /// The cloud refused a mailed code: wrong, expired, used, or out of tries. `attempts_left` is
+    /// how many more tries this code allows (`Some(0)`: ask for a new code); `None` where the
+    /// cloud does not tell (a forgotten-password reset, which answers alike for unknown
+    /// addresses).
+    #[error("the mailed code was refused")]
+    MailedCodeRefused { attempts_left: Option<u32> },
 }
 
 impl HcError {
@@ -119,6 +136,8 @@ pub(crate) struct CloudError {
     pub detail: String,
     /// From `Retry-After` or the body's `retry_after_secs`.
     pub retry_after_secs: Option<u64>,
+    /// The body's `attempts_left` (a mailed code's tries).
+    pub attempts_left: Option<u32>,
 }
 
 /// When the cloud gives no delay with a 429, wait this long before trying again.
@@ -135,6 +154,8 @@ impl CloudError {
     /// | `device_not_bound` | `DeviceNotAdded { serial }` |
     /// | `bound_to_other_account` | `DeviceAddedByOthers { serial }` (reset code and add device) |
     /// | `unauthorized` | `SessionExpired` (only reached once a refresh failed) |
+    /// | `email_not_verified` | `EmailNotVerified` |
+    /// | `invalid_code` | `MailedCodeRefused { attempts_left }` |
     /// | everything else, `invalid_credentials` included | `Server { status, code, detail }` |
     pub fn into_hc_error(self, serial: Option<&str>) -> HcError {
         let serial = || serial.unwrap_or_default().to_owned();
@@ -146,6 +167,10 @@ impl CloudError {
             ErrorCode::DeviceNotBound => HcError::DeviceNotAdded { serial: serial() },
             ErrorCode::BoundToOtherAccount => HcError::DeviceAddedByOthers { serial: serial() },
             ErrorCode::Unauthorized => HcError::SessionExpired,
+            ErrorCode::EmailNotVerified => HcError::EmailNotVerified,
+            ErrorCode::InvalidCode => HcError::MailedCodeRefused {
+                attempts_left: self.attempts_left,
+            },
             _ => HcError::Server {
                 status: self.status,
                 code: self.code,
@@ -190,6 +215,7 @@ mod tests {
             code,
             detail: "human text".into(),
             retry_after_secs: None,
+            attempts_left: None,
         }
     }
 

@@ -14,8 +14,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use hc_protocol::api::{
-    AccountCreated, AddDeviceRequest, ChangePasswordRequest, Credentials, Device, DeviceList,
-    ErrorBody, ErrorCode, RefreshRequest, ResetCodeRequest, ResetCodeResponse, Tokens,
+    AccountCreated, AccountInfo, AddDeviceRequest, ChangePasswordRequest, CodeSent, Credentials,
+    Device, DeviceList, ErrorBody, ErrorCode, ForgotPasswordRequest, RefreshRequest,
+    ResetCodeRequest, ResetCodeResponse, ResetPasswordRequest, Tokens, VerifyEmailRequest,
 };
 
 #[derive(Default)]
@@ -44,6 +45,12 @@ pub struct FakeCloud {
     pub logouts_everywhere: AtomicU32,
     /// When set, device lists are answered with this status and an HTML page.
     pub device_list_status: Mutex<Option<StatusCode>>,
+    /// Whether the account's address is verified ([`MAILED_CODE`] verifies it).
+    pub email_verified: Mutex<bool>,
+    /// The mailed codes the cloud received, verify and reset alike, as sent.
+    pub mailed_codes: Mutex<Vec<String>>,
+    /// The addresses "forgot password" was asked for, as the cloud received them.
+    pub forgot_emails: Mutex<Vec<String>>,
     /// The serving task: aborted by [`FakeCloud::go_offline`].
     server: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -51,6 +58,10 @@ pub struct FakeCloud {
 /// The account password the fake cloud knows (any password logs in; a password change must
 /// present this one).
 pub const PASSWORD: &str = "correct horse";
+
+/// The one mailed code the fake cloud takes (for verification and for a reset); any other
+/// code is refused with 4 tries left.
+pub const MAILED_CODE: &str = "123456";
 
 type Shared = Arc<FakeCloud>;
 
@@ -223,7 +234,81 @@ async fn logout_all(State(cloud): State<Shared>, headers: HeaderMap) -> Response
     StatusCode::NO_CONTENT.into_response()
 }
 
+async fn me(State(cloud): State<Shared>, headers: HeaderMap) -> Response {
+    if !authorized(&cloud, &headers) {
+        return error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+    }
+    Json(cloud.account_info()).into_response()
+}
+
+async fn verify(
+    State(cloud): State<Shared>,
+    headers: HeaderMap,
+    Json(body): Json<VerifyEmailRequest>,
+) -> Response {
+    if !authorized(&cloud, &headers) {
+        return error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+    }
+    cloud.mailed_codes.lock().unwrap().push(body.code.clone());
+    if body.code != MAILED_CODE {
+        let mut body = ErrorBody::new(ErrorCode::InvalidCode, "wrong code");
+        body.error.attempts_left = Some(4);
+        return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+    }
+    *cloud.email_verified.lock().unwrap() = true;
+    Json(cloud.account_info()).into_response()
+}
+
+async fn resend(State(cloud): State<Shared>, headers: HeaderMap) -> Response {
+    if !authorized(&cloud, &headers) {
+        return error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+    }
+    if *cloud.email_verified.lock().unwrap() {
+        return error(StatusCode::CONFLICT, ErrorCode::AlreadyVerified);
+    }
+    code_sent()
+}
+
+fn code_sent() -> Response {
+    (
+        StatusCode::ACCEPTED,
+        Json(CodeSent {
+            valid_for_secs: hc_protocol::account_code::ACCOUNT_CODE_VALID_SECS,
+        }),
+    )
+        .into_response()
+}
+
+async fn forgot(State(cloud): State<Shared>, Json(body): Json<ForgotPasswordRequest>) -> Response {
+    cloud.forgot_emails.lock().unwrap().push(body.email);
+    code_sent()
+}
+
+/// Like the real cloud: the same `invalid_code`, without tries left, for any wrong code.
+async fn reset(State(cloud): State<Shared>, Json(body): Json<ResetPasswordRequest>) -> Response {
+    cloud.mailed_codes.lock().unwrap().push(body.code.clone());
+    if body.code != MAILED_CODE {
+        return error(StatusCode::BAD_REQUEST, ErrorCode::InvalidCode);
+    }
+    cloud.revoke_access();
+    *cloud.email_verified.lock().unwrap() = true;
+    StatusCode::NO_CONTENT.into_response()
+}
+
 impl FakeCloud {
+    fn account_info(&self) -> AccountInfo {
+        AccountInfo {
+            email: self
+                .login_emails
+                .lock()
+                .unwrap()
+                .last()
+                .cloned()
+                .unwrap_or_default(),
+            email_verified: *self.email_verified.lock().unwrap(),
+        }
+    }
+
     /// Serves on a loopback port of the calling runtime; returns the state and the base URL.
     pub async fn start() -> (Shared, String) {
         let cloud = Arc::new(FakeCloud {
@@ -237,6 +322,11 @@ impl FakeCloud {
             .route("/v1/auth/logout", post(|| async { StatusCode::NO_CONTENT }))
             .route("/v1/auth/password", post(change_password))
             .route("/v1/auth/logout-all", post(logout_all))
+            .route("/v1/accounts/me", get(me))
+            .route("/v1/accounts/verify", post(verify))
+            .route("/v1/accounts/verify/resend", post(resend))
+            .route("/v1/auth/forgot", post(forgot))
+            .route("/v1/auth/reset", post(reset))
             .route("/v1/devices", get(devices).post(add_device))
             .route("/v1/reset-codes", post(reset_code))
             .with_state(cloud.clone());

@@ -378,6 +378,7 @@ fn cloud_error(
             code: error.code,
             detail: error.message,
             retry_after_secs: retry_after_header.or(error.retry_after_secs),
+            attempts_left: error.attempts_left,
         }),
         Err(_) => {
             let code = match status {
@@ -391,6 +392,7 @@ fn cloud_error(
                 code,
                 detail: status.canonical_reason().unwrap_or("error").to_owned(),
                 retry_after_secs: retry_after_header,
+                attempts_left: None,
             })
         }
     }

@@ -93,6 +93,7 @@ pub mod scan;
 mod screens;
 mod session;
 mod store;
+mod verification;
 
 pub use account::{SessionState, check_new_password, password_rule_message};
 pub use client::{HcClient, MAX_CLOCK_SKEW_SECS, code_deadline};
@@ -120,6 +121,7 @@ pub use screens::{
     list_age_message, reset_screen, reset_view, transfer_row,
 };
 pub use store::{MemoryStore, SecureStore, StoreError};
+pub use verification::{AccountStatus, code_sent_message};
 
 /// Unix seconds by the phone's clock.
 pub(crate) fn unix_now() -> i64 {

@@ -92,6 +92,18 @@ message_ids! {
     ErrorTransferPending = ("error_transfer_pending", 0),
     /// The owner refused this account's request for the device recently: no new one yet.
     ErrorTransferRefusedRecently = ("error_transfer_refused_recently", 0),
+    /// Adding devices and reset codes wait for the account's e-mail address to be verified.
+    ErrorEmailNotVerified = ("error_email_not_verified", 0),
+    /// What was typed is not six digits.
+    ErrorInvalidMailedCode = ("error_invalid_mailed_code", 0),
+    /// A wrong mailed code. Argument: tries left.
+    ErrorMailedCodeWrong = ("error_mailed_code_wrong", 1),
+    /// The mailed code is out of tries, expired or used: ask for a new one.
+    ErrorMailedCodeSpent = ("error_mailed_code_spent", 0),
+    /// A forgotten-password code that is wrong or expired (the cloud does not say which).
+    ErrorMailedCodeRefused = ("error_mailed_code_refused", 0),
+    /// A resend for an address that is verified already.
+    ErrorEmailAlreadyVerified = ("error_email_already_verified", 0),
     /// After "added by another account": the way out for a person at the device. Argument: serial.
     HintRequestTransfer = ("hint_request_transfer", 1),
     // reset screen
@@ -131,6 +143,16 @@ message_ids! {
     PasswordRule = ("password_rule", 0),
     /// Registered and logged in. Argument: the e-mail address.
     AccountCreated = ("account_created", 1),
+    /// A code to verify the address is in the mail. Arguments: the address, minutes it is valid.
+    VerifyEmailSent = ("verify_email_sent", 2),
+    /// The address is verified: devices can be added. Argument: the address.
+    EmailVerified = ("email_verified", 1),
+    /// After "forgot password": the same words whether or not an account has the address.
+    /// Arguments: the address, minutes the code is valid.
+    ForgotPasswordSent = ("forgot_password_sent", 2),
+    /// The password was set anew with the mailed code; every session ended, this phone is logged
+    /// in with the new password.
+    PasswordResetDone = ("password_reset_done", 0),
     // audit log (each event's words, by who asked and what they were told)
     /// Argument: serial.
     AuditIssued = ("audit_issued", 1),
@@ -220,6 +242,10 @@ pub enum ErrorAction {
     ContactOwner,
     /// Correct what was typed (email, password, serial, label code) and send it again.
     CorrectInput,
+    /// Enter the code mailed to the account's address (or ask for a new one) first.
+    VerifyEmail,
+    /// Ask for a new mailed code: this one can no longer be used.
+    RequestNewCode,
 }
 
 impl ScanHint {
@@ -278,6 +304,13 @@ impl HcError {
             HcError::PasswordsDiffer => UiMessage::plain(MessageId::ErrorPasswordsDiffer),
             HcError::InvalidSerial => UiMessage::plain(MessageId::ErrorInvalidSerial),
             HcError::InvalidLabelCode => UiMessage::plain(MessageId::ErrorInvalidLabelCode),
+            HcError::EmailNotVerified => UiMessage::plain(MessageId::ErrorEmailNotVerified),
+            HcError::InvalidMailedCode => UiMessage::plain(MessageId::ErrorInvalidMailedCode),
+            HcError::MailedCodeRefused { attempts_left } => match attempts_left {
+                Some(0) => UiMessage::plain(MessageId::ErrorMailedCodeSpent),
+                Some(left) => UiMessage::with(MessageId::ErrorMailedCodeWrong, [left]),
+                None => UiMessage::plain(MessageId::ErrorMailedCodeRefused),
+            },
         }
     }
 
@@ -296,6 +329,9 @@ impl HcError {
     /// What the screen offers next for this error.
     pub fn action(&self) -> ErrorAction {
         match self {
+            HcError::MailedCodeRefused {
+                attempts_left: Some(0),
+            } => ErrorAction::RequestNewCode,
             HcError::NoQrFound { .. }
             | HcError::NotAResetQr
             | HcError::InvalidQr
@@ -310,7 +346,10 @@ impl HcError {
             | HcError::WeakPassword { .. }
             | HcError::PasswordsDiffer
             | HcError::InvalidSerial
-            | HcError::InvalidLabelCode => ErrorAction::CorrectInput,
+            | HcError::InvalidLabelCode
+            | HcError::InvalidMailedCode
+            | HcError::MailedCodeRefused { .. } => ErrorAction::CorrectInput,
+            HcError::EmailNotVerified => ErrorAction::VerifyEmail,
             HcError::RateLimited { retry_after_secs } => ErrorAction::WaitThenRetry {
                 seconds: *retry_after_secs,
             },
@@ -348,6 +387,7 @@ fn server_message_id(code: ErrorCode) -> Option<MessageId> {
         ErrorCode::QrAlreadyUsed => MessageId::ErrorQrAlreadyUsed,
         ErrorCode::TransferPending => MessageId::ErrorTransferPending,
         ErrorCode::TransferRefusedRecently => MessageId::ErrorTransferRefusedRecently,
+        ErrorCode::AlreadyVerified => MessageId::ErrorEmailAlreadyVerified,
         _ => return None,
     })
 }
@@ -444,6 +484,35 @@ mod tests {
     }
 
     #[test]
+    fn a_mailed_code_says_how_many_tries_are_left_and_when_to_ask_for_a_new_one() {
+        let wrong = HcError::MailedCodeRefused {
+            attempts_left: Some(2),
+        };
+        assert_eq!(
+            wrong.ui_message(),
+            UiMessage::with(MessageId::ErrorMailedCodeWrong, ["2"])
+        );
+        assert_eq!(wrong.action(), ErrorAction::CorrectInput);
+        let spent = HcError::MailedCodeRefused {
+            attempts_left: Some(0),
+        };
+        assert_eq!(
+            spent.ui_message(),
+            UiMessage::plain(MessageId::ErrorMailedCodeSpent)
+        );
+        assert_eq!(spent.action(), ErrorAction::RequestNewCode);
+        // A forgotten-password code: the cloud does not say whether the address has an account.
+        let refused = HcError::MailedCodeRefused {
+            attempts_left: None,
+        };
+        assert_eq!(
+            refused.ui_message(),
+            UiMessage::plain(MessageId::ErrorMailedCodeRefused)
+        );
+        assert_eq!(HcError::EmailNotVerified.action(), ErrorAction::VerifyEmail);
+    }
+
+    #[test]
     fn a_rate_limit_says_how_long_and_offers_to_wait_that_long() {
         let error = HcError::RateLimited {
             retry_after_secs: 90,
@@ -490,6 +559,17 @@ mod tests {
             HcError::PasswordsDiffer,
             HcError::InvalidSerial,
             HcError::InvalidLabelCode,
+            HcError::EmailNotVerified,
+            HcError::InvalidMailedCode,
+            HcError::MailedCodeRefused {
+                attempts_left: Some(3),
+            },
+            HcError::MailedCodeRefused {
+                attempts_left: Some(0),
+            },
+            HcError::MailedCodeRefused {
+                attempts_left: None,
+            },
         ];
         for code in [
             ErrorCode::BadRequest,
@@ -501,6 +581,7 @@ mod tests {
             ErrorCode::AlreadyAdded,
             ErrorCode::NotFound,
             ErrorCode::Internal,
+            ErrorCode::AlreadyVerified,
             ErrorCode::Unknown,
         ] {
             errors.push(server(400, code));
