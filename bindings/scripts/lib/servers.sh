@@ -8,6 +8,7 @@
 # The tests get (read by the one test kit per language: android/testkit/kotlin, ios/TestKit):
 #   HC_TEST_CLOUD_URL                      the cloud's base URL
 #   HC_TEST_NVR_PASSWORD                   the NVRs' initial admin password
+#   HC_TEST_MAIL_DIR                       the cloud's mail folder (one .eml file per mail sent)
 #   HC_TEST_DEVICE_<X>_{SERIAL,MODEL,LABEL_CODE,JSON,NVR_URL}   for X in $HC_TEST_DEVICES (A B C D E F G)
 # Every device starts unbound; the tests add them to accounts and then `POST {NVR_URL}/api/sync`.
 # Each scenario uses its own device, so the suites need no order.
@@ -52,11 +53,14 @@ hc_servers_start() {
   rm -rf "$dir"; mkdir -p "$dir/cloud"
   _hc_start_server cloud "$dir" "$cloud" serve --listen 127.0.0.1:0 --data-dir "$dir/cloud" || return 1
   export HC_TEST_CLOUD_URL="$HC_LAST_URL"
+  # Without an SMTP relay the cloud writes each mail as <unix_ms>-<outbox id>.eml here (its default
+  # --mail-dir, DATA_DIR/mail): the test kits read the mailed codes from it.
+  export HC_TEST_MAIL_DIR="$dir/cloud/mail"
   export HC_TEST_NVR_PASSWORD="Nvr-Keeper-2024"
   local labels=(ABCDEF GHIJKL MNOPQR STUVWX YZABCD FGHJKM NPQRST) i=0
   export HC_TEST_DEVICES="${HC_TEST_DEVICES:-A B C D E F G}"
   for d in $HC_TEST_DEVICES; do
-    serial="HCTEST00$((++i))"
+    serial=$(printf 'HCTEST%03d' $((++i)))   # 9 characters, as serials are
     label="${labels[$(( (i - 1) % ${#labels[@]} ))]}"
     mkdir -p "$dir/$d/state"
     "$cloud" provision --serial "$serial" --model "DS-7608NI-K2" --firmware "V4.30.005" --label-code "$label" \

@@ -2,6 +2,7 @@ package org.hc.testkit
 
 import java.awt.image.BufferedImage
 import java.io.ByteArrayInputStream
+import java.io.File
 import java.net.URI
 import java.net.http.HttpClient
 import java.net.http.HttpRequest
@@ -10,6 +11,7 @@ import java.time.Duration
 import java.util.UUID
 import java.util.concurrent.ConcurrentHashMap
 import javax.imageio.ImageIO
+import kotlinx.coroutines.delay
 import org.hc.core.Frame
 import org.hc.core.FrameFormat
 import org.hc.core.HcClient
@@ -38,12 +40,61 @@ object TestEnv {
 /** An account registered and logged in on [client], whose tokens live in [store]. */
 data class Account(val email: String, val password: String, val client: HcClient, val store: MemoryStore)
 
-/** Registers a fresh account (`<prefix>-<uuid>@example.test`) on [client] and logs it in. */
-suspend fun registeredAccount(client: HcClient, store: MemoryStore, prefix: String = "user"): Account {
+/**
+ * Registers a fresh account (`<prefix>-<uuid>@example.test`) on [client], logs it in and verifies
+ * its address with the mailed code ([Mail.code]): an account that can add devices, as most tests
+ * need. [verified] false: the account as registration leaves it.
+ */
+suspend fun registeredAccount(client: HcClient, store: MemoryStore, prefix: String = "user", verified: Boolean = true): Account {
     val email = "$prefix-${UUID.randomUUID()}@example.test"
     val password = "Correct-Horse-${UUID.randomUUID().toString().take(8)}"
     client.register(email, password, password)
+    if (verified) client.verifyEmail(Mail.code(email))
     return Account(email, password, client, store)
+}
+
+/**
+ * The mail the cloud sends. Without an SMTP relay (as in the tests) it writes each mail as an
+ * RFC 5322 file `<unix_ms>-<outbox id>.eml` to its mail folder, HC_TEST_MAIL_DIR; the plain-text
+ * part has the 6-digit code alone on a line.
+ */
+object Mail {
+    val dir: File get() = File(TestEnv.env("HC_TEST_MAIL_DIR"))
+
+    /**
+     * The code of the newest mail to [to] written at or after [sinceMs] (unix ms; the cloud writes a
+     * mail moments after the request that asks for it), waiting up to [timeoutMs] for one.
+     */
+    suspend fun code(to: String, sinceMs: Long = 0, timeoutMs: Long = 20_000): String {
+        val deadline = System.currentTimeMillis() + timeoutMs
+        while (true) {
+            newestTo(to, sinceMs)?.let { mail ->
+                return codeIn(mail.readText()) ?: error("no code on a line of its own in $mail")
+            }
+            check(System.currentTimeMillis() < deadline) { "no mail to $to in $dir after ${timeoutMs / 1000} s" }
+            delay(100)
+        }
+    }
+
+    private fun newestTo(to: String, sinceMs: Long): File? =
+        (dir.listFiles() ?: emptyArray())
+            .mapNotNull { file ->
+                val m = Regex("""(\d+)-(\d+)\.eml""").matchEntire(file.name) ?: return@mapNotNull null
+                val (ms, id) = m.destructured
+                Triple(ms.toLong(), id.toLong(), file)
+            }
+            .filter { (ms, _, file) -> ms >= sinceMs && isTo(file.readText(), to) }
+            .maxWithOrNull(compareBy({ it.first }, { it.second }))
+            ?.third
+
+    /** The `To:` header (unfolded) names [address]. */
+    private fun isTo(mail: String, address: String): Boolean {
+        val headers = mail.replace("\r\n", "\n").substringBefore("\n\n").replace(Regex("\n[ \t]+"), " ")
+        return headers.lines().any { it.startsWith("To:", ignoreCase = true) && it.contains(address, ignoreCase = true) }
+    }
+
+    private fun codeIn(mail: String): String? =
+        mail.lines().map { it.trimEnd('\r') }.firstOrNull { it.length == 6 && it.all { c -> c in '0'..'9' } }
 }
 
 /** The platform's secure storage, in memory; can be made to fail. */

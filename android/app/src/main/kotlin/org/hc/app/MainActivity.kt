@@ -21,11 +21,13 @@ import org.hc.app.ui.AccountSecurityScreen
 import org.hc.app.ui.AddDeviceScreen
 import org.hc.app.ui.AskForDeviceScreen
 import org.hc.app.ui.DevicesScreen
+import org.hc.app.ui.ForgotPasswordScreen
 import org.hc.app.ui.LoginScreen
 import org.hc.app.ui.MoreScreen
 import org.hc.app.ui.ResetPasswordScreen
 import org.hc.app.ui.SecurityFeedScreen
 import org.hc.app.ui.TransfersListScreen
+import org.hc.app.ui.VerifyEmailScreen
 
 class MainActivity : ComponentActivity() {
     override fun onCreate(savedInstanceState: Bundle?) {
@@ -41,6 +43,8 @@ class MainActivity : ComponentActivity() {
 
 private object Routes {
     const val LOGIN = "login"
+    const val FORGOT_PASSWORD = "login/forgot-password"
+    const val VERIFY_EMAIL = "account/verify-email"
     const val DEVICES = "devices"
     const val ADD_DEVICE = "devices/add"
     const val MORE = "more"
@@ -71,8 +75,30 @@ private fun HcNavHost() {
     }
     NavHost(nav, startDestination = start) {
         composable(Routes.LOGIN) {
-            LoginScreen(login.model, onLoggedIn = {
-                nav.navigate(Routes.DEVICES) { popUpTo(Routes.LOGIN) { inclusive = true } }
+            LoginScreen(
+                login.model,
+                onLoggedIn = {
+                    // A new account: its address waits for the mailed code.
+                    val next = if (login.model.registered.value) Routes.VERIFY_EMAIL else Routes.DEVICES
+                    nav.navigate(next) { popUpTo(Routes.LOGIN) { inclusive = true } }
+                },
+                onForgotPassword = { nav.navigate(Routes.FORGOT_PASSWORD) },
+            )
+        }
+        composable(Routes.FORGOT_PASSWORD) {
+            ForgotPasswordScreen(viewModel<ForgotPasswordViewModel>().model, onSignedIn = {
+                login.model.sessionChanged()
+                nav.navigate(Routes.DEVICES) { popUpTo(nav.graph.id) { inclusive = true } }
+            })
+        }
+        composable(Routes.VERIFY_EMAIL) {
+            VerifyEmailScreen(viewModel<VerifyEmailViewModel>().model, onDone = {
+                // From registration the devices come next; from an "address not verified" error, back to it.
+                if (nav.previousBackStackEntry != null) {
+                    nav.popBackStack()
+                } else {
+                    nav.navigate(Routes.DEVICES) { popUpTo(Routes.VERIFY_EMAIL) { inclusive = true } }
+                }
             })
         }
         composable(Routes.DEVICES) {
@@ -88,6 +114,7 @@ private fun HcNavHost() {
                 viewModel<AddDeviceViewModel>().model,
                 onDone = { nav.popBackStack() },
                 onAskForDevice = { nav.navigate(Routes.requestTransfer(it)) },
+                onVerifyEmail = { nav.navigate(Routes.VERIFY_EMAIL) },
             )
         }
         composable(Routes.MORE) {
@@ -112,6 +139,7 @@ private fun HcNavHost() {
                 onAddDevice = { nav.navigate(Routes.ADD_DEVICE) },
                 onAskForDevice = { nav.navigate(Routes.requestTransfer(it)) },
                 onLogIn = toLogin,
+                onVerifyEmail = { nav.navigate(Routes.VERIFY_EMAIL) },
                 onDone = { nav.popBackStack() },
             )
         }

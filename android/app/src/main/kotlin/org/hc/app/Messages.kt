@@ -42,6 +42,12 @@ fun MessageId.res(): Int = when (this) {
     MessageId.ERROR_QR_ALREADY_USED -> R.string.error_qr_already_used
     MessageId.ERROR_TRANSFER_PENDING -> R.string.error_transfer_pending
     MessageId.ERROR_TRANSFER_REFUSED_RECENTLY -> R.string.error_transfer_refused_recently
+    MessageId.ERROR_EMAIL_NOT_VERIFIED -> R.string.error_email_not_verified
+    MessageId.ERROR_INVALID_MAILED_CODE -> R.string.error_invalid_mailed_code
+    MessageId.ERROR_MAILED_CODE_WRONG -> R.string.error_mailed_code_wrong
+    MessageId.ERROR_MAILED_CODE_SPENT -> R.string.error_mailed_code_spent
+    MessageId.ERROR_MAILED_CODE_REFUSED -> R.string.error_mailed_code_refused
+    MessageId.ERROR_EMAIL_ALREADY_VERIFIED -> R.string.error_email_already_verified
     MessageId.HINT_REQUEST_TRANSFER -> R.string.hint_request_transfer
     MessageId.SCAN_HINT -> R.string.scan_hint
     MessageId.SCAN_HINT_NO_CODE -> R.string.scan_hint_no_code
@@ -63,6 +69,10 @@ fun MessageId.res(): Int = when (this) {
     MessageId.DEVICE_ADDED -> R.string.device_added
     MessageId.PASSWORD_RULE -> R.string.password_rule
     MessageId.ACCOUNT_CREATED -> R.string.account_created
+    MessageId.VERIFY_EMAIL_SENT -> R.string.verify_email_sent
+    MessageId.EMAIL_VERIFIED -> R.string.email_verified
+    MessageId.FORGOT_PASSWORD_SENT -> R.string.forgot_password_sent
+    MessageId.PASSWORD_RESET_DONE -> R.string.password_reset_done
     MessageId.AUDIT_ISSUED -> R.string.audit_issued
     MessageId.AUDIT_INVALID_QR -> R.string.audit_invalid_qr
     MessageId.AUDIT_DEVICE_NOT_ADDED -> R.string.audit_device_not_added
@@ -79,6 +89,7 @@ fun MessageId.res(): Int = when (this) {
     MessageId.FEED_TRANSFER_REFUSED -> R.string.feed_transfer_refused
     MessageId.FEED_TRANSFER_APPROVED -> R.string.feed_transfer_approved
     MessageId.FEED_TRANSFER_COMPLETED -> R.string.feed_transfer_completed
+    MessageId.FEED_PASSWORD_RESET -> R.string.feed_password_reset
     MessageId.FEED_UNKNOWN -> R.string.feed_unknown
     MessageId.TRANSFER_OUTGOING_OPEN -> R.string.transfer_outgoing_open
     MessageId.TRANSFER_INCOMING_OPEN -> R.string.transfer_incoming_open

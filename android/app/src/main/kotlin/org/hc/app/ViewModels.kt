@@ -8,11 +8,13 @@ import org.hc.presentation.AccountSecurityModel
 import org.hc.presentation.AddDeviceModel
 import org.hc.presentation.AuditModel
 import org.hc.presentation.DeviceListModel
+import org.hc.presentation.ForgotPasswordModel
 import org.hc.presentation.LoginModel
 import org.hc.presentation.RequestTransferModel
 import org.hc.presentation.ResetPasswordModel
 import org.hc.presentation.SecurityFeedModel
 import org.hc.presentation.TransfersModel
+import org.hc.presentation.VerifyEmailModel
 
 // androidx ViewModels only to give the platform-free models (org.hc.presentation) a lifecycle and
 // a scope that survive configuration changes. No logic here.
@@ -21,6 +23,14 @@ private val Application.client get() = (this as HcApplication).client
 
 class LoginViewModel(app: Application) : AndroidViewModel(app) {
     val model = LoginModel(app.client, viewModelScope)
+}
+
+class VerifyEmailViewModel(app: Application) : AndroidViewModel(app) {
+    val model = VerifyEmailModel(app.client, viewModelScope)
+}
+
+class ForgotPasswordViewModel(app: Application) : AndroidViewModel(app) {
+    val model = ForgotPasswordModel(app.client, viewModelScope)
 }
 
 class AccountSecurityViewModel(app: Application) : AndroidViewModel(app) {

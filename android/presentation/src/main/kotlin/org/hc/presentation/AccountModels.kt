@@ -96,7 +96,21 @@ class LoginModel(private val client: HcClient, private val scope: CoroutineScope
     /** Creates the account and logs in with it (the core does both, and checks the password rule and its confirmation first). */
     fun register(email: String, password: String, passwordAgain: String = password): Job = scope.submit(client, _screen) {
         client.register(email, password, passwordAgain)
+        _registered.value = true
         null
+    }
+
+    private val _registered = MutableStateFlow(false)
+
+    /**
+     * The account was created here just now: its address waits for the mailed code, so the app
+     * goes to the verify step ([VerifyEmailModel]) rather than straight to the devices.
+     */
+    val registered: StateFlow<Boolean> = _registered.asStateFlow()
+
+    /** Another screen signed this phone in or out (a forgotten password set anew): the login follows. */
+    fun sessionChanged() {
+        _screen.value = accountIdle(client.isLoggedIn())
     }
 
     fun logout(): Job = scope.launch {
@@ -105,6 +119,7 @@ class LoginModel(private val client: HcClient, private val scope: CoroutineScope
         } catch (e: HcException) {
             // The session is gone locally either way.
         }
+        _registered.value = false
         _screen.value = accountIdle(client.isLoggedIn())
     }
 }

@@ -63,7 +63,7 @@ import org.hc.presentation.transferSerial
  */
 @OptIn(ExperimentalMaterial3Api::class)
 @Composable
-fun LoginScreen(model: LoginModel, onLoggedIn: () -> Unit) {
+fun LoginScreen(model: LoginModel, onLoggedIn: () -> Unit, onForgotPassword: () -> Unit) {
     val screen by model.screen.collectAsStateWithLifecycle()
     var registering by rememberSaveable { mutableStateOf(false) }
     var email by rememberSaveable { mutableStateOf("") }
@@ -107,6 +107,7 @@ fun LoginScreen(model: LoginModel, onLoggedIn: () -> Unit) {
                 OutlinedButton({ registering = true }, Modifier.fillMaxWidth(), enabled = !screen.busy) {
                     Text(stringResource(R.string.login_no_account))
                 }
+                TextButton(onForgotPassword, Modifier.fillMaxWidth()) { Text(stringResource(R.string.forgot_link)) }
             }
         }
     }
@@ -187,7 +188,7 @@ fun DevicesScreen(model: DeviceListModel, onAddDevice: () -> Unit, onMore: () ->
 
 @OptIn(ExperimentalMaterial3Api::class)
 @Composable
-fun AddDeviceScreen(model: AddDeviceModel, onDone: () -> Unit, onAskForDevice: (String) -> Unit) {
+fun AddDeviceScreen(model: AddDeviceModel, onDone: () -> Unit, onAskForDevice: (String) -> Unit, onVerifyEmail: () -> Unit) {
     val screen by model.screen.collectAsStateWithLifecycle()
     var serial by rememberSaveable { mutableStateOf("") }
     var labelCode by rememberSaveable { mutableStateOf("") }
@@ -204,6 +205,10 @@ fun AddDeviceScreen(model: AddDeviceModel, onDone: () -> Unit, onAskForDevice: (
             screen.error?.let { Text(it.text(), color = MaterialTheme.colorScheme.error) }
             // Under it, the core's way out: ask for the device to be moved to this account.
             screen.errorHint?.let { Text(it.text()) }
+            // Not verified yet: the mailed code first, then add the device.
+            if (screen.errorAction is ErrorAction.VerifyEmail) {
+                OutlinedButton(onVerifyEmail, Modifier.fillMaxWidth()) { Text(stringResource(R.string.action_verify_email)) }
+            }
             screen.transferSerial?.let { serial ->
                 OutlinedButton({ onAskForDevice(serial) }, Modifier.fillMaxWidth()) { Text(stringResource(R.string.transfer_ask)) }
             }

@@ -79,6 +79,7 @@ fun ResetPasswordScreen(
     onAddDevice: () -> Unit,
     onAskForDevice: (String) -> Unit,
     onLogIn: () -> Unit,
+    onVerifyEmail: () -> Unit,
     onDone: () -> Unit,
 ) {
     val screen by model.screen.collectAsStateWithLifecycle()
@@ -90,7 +91,7 @@ fun ResetPasswordScreen(
                 is Screen.Scanning -> Scanner(model, s)
                 is Screen.Working -> Working(s)
                 is Screen.Code -> CodeView(s.code, onScanAgain = model::scanAgain, onDone = onDone)
-                is Screen.Failed -> Failure(s, model, onAddDevice, onAskForDevice, onLogIn)
+                is Screen.Failed -> Failure(s, model, onAddDevice, onAskForDevice, onLogIn, onVerifyEmail)
             }
         }
     }
@@ -254,6 +255,7 @@ private fun Failure(
     onAddDevice: () -> Unit,
     onAskForDevice: (String) -> Unit,
     onLogIn: () -> Unit,
+    onVerifyEmail: () -> Unit,
 ) {
     Column(Modifier.fillMaxSize().padding(24.dp), Arrangement.spacedBy(16.dp, Alignment.CenterVertically), Alignment.CenterHorizontally) {
         Text(screen.message.text(), textAlign = TextAlign.Center, style = MaterialTheme.typography.bodyLarge)
@@ -265,7 +267,9 @@ private fun Failure(
                 Button(model::retry) { Text(stringResource(R.string.action_retry)) }
             is ErrorAction.AddDevice -> Button(onAddDevice) { Text(stringResource(R.string.action_add_device)) }
             is ErrorAction.LogIn -> Button(onLogIn) { Text(stringResource(R.string.action_log_in)) }
-            is ErrorAction.ScanAgain, is ErrorAction.ContactOwner, is ErrorAction.CorrectInput -> {}
+            // The account's address is not verified yet: the mailed code first.
+            is ErrorAction.VerifyEmail -> Button(onVerifyEmail) { Text(stringResource(R.string.action_verify_email)) }
+            is ErrorAction.ScanAgain, is ErrorAction.ContactOwner, is ErrorAction.CorrectInput, is ErrorAction.RequestNewCode -> {}
         }
         OutlinedButton(model::scanAgain) { Text(stringResource(R.string.action_scan_again)) }
     }
