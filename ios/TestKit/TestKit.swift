@@ -34,12 +34,69 @@ public struct Account {
     public let store: MemoryStore
 }
 
-/// Registers a fresh account (`<prefix>-<uuid>@example.test`) on `client` and logs it in.
-public func registeredAccount(client: HcClient, store: MemoryStore, prefix: String = "user") async throws -> Account {
+/// Registers a fresh account (`<prefix>-<uuid>@example.test`) on `client`, logs it in and verifies
+/// its address with the mailed code (`Mail.code`): an account that can add devices, as most tests
+/// need. `verified` false: the account as registration leaves it.
+public func registeredAccount(client: HcClient, store: MemoryStore, prefix: String = "user",
+                              verified: Bool = true) async throws -> Account {
     let email = "\(prefix)-\(UUID().uuidString.lowercased())@example.test"
     let password = "Correct-Horse-\(UUID().uuidString.prefix(8))"
     try await client.register(email: email, password: password, passwordAgain: password)
+    if verified { _ = try await client.verifyEmail(code: try await Mail.code(to: email)) }
     return Account(email: email, password: password, client: client, store: store)
+}
+
+/// The mail the cloud sends. Without an SMTP relay (as in the tests) it writes each mail as an
+/// RFC 5322 file `<unix_ms>-<outbox id>.eml` to its mail folder, HC_TEST_MAIL_DIR; the plain-text
+/// part has the 6-digit code alone on a line.
+public enum Mail {
+    public static var dir: URL { URL(fileURLWithPath: TestEnv.env("HC_TEST_MAIL_DIR")) }
+
+    /// Milliseconds since the epoch, as the mail files are named.
+    public static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// The code of the newest mail to `to` written at or after `sinceMs` (unix ms; the cloud writes
+    /// a mail moments after the request that asks for it), waiting up to `timeout` seconds for one.
+    public static func code(to: String, sinceMs: Int64 = 0, timeout: Double = 20) async throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if let mail = newest(to: to, sinceMs: sinceMs) {
+                guard let code = codeIn(mail.text) else { throw TestFailure("no code on a line of its own in \(mail.name)") }
+                return code
+            }
+            guard Date() < deadline else { throw TestFailure("no mail to \(to) in \(dir.path) after \(timeout) s") }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+    }
+
+    private static func newest(to: String, sinceMs: Int64) -> (name: String, text: String)? {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        var best: (ms: Int64, id: Int64, name: String, text: String)?
+        for name in names where name.hasSuffix(".eml") && !name.hasPrefix(".") {
+            let parts = name.dropLast(4).split(separator: "-")
+            guard parts.count == 2, let ms = Int64(parts[0]), let id = Int64(parts[1]), ms >= sinceMs else { continue }
+            guard let text = try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8),
+                  isTo(text, to) else { continue }
+            if best == nil || (ms, id) > (best!.ms, best!.id) { best = (ms, id, name, text) }
+        }
+        return best.map { (name: $0.name, text: $0.text) }
+    }
+
+    /// The `To:` header (unfolded) names `address`.
+    private static func isTo(_ mail: String, _ address: String) -> Bool {
+        let unix = mail.replacingOccurrences(of: "\r\n", with: "\n")
+        let head = unix.components(separatedBy: "\n\n").first ?? ""
+        let headers = head.replacingOccurrences(of: "\n ", with: " ").replacingOccurrences(of: "\n\t", with: " ")
+        return headers.split(separator: "\n").contains {
+            $0.lowercased().hasPrefix("to:") && $0.lowercased().contains(address.lowercased())
+        }
+    }
+
+    private static func codeIn(_ mail: String) -> String? {
+        mail.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+            .map(String.init)
+            .first { $0.count == 6 && $0.allSatisfy { ("0"..."9").contains($0) } }
+    }
 }
 
 /// The platform's secure storage, in memory; can be made to fail.

@@ -6,6 +6,7 @@ import SwiftUI
 /// the field, and what is wrong with it said while typing. An opening error says when the saved
 /// session is another cloud's.
 struct LoginView: View {
+    @EnvironmentObject private var app: AppModel
     let model: LoginModel
     @ObservedObject var screen: Observed<LoginModel.Screen>
     @State private var registering = false
@@ -43,6 +44,7 @@ struct LoginView: View {
                         .disabled(screen.value.busy)
                     Button("login_no_account") { registering = true }
                         .disabled(screen.value.busy)
+                    NavigationLink("forgot_link") { ForgotPasswordView(client: app.client) }
                 }
             }
             .navigationTitle(registering ? "register_title" : "login_title")
@@ -176,6 +178,10 @@ private struct AddDeviceForm: View {
             if let hint = screen.value.errorHint { Text(hint.text) }
             if let serial = screen.value.transferSerial {
                 NavigationLink("transfer_ask") { RequestTransferView(client: holder.client, serial: serial) }
+            }
+            // Not verified yet: the mailed code first, then add the device.
+            if screen.value.errorAction == .verifyEmail {
+                NavigationLink("action_verify_email") { VerifyEmailView(client: holder.client) }
             }
             if let added = screen.value.done {
                 Text(added.text)

@@ -9,7 +9,7 @@ struct HcApp: App {
 
     var body: some Scene {
         WindowGroup {
-            RootView(session: app.login)
+            RootView(session: app.login, registered: app.registered)
                 .environmentObject(app)
         }
     }
@@ -19,6 +19,8 @@ struct HcApp: App {
 final class AppModel: ObservableObject {
     let client: HcClient
     let login: Observed<LoginModel.Screen>
+    /// Whether the account was created just now: the verify step comes before the devices.
+    let registered: Observed<Bool>
     let loginModel: LoginModel
 
     init() {
@@ -34,15 +36,27 @@ final class AppModel: ObservableObject {
         }
         loginModel = LoginModel(client: client)
         login = Observed(loginModel.screen)
+        registered = Observed(loginModel.registered)
     }
 }
 
 struct RootView: View {
     @EnvironmentObject private var app: AppModel
     @ObservedObject var session: Observed<LoginModel.Screen>
+    @ObservedObject var registered: Observed<Bool>
+    /// The verify step after registration was left ("Done" or "Later").
+    @State private var verifyDone = false
 
     var body: some View {
-        if session.value.loggedIn {
+        Group { content }
+            // A new registration (after a logout) shows the verify step again.
+            .onChange(of: registered.value) { if $0 { verifyDone = false } }
+    }
+
+    @ViewBuilder private var content: some View {
+        if session.value.loggedIn && registered.value && !verifyDone {
+            NavigationStack { VerifyEmailView(client: app.client) { verifyDone = true } }
+        } else if session.value.loggedIn {
             NavigationStack { DevicesView(client: app.client) }
         } else {
             LoginView(model: app.loginModel, screen: app.login)

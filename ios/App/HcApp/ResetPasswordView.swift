@@ -219,7 +219,10 @@ private struct FailureView: View {
             case .addDevice:
                 NavigationLink("action_add_device") { AddDeviceView(client: app.client) }.buttonStyle(.borderedProminent)
             case .logIn: Button("action_log_in") { Task { await app.loginModel.logout() } }.buttonStyle(.borderedProminent)
-            case .scanAgain, .contactOwner, .correctInput: EmptyView()
+            // The account's address is not verified yet: the mailed code first.
+            case .verifyEmail:
+                NavigationLink("action_verify_email") { VerifyEmailView(client: app.client) }.buttonStyle(.borderedProminent)
+            case .scanAgain, .contactOwner, .correctInput, .requestNewCode: EmptyView()
             }
             Button("action_scan_again", action: model.scanAgain)
         }

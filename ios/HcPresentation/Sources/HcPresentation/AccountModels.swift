@@ -64,12 +64,23 @@ public final class LoginModel: @unchecked Sendable {
     public func register(email: String, password: String, passwordAgain: String? = nil) async {
         await submit(client, screen) {
             try await self.client.register(email: email, password: password, passwordAgain: passwordAgain ?? password)
+            self.registered.set(true)
             return nil
         }
     }
 
+    /// The account was created here just now: its address waits for the mailed code, so the app
+    /// goes to the verify step (`VerifyEmailModel`) rather than straight to the devices.
+    public let registered = ScreenState(false)
+
+    /// Another screen signed this phone in or out (a forgotten password set anew): the login follows.
+    public func sessionChanged() {
+        screen.set(accountIdle(loggedIn: client.isLoggedIn()))
+    }
+
     public func logout() async {
         try? await client.logout()  // the session is gone locally either way
+        registered.set(false)
         screen.set(accountIdle(loggedIn: client.isLoggedIn()))
     }
 }
