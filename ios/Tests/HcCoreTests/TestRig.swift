@@ -15,6 +15,7 @@ typealias RecordingLogger = HcTestKit.RecordingLogger
 typealias TestDevice = HcTestKit.TestDevice
 typealias TestFailure = HcTestKit.TestFailure
 typealias QrModules = HcTestKit.QrModules
+typealias Mail = HcTestKit.Mail
 
 /// The servers the test script (bindings/scripts/test-swift.sh) started for this run: one hc-cloud and
 /// one simulated NVR per test device, provisioned and unbound. Everything is on 127.0.0.1.
@@ -30,6 +31,7 @@ enum Rig {
     static let deviceE = TestDevice(id: "E")
     static let deviceF = TestDevice(id: "F")
     static let deviceG = TestDevice(id: "G")
+    static let deviceH = TestDevice(id: "H")
 
     /// The core's logger for the whole run; `initialize` runs `init(logger:)` once.
     static let logger = RecordingLogger()

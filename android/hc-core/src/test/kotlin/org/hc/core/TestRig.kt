@@ -16,6 +16,7 @@ typealias MemoryStore = org.hc.testkit.MemoryStore
 typealias RecordingLogger = org.hc.testkit.RecordingLogger
 typealias TestDevice = org.hc.testkit.TestDevice
 typealias Frames = org.hc.testkit.Frames
+typealias Mail = org.hc.testkit.Mail
 
 /**
  * The servers the test script (bindings/scripts/test-kotlin.sh) started for this run: one hc-cloud
@@ -31,6 +32,7 @@ object Rig {
     val deviceE: TestDevice by lazy { TestDevice.fromEnv("E") }
     val deviceF: TestDevice by lazy { TestDevice.fromEnv("F") }
     val deviceG: TestDevice by lazy { TestDevice.fromEnv("G") }
+    val deviceH: TestDevice by lazy { TestDevice.fromEnv("H") }
 
     /** The core's logger for the whole test run; `init` sets it once. */
     val logger = RecordingLogger()
