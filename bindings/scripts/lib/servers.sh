@@ -60,7 +60,7 @@ hc_servers_start() {
   local labels=(ABCDEF GHIJKL MNOPQR STUVWX YZABCD FGHJKM NPQRST) i=0
   export HC_TEST_DEVICES="${HC_TEST_DEVICES:-A B C D E F G}"
   for d in $HC_TEST_DEVICES; do
-    serial=$(printf 'HCTEST%03d' $((++i)))   # 9 characters, as serials are
+    i=$((i + 1)); serial=$(printf 'HCTEST%03d' "$i")   # nine characters, as serials are
     label="${labels[$(( (i - 1) % ${#labels[@]} ))]}"
     mkdir -p "$dir/$d/state"
     "$cloud" provision --serial "$serial" --model "DS-7608NI-K2" --firmware "V4.30.005" --label-code "$label" \
