@@ -155,6 +155,11 @@ final class MailedCodesTests: XCTestCase {
         login.sessionChanged()
         XCTAssertTrue(login.screen.value.loggedIn, "the login screen follows to the devices")
         _ = try await phone.devices(forceRefresh: true)
+        // The owner's security feed tells of it, in the core's words.
+        let feed = SecurityFeedModel(client: phone)
+        feed.open()
+        defer { feed.close() }
+        _ = try await feed.screen.waitFor { $0.events.contains { $0.message == msg(.feedPasswordReset) } }
 
         do {
             _ = try await otherPhone.devices(forceRefresh: true)

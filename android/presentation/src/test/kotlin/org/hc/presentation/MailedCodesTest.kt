@@ -170,6 +170,11 @@ class MailedCodesTest {
         login.sessionChanged()
         assertTrue(login.screen.value.loggedIn, "the login screen follows to the devices")
         assertNotNull(phone.devices(true))
+        // The owner's security feed tells of it, in the core's words.
+        val feed = SecurityFeedModel(phone, scope)
+        feed.open()
+        feed.screen.await { screen -> screen.events.any { it.message == msg(MessageId.FEED_PASSWORD_RESET) } }
+        feed.close()
 
         assertFailsWith<HcException> { otherPhone.devices(true) }
         val old = LoginModel(Rig.client(), scope)
