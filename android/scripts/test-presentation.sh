@@ -57,7 +57,7 @@ else
   hc_log "kotlinc: sources unchanged, reusing $CLASSES"
 fi
 
-export HC_TEST_DEVICES="A B C D E F G H I J"
+export HC_TEST_DEVICES="A B C D E F G H I J K"
 trap hc_servers_stop EXIT
 trap 'exit 130' INT TERM HUP
 hc_servers_start "$WORK/servers" || fail "could not start the cloud and the NVRs"

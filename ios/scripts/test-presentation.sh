@@ -50,7 +50,7 @@ hc_chroot_lock
 cleanup() { hc_servers_stop; hc_chroot_cleanup; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
-export HC_TEST_DEVICES="A B C D E F G H I J"
+export HC_TEST_DEVICES="A B C D E F G H I J K"
 hc_servers_start "$WORK/servers" || fail "could not start the cloud and the NVRs"
 cp -f /etc/hosts "$HC_SWIFT_CHROOT/etc/hosts"
 hc_chroot_mount_proc

@@ -44,6 +44,28 @@ final class MailedCodesTests: XCTestCase {
         XCTAssertEqual(add.screen.value.done?.id, .deviceAdded)
     }
 
+    func testAnUnverifiedAccountScanningAnNvrForAResetCodeIsSentToTheVerifyStep() async throws {
+        let device = TestDevice("K")
+        let owner = try await Rig.newAccount()
+        _ = try await owner.client.addDevice(serial: device.serial, labelCode: device.labelCode, name: nil)
+        let bound = try await device.sync()
+        XCTAssertTrue(bound)
+        let client = try Rig.client()
+        let password = newPassword()
+        try await client.register(email: newEmail("ui-unverified"), password: password, passwordAgain: password)
+        let reset = ResetPasswordModel(client: client)
+        defer { reset.close() }
+        reset.submitText(try await device.startHikConnect())
+        let screen = try await reset.screen.waitFor {
+            if case .failed = $0 { return true }
+            if case .code = $0 { return true }
+            return false
+        }
+        guard case let .failed(_, message, action) = screen else { return XCTFail("\(screen)") }
+        XCTAssertEqual(message, msg(.errorEmailNotVerified))
+        XCTAssertEqual(action, .verifyEmail)
+    }
+
     func testAWrongCodeSaysHowManyTriesAreLeftAndASpentCodeOffersANewOne() async throws {
         let client = try Rig.client()
         let email = newEmail("ui-wrong"), password = newPassword()

@@ -7,15 +7,18 @@ import kotlin.test.assertNotNull
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
 import kotlin.test.assertFailsWith
+import kotlin.test.assertIs
 import org.hc.core.ErrorAction
 import org.hc.core.HcException
 import org.hc.core.MessageId
+import org.hc.core.ResetScreen
 import org.hc.testkit.Mail
 import org.junit.jupiter.api.Test
 
 /** The codes the cloud mails (#21): verifying a new account's address, and a forgotten password. */
 class MailedCodesTest {
     private val deviceJ by lazy { TestDevice("J") }
+    private val deviceK by lazy { TestDevice("K") }
 
     private fun newEmail(prefix: String) = "$prefix-${UUID.randomUUID()}@example.test"
     private fun newPassword() = "Correct-Horse-${UUID.randomUUID().toString().take(8)}"
@@ -54,6 +57,22 @@ class MailedCodesTest {
         add.add(deviceJ.serial, deviceJ.labelCode, "Shop NVR").join()
         assertNull(add.screen.value.error, "${add.screen.value}")
         assertEquals(MessageId.DEVICE_ADDED, add.screen.value.done?.id)
+    }
+
+    @Test
+    fun `an unverified account scanning an NVR for a reset code is sent to the verify step`() = uiTest { scope ->
+        val owner = Rig.newAccount()
+        owner.client.addDevice(deviceK.serial, deviceK.labelCode, null)
+        assertTrue(deviceK.sync())
+        val client = Rig.client()
+        val password = newPassword()
+        client.register(newEmail("ui-unverified"), password, password)
+        val reset = ResetPasswordModel(client, scope)
+        reset.submitText(deviceK.startHikConnect())
+        val failed = assertIs<ResetScreen.Failed>(reset.screen.await { it is ResetScreen.Failed || it is ResetScreen.Code })
+        assertEquals(msg(MessageId.ERROR_EMAIL_NOT_VERIFIED), failed.message)
+        assertEquals(ErrorAction.VerifyEmail, failed.action)
+        reset.close()
     }
 
     @Test
