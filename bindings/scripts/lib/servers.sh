@@ -51,7 +51,10 @@ hc_servers_start() {
   cloud="$bin_dir/hc-cloud"; nvr="$bin_dir/nvr-sim"
   [ -x "$cloud" ] && [ -x "$nvr" ] || { echo "servers: build hc-cloud and nvr-sim first ($bin_dir)" >&2; return 1; }
   rm -rf "$dir"; mkdir -p "$dir/cloud"
-  _hc_start_server cloud "$dir" "$cloud" serve --listen 127.0.0.1:0 --data-dir "$dir/cloud" || return 1
+  # Every suite registers an account or more per test, all from 127.0.0.1: more than the 30 an hour
+  # the cloud lets one real address register.
+  _hc_start_server cloud "$dir" "$cloud" serve --listen 127.0.0.1:0 --data-dir "$dir/cloud" \
+    --rate-limit-register 1000 || return 1
   export HC_TEST_CLOUD_URL="$HC_LAST_URL"
   # Without an SMTP relay the cloud writes each mail as <unix_ms>-<outbox id>.eml here (its default
   # --mail-dir, DATA_DIR/mail): the test kits read the mailed codes from it.
