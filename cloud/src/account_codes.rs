@@ -15,17 +15,17 @@ use crate::state::{AppState, secs, unix_now};
 use crate::storage::{CodeOwner, NewCode, NewMail, TakenTry};
 
 /// A fresh code for `email`, what the database keeps of it (but the hash, which needs the
-/// account id) and its mail. The code itself lives on only in the mail's message.
+/// account id) and its mail (`None` for an address mail cannot carry). The code itself lives on only in the mail's message.
 pub fn prepare(
     state: &AppState,
     purpose: AccountCodePurpose,
     email: &str,
-) -> Result<(Zeroizing<String>, NewCode, NewMail), ApiError> {
+) -> Result<(Zeroizing<String>, NewCode, Option<NewMail>), ApiError> {
     let policy = state.policy();
     let now = unix_now();
     let valid_for = policy.account_codes.valid_for;
     let code = new_account_code();
-    let message = render(
+    let rendered = render(
         &policy.mail.from,
         &CodeMail {
             purpose,
@@ -35,19 +35,26 @@ pub fn prepare(
             asked_at: now,
             valid_for_secs: valid_for.as_secs(),
         },
-    )
-    .map_err(ApiError::internal)?;
+    );
     let row = NewCode {
         purpose,
         now,
         expires_at: now.saturating_add(secs(valid_for)),
         tries: ACCOUNT_CODE_TRIES,
     };
-    let mail = NewMail {
-        recipient: email.to_owned(),
-        kind: purpose.as_str(),
-        message,
-        now_ms: unix_now_ms(),
+    // An address the API takes but mail cannot carry (non-ASCII beyond what lettre takes, or
+    // longer than SMTP allows) still gets its account; it gets no mail, and says so in the log.
+    let mail = match rendered {
+        Ok(message) => Some(NewMail {
+            recipient: email.to_owned(),
+            kind: purpose.as_str(),
+            message,
+            now_ms: unix_now_ms(),
+        }),
+        Err(error) => {
+            tracing::warn!(%error, purpose = purpose.as_str(), "no mail can be sent to this address");
+            None
+        }
     };
     Ok((code, row, mail))
 }

@@ -249,7 +249,8 @@ impl MasterKey {
 /// bias) from the operating system's generator.
 pub fn new_account_code() -> Zeroizing<String> {
     use rand::Rng;
-    let n: u32 = rand::TryRngCore::unwrap_err(rand::rngs::OsRng).random_range(0..10u32.pow(hc_protocol::account_code::ACCOUNT_CODE_DIGITS as u32));
+    let n: u32 = rand::TryRngCore::unwrap_err(rand::rngs::OsRng)
+        .random_range(0..10u32.pow(hc_protocol::account_code::ACCOUNT_CODE_DIGITS as u32));
     Zeroizing::new(format!(
         "{n:0width$}",
         width = hc_protocol::account_code::ACCOUNT_CODE_DIGITS
@@ -458,7 +459,11 @@ mod tests {
         for _ in 0..200 {
             let code = new_account_code();
             assert_eq!(code.len(), 6);
-            assert!(code.bytes().all(|b| b.is_ascii_digit()), "{}", code.as_str());
+            assert!(
+                code.bytes().all(|b| b.is_ascii_digit()),
+                "{}",
+                code.as_str()
+            );
         }
         let key = MasterKey::from_bytes(&[7; 32]);
         let verify = AccountCodePurpose::VerifyEmail;
@@ -466,12 +471,7 @@ mod tests {
         assert!(key.account_code_matches(verify, 1, "123456", &stored));
         assert!(!key.account_code_matches(verify, 1, "123457", &stored));
         assert!(!key.account_code_matches(verify, 2, "123456", &stored));
-        assert!(!key.account_code_matches(
-            AccountCodePurpose::ResetPassword,
-            1,
-            "123456",
-            &stored
-        ));
+        assert!(!key.account_code_matches(AccountCodePurpose::ResetPassword, 1, "123456", &stored));
         let other = MasterKey::from_bytes(&[8; 32]);
         assert!(!other.account_code_matches(verify, 1, "123456", &stored));
     }

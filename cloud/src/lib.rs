@@ -31,8 +31,8 @@ pub mod storage;
 pub mod tls;
 
 pub use config::{
-    AccountCodeLimits, Config, DatabaseLocation, MailSettings, PushSettings, RateLimits, SmtpSettings,
-    SmtpTls, TlsFiles,
+    AccountCodeLimits, Config, DatabaseLocation, MailSettings, PushSettings, RateLimits,
+    SmtpSettings, SmtpTls, TlsFiles,
 };
 pub use error::{ApiError, Error};
 pub use provision::{ProvisionRequest, write_device_json};

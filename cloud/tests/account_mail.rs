@@ -120,7 +120,10 @@ mod cases {
             assert!(part.contains("eu-test"), "the region: {part}");
             assert!(part.contains(" UTC"), "the time: {part}");
             assert!(part.contains("15 minutes"), "the validity: {part}");
-            assert!(part.contains("ignore this mail"), "the not-you line: {part}");
+            assert!(
+                part.contains("ignore this mail"),
+                "the not-you line: {part}"
+            );
             assert!(!part.contains("http"), "no links: {part}");
         }
 
@@ -261,9 +264,13 @@ mod cases {
             (known_answer.status, &known_answer.body),
             (unknown_answer.status, &unknown_answer.body)
         );
-        t.post("/v1/auth/forgot", None, json!({ "email": "not an address" }))
-            .await
-            .assert_error(StatusCode::BAD_REQUEST, ErrorCode::InvalidEmail);
+        t.post(
+            "/v1/auth/forgot",
+            None,
+            json!({ "email": "not an address" }),
+        )
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, ErrorCode::InvalidEmail);
 
         let code = next_code_for(&t.mail, email, mailed_before, MAIL_WAIT).await;
         let mail = mails_to(&t.mail, email).pop().unwrap();
@@ -458,7 +465,10 @@ mod cases {
         code_for(&t.mail, email, MAIL_WAIT).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(t.mail.mails().len(), 1, "one mail: the accepted sign-up's");
-        assert_eq!(t.cloud.state().storage().mail_rows().await.unwrap().len(), 1);
+        assert_eq!(
+            t.cloud.state().storage().mail_rows().await.unwrap().len(),
+            1
+        );
     }
 
     pub async fn without_a_relay_mail_is_written_to_the_mail_folder(backend: Backend) {
@@ -476,7 +486,10 @@ mod cases {
         let rows = t.cloud.state().storage().mail_rows().await.unwrap();
         assert_eq!(id, rows[0].id.to_string());
         assert_eq!(t.cloud.mail_dir(), t.mail.dir.as_path());
-        assert!(t.mail.dir.ends_with("mail"), "in the data folder by default");
+        assert!(
+            t.mail.dir.ends_with("mail"),
+            "in the data folder by default"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

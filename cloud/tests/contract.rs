@@ -165,7 +165,10 @@ async fn the_document_lists_every_status_a_route_answers_with_its_codes() {
             .collect()
     };
     let add = responses("/v1/devices", "post");
-    assert_eq!(codes(&add, "403"), ["wrong_label_code"]);
+    assert_eq!(
+        codes(&add, "403"),
+        ["wrong_label_code", "email_not_verified"]
+    );
     assert_eq!(codes(&add, "401"), ["unauthorized"]);
     assert!(codes(&add, "400").contains(&"invalid_serial".to_owned()));
     assert_eq!(codes(&add, "429"), ["rate_limited"]);

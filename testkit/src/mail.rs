@@ -106,6 +106,39 @@ pub trait Mails {
     fn mails(&self) -> Vec<Mail>;
 }
 
+/// Several places at once, e.g. the mail folders of two instances over one database (whichever
+/// instance's worker leased a mail wrote it).
+impl<T: Mails, const N: usize> Mails for [T; N] {
+    fn mails(&self) -> Vec<Mail> {
+        self.iter().flat_map(Mails::mails).collect()
+    }
+}
+
+/// Verifies the address of the session `token` at the cloud `base_url` with the newest code
+/// mailed to `email` in `mails`, as the app does (`POST /v1/accounts/verify`).
+pub async fn verify_with(
+    http: &reqwest::Client,
+    base_url: &str,
+    token: &str,
+    mails: &impl Mails,
+    email: &str,
+) {
+    let code = code_for(mails, email, Duration::from_secs(15)).await;
+    let response = http
+        .post(format!("{base_url}/v1/accounts/verify"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "code": code }))
+        .send()
+        .await
+        .expect("verify is sent");
+    assert_eq!(
+        response.status(),
+        reqwest::StatusCode::OK,
+        "{:?}",
+        response.text().await
+    );
+}
+
 /// The mails to `to` so far, oldest first.
 pub fn mails_to(mails: &impl Mails, to: &str) -> Vec<Mail> {
     mails.mails().into_iter().filter(|m| m.is_to(to)).collect()
@@ -379,7 +412,11 @@ async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
             return Ok(None);
         };
         let upper = line.to_ascii_uppercase();
-        let verb = upper.split_whitespace().next().unwrap_or_default().to_owned();
+        let verb = upper
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         let reply: String = match verb.as_str() {
             "EHLO" | "HELO" => {
                 from = None;
@@ -463,14 +500,19 @@ async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
-async fn write<S: AsyncRead + AsyncWrite + Unpin>(reader: &mut BufReader<S>, text: &str) -> std::io::Result<()> {
+async fn write<S: AsyncRead + AsyncWrite + Unpin>(
+    reader: &mut BufReader<S>,
+    text: &str,
+) -> std::io::Result<()> {
     let stream = reader.get_mut();
     stream.write_all(text.as_bytes()).await?;
     stream.flush().await
 }
 
 /// One command line without its CRLF; `None` at the end of the stream.
-async fn read_line<S: AsyncRead + Unpin>(reader: &mut BufReader<S>) -> std::io::Result<Option<String>> {
+async fn read_line<S: AsyncRead + Unpin>(
+    reader: &mut BufReader<S>,
+) -> std::io::Result<Option<String>> {
     let mut line = Vec::new();
     if reader.read_until(b'\n', &mut line).await? == 0 {
         return Ok(None);
@@ -508,7 +550,9 @@ fn angle(line: &str) -> String {
 
 /// AUTH PLAIN's `authzid \0 user \0 password`, base64: the user if it is the configured one.
 fn check_plain(response: &str, (user, password): &(String, String)) -> Option<String> {
-    let decoded = data_encoding::BASE64.decode(response.trim().as_bytes()).ok()?;
+    let decoded = data_encoding::BASE64
+        .decode(response.trim().as_bytes())
+        .ok()?;
     let mut fields = decoded.split(|&b| b == 0);
     let _authzid = fields.next()?;
     let given_user = fields.next()?;

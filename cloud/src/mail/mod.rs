@@ -91,12 +91,7 @@ impl SmtpSender {
         Ok(SmtpSender {
             transport: builder.build(),
             from: from.email,
-            description: format!(
-                "SMTP {}:{} ({})",
-                smtp.host,
-                smtp.port,
-                smtp.tls.as_str()
-            ),
+            description: format!("SMTP {}:{} ({})", smtp.host, smtp.port, smtp.tls.as_str()),
         })
     }
 }
@@ -237,7 +232,11 @@ pub async fn round(
     Ok(count)
 }
 
-async fn attempt(sender: &dyn MailSender, settings: &MailSettings, mail: &ClaimedMail) -> Settlement {
+async fn attempt(
+    sender: &dyn MailSender,
+    settings: &MailSettings,
+    mail: &ClaimedMail,
+) -> Settlement {
     let failures = mail.attempts.saturating_add(1);
     match sender
         .send(mail.outbox_id, &mail.recipient, &mail.message)

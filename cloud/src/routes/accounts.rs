@@ -76,13 +76,14 @@ pub async fn register(
         .map_err(ApiError::internal)?;
     // The account, its code and the mail in one transaction: a refused or failed registration
     // mails nothing, and a crash after it loses no mail.
-    let (code, row, mail) = account_codes::prepare(&state, AccountCodePurpose::VerifyEmail, &email)?;
+    let (code, row, mail) =
+        account_codes::prepare(&state, AccountCodePurpose::VerifyEmail, &email)?;
     let key = state.master_key();
     let hasher =
         |id: i64| key.account_code_hash(AccountCodePurpose::VerifyEmail, id, code.as_str());
     match state
         .storage()
-        .create_account(&email, &password_hash, &row, &hasher, &mail)
+        .create_account(&email, &password_hash, &row, &hasher, mail.as_ref())
         .await?
     {
         Some(_) => {
@@ -245,7 +246,7 @@ pub async fn resend(
         .account_code_hash(purpose, account, code.as_str());
     state
         .storage()
-        .issue_code(account, &info.email, &row, &hash, &mail)
+        .issue_code(account, &info.email, &row, &hash, mail.as_ref())
         .await?;
     state.mail_written().notify_one();
     Ok((

@@ -76,7 +76,7 @@ pub async fn forgot(
         .account_code_hash(purpose, account_id, code.as_str());
     state
         .storage()
-        .issue_code(account_id, &email, &row, &hash, &mail)
+        .issue_code(account_id, &email, &row, &hash, mail.as_ref())
         .await?;
     state.mail_written().notify_one();
     Ok((

@@ -368,7 +368,7 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         password_hash: &str,
         code: &NewCode,
         code_hash: CodeHasher<'_>,
-        mail: &NewMail,
+        mail: Option<&NewMail>,
     ) -> StorageResult<Option<i64>>;
     /// `(email, verified)` of an account.
     async fn account_info(&self, account_id: i64) -> StorageResult<Option<(String, bool)>>;
@@ -388,7 +388,7 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         email: &str,
         code: &NewCode,
         code_hash: &[u8],
-        mail: &NewMail,
+        mail: Option<&NewMail>,
     ) -> StorageResult<bool>;
     /// Takes one try from the live code of `purpose` of `owner`, in one conditional write (two
     /// racing tries take two); `None` when there is no live code with a try left.
@@ -400,8 +400,12 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     ) -> StorageResult<Option<TakenTry>>;
     /// Uses the verification code whose hash is `code_hash` and marks the address verified, in
     /// one transaction; `false` when that code is no longer there (used or replaced meanwhile).
-    async fn verify_email(&self, account_id: i64, code_hash: &[u8], now: i64)
-    -> StorageResult<bool>;
+    async fn verify_email(
+        &self,
+        account_id: i64,
+        code_hash: &[u8],
+        now: i64,
+    ) -> StorageResult<bool>;
     /// Uses the reset code whose hash is `code_hash`, sets the new password hash, marks the
     /// address verified, ends every session of the account and writes `event` (with its push
     /// outbox rows), in one transaction; `false` when that code is no longer there.

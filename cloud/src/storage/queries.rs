@@ -324,7 +324,7 @@ macro_rules! sql_storage {
                 password_hash: &str,
                 code: &$crate::storage::NewCode,
                 code_hash: $crate::storage::CodeHasher<'_>,
-                mail: &$crate::storage::NewMail,
+                mail: Option<&$crate::storage::NewMail>,
             ) -> $crate::storage::StorageResult<Option<i64>> {
                 use sqlx::Row;
                 let mut tx = self.writer.begin().await?;
@@ -341,7 +341,9 @@ macro_rules! sql_storage {
                 let Some(row) = row else { return Ok(None) };
                 let id: i64 = row.try_get("id")?;
                 Self::upsert_code(&mut tx, id, email, code, &code_hash(id)).await?;
-                Self::insert_mail(&mut tx, id, email, mail).await?;
+                if let Some(mail) = mail {
+                    Self::insert_mail(&mut tx, id, email, mail).await?;
+                }
                 tx.commit().await?;
                 Ok(Some(id))
             }
@@ -395,11 +397,13 @@ macro_rules! sql_storage {
                 email: &str,
                 code: &$crate::storage::NewCode,
                 code_hash: &[u8],
-                mail: &$crate::storage::NewMail,
+                mail: Option<&$crate::storage::NewMail>,
             ) -> $crate::storage::StorageResult<bool> {
                 let mut tx = self.writer.begin().await?;
                 let found = Self::upsert_code(&mut tx, account_id, email, code, code_hash).await?;
-                Self::insert_mail(&mut tx, account_id, email, mail).await?;
+                if let Some(mail) = mail {
+                    Self::insert_mail(&mut tx, account_id, email, mail).await?;
+                }
                 tx.commit().await?;
                 Ok(found)
             }
