@@ -27,6 +27,8 @@ enum LogFormat {
     Json,
 }
 
+// Parsed once per process: the size of the serve flags costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API. Prints `hc-cloud listening on URL` as its first line of stdout.
