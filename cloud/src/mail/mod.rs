@@ -265,3 +265,68 @@ async fn attempt(
 fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn relay(host: &str, tls: SmtpTls) -> SmtpSettings {
+        SmtpSettings {
+            host: host.to_owned(),
+            port: 25,
+            credentials: Some(("user".into(), "secret".into())),
+            tls,
+            ca_file: None,
+        }
+    }
+
+    #[test]
+    fn plain_text_smtp_is_only_taken_for_a_loopback_relay() {
+        let timeout = Duration::from_secs(1);
+        for host in ["localhost", "127.0.0.1", "::1", "[::1]"] {
+            assert!(is_loopback_host(host), "{host}");
+            assert!(SmtpSender::new(&relay(host, SmtpTls::None), "a@b.co", timeout).is_ok());
+        }
+        for host in ["mail.example.com", "10.0.0.5", "192.0.2.1"] {
+            assert!(!is_loopback_host(host), "{host}");
+            let refused = SmtpSender::new(&relay(host, SmtpTls::None), "a@b.co", timeout);
+            assert!(matches!(refused, Err(Error::Config(_))), "{host}");
+            assert!(SmtpSender::new(&relay(host, SmtpTls::StartTls), "a@b.co", timeout).is_ok());
+        }
+    }
+
+    #[test]
+    fn tls_is_implicit_on_465_and_required_starttls_elsewhere() {
+        assert_eq!(SmtpTls::default_for_port(465), SmtpTls::Tls);
+        assert_eq!(SmtpTls::default_for_port(587), SmtpTls::StartTls);
+        assert_eq!(SmtpTls::default_for_port(25), SmtpTls::StartTls);
+        for mode in [
+            SmtpTls::Tls,
+            SmtpTls::StartTls,
+            SmtpTls::Opportunistic,
+            SmtpTls::None,
+        ] {
+            assert_eq!(SmtpTls::parse(mode.as_str()), Some(mode));
+        }
+    }
+
+    #[test]
+    fn the_relay_password_is_not_in_the_debug_form() {
+        let shown = format!("{:?}", relay("mail.example.com", SmtpTls::StartTls));
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("user"), "{shown}");
+    }
+
+    #[test]
+    fn a_mail_file_appears_whole_under_its_outbox_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("mail");
+        write_mail_file(&folder, 42, b"Subject: x\r\n\r\nbody\r\n").unwrap();
+        let names: Vec<String> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        assert!(names[0].ends_with("-42.eml"), "{names:?}");
+    }
+}
