@@ -498,3 +498,37 @@ mod cases {
         }
     }
 }
+
+/// The binary, told its relay by flags (as `hc-cloud serve --smtp-host ...` in production), sends
+/// the sign-up's code over STARTTLS with AUTH.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_sends_mail_to_the_relay_its_flags_name() {
+    use hc_testkit::cloud_process::CloudProcess;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::create(dir.path());
+    let sink = SmtpSink::start(&ca, "hc-relay", "relay-secret-1").await;
+    let config = Config::for_tests(dir.path().join("cloud")).with_mail(MailSettings {
+        smtp: Some(sink.smtp_settings()),
+        from: "hc eu <codes@hc.example>".into(),
+        ..MailSettings::default()
+    });
+    let cloud = CloudProcess::spawn(&config, &dir.path().join("cloud.log")).unwrap();
+    let http = reqwest::Client::new();
+    let created = http
+        .post(format!("{}/v1/accounts", cloud.url()))
+        .json(&json!({"email": "kai@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let mail = sink.wait_for(1, MAIL_WAIT).await.remove(0);
+    assert!(mail.tls);
+    assert_eq!(mail.auth_user.as_deref(), Some("hc-relay"));
+    assert_eq!(mail.envelope_from.as_deref(), Some("codes@hc.example"));
+    assert!(mail.code().is_some());
+    let log = std::fs::read_to_string(dir.path().join("cloud.log")).unwrap_or_default();
+    assert!(
+        !log.contains("relay-secret-1"),
+        "the relay password is never logged"
+    );
+}
