@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hc_cloud::forwarded::TrustedProxies;
-use hc_cloud::{Config, ProvisionRequest, RateLimits};
+use hc_cloud::{AccountCodeLimits, Config, ProvisionRequest, RateLimits};
 use hc_protocol::DeviceKey;
 use hc_protocol::factory::LabelCode;
 
@@ -190,6 +190,21 @@ struct ServeArgs {
     region: String,
     #[command(flatten)]
     mail: MailArgs,
+    /// Verification-code resends one account may ask for per hour.
+    #[arg(long, env = "HC_CLOUD_CODE_RESENDS_PER_ACCOUNT", default_value_t = AccountCodeLimits::default().resends_per_account)]
+    code_resends_per_account: u32,
+    /// Password-reset mails asked for one e-mail address per hour, known or not.
+    #[arg(long, env = "HC_CLOUD_CODE_FORGOT_PER_EMAIL", default_value_t = AccountCodeLimits::default().forgot_per_email)]
+    code_forgot_per_email: u32,
+    /// Password-reset mails asked from one client address (IPv6: per /64) per hour.
+    #[arg(long, env = "HC_CLOUD_CODE_FORGOT_PER_ADDR", default_value_t = AccountCodeLimits::default().forgot_per_client_addr)]
+    code_forgot_per_addr: u32,
+    /// Tries at mailed codes per account or e-mail address per 24 hours, across codes.
+    #[arg(long, env = "HC_CLOUD_CODE_TRIES_PER_ACCOUNT", default_value_t = AccountCodeLimits::default().tries_per_account)]
+    code_tries_per_account: u32,
+    /// Tries at reset codes from one client address per 24 hours.
+    #[arg(long, env = "HC_CLOUD_CODE_TRIES_PER_ADDR", default_value_t = AccountCodeLimits::default().tries_per_client_addr)]
+    code_tries_per_addr: u32,
 }
 
 #[derive(Args)]
@@ -368,7 +383,15 @@ async fn serve(args: ServeArgs) -> Result<(), hc_cloud::Error> {
     config = config.with_transfer_wait(Duration::from_secs(args.transfer_wait_secs));
     config = config
         .with_region(args.region)
-        .with_mail(args.mail.settings());
+        .with_mail(args.mail.settings())
+        .with_account_codes(AccountCodeLimits {
+            resends_per_account: args.code_resends_per_account,
+            forgot_per_email: args.code_forgot_per_email,
+            forgot_per_client_addr: args.code_forgot_per_addr,
+            tries_per_account: args.code_tries_per_account,
+            tries_per_client_addr: args.code_tries_per_addr,
+            ..AccountCodeLimits::default()
+        });
     let cloud = hc_cloud::launch(config).await?;
     println!("hc-cloud listening on {}", cloud.url());
     if let Some(metrics) = cloud.metrics_url() {

@@ -158,6 +158,27 @@ pub fn serve_args(config: &Config) -> Vec<OsString> {
         "transfer-wait-secs",
         config.transfer_wait.as_secs().to_string().into(),
     );
+    let codes = &config.account_codes;
+    flag(
+        "code-resends-per-account",
+        codes.resends_per_account.to_string().into(),
+    );
+    flag(
+        "code-forgot-per-email",
+        codes.forgot_per_email.to_string().into(),
+    );
+    flag(
+        "code-forgot-per-addr",
+        codes.forgot_per_client_addr.to_string().into(),
+    );
+    flag(
+        "code-tries-per-account",
+        codes.tries_per_account.to_string().into(),
+    );
+    flag(
+        "code-tries-per-addr",
+        codes.tries_per_client_addr.to_string().into(),
+    );
     flag("region", config.region.clone().into());
     flag("mail-dir", config.mail_dir().into());
     flag("smtp-from", config.mail.from.clone().into());
