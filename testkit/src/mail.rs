@@ -85,11 +85,7 @@ impl Mail {
 
     /// The six-digit code on a line of its own in the plain text.
     pub fn code(&self) -> Option<String> {
-        self.text()
-            .lines()
-            .map(|line| line.trim_end_matches('\r'))
-            .find(|line| line.len() == 6 && line.bytes().all(|b| b.is_ascii_digit()))
-            .map(str::to_owned)
+        hc_cloud::mail::templates::code_in(&self.text()).map(str::to_owned)
     }
 
     fn is_to(&self, address: &str) -> bool {
@@ -187,20 +183,7 @@ impl MailFolder {
 
     /// The `.eml` files, oldest first (by the `<unix_ms>-<outbox id>` of their names).
     pub fn files(&self) -> Vec<PathBuf> {
-        let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return Vec::new();
-        };
-        let mut files: Vec<((u64, u64), PathBuf)> = entries
-            .filter_map(Result::ok)
-            .map(|entry| entry.path())
-            .filter_map(|path| {
-                let name = path.file_name()?.to_str()?.strip_suffix(".eml")?;
-                let (ms, id) = name.split_once('-')?;
-                Some(((ms.parse().ok()?, id.parse().ok()?), path))
-            })
-            .collect();
-        files.sort();
-        files.into_iter().map(|(_, path)| path).collect()
+        hc_cloud::mail::folder_files(&self.dir)
     }
 }
 

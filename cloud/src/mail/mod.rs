@@ -147,6 +147,25 @@ impl MailSender for FolderSender {
     }
 }
 
+/// The mail folder as its reader sees it (the demo's mailbox, the tests'): the `.eml` files the
+/// folder sender wrote, oldest first (by the `<unix_ms>-<outbox id>` of their names).
+pub fn folder_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<((u64, u64), PathBuf)> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter_map(|path| {
+            let name = path.file_name()?.to_str()?.strip_suffix(".eml")?;
+            let (ms, id) = name.split_once('-')?;
+            Some(((ms.parse().ok()?, id.parse().ok()?), path))
+        })
+        .collect();
+    files.sort();
+    files.into_iter().map(|(_, path)| path).collect()
+}
+
 fn write_mail_file(dir: &std::path::Path, outbox_id: i64, message: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     std::fs::create_dir_all(dir)?;

@@ -83,6 +83,14 @@ pub fn render(from: &str, mail: &CodeMail<'_>) -> Result<Vec<u8>, String> {
     Ok(message.formatted())
 }
 
+/// The code of a mail rendered here, as its reader finds it: the line of six digits alone in the
+/// plain text (which is ASCII, so it stays whole in the raw message too).
+pub fn code_in(text: &str) -> Option<&str> {
+    text.lines()
+        .map(|line| line.trim_end_matches('\r'))
+        .find(|line| line.len() == 6 && line.bytes().all(|b| b.is_ascii_digit()))
+}
+
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
