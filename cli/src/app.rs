@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use hc_core::{
     ClientConfig, HcClient, HcError, MessageId, ResetFlowListener, ResetScreen, ResetState,
-    SessionState, UiMessage, device_added_message, device_list_screen, reset_screen,
+    SessionState, UiMessage, code_sent_message, device_added_message, device_list_screen,
+    reset_screen,
 };
+use hc_protocol::account_code::ACCOUNT_CODE_VALID_SECS;
 use tokio::sync::mpsc;
 
 use crate::outln;
@@ -86,6 +88,98 @@ impl Context {
         outln!(
             "{}",
             say(&UiMessage::with(MessageId::AccountCreated, [email.trim()]))
+        );
+        outln!(
+            "{}",
+            say(&code_sent_message(&email, false, ACCOUNT_CODE_VALID_SECS))
+        );
+        Ok(())
+    }
+
+    /// Verifies the address with the mailed code (asked for on a terminal when not given), or
+    /// (`resend`) mails a new one.
+    pub async fn verify(&self, code: Option<String>, resend: bool) -> Result<(), CliError> {
+        if resend {
+            let valid_for_secs = self.client.resend_verification().await?;
+            let status = self.client.account_status().await?;
+            outln!(
+                "{}",
+                say(&code_sent_message(&status.email, false, valid_for_secs))
+            );
+            return Ok(());
+        }
+        let code = match code {
+            Some(code) => code,
+            None => read_line(&cli_words("Code from the mail: ", "邮件中的验证码："))?,
+        };
+        let status = self.client.verify_email(code).await?;
+        outln!(
+            "{}",
+            say(&UiMessage::with(MessageId::EmailVerified, [status.email]))
+        );
+        Ok(())
+    }
+
+    /// "Forgot password": without `code`, mails one (and on a terminal asks for it and the new
+    /// password at once); with it, sets the new password and logs in with it.
+    pub async fn forgot(
+        &self,
+        email: String,
+        code: Option<String>,
+        password_stdin: bool,
+    ) -> Result<(), CliError> {
+        let code = match code {
+            Some(code) => code,
+            None => {
+                let valid_for_secs = self.client.forgot_password(email.clone()).await?;
+                outln!("{}", say(&code_sent_message(&email, true, valid_for_secs)));
+                if !std::io::stdin().is_terminal() {
+                    outln!(
+                        "{}",
+                        cli_words(
+                            &format!("Then: hc forgot {} --code CODE", email.trim()),
+                            &format!("然后运行：hc forgot {} --code 验证码", email.trim())
+                        )
+                    );
+                    return Ok(());
+                }
+                read_line(&cli_words("Code from the mail: ", "邮件中的验证码："))?
+            }
+        };
+        let prompted = !password_stdin && std::io::stdin().is_terminal();
+        if prompted {
+            eprintln!("{}", say(&hc_core::password_rule_message()));
+        }
+        let new = read_password(password_stdin, &new_password_prompt())?;
+        let again = if prompted {
+            read_password(false, &new_password_again_prompt())?
+        } else {
+            new.clone()
+        };
+        self.client.reset_password(email, code, new, again).await?;
+        outln!("{}", say(&UiMessage::plain(MessageId::PasswordResetDone)));
+        Ok(())
+    }
+
+    /// Who is logged in, and whether the address is verified.
+    pub async fn account(&self) -> Result<(), CliError> {
+        let status = self.client.account_status().await?;
+        let email = &status.email;
+        outln!(
+            "{}",
+            if status.email_verified {
+                cli_words(
+                    &format!("Logged in as {email}; the address is verified."),
+                    &format!("已登录：{email}；邮箱已验证。"),
+                )
+            } else {
+                cli_words(
+                    &format!(
+                        "Logged in as {email}; the address is not verified yet (hc verify CODE)."
+                    ),
+                    &format!("已登录：{email}；邮箱尚未验证（hc verify 验证码）。"),
+                )
+            }
         );
         Ok(())
     }
@@ -370,6 +464,19 @@ fn new_password_prompt() -> String {
 
 fn new_password_again_prompt() -> String {
     cli_words("New password again: ", "再次输入新密码：")
+}
+
+/// One line a person types (a code): from the terminal after `prompt`, else from standard input.
+fn read_line(prompt: &str) -> Result<String, CliError> {
+    if std::io::stdin().is_terminal() {
+        eprint!("{prompt}");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::Input(format!("cannot read the code: {e}")))?;
+    Ok(line.trim().to_owned())
 }
 
 fn read_password(from_stdin: bool, prompt: &str) -> Result<String, CliError> {

@@ -91,7 +91,9 @@ pub async fn run(keep: bool) -> Result<(), DemoError> {
 
     story.heading("The installer sets the NVR up for the shop");
     let installer = phone_with_account(&cloud, INSTALLER).await?;
-    story.done(&format!("{INSTALLER} registered and logged in"));
+    story.done(&format!(
+        "{INSTALLER} registered, logged in and verified the address with the mailed code"
+    ));
     installer
         .add_device(
             SERIAL.into(),
@@ -124,6 +126,19 @@ pub async fn run(keep: bool) -> Result<(), DemoError> {
         .await
         .map_err(|e| step_error("owner account")(&e))?;
     story.done(&format!("Logged in as {OWNER}"));
+    let (mail, code) = mailed_code(&cloud, OWNER).await?;
+    story.done(&format!(
+        "The cloud mailed {OWNER} a 6-digit code ({}): {code}",
+        mail.display()
+    ));
+    let status = phone
+        .verify_email(code)
+        .await
+        .map_err(|e| step_error("verify the address")(&describe(&e)))?;
+    story.done(&format!(
+        "The owner typed it into the app: {} is verified (until then no device could be added)",
+        status.email
+    ));
     // The app's security screen: the feed, live, from the first event on.
     let (feed, follower) = follow(&phone);
     feed.show(&story, FeedEventKind::NewLogin).await?;
@@ -316,7 +331,44 @@ async fn phone_with_account(cloud: &RunningCloud, email: &str) -> Result<HcClien
             .await
     };
     setup.await.map_err(|e| step_error("second account")(&e))?;
+    let (_, code) = mailed_code(cloud, email).await?;
+    phone
+        .verify_email(code)
+        .await
+        .map_err(|e| step_error("verify the address")(&describe(&e)))?;
     Ok(phone)
+}
+
+/// The demo's mailbox: the embedded cloud has no SMTP relay, so it writes each mail to its mail
+/// folder. The newest mail to `email` there, and its code, as the person reads it off the mail.
+async fn mailed_code(
+    cloud: &RunningCloud,
+    email: &str,
+) -> Result<(std::path::PathBuf, String), DemoError> {
+    let to = format!("To: {email}\r\n");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let newest = hc_cloud::mail::folder_files(cloud.mail_dir())
+            .into_iter()
+            .rev()
+            .find_map(|path| {
+                let raw = String::from_utf8(std::fs::read(&path).ok()?).ok()?;
+                let code = raw
+                    .contains(&to)
+                    .then(|| hc_cloud::mail::templates::code_in(&raw))??;
+                Some((path, code.to_owned()))
+            });
+        if let Some(found) = newest {
+            return Ok(found);
+        }
+        if Instant::now() > deadline {
+            return Err(step_error("the mailbox")(&format!(
+                "no mail to {email} in {}",
+                cloud.mail_dir().display()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// The owner opens Verify by Hik-Connect again: a new challenge, its QR page as a PNG.
@@ -402,6 +454,10 @@ async fn keep_running(
         work.path().join("hc").display()
     );
     outln!("  hc register you@example.com      # asks for a password twice, then logs you in");
+    outln!(
+        "  hc verify CODE                   # the code in the newest mail in {}",
+        cloud.mail_dir().display()
+    );
     outln!(
         "  hc add {SERIAL} {label_code} --name \"Shop NVR\"   # the serial and label code on the NVR"
     );

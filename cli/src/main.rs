@@ -69,6 +69,36 @@ enum AppCommand {
         #[command(flatten)]
         connection: Connection,
     },
+    /// Verify your account's e-mail address with the 6-digit code mailed at sign-up (asked for when
+    /// not given); until then devices cannot be added.
+    Verify {
+        /// The code from the mail (spaces are fine).
+        code: Option<String>,
+        /// Mail a new code instead (the previous one stops working).
+        #[arg(long, conflicts_with = "code")]
+        resend: bool,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Forgot the account password: a code is mailed to the address, then the code and a new
+    /// password set it anew (asked for on a terminal; or give --code).
+    Forgot {
+        /// The account's e-mail address.
+        email: String,
+        /// The code from the mail, to set the new password (without it, a code is mailed first).
+        #[arg(long)]
+        code: Option<String>,
+        /// With --code: read the new password from standard input (one line).
+        #[arg(long, requires = "code")]
+        password_stdin: bool,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// The logged-in account and whether its e-mail address is verified.
+    Account {
+        #[command(flatten)]
+        connection: Connection,
+    },
     /// Log in; the session is kept for the next commands.
     Login {
         /// The account's e-mail address.
@@ -260,6 +290,9 @@ impl AppCommand {
                 | TransferCommand::Refuse { connection, .. } => connection,
             },
             AppCommand::Register { connection, .. }
+            | AppCommand::Verify { connection, .. }
+            | AppCommand::Forgot { connection, .. }
+            | AppCommand::Account { connection }
             | AppCommand::Login { connection, .. }
             | AppCommand::Logout { connection, .. }
             | AppCommand::Password { connection, .. }
@@ -323,6 +356,14 @@ async fn run(cli: Cli) -> ExitCode {
             password_stdin,
             ..
         } => context.login(email, password_stdin).await,
+        AppCommand::Verify { code, resend, .. } => context.verify(code, resend).await,
+        AppCommand::Forgot {
+            email,
+            code,
+            password_stdin,
+            ..
+        } => context.forgot(email, code, password_stdin).await,
+        AppCommand::Account { .. } => context.account().await,
         AppCommand::Logout { everywhere, .. } => context.logout(everywhere).await,
         AppCommand::Password { password_stdin, .. } => {
             context.change_password(password_stdin).await

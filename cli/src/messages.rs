@@ -162,6 +162,26 @@ pub fn wording(lang: Lang, message: &UiMessage) -> String {
         MessageId::ErrorPasswordsDiffer => "The two passwords differ. Type the same password twice.".into(),
         MessageId::AccountCreated if zh => format!("账号 {} 已创建，您已登录。", arg(0)),
         MessageId::AccountCreated => format!("Account {} created; you are logged in.", arg(0)),
+        MessageId::VerifyEmailSent if zh => format!("我们已向 {} 发送了一封含 6 位验证码的邮件，验证码 {} 分钟内有效。请输入验证码以验证邮箱：hc verify 验证码", arg(0), arg(1)),
+        MessageId::VerifyEmailSent => format!("We mailed a 6-digit code to {}; it is valid for {} minutes. Enter it to verify your address: hc verify CODE", arg(0), arg(1)),
+        MessageId::EmailVerified if zh => format!("邮箱 {} 已验证：现在可以添加设备了。", arg(0)),
+        MessageId::EmailVerified => format!("Your address {} is verified: you can add devices now.", arg(0)),
+        MessageId::ForgotPasswordSent if zh => format!("如果有账号使用 {}，我们已向其发送了一封含 6 位验证码的邮件，验证码 {} 分钟内有效。", arg(0), arg(1)),
+        MessageId::ForgotPasswordSent => format!("If an account uses {}, a 6-digit code is on its way to it; it is valid for {} minutes.", arg(0), arg(1)),
+        MessageId::PasswordResetDone if zh => "密码已重新设置。所有设备上的登录均已退出，本机已用新密码登录。".into(),
+        MessageId::PasswordResetDone => "Your password is set anew. Every session was logged out; this one is logged in with the new password.".into(),
+        MessageId::ErrorEmailNotVerified if zh => "请先验证您的邮箱：输入我们发到您邮箱的 6 位验证码（hc verify 验证码；没收到可用 hc verify --resend 重新发送）。".into(),
+        MessageId::ErrorEmailNotVerified => "Verify your email address first: enter the 6-digit code we mailed you (hc verify CODE; hc verify --resend sends a new one).".into(),
+        MessageId::ErrorInvalidMailedCode if zh => "邮件中的验证码是 6 位数字。".into(),
+        MessageId::ErrorInvalidMailedCode => "The code in the mail is 6 digits.".into(),
+        MessageId::ErrorMailedCodeWrong if zh => format!("验证码不正确。还可以再试 {} 次。", arg(0)),
+        MessageId::ErrorMailedCodeWrong => format!("That code is wrong. {} tries left.", arg(0)),
+        MessageId::ErrorMailedCodeSpent if zh => "此验证码已不能使用（已过期、已使用或尝试次数用完）。请重新获取验证码。".into(),
+        MessageId::ErrorMailedCodeSpent => "That code can no longer be used (expired, used, or out of tries). Ask for a new one.".into(),
+        MessageId::ErrorMailedCodeRefused if zh => "验证码不正确或已过期。请使用最新一封邮件中的验证码，或重新获取。".into(),
+        MessageId::ErrorMailedCodeRefused => "That code is wrong or has expired. Use the code in the newest mail, or ask for a new one.".into(),
+        MessageId::ErrorEmailAlreadyVerified if zh => "您的邮箱已经验证过了。".into(),
+        MessageId::ErrorEmailAlreadyVerified => "Your email address is verified already.".into(),
         MessageId::ErrorNotAnHcCloud if zh => format!(
             "{} 不是 hc 云服务：它有应答，但不是 hc 云服务的 API（是否填成了 NVR 自己的地址？）。请检查 --cloud 或 HC_CLOUD_URL。",
             arg(0)
@@ -435,7 +455,11 @@ pub fn exit_code(error: &HcError) -> u8 {
         HcError::WeakPassword { .. }
         | HcError::PasswordsDiffer
         | HcError::InvalidSerial
-        | HcError::InvalidLabelCode => 2,
+        | HcError::InvalidLabelCode
+        | HcError::InvalidMailedCode
+        | HcError::MailedCodeRefused { .. } => 2,
+        // Like "not logged in": the account must do something first.
+        HcError::EmailNotVerified => 6,
         // What the cloud refused as typed (a wrong password or label code, an unknown serial, an
         // e-mail already registered) is bad input too: the same rule as the screens' next step.
         HcError::Server { .. } if error.action() == ErrorAction::CorrectInput => 2,

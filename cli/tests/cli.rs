@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use hc_cloud::{ProvisionRequest, RateLimits};
 use hc_core::fake_cloud::HeaderRecorder;
+use hc_testkit::cloud_api::MAIL_WAIT;
+use hc_testkit::mail::{MailFolder, code_for, mails_to, next_code_for};
 use hc_testkit::{Nvr, World};
 
 const PASSWORD: &str = "correct horse battery";
@@ -38,6 +40,7 @@ fn user(world: &World, name: &str) -> User {
         home: world.dir.path().join(format!("home-{name}")),
         cloud: world.cloud_url.clone(),
         ca: world.ca.ca_path.clone(),
+        mail: world.mail(),
     }
 }
 
@@ -45,6 +48,8 @@ struct User {
     home: PathBuf,
     cloud: String,
     ca: PathBuf,
+    /// The mailbox: the folder the cloud writes its mail to.
+    mail: MailFolder,
 }
 
 struct Run {
@@ -87,6 +92,9 @@ impl User {
             .await;
         assert_eq!(run.code, 0, "{}", run.stderr);
         assert!(run.stdout.contains(&format!("Logged in as {email}")));
+        let code = code_for(&self.mail, email, MAIL_WAIT).await;
+        let run = self.hc(&["verify", &code], None).await;
+        assert_eq!(run.code, 0, "{}", run.stderr);
     }
 }
 
@@ -410,6 +418,7 @@ async fn the_vendor_notes_and_every_error_message() {
         home: junk.clone(),
         cloud: world.cloud_url.clone(),
         ca: owner.ca.clone(),
+        mail: owner.mail.clone(),
     };
     let run = blocked.hc(&["devices"], None).await;
     assert_eq!(run.code, 1, "{}", run.stderr);
@@ -500,6 +509,9 @@ fn the_demo_tells_the_whole_story_the_move_from_the_installer_the_feed_and_both_
         String::from_utf8_lossy(&output.stderr)
     );
     for step in [
+        // A new account proves its address with the code the cloud mailed (to its folder).
+        "The cloud mailed owner@example.com a 6-digit code (",
+        "The owner typed it into the app: owner@example.com is verified",
         // The installer's account has the NVR: the note, the way out, and the move approved.
         "The device has been added by another account (serial J12345678)",
         "and offers: Standing at J12345678? Ask for it to be moved to your account",
@@ -525,6 +537,7 @@ fn elsewhere(user: &User, url: &str) -> User {
         home: user.home.clone(),
         cloud: url.to_owned(),
         ca: user.ca.clone(),
+        mail: user.mail.clone(),
     }
 }
 
@@ -700,9 +713,151 @@ async fn register_says_which_part_of_the_rule_a_password_breaks_and_logs_in() {
         "{}",
         run.stdout
     );
+    assert!(
+        run.stdout
+            .contains("We mailed a 6-digit code to new@example.com"),
+        "{}",
+        run.stdout
+    );
     // No `hc login` needed.
     let run = newcomer.hc(&["devices"], None).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_account_verifies_its_address_with_hc_verify_before_adding_the_nvr() {
+    let world = world(RateLimits::default()).await;
+    let nvr = nvr(&world, "J12345678").await;
+    let owner = user(&world, "owner");
+    let run = owner
+        .hc(
+            &["register", "owner@example.com", "--password-stdin"],
+            Some(PASSWORD),
+        )
+        .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = owner.hc(&["add", &nvr.serial, &nvr.label_code], None).await;
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Verify your email address first") && run.stderr.contains("hc verify"),
+        "{}",
+        run.stderr
+    );
+    let run = owner.hc(&["account"], None).await;
+    assert!(run.stdout.contains("not verified yet"), "{}", run.stdout);
+
+    let run = owner.hc(&["verify", "000 000"], None).await;
+    let code = code_for(&owner.mail, "owner@example.com", MAIL_WAIT).await;
+    if code != "000000" {
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("That code is wrong. 4 tries left."),
+            "{}",
+            run.stderr
+        );
+    }
+    let run = owner.hc(&["verify", "12345"], None).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("6 digits"), "{}", run.stderr);
+
+    let run = owner.hc(&["verify", "--resend"], None).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let code = next_code_for(&owner.mail, "owner@example.com", 1, MAIL_WAIT).await;
+    let run = owner.hc(&["verify", &code], None).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("Your address owner@example.com is verified"),
+        "{}",
+        run.stdout
+    );
+    let run = owner.hc(&["verify", "--resend"], None).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("verified already"), "{}", run.stderr);
+    let run = owner.hc(&["add", &nvr.serial, &nvr.label_code], None).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hc_forgot_mails_a_code_that_sets_a_new_password_and_says_the_same_for_an_unknown_address()
+{
+    let world = world(RateLimits::default()).await;
+    let owner = user(&world, "owner");
+    owner.signed_up("owner@example.com").await;
+    let seen = mails_to(&owner.mail, "owner@example.com").len();
+
+    let stranger = user(&world, "stranger");
+    let known = stranger.hc(&["forgot", "owner@example.com"], None).await;
+    let unknown = stranger.hc(&["forgot", "nobody@example.com"], None).await;
+    assert_eq!(
+        (known.code, unknown.code),
+        (0, 0),
+        "{}{}",
+        known.stderr,
+        unknown.stderr
+    );
+    assert_eq!(
+        known.stdout.replace("owner@", "X@"),
+        unknown.stdout.replace("nobody@", "X@")
+    );
+    assert!(
+        known
+            .stdout
+            .contains("If an account uses owner@example.com")
+            && known
+                .stdout
+                .contains("hc forgot owner@example.com --code CODE"),
+        "{}",
+        known.stdout
+    );
+
+    let code = next_code_for(&owner.mail, "owner@example.com", seen, MAIL_WAIT).await;
+    let run = stranger
+        .hc(
+            &[
+                "forgot",
+                "nobody@example.com",
+                "--code",
+                &code,
+                "--password-stdin",
+            ],
+            Some("a brand new password"),
+        )
+        .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("wrong or has expired"),
+        "{}",
+        run.stderr
+    );
+    let run = stranger
+        .hc(
+            &[
+                "forgot",
+                "owner@example.com",
+                "--code",
+                &code,
+                "--password-stdin",
+            ],
+            Some("a brand new password"),
+        )
+        .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("Your password is set anew"),
+        "{}",
+        run.stdout
+    );
+    let run = stranger.hc(&["account"], None).await;
+    assert!(
+        run.stdout
+            .contains("Logged in as owner@example.com; the address is verified"),
+        "{}",
+        run.stdout
+    );
+    // The owner's old session ended with the reset.
+    let run = owner.hc(&["devices", "--refresh"], None).await;
+    assert_eq!(run.code, 6, "{}", run.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -817,6 +972,28 @@ fn the_commands_hc_demo_keep_prints_work_for_a_new_account_and_ctrl_c_leaves_no_
         Some(PASSWORD),
     );
     assert_eq!(code, Some(0), "{text}");
+    // The printed mailbox has the code.
+    let mailbox = after("hc verify CODE");
+    let mailbox = mailbox
+        .rsplit_once(" in ")
+        .map(|(_, dir)| MailFolder::new(dir.trim()))
+        .unwrap_or_else(|| panic!("no mail folder in {mailbox:?}"));
+    let deadline = std::time::Instant::now() + MAIL_WAIT;
+    let mailed = loop {
+        if let Some(code) = mails_to(&mailbox, "you@example.com")
+            .last()
+            .and_then(|m| m.code())
+        {
+            break code;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no mail in {mailbox:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let (code, text) = hc(&["verify", &mailed], None);
+    assert_eq!(code, Some(0), "the printed mailbox has the code: {text}");
     let (code, text) = hc(&["add", add[0], add[1], "--name", "Shop NVR"], None);
     assert_eq!(code, Some(0), "the printed label code works: {text}");
     assert!(text.contains("added"), "{text}");

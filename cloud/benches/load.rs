@@ -121,6 +121,9 @@ async fn run_backend(backend: &str, duration: Duration, clients: usize) {
             .json()
             .await
             .expect("tokens");
+        let mail = hc_testkit::mail::MailFolder::new(cloud.mail_dir());
+        hc_testkit::mail::verify_with(&http, cloud.url(), &tokens.access_token, &mail, &email)
+            .await;
         let added = http
             .post(format!("{}/v1/devices", cloud.url()))
             .bearer_auth(&tokens.access_token)

@@ -82,7 +82,8 @@ async fn run_backend(
     }
     let devices = common::provision(&config, 'R', OWNERS).await;
     let server = common::start_server(data.path(), &config.database_url(), server_cpu);
-    let owners = Arc::new(common::owners(&server.url, devices, "owner").await);
+    let owners =
+        Arc::new(common::owners(&server.url, &data.path().join("mail"), devices, "owner").await);
     let sequence = Arc::new(AtomicU64::new(0));
     let closed = Load::Closed { connections };
 

@@ -128,7 +128,8 @@ async fn measure(
     }
     let devices = common::provision(&config, 'S', OWNERS).await;
     let server = common::start_server(data.path(), &config.database_url(), server_cpu);
-    let owners = Arc::new(common::owners(&server.url, devices, "measured").await);
+    let owners =
+        Arc::new(common::owners(&server.url, &data.path().join("mail"), devices, "measured").await);
     let sequence = Arc::new(AtomicU64::new(0));
     let mut results = Vec::new();
     for (endpoint, connections) in [
@@ -175,8 +176,8 @@ async fn fill(url: &str, size: &Size) {
             "PRAGMA synchronous = OFF".to_owned(),
             "BEGIN".to_owned(),
             format!(
-                "{} INSERT INTO accounts (email, password_hash, created_at)
-                 SELECT 'bulk' || i || '@example.com', '{password_hash}', {now} FROM n",
+                "{} INSERT INTO accounts (email, password_hash, created_at, email_verified_at)
+                 SELECT 'bulk' || i || '@example.com', '{password_hash}', {now}, {now} FROM n",
                 n(accounts)
             ),
             format!(
@@ -220,8 +221,8 @@ async fn fill(url: &str, size: &Size) {
         let mut db = sqlx::PgConnection::connect(url).await.expect("connect");
         let statements = [
             format!(
-                "INSERT INTO accounts (email, password_hash, created_at)
-                 SELECT 'bulk' || i || '@example.com', '{password_hash}', {now}
+                "INSERT INTO accounts (email, password_hash, created_at, email_verified_at)
+                 SELECT 'bulk' || i || '@example.com', '{password_hash}', {now}, {now}
                  FROM generate_series(1, {accounts}) i"
             ),
             format!(

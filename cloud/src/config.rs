@@ -110,6 +110,153 @@ impl Default for PushSettings {
     }
 }
 
+/// How mail leaves the cloud (account codes): an SMTP relay, or without one a folder of `.eml`
+/// files ([`Config::mail_dir`]). Either way through the `mail_outbox` table, retried like push.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailSettings {
+    /// The relay; `None`: mail is written to the mail folder (the embedded default, the demo,
+    /// tests).
+    pub smtp: Option<SmtpSettings>,
+    /// The folder mail is written to without a relay; `None`: `mail` in the data folder.
+    pub dir: Option<PathBuf>,
+    /// The `From:` of every mail (and the envelope sender).
+    pub from: String,
+    /// Failed attempts after which a mail is parked as `dead`.
+    pub max_attempts: u32,
+    /// The first retry's delay; each further one doubles, up to `backoff_cap`.
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+    /// One SMTP conversation's deadline.
+    pub timeout: Duration,
+    /// How often the worker looks for mail another instance wrote.
+    pub poll_interval: Duration,
+}
+
+pub const DEFAULT_MAIL_FROM: &str = "hc <no-reply@hc.invalid>";
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        MailSettings {
+            smtp: None,
+            dir: None,
+            from: DEFAULT_MAIL_FROM.to_owned(),
+            // A code lives 15 minutes: 6 attempts with a 5 s base and doubling span about 2.5
+            // minutes, well inside it; after that the code is better asked for again.
+            max_attempts: 6,
+            backoff_base: Duration::from_secs(5),
+            backoff_cap: Duration::from_secs(300),
+            timeout: Duration::from_secs(30),
+            poll_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// An SMTP relay. The password is never logged ([`std::fmt::Debug`] leaves it out).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    /// `Some((user, password))`: AUTH (PLAIN or LOGIN, as the relay offers) after TLS.
+    pub credentials: Option<(String, String)>,
+    pub tls: SmtpTls,
+    /// An extra root CA (PEM) the relay's certificate may chain to: a private CA, or a test's.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("user", &self.credentials.as_ref().map(|(user, _)| user))
+            .field("tls", &self.tls)
+            .field("ca_file", &self.ca_file)
+            .finish()
+    }
+}
+
+/// How the connection to the relay is protected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// STARTTLS, required: a relay that does not offer it gets no mail (no downgrade).
+    StartTls,
+    /// STARTTLS when offered, else plain text. Only for relays on a trusted network.
+    Opportunistic,
+    /// Plain text; taken only for a loopback relay.
+    None,
+}
+
+impl SmtpTls {
+    /// The default for a port: implicit TLS on 465, required STARTTLS anywhere else.
+    pub fn default_for_port(port: u16) -> Self {
+        if port == 465 {
+            SmtpTls::Tls
+        } else {
+            SmtpTls::StartTls
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "tls" => Some(SmtpTls::Tls),
+            "starttls" => Some(SmtpTls::StartTls),
+            "opportunistic" => Some(SmtpTls::Opportunistic),
+            "none" => Some(SmtpTls::None),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmtpTls::Tls => "tls",
+            SmtpTls::StartTls => "starttls",
+            SmtpTls::Opportunistic => "opportunistic",
+            SmtpTls::None => "none",
+        }
+    }
+}
+
+/// The limits on mailed account codes (hc_protocol::account_code): how many are mailed, and how
+/// many tries they get beyond the 5 of each code, so asking for fresh codes buys no fresh
+/// guesses. docs/security.md ("Account recovery and verified e-mail") works out what they allow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountCodeLimits {
+    /// How long a code may be used; [`hc_protocol::account_code::ACCOUNT_CODE_VALID_SECS`].
+    pub valid_for: Duration,
+    /// Verification resends one account may ask for per `mail_window`.
+    pub resends_per_account: u32,
+    /// `POST /v1/auth/forgot` naming one e-mail address per `mail_window`, known or not.
+    pub forgot_per_email: u32,
+    /// `POST /v1/auth/forgot` from one client address (IPv6: per /64) per `mail_window`.
+    pub forgot_per_client_addr: u32,
+    pub mail_window: Duration,
+    /// Tries at a code (right or wrong, across codes) per account or e-mail per `tries_window`.
+    pub tries_per_account: u32,
+    /// Tries at a reset code from one client address per `tries_window`, whatever address.
+    pub tries_per_client_addr: u32,
+    pub tries_window: Duration,
+}
+
+impl Default for AccountCodeLimits {
+    fn default() -> Self {
+        AccountCodeLimits {
+            valid_for: Duration::from_secs(hc_protocol::account_code::ACCOUNT_CODE_VALID_SECS),
+            resends_per_account: 3,
+            forgot_per_email: 3,
+            forgot_per_client_addr: 20,
+            mail_window: Duration::from_secs(3600),
+            tries_per_account: 10,
+            tries_per_client_addr: 50,
+            tries_window: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// The region label a deployment names itself by (in mail, issue 20 builds on it).
+pub const DEFAULT_REGION: &str = "local";
+
 /// After the owner refuses a transfer, the same account cannot ask again for that device for this
 /// long (30 days).
 pub const TRANSFER_REFUSAL_COOLDOWN_SECS: i64 = 30 * 24 * 3600;
@@ -181,6 +328,12 @@ pub struct Config {
     pub push: PushSettings,
     /// How long the owner has to refuse a transfer request before the device moves.
     pub transfer_wait: Duration,
+    /// The deployment's region label (`local` by default), named in mail.
+    pub region: String,
+    /// How mail leaves.
+    pub mail: MailSettings,
+    /// Limits on mailed account codes.
+    pub account_codes: AccountCodeLimits,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -192,6 +345,7 @@ pub struct TlsFiles {
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const SQLITE_FILE_NAME: &str = "hc-cloud.sqlite3";
 pub const MASTER_KEY_FILE_NAME: &str = "master.key";
+pub const MAIL_DIR_NAME: &str = "mail";
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u64 = 365;
 pub const DEFAULT_PASSWORD_HASHING_QUEUE: usize = 8;
 
@@ -222,6 +376,9 @@ impl Config {
             metrics_listen: None,
             push: PushSettings::default(),
             transfer_wait: Duration::from_secs(DEFAULT_TRANSFER_WAIT_SECS),
+            region: DEFAULT_REGION.to_owned(),
+            mail: MailSettings::default(),
+            account_codes: AccountCodeLimits::default(),
         }
     }
 
@@ -346,6 +503,30 @@ impl Config {
     pub fn with_transfer_wait(mut self, wait: Duration) -> Self {
         self.transfer_wait = wait;
         self
+    }
+
+    pub fn with_region(mut self, region: impl Into<String>) -> Self {
+        self.region = region.into();
+        self
+    }
+
+    pub fn with_mail(mut self, mail: MailSettings) -> Self {
+        self.mail = mail;
+        self
+    }
+
+    pub fn with_account_codes(mut self, limits: AccountCodeLimits) -> Self {
+        self.account_codes = limits;
+        self
+    }
+
+    /// Where mail is written when no SMTP relay is configured: `--mail-dir`, else `mail` in the
+    /// data folder. One `<unix_ms>-<outbox id>.eml` file per mail.
+    pub fn mail_dir(&self) -> PathBuf {
+        self.mail
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join(MAIL_DIR_NAME))
     }
 
     pub fn master_key_path(&self) -> PathBuf {

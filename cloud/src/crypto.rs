@@ -8,6 +8,7 @@ use argon2::password_hash::{PasswordHash, SaltString};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hc_protocol::DeviceKey;
+use hc_protocol::account_code::AccountCodePurpose;
 use hc_protocol::factory::LabelCode;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
@@ -28,6 +29,8 @@ pub struct MasterKey {
     device_key_cipher: XChaCha20Poly1305,
     /// Keys the label-code hashes.
     label_hmac_key: Zeroizing<[u8; 32]>,
+    /// Keys the hashes of mailed account codes (`k_account_codes`).
+    account_code_key: Zeroizing<[u8; 32]>,
     /// A sealed key no device has, opened in place of a real one for unknown serials, so an
     /// unknown serial costs the same decryption as a known one.
     dummy_sealed_key: Vec<u8>,
@@ -79,9 +82,13 @@ impl MasterKey {
             .expect("32 bytes is a valid HKDF length");
         hk.expand(b"label-code-hmac", label_key.as_mut())
             .expect("32 bytes is a valid HKDF length");
+        let mut account_code_key = Zeroizing::new([0u8; 32]);
+        hk.expand(b"account-code-hmac", account_code_key.as_mut())
+            .expect("32 bytes is a valid HKDF length");
         let mut key = MasterKey {
             device_key_cipher: XChaCha20Poly1305::new(aead_key.as_ref().into()),
             label_hmac_key: label_key,
+            account_code_key,
             dummy_sealed_key: Vec::new(),
         };
         key.dummy_sealed_key = key.seal_device_key(DUMMY_SERIAL, &DeviceKey::from_bytes([0; 32]));
@@ -198,6 +205,56 @@ impl MasterKey {
     pub fn label_code_matches(&self, serial: &str, typed: &LabelCode, stored: &[u8]) -> bool {
         self.label_code_hash(serial, typed).ct_eq(stored).into()
     }
+}
+
+impl MasterKey {
+    /// `HMAC-SHA256(k_account_codes, purpose || account id || code)`: what the database keeps of
+    /// a mailed code. The purpose and the account bind it, so a verify code is no reset code and
+    /// one account's code is no other's; the key means a copy of the database alone cannot try
+    /// all 10^6 codes against it.
+    pub fn account_code_hash(
+        &self,
+        purpose: AccountCodePurpose,
+        account_id: i64,
+        code: &str,
+    ) -> Vec<u8> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.account_code_key.as_ref())
+            .expect("HMAC accepts keys of any length");
+        mac.update(b"hc-account-code-v1");
+        // Length-free fields are safe here: the purpose is one of two fixed names ending in a
+        // letter, the id is decimal, the code six digits; a NUL keeps them apart anyway.
+        mac.update(purpose.as_str().as_bytes());
+        mac.update(b"\0");
+        mac.update(account_id.to_string().as_bytes());
+        mac.update(b"\0");
+        mac.update(code.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// Whether `code` is the one whose hash is `stored`, in constant time.
+    pub fn account_code_matches(
+        &self,
+        purpose: AccountCodePurpose,
+        account_id: i64,
+        code: &str,
+        stored: &[u8],
+    ) -> bool {
+        self.account_code_hash(purpose, account_id, code)
+            .ct_eq(stored)
+            .into()
+    }
+}
+
+/// A fresh account code: six digits, uniform (rejection sampling in `random_range`, no modulo
+/// bias) from the operating system's generator.
+pub fn new_account_code() -> Zeroizing<String> {
+    use rand::Rng;
+    let n: u32 = rand::TryRngCore::unwrap_err(rand::rngs::OsRng)
+        .random_range(0..10u32.pow(hc_protocol::account_code::ACCOUNT_CODE_DIGITS as u32));
+    Zeroizing::new(format!(
+        "{n:0width$}",
+        width = hc_protocol::account_code::ACCOUNT_CODE_DIGITS
+    ))
 }
 
 /// Writes `contents` to a new file readable by its owner only. With `overwrite`, an existing file
@@ -395,6 +452,28 @@ mod tests {
             None
         );
         assert_eq!(master.open_device_key("J12345678", &sealed[..10]), None);
+    }
+
+    #[test]
+    fn account_codes_are_six_digits_and_their_hash_is_bound_to_purpose_and_account() {
+        for _ in 0..200 {
+            let code = new_account_code();
+            assert_eq!(code.len(), 6);
+            assert!(
+                code.bytes().all(|b| b.is_ascii_digit()),
+                "{}",
+                code.as_str()
+            );
+        }
+        let key = MasterKey::from_bytes(&[7; 32]);
+        let verify = AccountCodePurpose::VerifyEmail;
+        let stored = key.account_code_hash(verify, 1, "123456");
+        assert!(key.account_code_matches(verify, 1, "123456", &stored));
+        assert!(!key.account_code_matches(verify, 1, "123457", &stored));
+        assert!(!key.account_code_matches(verify, 2, "123456", &stored));
+        assert!(!key.account_code_matches(AccountCodePurpose::ResetPassword, 1, "123456", &stored));
+        let other = MasterKey::from_bytes(&[8; 32]);
+        assert!(!other.account_code_matches(verify, 1, "123456", &stored));
     }
 
     #[test]

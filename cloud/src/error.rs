@@ -13,6 +13,8 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
     pub retry_after_secs: Option<u64>,
+    /// Tries left at a mailed code (`invalid_code` of `POST /v1/accounts/verify`).
+    pub attempts_left: Option<u32>,
 }
 
 impl ApiError {
@@ -22,6 +24,7 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after_secs: None,
+            attempts_left: None,
         }
     }
 
@@ -109,6 +112,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut body = ErrorBody::new(self.code, self.message);
         body.error.retry_after_secs = self.retry_after_secs;
+        body.error.attempts_left = self.attempts_left;
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after_secs {
             response

@@ -8,6 +8,7 @@
 //! For tests and the demo: [`launch`] a [`Config::for_tests`], call [`RunningCloud::url`], and
 //! [`RunningCloud::provision`] devices; [`app`] gives the router for `oneshot` tests.
 
+pub mod account_codes;
 pub mod auth;
 pub mod config;
 pub mod crypto;
@@ -17,6 +18,7 @@ pub mod extract;
 pub mod feed;
 pub mod forwarded;
 pub mod hashing;
+pub mod mail;
 pub mod metrics;
 pub mod openapi;
 pub mod provision;
@@ -28,7 +30,10 @@ pub mod state;
 pub mod storage;
 pub mod tls;
 
-pub use config::{Config, DatabaseLocation, PushSettings, RateLimits, TlsFiles};
+pub use config::{
+    AccountCodeLimits, Config, DatabaseLocation, MailSettings, PushSettings, RateLimits,
+    SmtpSettings, SmtpTls, TlsFiles,
+};
 pub use error::{ApiError, Error};
 pub use provision::{ProvisionRequest, write_device_json};
 pub use routes::app;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hc_cloud::forwarded::TrustedProxies;
-use hc_cloud::{Config, ProvisionRequest, RateLimits};
+use hc_cloud::{AccountCodeLimits, Config, ProvisionRequest, RateLimits};
 use hc_protocol::DeviceKey;
 use hc_protocol::factory::LabelCode;
 
@@ -27,6 +27,8 @@ enum LogFormat {
     Json,
 }
 
+// Parsed once per process: the size of the serve flags costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API. Prints `hc-cloud listening on URL` as its first line of stdout.
@@ -183,6 +185,92 @@ struct ServeArgs {
     /// Seconds the owner has to refuse a transfer request before the device moves.
     #[arg(long, env = "HC_CLOUD_TRANSFER_WAIT_SECS", default_value_t = hc_cloud::config::DEFAULT_TRANSFER_WAIT_SECS)]
     transfer_wait_secs: u64,
+    /// The deployment's region label, named in the mail it sends.
+    #[arg(long, env = "HC_CLOUD_REGION", default_value = hc_cloud::config::DEFAULT_REGION)]
+    region: String,
+    #[command(flatten)]
+    mail: MailArgs,
+    /// Verification-code resends one account may ask for per hour.
+    #[arg(long, env = "HC_CLOUD_CODE_RESENDS_PER_ACCOUNT", default_value_t = AccountCodeLimits::default().resends_per_account)]
+    code_resends_per_account: u32,
+    /// Password-reset mails asked for one e-mail address per hour, known or not.
+    #[arg(long, env = "HC_CLOUD_CODE_FORGOT_PER_EMAIL", default_value_t = AccountCodeLimits::default().forgot_per_email)]
+    code_forgot_per_email: u32,
+    /// Password-reset mails asked from one client address (IPv6: per /64) per hour.
+    #[arg(long, env = "HC_CLOUD_CODE_FORGOT_PER_ADDR", default_value_t = AccountCodeLimits::default().forgot_per_client_addr)]
+    code_forgot_per_addr: u32,
+    /// Tries at mailed codes per account or e-mail address per 24 hours, across codes.
+    #[arg(long, env = "HC_CLOUD_CODE_TRIES_PER_ACCOUNT", default_value_t = AccountCodeLimits::default().tries_per_account)]
+    code_tries_per_account: u32,
+    /// Tries at reset codes from one client address per 24 hours.
+    #[arg(long, env = "HC_CLOUD_CODE_TRIES_PER_ADDR", default_value_t = AccountCodeLimits::default().tries_per_client_addr)]
+    code_tries_per_addr: u32,
+}
+
+#[derive(Args)]
+struct MailArgs {
+    /// The SMTP relay that sends account codes. Without one, mail is written to --mail-dir.
+    #[arg(long, env = "HC_CLOUD_SMTP_HOST")]
+    smtp_host: Option<String>,
+    /// Default: 465 with --smtp-tls tls, else 587.
+    #[arg(long, env = "HC_CLOUD_SMTP_PORT")]
+    smtp_port: Option<u16>,
+    #[arg(long, env = "HC_CLOUD_SMTP_USERNAME", requires = "smtp_password")]
+    smtp_username: Option<String>,
+    /// Prefer the environment variable: a flag shows in the process list. Never logged.
+    #[arg(
+        long,
+        env = "HC_CLOUD_SMTP_PASSWORD",
+        hide_env_values = true,
+        requires = "smtp_username"
+    )]
+    smtp_password: Option<String>,
+    /// The From of every mail.
+    #[arg(long, env = "HC_CLOUD_SMTP_FROM", default_value = hc_cloud::config::DEFAULT_MAIL_FROM)]
+    smtp_from: String,
+    /// `tls` (implicit, port 465), `starttls` (required), `opportunistic`, or `none` (loopback
+    /// relays only). Default: `tls` on port 465, else `starttls`.
+    #[arg(long, env = "HC_CLOUD_SMTP_TLS", value_parser = parse_smtp_tls)]
+    smtp_tls: Option<hc_cloud::SmtpTls>,
+    /// An extra root CA (PEM) for the relay's certificate: a private CA.
+    #[arg(long, env = "HC_CLOUD_SMTP_CA_FILE")]
+    smtp_ca_file: Option<PathBuf>,
+    /// Where mail is written without an SMTP relay; default: DATA_DIR/mail.
+    #[arg(long, env = "HC_CLOUD_MAIL_DIR")]
+    mail_dir: Option<PathBuf>,
+}
+
+fn parse_smtp_tls(text: &str) -> Result<hc_cloud::SmtpTls, String> {
+    hc_cloud::SmtpTls::parse(text)
+        .ok_or_else(|| "expected tls, starttls, opportunistic or none".to_owned())
+}
+
+impl MailArgs {
+    fn settings(&self) -> hc_cloud::MailSettings {
+        let smtp = self.smtp_host.as_ref().map(|host| {
+            let tls = self.smtp_tls.unwrap_or(match self.smtp_port {
+                Some(port) => hc_cloud::SmtpTls::default_for_port(port),
+                None => hc_cloud::SmtpTls::StartTls,
+            });
+            let port = self.smtp_port.unwrap_or(match tls {
+                hc_cloud::SmtpTls::Tls => 465,
+                _ => 587,
+            });
+            hc_cloud::SmtpSettings {
+                host: host.clone(),
+                port,
+                credentials: self.smtp_username.clone().zip(self.smtp_password.clone()),
+                tls,
+                ca_file: self.smtp_ca_file.clone(),
+            }
+        });
+        hc_cloud::MailSettings {
+            smtp,
+            dir: self.mail_dir.clone(),
+            from: self.smtp_from.clone(),
+            ..hc_cloud::MailSettings::default()
+        }
+    }
 }
 
 #[derive(Args)]
@@ -293,6 +381,17 @@ async fn serve(args: ServeArgs) -> Result<(), hc_cloud::Error> {
         poll_interval: Duration::from_millis(args.push_poll_interval_ms.max(10)),
     });
     config = config.with_transfer_wait(Duration::from_secs(args.transfer_wait_secs));
+    config = config
+        .with_region(args.region)
+        .with_mail(args.mail.settings())
+        .with_account_codes(AccountCodeLimits {
+            resends_per_account: args.code_resends_per_account,
+            forgot_per_email: args.code_forgot_per_email,
+            forgot_per_client_addr: args.code_forgot_per_addr,
+            tries_per_account: args.code_tries_per_account,
+            tries_per_client_addr: args.code_tries_per_addr,
+            ..AccountCodeLimits::default()
+        });
     let cloud = hc_cloud::launch(config).await?;
     println!("hc-cloud listening on {}", cloud.url());
     if let Some(metrics) = cloud.metrics_url() {

@@ -46,6 +46,9 @@ pub struct RunningCloud {
     purger: JoinHandle<()>,
     /// The push delivery worker.
     pusher: JoinHandle<()>,
+    /// The mail outbox worker.
+    mailer: JoinHandle<()>,
+    mail_dir: std::path::PathBuf,
 }
 
 impl RunningCloud {
@@ -61,6 +64,11 @@ impl RunningCloud {
     /// `http://127.0.0.1:PORT/metrics` when the configuration has a metrics listener.
     pub fn metrics_url(&self) -> Option<&str> {
         self.metrics_url.as_deref()
+    }
+
+    /// Where mail is written when no SMTP relay is configured ([`Config::mail_dir`]).
+    pub fn mail_dir(&self) -> &std::path::Path {
+        &self.mail_dir
     }
 
     /// The shared state, e.g. for [`crate::app`] in `oneshot` tests against the same database.
@@ -82,6 +90,7 @@ impl RunningCloud {
         }
         self.purger.abort();
         self.pusher.abort();
+        self.mailer.abort();
         self.state.storage().close().await;
     }
 }
@@ -91,6 +100,7 @@ impl Drop for RunningCloud {
         let _ = self.stop.send(true);
         self.purger.abort();
         self.pusher.abort();
+        self.mailer.abort();
     }
 }
 
@@ -120,6 +130,9 @@ pub async fn launch_with_listener(
     listener: TcpListener,
 ) -> Result<RunningCloud, Error> {
     let tls = config.tls.as_ref().map(crate::tls::acceptor).transpose()?;
+    // A bad relay setting stops the start, before the port is served.
+    let mail_dir = config.mail_dir();
+    let mail_sender = crate::mail::sender(&config.mail, mail_dir.clone())?;
     let (storage, master_key) = open(&config).await?;
     let state = AppState::new(storage, master_key, Policy::from_config(&config));
     let local_addr = listener.local_addr().map_err(Error::Network)?;
@@ -156,6 +169,18 @@ pub async fn launch_with_listener(
         state.clone(),
         Arc::new(sender),
     ));
+    let mailer = tokio::spawn(crate::mail::deliver_forever(
+        state.clone(),
+        mail_sender.clone(),
+    ));
+    if config.mail.smtp.is_none() {
+        tracing::info!(
+            "no SMTP server configured: mail is written to {}",
+            mail_sender.describe()
+        );
+    } else {
+        tracing::info!("mail goes to {}", mail_sender.describe());
+    }
     let proxies: Vec<String> = config
         .trusted_proxies
         .blocks()
@@ -178,6 +203,8 @@ pub async fn launch_with_listener(
         server: Some(server),
         purger,
         pusher,
+        mailer,
+        mail_dir,
     })
 }
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{Config, PushSettings, RateLimits};
+use crate::config::{AccountCodeLimits, Config, MailSettings, PushSettings, RateLimits};
 use crate::crypto::MasterKey;
 use crate::feed::FeedHub;
 use crate::hashing::PasswordHashing;
@@ -22,6 +22,8 @@ struct Shared {
     policy: Policy,
     hashing: PasswordHashing,
     feed: FeedHub,
+    /// Wakes the mail worker when a request wrote to the outbox.
+    mail_written: tokio::sync::Notify,
 }
 
 /// The configurable rules handlers apply.
@@ -37,6 +39,9 @@ pub struct Policy {
     pub audit_retention: Duration,
     pub push: PushSettings,
     pub transfer_wait: Duration,
+    pub region: String,
+    pub mail: MailSettings,
+    pub account_codes: AccountCodeLimits,
 }
 
 impl Policy {
@@ -52,6 +57,9 @@ impl Policy {
             audit_retention: config.audit_retention,
             push: config.push.clone(),
             transfer_wait: config.transfer_wait,
+            region: config.region.clone(),
+            mail: config.mail.clone(),
+            account_codes: config.account_codes.clone(),
         }
     }
 }
@@ -69,6 +77,7 @@ impl AppState {
                 policy,
                 hashing,
                 feed: FeedHub::default(),
+                mail_written: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -88,6 +97,11 @@ impl AppState {
     /// The wake-ups of the feed's long-polls and the delivery worker.
     pub fn feed(&self) -> &FeedHub {
         &self.inner.feed
+    }
+
+    /// The mail worker's wake-up: `notify_one` after a commit that wrote mail.
+    pub fn mail_written(&self) -> &tokio::sync::Notify {
+        &self.inner.mail_written
     }
 
     /// Where every password hash runs (login, registration, password change).

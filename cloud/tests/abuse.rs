@@ -6,6 +6,8 @@
 
 mod support;
 
+use hc_testkit::mail::{MailFolder, verify_with};
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -86,6 +88,15 @@ impl Pair {
             .call(1, "/v1/auth/login", None, Some(credentials))
             .await
             .json();
+        let folders = [0, 1].map(|i| MailFolder::new(self.clouds[i].mail_dir()));
+        verify_with(
+            &self.http,
+            self.clouds[0].url(),
+            &tokens.access_token,
+            &folders,
+            email,
+        )
+        .await;
         tokens.access_token
     }
 }

@@ -165,7 +165,10 @@ async fn the_document_lists_every_status_a_route_answers_with_its_codes() {
             .collect()
     };
     let add = responses("/v1/devices", "post");
-    assert_eq!(codes(&add, "403"), ["wrong_label_code"]);
+    assert_eq!(
+        codes(&add, "403"),
+        ["wrong_label_code", "email_not_verified"]
+    );
     assert_eq!(codes(&add, "401"), ["unauthorized"]);
     assert!(codes(&add, "400").contains(&"invalid_serial".to_owned()));
     assert_eq!(codes(&add, "429"), ["rate_limited"]);
@@ -175,6 +178,33 @@ async fn the_document_lists_every_status_a_route_answers_with_its_codes() {
     }
     let logout = responses("/v1/auth/logout", "post");
     assert!(logout["401"].is_null(), "logout needs no token");
+    // Issue 21: the account-code routes and the gate.
+    let reset = responses("/v1/auth/reset", "post");
+    for code in ["invalid_email", "weak_password", "invalid_code"] {
+        assert!(codes(&reset, "400").contains(&code.to_owned()), "{code}");
+    }
+    assert!(reset["204"].is_object() && reset["401"].is_null());
+    let forgot = responses("/v1/auth/forgot", "post");
+    assert!(forgot["202"].is_object() && forgot["401"].is_null());
+    assert_eq!(codes(&forgot, "429"), ["rate_limited"]);
+    let resend = responses("/v1/accounts/verify/resend", "post");
+    assert_eq!(codes(&resend, "409"), ["already_verified"]);
+    assert_eq!(codes(&resend, "401"), ["unauthorized"]);
+    let verify = responses("/v1/accounts/verify", "post");
+    assert!(codes(&verify, "400").contains(&"invalid_code".to_owned()));
+    assert!(responses("/v1/accounts/me", "get")["200"].is_object());
+    assert_eq!(
+        codes(&responses("/v1/reset-codes", "post"), "403"),
+        ["email_not_verified"]
+    );
+    assert!(
+        codes(&responses("/v1/transfers", "post"), "403")
+            .contains(&"email_not_verified".to_owned())
+    );
+    assert_eq!(
+        schemas_of(&doc)["VerifyEmailRequest"]["properties"]["code"]["pattern"],
+        "^[0-9]{6}$"
+    );
     let schemas = &doc["components"]["schemas"];
     assert_eq!(schemas["RefreshRequest"]["additionalProperties"], false);
     let parameter = |path: &str, method: &str, name: &str| -> Value {
@@ -315,4 +345,8 @@ async fn the_router_serves_exactly_the_operations_the_document_lists() {
             );
         }
     }
+}
+
+fn schemas_of(doc: &Value) -> &Value {
+    &doc["components"]["schemas"]
 }

@@ -667,6 +667,9 @@ mod cases {
                 .json()
                 .await
                 .unwrap();
+            let folder = hc_testkit::mail::MailFolder::new(config.mail_dir());
+            hc_testkit::mail::verify_with(&http, &base, &tokens_.access_token, &folder, email)
+                .await;
             tokens.push(tokens_.access_token);
         }
         let (owner, installer) = (&tokens[0], &tokens[1]);

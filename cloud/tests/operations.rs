@@ -256,6 +256,9 @@ async fn a_client_cannot_forge_its_address_but_a_trusted_proxy_names_it() {
     )
     .await
     .json();
+    cloud
+        .verify_from(&cloud.mail, &tokens.access_token, "behind0@example.com")
+        .await;
     let device = cloud.provision("J12345678").await;
     assert_eq!(
         cloud.add_device(&tokens.access_token, &device).await.status,

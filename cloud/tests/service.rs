@@ -155,6 +155,10 @@ async fn devices_accounts_and_the_master_key_survive_a_restart() {
         .json()
         .await
         .unwrap();
+    // Mailed by the first run's outbox, or by this one's.
+    let folder = hc_testkit::mail::MailFolder::new(data.path().join("mail"));
+    hc_testkit::mail::verify_with(&http, cloud.url(), &tokens.access_token, &folder, "a@b.co")
+        .await;
     let added = http
         .post(format!("{}/v1/devices", cloud.url()))
         .bearer_auth(&tokens.access_token)
@@ -349,6 +353,9 @@ async fn the_binary_provisions_a_device_json_and_serves_it() {
         .json()
         .await
         .unwrap();
+    // No SMTP relay configured: the binary writes mail to DATA_DIR/mail.
+    let folder = hc_testkit::mail::MailFolder::new(data.path().join("cloud").join("mail"));
+    hc_testkit::mail::verify_with(&http, &url, &tokens.access_token, &folder, "a@b.co").await;
     let added = http
         .post(format!("{url}/v1/devices"))
         .bearer_auth(&tokens.access_token)

@@ -10,6 +10,8 @@ use hc_protocol::{Challenge, Nonce, Serial};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::mail::{MailFolder, Mails, code_for};
+
 #[derive(Clone, Copy, Debug)]
 pub enum Backend {
     Sqlite,
@@ -20,6 +22,8 @@ pub enum Backend {
 pub struct TestCloud {
     pub cloud: RunningCloud,
     pub http: reqwest::Client,
+    /// The `.eml` files the cloud writes (when its configuration names no SMTP relay).
+    pub mail: MailFolder,
     _data: tempfile::TempDir,
 }
 
@@ -64,9 +68,11 @@ impl Answer {
 impl TestCloud {
     /// Starts a cloud on `config`, whose data lives in `data`.
     pub async fn launch(config: Config, data: tempfile::TempDir) -> TestCloud {
+        let mail = MailFolder::new(config.mail_dir());
         let cloud = hc_cloud::launch(config).await.expect("cloud starts");
         TestCloud {
             cloud,
+            mail,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()
@@ -139,10 +145,28 @@ impl TestCloud {
         answer.json()
     }
 
-    /// Registers and logs in; the access token.
+    /// Registers, logs in and verifies the address with the code from the mail folder: an
+    /// account that may add devices. The access token.
     pub async fn account(&self, email: &str) -> String {
+        let token = self.unverified_account(email).await;
+        self.verify_from(&self.mail, &token, email).await;
+        token
+    }
+
+    /// Registers and logs in, leaving the address unverified; the access token.
+    pub async fn unverified_account(&self, email: &str) -> String {
         self.register(email).await;
         self.login(email).await.access_token
+    }
+
+    /// Verifies the session's address with the newest code mailed to `email` in `mails`.
+    pub async fn verify_from(&self, mails: &impl Mails, token: &str, email: &str) {
+        let code = code_for(mails, email, MAIL_WAIT).await;
+        let answer = self
+            .post("/v1/accounts/verify", Some(token), json!({ "code": code }))
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+        assert_eq!(answer.body["email_verified"], true, "{:?}", answer.body);
     }
 
     pub async fn provision(&self, serial: &str) -> DeviceRecord {
@@ -198,6 +222,9 @@ pub async fn answer(response: reqwest::Response) -> Answer {
 }
 
 pub const PASSWORD: &str = "correct horse battery";
+
+/// How long a test waits for a mail the cloud's outbox worker sends.
+pub const MAIL_WAIT: Duration = Duration::from_secs(15);
 
 /// The QR text a device would show for a fresh challenge.
 pub fn qr_for(device: &DeviceRecord, nonce_byte: u8) -> String {

@@ -158,6 +158,43 @@ pub fn serve_args(config: &Config) -> Vec<OsString> {
         "transfer-wait-secs",
         config.transfer_wait.as_secs().to_string().into(),
     );
+    let codes = &config.account_codes;
+    flag(
+        "code-resends-per-account",
+        codes.resends_per_account.to_string().into(),
+    );
+    flag(
+        "code-forgot-per-email",
+        codes.forgot_per_email.to_string().into(),
+    );
+    flag(
+        "code-forgot-per-addr",
+        codes.forgot_per_client_addr.to_string().into(),
+    );
+    flag(
+        "code-tries-per-account",
+        codes.tries_per_account.to_string().into(),
+    );
+    flag(
+        "code-tries-per-addr",
+        codes.tries_per_client_addr.to_string().into(),
+    );
+    flag("region", config.region.clone().into());
+    flag("mail-dir", config.mail_dir().into());
+    flag("smtp-from", config.mail.from.clone().into());
+    if let Some(smtp) = &config.mail.smtp {
+        flag("smtp-host", smtp.host.clone().into());
+        flag("smtp-port", smtp.port.to_string().into());
+        flag("smtp-tls", smtp.tls.as_str().into());
+        if let Some(ca) = &smtp.ca_file {
+            flag("smtp-ca-file", ca.clone().into());
+        }
+        // The password as a flag is visible to `ps`; a test relay's is no secret.
+        if let Some((user, password)) = &smtp.credentials {
+            flag("smtp-username", user.clone().into());
+            flag("smtp-password", password.clone().into());
+        }
+    }
     if push.allow_insecure_loopback {
         args.push("--webhook-allow-insecure-loopback".into());
     }

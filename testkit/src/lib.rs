@@ -6,6 +6,8 @@
 //! - [`cloud_api`]: the cloud alone on SQLite or PostgreSQL, and its API spoken as raw JSON.
 //! - [`device`]: the test device (its factory record, an agent on a clock the test moves).
 //! - [`postgres`]: a real PostgreSQL server for the tests and the load benchmark.
+//! - [`mail`]: an SMTP server the cloud sends to, the mail folder it writes without one, the
+//!   codes in both.
 //! - [`haproxy`]: HAProxy terminating TLS in front of several cloud instances.
 //! - [`vectors`]: the protocol's test vectors, parsed by the one struct in `hc-protocol`.
 //! - [`MemoryStore`]: the phone's secure store in memory (the core's own, re-exported).
@@ -19,6 +21,7 @@ pub mod cloud_api;
 pub mod cloud_process;
 pub mod device;
 pub mod haproxy;
+pub mod mail;
 pub mod postgres;
 mod world;
 

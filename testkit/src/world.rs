@@ -10,7 +10,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::cloud_api::MAIL_WAIT;
 use crate::cloud_process::CloudProcess;
+use crate::mail::{MailFolder, code_for};
 use hc_cloud::storage::Storage;
 use hc_cloud::{Config, ProvisionRequest, RunningCloud};
 use hc_core::{ClientConfig, HcClient, MemoryStore, ResetFlowListener, ResetState};
@@ -223,8 +225,22 @@ impl World {
         HcClient::new(config, store).unwrap()
     }
 
-    /// A phone logged in to a new account.
+    /// A phone logged in to a new account whose address is verified, as the app leaves it once
+    /// the code from the sign-up mail is entered.
     pub async fn owner(&self, name: &str) -> HcClient {
+        let phone = self.unverified_owner(name).await;
+        self.verify(&phone, &format!("{name}@example.com")).await;
+        phone
+    }
+
+    /// Enters the newest code mailed to `email` on `phone`, as its owner does after sign-up.
+    pub async fn verify(&self, phone: &HcClient, email: &str) {
+        let code = code_for(&self.mail(), email, MAIL_WAIT).await;
+        phone.verify_email(code).await.unwrap();
+    }
+
+    /// A phone logged in to a new account that has not entered its mailed code yet.
+    pub async fn unverified_owner(&self, name: &str) -> HcClient {
         let phone = self.phone();
         let email = format!("{name}@example.com");
         phone
@@ -232,6 +248,11 @@ impl World {
             .await
             .unwrap();
         phone
+    }
+
+    /// The mailbox of every address: the folder the cloud (without an SMTP relay) writes to.
+    pub fn mail(&self) -> MailFolder {
+        MailFolder::new(self.config.mail_dir())
     }
 
     /// `count` owners named `<prefix>0..`, each logged in on its own phone with its own NVR

@@ -239,6 +239,7 @@ async fn an_expired_access_token_is_refreshed_without_the_user_noticing() {
         )
         .await
         .unwrap();
+    world.verify(&owner, "owner@example.com").await;
     let nvr = bound_nvr(&world, &owner).await;
     tokio::time::sleep(Duration::from_millis(2_100)).await;
 

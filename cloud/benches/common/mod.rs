@@ -135,8 +135,15 @@ pub struct Owner {
     pub device: DeviceRecord,
 }
 
-/// Registers one account per device, logs it in and adds its device, through the API.
-pub async fn owners(url: &str, devices: Vec<DeviceRecord>, prefix: &str) -> Vec<Owner> {
+/// Registers one account per device, logs it in, verifies its address with the code the server
+/// wrote to `mail_dir`, and adds its device, through the API.
+pub async fn owners(
+    url: &str,
+    mail_dir: &std::path::Path,
+    devices: Vec<DeviceRecord>,
+    prefix: &str,
+) -> Vec<Owner> {
+    let mail = hc_testkit::mail::MailFolder::new(mail_dir);
     let http = reqwest::Client::new();
     let mut owners = Vec::new();
     for (i, device) in devices.into_iter().enumerate() {
@@ -162,6 +169,7 @@ pub async fn owners(url: &str, devices: Vec<DeviceRecord>, prefix: &str) -> Vec<
             .json()
             .await
             .expect("tokens");
+        hc_testkit::mail::verify_with(&http, url, &tokens.access_token, &mail, &email).await;
         let added = http
             .post(format!("{url}/v1/devices"))
             .bearer_auth(&tokens.access_token)

@@ -10,7 +10,7 @@ use hc_protocol::factory::LabelCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::auth::Account;
+use crate::auth::{Account, VerifiedAccount};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::rate_limit;
@@ -44,14 +44,14 @@ pub async fn list(
     responses(
         (status = 201, description = "the device, now the account's", body = Device),
         (status = 400, description = "invalid_serial"),
-        (status = 403, description = "wrong_label_code"),
+        (status = 403, description = "wrong_label_code, email_not_verified"),
         (status = 409, description = "already_added, bound_to_other_account"),
         (status = 429, description = "rate_limited"),
     ),
 )]
 pub async fn add(
     State(state): State<AppState>,
-    Account(account): Account,
+    VerifiedAccount(account): VerifiedAccount,
     ApiJson(request): ApiJson<AddDeviceRequest>,
 ) -> Result<(StatusCode, Json<Device>), ApiError> {
     let serial = parse_serial(&request.serial)?;

@@ -27,6 +27,7 @@ pub mod devices;
 pub mod events;
 pub mod health;
 pub mod push_endpoints;
+pub mod recovery;
 pub mod reset_codes;
 pub mod sessions;
 pub mod transfers;
@@ -35,6 +36,11 @@ pub mod transfers;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(accounts::register))
+        .routes(routes!(accounts::me))
+        .routes(routes!(accounts::verify))
+        .routes(routes!(accounts::resend))
+        .routes(routes!(recovery::forgot))
+        .routes(routes!(recovery::reset))
         .routes(routes!(sessions::login))
         .routes(routes!(sessions::refresh))
         .routes(routes!(sessions::logout))

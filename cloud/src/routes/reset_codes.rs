@@ -37,6 +37,7 @@ use crate::storage::{DeviceRow, Limit, NewAuditEvent, NewFeedEvent};
     responses(
         (status = 200, description = "the code to type on the device", body = ResetCodeResponse),
         (status = 400, description = "invalid_qr"),
+        (status = 403, description = "email_not_verified"),
         (status = 409, description = "device_not_bound, bound_to_other_account"),
         (status = 429, description = "rate_limited"),
     ),
@@ -58,9 +59,13 @@ pub async fn issue(
         .reset_code_context(&access_hash, serial.as_deref(), now)
         .await?;
     // A dead token is a 401 before anything about the body is said, as on every other route.
-    let Some((account, row)) = context else {
+    let Some((account, verified, row)) = context else {
         return Err(ApiError::unauthorized());
     };
+    // Before the body is judged or any budget spent (issue 21).
+    if !verified {
+        return Err(crate::account_codes::email_not_verified());
+    }
     let parsed = parsed?;
     let challenge = parsed.as_ref().ok().map(|qr| qr.challenge().clone());
     let checked = match parsed {

@@ -16,7 +16,7 @@ use hc_protocol::api::{ErrorCode, TransferList, TransferRequest};
 use hc_protocol::factory::LabelCode;
 use hc_protocol::parse_qr;
 
-use crate::auth::Account;
+use crate::auth::{Account, VerifiedAccount};
 use crate::config::{
     TRANSFER_REFUSAL_COOLDOWN_SECS, TRANSFER_TRIES_PER_QR, TRANSFERS_PER_ACCOUNT,
     TRANSFERS_PER_DEVICE,
@@ -42,14 +42,14 @@ const LIST_LIMIT: u32 = 200;
     responses(
         (status = 201, description = "the open request", body = hc_protocol::api::Transfer),
         (status = 400, description = "invalid_qr"),
-        (status = 403, description = "wrong_label_code"),
+        (status = 403, description = "wrong_label_code, email_not_verified"),
         (status = 409, description = "device_not_bound, already_added, qr_already_used, transfer_pending, transfer_refused_recently"),
         (status = 429, description = "rate_limited"),
     ),
 )]
 pub async fn request(
     State(state): State<AppState>,
-    Account(account): Account,
+    VerifiedAccount(account): VerifiedAccount,
     ApiJson(request): ApiJson<TransferRequest>,
 ) -> Result<(StatusCode, Json<hc_protocol::api::Transfer>), ApiError> {
     let now = unix_now();

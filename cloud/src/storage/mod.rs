@@ -223,6 +223,91 @@ pub struct DeliveryState {
     pub attempts: u32,
 }
 
+/// A mailed account code about to be stored (its hash: the caller's, bound to the account).
+#[derive(Clone, Copy, Debug)]
+pub struct NewCode {
+    pub purpose: hc_protocol::account_code::AccountCodePurpose,
+    pub now: i64,
+    pub expires_at: i64,
+    /// [`hc_protocol::account_code::ACCOUNT_CODE_TRIES`].
+    pub tries: u32,
+}
+
+/// The keyed hash of a code for an account id, which the database may assign in the same
+/// transaction (registration).
+pub type CodeHasher<'a> = &'a (dyn Fn(i64) -> Vec<u8> + Send + Sync);
+
+/// A mail about to be written to the outbox, in the transaction of the action it tells of.
+#[derive(Clone)]
+pub struct NewMail {
+    pub recipient: String,
+    /// What it is (`verify_email`, `reset_password`), for operators: the message is cleared once
+    /// sent.
+    pub kind: &'static str,
+    /// The whole RFC 5322 message.
+    pub message: Vec<u8>,
+    pub now_ms: i64,
+}
+
+impl std::fmt::Debug for NewMail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The message holds a code.
+        f.debug_struct("NewMail")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One mail a worker holds the lease of.
+#[derive(Clone)]
+pub struct ClaimedMail {
+    pub outbox_id: i64,
+    /// Attempts made before this one.
+    pub attempts: u32,
+    pub recipient: String,
+    pub message: Vec<u8>,
+}
+
+impl std::fmt::Debug for ClaimedMail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClaimedMail")
+            .field("outbox_id", &self.outbox_id)
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where one mail outbox row stands (operations and tests).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailRow {
+    pub id: i64,
+    pub recipient: String,
+    pub kind: String,
+    /// `pending`, `sent` or `dead`.
+    pub state: String,
+    pub attempts: u32,
+    /// Whether the message (and so the code) is still kept: only until it is sent or dead.
+    pub has_message: bool,
+    pub last_error: Option<String>,
+}
+
+/// Whose code a try is at: the session's account (verify) or the account an address names
+/// (reset; an unknown address has none, after the same statement).
+#[derive(Clone, Copy, Debug)]
+pub enum CodeOwner<'a> {
+    Account(i64),
+    Email(&'a str),
+}
+
+/// A try taken from a live code: the caller compares the hash.
+#[derive(Clone, Debug)]
+pub struct TakenTry {
+    pub account_id: i64,
+    pub code_hash: Vec<u8>,
+    /// Tries the code has after this one.
+    pub tries_left: u32,
+}
+
 /// A transfer request about to be written.
 #[derive(Clone, Debug)]
 pub struct NewTransfer {
@@ -275,13 +360,80 @@ pub struct Limit<'a> {
 
 #[async_trait]
 pub trait Storage: Send + Sync + std::fmt::Debug {
-    /// `None` when the email is taken.
+    /// Creates an account with its unverified address, its verification code and the mail that
+    /// carries it, in one transaction. `None` when the email is taken (nothing is written then).
     async fn create_account(
         &self,
         email: &str,
         password_hash: &str,
-        now: i64,
+        code: &NewCode,
+        code_hash: CodeHasher<'_>,
+        mail: Option<&NewMail>,
     ) -> StorageResult<Option<i64>>;
+    /// `(email, verified)` of an account.
+    async fn account_info(&self, account_id: i64) -> StorageResult<Option<(String, bool)>>;
+    /// `(account id, email verified)` of a live access token.
+    async fn verified_account_for_access_token(
+        &self,
+        access_hash: &[u8],
+        now: i64,
+    ) -> StorageResult<Option<(i64, bool)>>;
+    /// Stores a code for the account `account_id` if it has the address `email` (replacing its
+    /// live code of the same purpose) and the mail that carries it, in one transaction: the
+    /// same statements whether or not it exists (`POST /v1/auth/forgot` must not tell). Whether
+    /// it exists.
+    async fn issue_code(
+        &self,
+        account_id: i64,
+        email: &str,
+        code: &NewCode,
+        code_hash: &[u8],
+        mail: Option<&NewMail>,
+    ) -> StorageResult<bool>;
+    /// Takes one try from the live code of `purpose` of `owner`, in one conditional write (two
+    /// racing tries take two); `None` when there is no live code with a try left.
+    async fn take_code_try(
+        &self,
+        owner: CodeOwner<'_>,
+        purpose: hc_protocol::account_code::AccountCodePurpose,
+        now: i64,
+    ) -> StorageResult<Option<TakenTry>>;
+    /// Uses the verification code whose hash is `code_hash` and marks the address verified, in
+    /// one transaction; `false` when that code is no longer there (used or replaced meanwhile).
+    async fn verify_email(
+        &self,
+        account_id: i64,
+        code_hash: &[u8],
+        now: i64,
+    ) -> StorageResult<bool>;
+    /// Uses the reset code whose hash is `code_hash`, sets the new password hash, marks the
+    /// address verified, ends every session of the account and writes `event` (with its push
+    /// outbox rows), in one transaction; `false` when that code is no longer there.
+    async fn reset_password(
+        &self,
+        account_id: i64,
+        code_hash: &[u8],
+        password_hash: &str,
+        event: &NewFeedEvent,
+    ) -> StorageResult<bool>;
+    /// Takes the lease of up to `limit` due mails, as [`Storage::claim_deliveries`] does.
+    async fn claim_mails(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        lease: &str,
+        limit: u32,
+    ) -> StorageResult<Vec<ClaimedMail>>;
+    /// Records how a send ended, if `lease` still holds the row; a sent or dead row loses its
+    /// message (the code in it).
+    async fn settle_mail(
+        &self,
+        outbox_id: i64,
+        lease: &str,
+        settlement: &Settlement,
+    ) -> StorageResult<()>;
+    /// Every mail outbox row, oldest first (operations and tests).
+    async fn mail_rows(&self) -> StorageResult<Vec<MailRow>>;
     /// `(account id, argon2 PHC string)`.
     async fn account_by_email(&self, email: &str) -> StorageResult<Option<(i64, String)>>;
 
@@ -346,15 +498,15 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Counts one hit in a fixed-window bucket and returns the hits so far in that window.
     async fn count_hit(&self, bucket: &str, window_start: i64) -> StorageResult<u64>;
 
-    /// What a reset-code request reads, in one statement: the account of a live access token
-    /// and the registry row of `serial` (`None` when no QR named one, or the serial is unknown).
-    /// `None` when the token is not live.
+    /// What a reset-code request reads, in one statement: the account of a live access token,
+    /// whether its address is verified, and the registry row of `serial` (`None` when no QR named
+    /// one, or the serial is unknown). `None` when the token is not live.
     async fn reset_code_context(
         &self,
         access_hash: &[u8],
         serial: Option<&str>,
         now: i64,
-    ) -> StorageResult<Option<(i64, Option<DeviceRow>)>>;
+    ) -> StorageResult<Option<(i64, bool, Option<DeviceRow>)>>;
 
     /// Counts a request in each of `limits` in turn (the window starting at `window_start`),
     /// stopping at the first one it exceeds, and writes its audit row: `allowed` when it stayed

@@ -122,6 +122,75 @@ macro_rules! sql_storage {
                 Ok(())
             }
 
+            /// Stores a code for the account `account_id` if it has the address `email`,
+            /// replacing its live code of the same purpose. Whether it has.
+            async fn upsert_code(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                account_id: i64,
+                email: &str,
+                code: &$crate::storage::NewCode,
+                code_hash: &[u8],
+            ) -> $crate::storage::StorageResult<bool> {
+                let written = sqlx::query(
+                    "INSERT INTO account_codes (account_id, purpose, code_hash, created_at, expires_at, tries_left)
+                     SELECT id, $3, $4, $5, $6, $7 FROM accounts WHERE id = $1 AND email = $2
+                     ON CONFLICT (account_id, purpose) DO UPDATE SET code_hash = excluded.code_hash,
+                         created_at = excluded.created_at, expires_at = excluded.expires_at,
+                         tries_left = excluded.tries_left",
+                )
+                .bind(account_id)
+                .bind(email)
+                .bind(code.purpose.as_str())
+                .bind(code_hash)
+                .bind(code.now)
+                .bind(code.expires_at)
+                .bind(i64::from(code.tries))
+                .execute(&mut **tx)
+                .await?;
+                Ok(written.rows_affected() == 1)
+            }
+
+            /// Queues a mail to the address of the account `account_id`, if it has the
+            /// address `email` (so an unknown address queues none, after the same statement).
+            async fn insert_mail(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                account_id: i64,
+                email: &str,
+                mail: &$crate::storage::NewMail,
+            ) -> $crate::storage::StorageResult<()> {
+                sqlx::query(
+                    "INSERT INTO mail_outbox (recipient, kind, message, created_at, state, attempts, due_at_ms)
+                     SELECT $3, $4, $5, $6, 'pending', 0, $6 FROM accounts WHERE id = $1 AND email = $2",
+                )
+                .bind(account_id)
+                .bind(email)
+                .bind(&mail.recipient)
+                .bind(mail.kind)
+                .bind(&mail.message)
+                .bind(mail.now_ms)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            /// Deletes the account's code of `purpose` if its hash is `code_hash`: used once.
+            async fn use_code(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                account_id: i64,
+                purpose: hc_protocol::account_code::AccountCodePurpose,
+                code_hash: &[u8],
+            ) -> $crate::storage::StorageResult<bool> {
+                let used = sqlx::query(
+                    "DELETE FROM account_codes WHERE account_id = $1 AND purpose = $2 AND code_hash = $3",
+                )
+                .bind(account_id)
+                .bind(purpose.as_str())
+                .bind(code_hash)
+                .execute(&mut **tx)
+                .await?;
+                Ok(used.rows_affected() == 1)
+            }
+
             /// A feed event from `feed_events` columns and the other account's e-mail
             /// (`other_email`), masked as the audit masks it.
             fn feed_event(
@@ -253,22 +322,275 @@ macro_rules! sql_storage {
                 &self,
                 email: &str,
                 password_hash: &str,
-                now: i64,
+                code: &$crate::storage::NewCode,
+                code_hash: $crate::storage::CodeHasher<'_>,
+                mail: Option<&$crate::storage::NewMail>,
             ) -> $crate::storage::StorageResult<Option<i64>> {
                 use sqlx::Row;
+                let mut tx = self.writer.begin().await?;
                 let row = sqlx::query(
                     "INSERT INTO accounts (email, password_hash, created_at) VALUES ($1, $2, $3)
                      ON CONFLICT (email) DO NOTHING RETURNING id",
                 )
                 .bind(email)
                 .bind(password_hash)
+                .bind(code.now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                // Taken: nothing written, no mail.
+                let Some(row) = row else { return Ok(None) };
+                let id: i64 = row.try_get("id")?;
+                Self::upsert_code(&mut tx, id, email, code, &code_hash(id)).await?;
+                if let Some(mail) = mail {
+                    Self::insert_mail(&mut tx, id, email, mail).await?;
+                }
+                tx.commit().await?;
+                Ok(Some(id))
+            }
+
+            async fn account_info(
+                &self,
+                account_id: i64,
+            ) -> $crate::storage::StorageResult<Option<(String, bool)>> {
+                use sqlx::Row;
+                let row = sqlx::query("SELECT email, email_verified_at FROM accounts WHERE id = $1")
+                    .bind(account_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                match row {
+                    Some(row) => Ok(Some((
+                        row.try_get("email")?,
+                        row.try_get::<Option<i64>, _>("email_verified_at")?.is_some(),
+                    ))),
+                    None => Ok(None),
+                }
+            }
+
+            async fn verified_account_for_access_token(
+                &self,
+                access_hash: &[u8],
+                now: i64,
+            ) -> $crate::storage::StorageResult<Option<(i64, bool)>> {
+                use sqlx::Row;
+                let row = sqlx::query(
+                    "SELECT t.account_id, a.email_verified_at
+                     FROM access_tokens t JOIN sessions s ON s.id = t.session_id
+                     JOIN accounts a ON a.id = t.account_id
+                     WHERE t.token_hash = $1 AND t.expires_at > $2 AND s.revoked_at IS NULL",
+                )
+                .bind(access_hash)
                 .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                match row {
+                    Some(row) => Ok(Some((
+                        row.try_get("account_id")?,
+                        row.try_get::<Option<i64>, _>("email_verified_at")?.is_some(),
+                    ))),
+                    None => Ok(None),
+                }
+            }
+
+            async fn issue_code(
+                &self,
+                account_id: i64,
+                email: &str,
+                code: &$crate::storage::NewCode,
+                code_hash: &[u8],
+                mail: Option<&$crate::storage::NewMail>,
+            ) -> $crate::storage::StorageResult<bool> {
+                let mut tx = self.writer.begin().await?;
+                let found = Self::upsert_code(&mut tx, account_id, email, code, code_hash).await?;
+                if let Some(mail) = mail {
+                    Self::insert_mail(&mut tx, account_id, email, mail).await?;
+                }
+                tx.commit().await?;
+                Ok(found)
+            }
+
+            async fn take_code_try(
+                &self,
+                owner: $crate::storage::CodeOwner<'_>,
+                purpose: hc_protocol::account_code::AccountCodePurpose,
+                now: i64,
+            ) -> $crate::storage::StorageResult<Option<$crate::storage::TakenTry>> {
+                use $crate::storage::CodeOwner;
+                use sqlx::Row;
+                let (id, email) = match owner {
+                    CodeOwner::Account(id) => (Some(id), None),
+                    CodeOwner::Email(email) => (None, Some(email)),
+                };
+                let row = sqlx::query(
+                    "UPDATE account_codes SET tries_left = tries_left - 1
+                     WHERE purpose = $1 AND expires_at > $2 AND tries_left > 0
+                       AND account_id = (SELECT id FROM accounts WHERE id = $3 OR email = $4)
+                     RETURNING account_id, code_hash, tries_left",
+                )
+                .bind(purpose.as_str())
+                .bind(now)
+                .bind(id)
+                .bind(email)
                 .fetch_optional(&self.writer)
                 .await?;
-                Ok(match row {
-                    Some(row) => Some(row.try_get::<i64, _>("id")?),
-                    None => None,
-                })
+                let Some(row) = row else { return Ok(None) };
+                Ok(Some($crate::storage::TakenTry {
+                    account_id: row.try_get("account_id")?,
+                    code_hash: row.try_get("code_hash")?,
+                    tries_left: u32::try_from(row.try_get::<i64, _>("tries_left")?).unwrap_or(0),
+                }))
+            }
+
+            async fn verify_email(
+                &self,
+                account_id: i64,
+                code_hash: &[u8],
+                now: i64,
+            ) -> $crate::storage::StorageResult<bool> {
+                use hc_protocol::account_code::AccountCodePurpose;
+                let mut tx = self.writer.begin().await?;
+                if !Self::use_code(&mut tx, account_id, AccountCodePurpose::VerifyEmail, code_hash).await? {
+                    return Ok(false);
+                }
+                sqlx::query("UPDATE accounts SET email_verified_at = COALESCE(email_verified_at, $2) WHERE id = $1")
+                    .bind(account_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn reset_password(
+                &self,
+                account_id: i64,
+                code_hash: &[u8],
+                password_hash: &str,
+                event: &$crate::storage::NewFeedEvent,
+            ) -> $crate::storage::StorageResult<bool> {
+                use hc_protocol::account_code::AccountCodePurpose;
+                let now = event.at;
+                let mut tx = self.writer.begin().await?;
+                if !Self::use_code(&mut tx, account_id, AccountCodePurpose::ResetPassword, code_hash).await? {
+                    return Ok(false);
+                }
+                // The code reached the address: it is proven, and a pending verify code is moot.
+                sqlx::query(
+                    "UPDATE accounts SET password_hash = $2, email_verified_at = COALESCE(email_verified_at, $3)
+                     WHERE id = $1",
+                )
+                .bind(account_id)
+                .bind(password_hash)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM account_codes WHERE account_id = $1")
+                    .bind(account_id)
+                    .execute(&mut *tx)
+                    .await?;
+                // Whoever knew the old password is signed out everywhere, as by logout-all.
+                sqlx::query(
+                    "UPDATE sessions SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL",
+                )
+                .bind(now)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+                Self::insert_feed(&mut tx, std::slice::from_ref(event)).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn claim_mails(
+                &self,
+                now_ms: i64,
+                lease_until_ms: i64,
+                lease: &str,
+                limit: u32,
+            ) -> $crate::storage::StorageResult<Vec<$crate::storage::ClaimedMail>> {
+                use sqlx::Row;
+                // As `claim_deliveries`: the outer conditions re-check a row another instance
+                // claimed meanwhile (PostgreSQL skips the rows locked right now).
+                let claim = format!(
+                    "UPDATE mail_outbox SET lease_until_ms = $2, lease = $3
+                     WHERE id IN (
+                         SELECT id FROM mail_outbox
+                         WHERE state = 'pending' AND due_at_ms <= $1
+                           AND (lease_until_ms IS NULL OR lease_until_ms <= $1)
+                         ORDER BY due_at_ms, id LIMIT $4{}
+                     ) AND state = 'pending' AND (lease_until_ms IS NULL OR lease_until_ms <= $1)
+                     RETURNING id, attempts, recipient, message",
+                    Self::SKIP_LOCKED
+                );
+                let rows = sqlx::query(&claim)
+                    .bind(now_ms)
+                    .bind(lease_until_ms)
+                    .bind(lease)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.writer)
+                    .await?;
+                let mut claimed = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let message: Option<Vec<u8>> = row.try_get("message")?;
+                    claimed.push($crate::storage::ClaimedMail {
+                        outbox_id: row.try_get("id")?,
+                        attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+                        recipient: row.try_get("recipient")?,
+                        message: message.unwrap_or_default(),
+                    });
+                }
+                Ok(claimed)
+            }
+
+            async fn settle_mail(
+                &self,
+                outbox_id: i64,
+                lease: &str,
+                settlement: &$crate::storage::Settlement,
+            ) -> $crate::storage::StorageResult<()> {
+                use $crate::storage::Settlement;
+                let (state, due, error) = match settlement {
+                    Settlement::Delivered => ("sent", None, None),
+                    Settlement::Retry { due_at_ms, error } => ("pending", Some(*due_at_ms), Some(error.as_str())),
+                    Settlement::Dead { error } => ("dead", None, Some(error.as_str())),
+                };
+                sqlx::query(
+                    "UPDATE mail_outbox SET state = $3, attempts = attempts + 1,
+                            due_at_ms = COALESCE($4, due_at_ms), last_error = $5,
+                            message = CASE WHEN $3 = 'pending' THEN message ELSE NULL END,
+                            lease_until_ms = NULL, lease = NULL
+                     WHERE id = $1 AND lease = $2",
+                )
+                .bind(outbox_id)
+                .bind(lease)
+                .bind(state)
+                .bind(due)
+                .bind(error)
+                .execute(&self.writer)
+                .await?;
+                Ok(())
+            }
+
+            async fn mail_rows(&self) -> $crate::storage::StorageResult<Vec<$crate::storage::MailRow>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT id, recipient, kind, state, attempts, message IS NOT NULL AS has_message, last_error
+                     FROM mail_outbox ORDER BY id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok($crate::storage::MailRow {
+                            id: row.try_get("id")?,
+                            recipient: row.try_get("recipient")?,
+                            kind: row.try_get("kind")?,
+                            state: row.try_get("state")?,
+                            attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+                            has_message: row.try_get("has_message")?,
+                            last_error: row.try_get("last_error")?,
+                        })
+                    })
+                    .collect()
             }
 
             async fn account_by_email(
@@ -656,13 +978,14 @@ macro_rules! sql_storage {
                 access_hash: &[u8],
                 serial: Option<&str>,
                 now: i64,
-            ) -> $crate::storage::StorageResult<Option<(i64, Option<$crate::storage::DeviceRow>)>> {
+            ) -> $crate::storage::StorageResult<Option<(i64, bool, Option<$crate::storage::DeviceRow>)>> {
                 use sqlx::Row;
                 // The token and the device in one read. A NULL serial matches no device.
                 let row = sqlx::query(
-                    "SELECT t.account_id, d.serial, d.model, d.firmware, d.sealed_key, d.label_hash,
-                            d.owner_account_id, d.name, d.added_at
+                    "SELECT t.account_id, a.email_verified_at, d.serial, d.model, d.firmware,
+                            d.sealed_key, d.label_hash, d.owner_account_id, d.name, d.added_at
                      FROM access_tokens t JOIN sessions s ON s.id = t.session_id
+                     JOIN accounts a ON a.id = t.account_id
                      LEFT JOIN devices d ON d.serial = $3
                      WHERE t.token_hash = $1 AND t.expires_at > $2 AND s.revoked_at IS NULL",
                 )
@@ -673,11 +996,12 @@ macro_rules! sql_storage {
                 .await?;
                 let Some(row) = row else { return Ok(None) };
                 let account_id: i64 = row.try_get("account_id")?;
+                let verified = row.try_get::<Option<i64>, _>("email_verified_at")?.is_some();
                 let device = match row.try_get::<Option<String>, _>("serial")? {
                     None => None,
                     Some(serial) => Some(Self::device_row(serial, &row)?),
                 };
-                Ok(Some((account_id, device)))
+                Ok(Some((account_id, verified, device)))
             }
 
             async fn count_and_audit(
@@ -1172,6 +1496,15 @@ macro_rules! sql_storage {
                     .await?;
                 sqlx::query("DELETE FROM rate_limit_hits WHERE window_start < $1")
                     .bind(window_cutoff)
+                    .execute(&self.writer)
+                    .await?;
+                sqlx::query("DELETE FROM account_codes WHERE expires_at <= $1")
+                    .bind(now)
+                    .execute(&self.writer)
+                    .await?;
+                // Sent mail is kept a week for operators (its message is gone already).
+                sqlx::query("DELETE FROM mail_outbox WHERE state = 'sent' AND created_at < $1")
+                    .bind(now.saturating_sub(7 * 24 * 3600).saturating_mul(1000))
                     .execute(&self.writer)
                     .await?;
                 Ok(())

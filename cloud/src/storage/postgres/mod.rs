@@ -37,6 +37,11 @@ static MIGRATIONS: &[EmbeddedMigration] = &[
         "transfer",
         include_str!("../../../migrations/postgres/0006_transfer.sql"),
     ),
+    (
+        7,
+        "mail",
+        include_str!("../../../migrations/postgres/0007_mail.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone)]

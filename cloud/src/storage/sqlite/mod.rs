@@ -40,6 +40,11 @@ static MIGRATIONS: &[EmbeddedMigration] = &[
         "transfer",
         include_str!("../../../migrations/sqlite/0006_transfer.sql"),
     ),
+    (
+        7,
+        "mail",
+        include_str!("../../../migrations/sqlite/0007_mail.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone)]
