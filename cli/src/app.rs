@@ -74,16 +74,7 @@ impl Context {
     /// Creates the account and logs in, as the apps do: the rule first, then the password twice
     /// on a terminal (once from standard input: a script does not mistype).
     pub async fn register(&self, email: String, password_stdin: bool) -> Result<(), CliError> {
-        let prompted = !password_stdin && std::io::stdin().is_terminal();
-        if prompted {
-            eprintln!("{}", say(&hc_core::password_rule_message()));
-        }
-        let password = read_password(password_stdin, &new_password_prompt())?;
-        let again = if prompted {
-            read_password(false, &new_password_again_prompt())?
-        } else {
-            password.clone()
-        };
+        let (password, again) = read_new_password(password_stdin)?;
         self.client.register(email.clone(), password, again).await?;
         outln!(
             "{}",
@@ -146,16 +137,7 @@ impl Context {
                 read_line(&cli_words("Code from the mail: ", "邮件中的验证码："))?
             }
         };
-        let prompted = !password_stdin && std::io::stdin().is_terminal();
-        if prompted {
-            eprintln!("{}", say(&hc_core::password_rule_message()));
-        }
-        let new = read_password(password_stdin, &new_password_prompt())?;
-        let again = if prompted {
-            read_password(false, &new_password_again_prompt())?
-        } else {
-            new.clone()
-        };
+        let (new, again) = read_new_password(password_stdin)?;
         self.client.reset_password(email, code, new, again).await?;
         outln!("{}", say(&UiMessage::plain(MessageId::PasswordResetDone)));
         Ok(())
@@ -225,20 +207,11 @@ impl Context {
     /// Changes the account password: the current one, then the new one twice (from standard
     /// input, one per line, with `--password-stdin`).
     pub async fn change_password(&self, password_stdin: bool) -> Result<(), CliError> {
-        let prompted = !password_stdin && std::io::stdin().is_terminal();
         let current = read_password(
             password_stdin,
             &cli_words("Current password: ", "当前密码："),
         )?;
-        if prompted {
-            eprintln!("{}", say(&hc_core::password_rule_message()));
-        }
-        let new = read_password(password_stdin, &new_password_prompt())?;
-        let again = if prompted {
-            read_password(false, &new_password_again_prompt())?
-        } else {
-            new.clone()
-        };
+        let (new, again) = read_new_password(password_stdin)?;
         // The rule and the confirmation, checked before anything is sent.
         hc_core::check_new_password("", &new, &again)?;
         self.client.change_password(current, new).await?;
@@ -456,6 +429,22 @@ fn print_progress(state: &ResetState) {
         ResetScreen::Working { status, .. } => outln!("{}", say(&status)),
         ResetScreen::Code { .. } | ResetScreen::Failed { .. } => {}
     }
+}
+
+/// A new password as the apps take it: on a terminal the rule, then the password twice; from
+/// standard input once (a script does not mistype), given back as its own confirmation.
+fn read_new_password(password_stdin: bool) -> Result<(String, String), CliError> {
+    let prompted = !password_stdin && std::io::stdin().is_terminal();
+    if prompted {
+        eprintln!("{}", say(&hc_core::password_rule_message()));
+    }
+    let password = read_password(password_stdin, &new_password_prompt())?;
+    let again = if prompted {
+        read_password(false, &new_password_again_prompt())?
+    } else {
+        password.clone()
+    };
+    Ok((password, again))
 }
 
 fn new_password_prompt() -> String {
