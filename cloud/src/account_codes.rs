@@ -3,7 +3,7 @@
 //! decide who may ask and what a right code does.
 
 use axum::http::StatusCode;
-use hc_protocol::account_code::{ACCOUNT_CODE_TRIES, AccountCodePurpose, parse_account_code};
+use hc_protocol::account_code::{ACCOUNT_CODE_TRIES, AccountCodePurpose, is_account_code};
 use hc_protocol::api::ErrorCode;
 use zeroize::Zeroizing;
 
@@ -69,11 +69,14 @@ pub enum Tried {
     NoCode,
 }
 
-/// The code as typed, or the `invalid_code` a malformed one gets (it spends no try).
-pub fn parse(typed: &str) -> Result<Zeroizing<String>, ApiError> {
-    parse_account_code(typed)
-        .map(Zeroizing::new)
-        .ok_or_else(|| invalid_code("that is not a six-digit code", None))
+/// The code as sent (six ASCII digits: the app normalizes what was typed), or the `invalid_code`
+/// a malformed one gets (it spends no try).
+pub fn parse(sent: &str) -> Result<Zeroizing<String>, ApiError> {
+    if is_account_code(sent) {
+        Ok(Zeroizing::new(sent.to_owned()))
+    } else {
+        Err(invalid_code("that is not a six-digit code", None))
+    }
 }
 
 /// Takes one try at the live code of `purpose` of `owner` and compares `code` with it in

@@ -65,9 +65,16 @@ pub fn document(api: utoipa::openapi::OpenApi) -> Value {
             variants.iter_mut().for_each(close);
         }
     }
-    let email = &mut schemas["NewAccount"]["properties"]["email"];
-    assert!(email.is_object(), "NewAccount has an email");
-    email["pattern"] = json!(email_pattern());
+    // Every body that names an address the cloud normalizes: the same pattern as registration.
+    for body in [
+        "NewAccount",
+        "ForgotPasswordRequest",
+        "ResetPasswordRequest",
+    ] {
+        let email = &mut schemas[body]["properties"]["email"];
+        assert!(email.is_object(), "{body} has an email");
+        email["pattern"] = json!(email_pattern());
+    }
     doc
 }
 

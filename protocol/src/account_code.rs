@@ -48,6 +48,12 @@ impl AccountCodePurpose {
     }
 }
 
+/// Whether `sent` is a code as the API carries it: exactly six ASCII digits (what
+/// [`parse_account_code`] makes of what a person typed). The cloud takes nothing else.
+pub fn is_account_code(sent: &str) -> bool {
+    sent.len() == ACCOUNT_CODE_DIGITS && sent.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// The code as the cloud compares it (the six ASCII digits), from what a person typed: spaces,
 /// dashes and full-width digits (a phone keyboard in Chinese input mode) are allowed, anything
 /// else is `None`.
@@ -98,6 +104,14 @@ mod tests {
             "+123456",
         ] {
             assert_eq!(parse_account_code(typed), None, "{typed:?}");
+        }
+    }
+
+    #[test]
+    fn the_api_carries_six_ascii_digits_only() {
+        assert!(is_account_code("012345"));
+        for sent in ["", "12345", "1234567", "123 456", "１２３４５６", "12345a"] {
+            assert!(!is_account_code(sent), "{sent:?}");
         }
     }
 

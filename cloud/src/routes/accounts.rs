@@ -155,11 +155,12 @@ pub async fn verify(
     Account(account): Account,
     ApiJson(request): ApiJson<VerifyEmailRequest>,
 ) -> Result<Json<AccountInfo>, ApiError> {
+    // The form first, so that a malformed code is refused alike before and after verification.
+    let code = account_codes::parse(&request.code)?;
     let info = account_info(&state, account).await?;
     if info.email_verified {
         return Ok(Json(info));
     }
-    let code = account_codes::parse(&request.code)?;
     // Each code has 5 tries and resends are limited, but tries across codes are bounded too.
     let limits = &state.policy().account_codes;
     rate_limit::hit(
