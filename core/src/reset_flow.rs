@@ -681,6 +681,14 @@ mod tests {
         let newest = frames.last().unwrap().clone();
         let decoder_busy = flow.shared.scanner.lock().unwrap();
         flow.submit_frame(busy);
+        // The decoder has taken the busy frame (it is no longer waiting) before the others come:
+        // on a loaded machine the decoder's thread may start late, and the first of the others
+        // would replace the busy frame and be the one it waits inside.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while flow.shared.lock().waiting.is_some() {
+            assert!(Instant::now() < deadline, "the decoder never took the busy frame");
+            std::thread::sleep(Duration::from_millis(1));
+        }
         for frame in frames {
             flow.submit_frame(frame);
         }
