@@ -27,6 +27,8 @@ suite!(
     the_outbox_keeps_a_mail_while_the_relay_is_down_and_sends_it_when_it_is_back,
     a_refused_registration_mails_nothing,
     without_a_relay_mail_is_written_to_the_mail_folder,
+    guesses_at_an_address_no_code_was_mailed_to_do_not_lock_its_owner_out,
+    a_squatter_on_an_unverified_address_gets_no_webhook_and_the_owners_reset_ends_every_one,
 );
 
 mod cases {
@@ -407,6 +409,91 @@ mod cases {
         try_code(code)
             .await
             .assert_error(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited);
+    }
+
+    pub async fn guesses_at_an_address_no_code_was_mailed_to_do_not_lock_its_owner_out(
+        backend: Backend,
+    ) {
+        let Some(t) = backend
+            .start(|c| {
+                c.with_account_codes(AccountCodeLimits {
+                    tries_per_account: 3,
+                    ..AccountCodeLimits::default()
+                })
+            })
+            .await
+        else {
+            return;
+        };
+        let email = "hal@example.com";
+        t.account(email).await;
+        // A stranger guesses codes for the address before any reset code was asked for: each is
+        // refused like a wrong one, and none counts against the owner's tries.
+        for guess in ["000000", "111111", "222222", "333333", "444444"] {
+            t.post(
+                "/v1/auth/reset",
+                None,
+                json!({"email": email, "code": guess, "new_password": "a stranger's password"}),
+            )
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, ErrorCode::InvalidCode);
+        }
+        let seen = mails_to(&t.mail, email).len();
+        let sent = t
+            .post("/v1/auth/forgot", None, json!({ "email": email }))
+            .await;
+        assert_eq!(sent.status, StatusCode::ACCEPTED);
+        let code = next_code_for(&t.mail, email, seen, MAIL_WAIT).await;
+        let reset = t
+            .post(
+                "/v1/auth/reset",
+                None,
+                json!({"email": email, "code": code, "new_password": "the owner's new passphrase"}),
+            )
+            .await;
+        assert_eq!(reset.status, StatusCode::NO_CONTENT, "{:?}", reset.body);
+    }
+
+    pub async fn a_squatter_on_an_unverified_address_gets_no_webhook_and_the_owners_reset_ends_every_one(
+        backend: Backend,
+    ) {
+        let Some(t) = backend.start(|c| c).await else {
+            return;
+        };
+        let email = "ida@example.com";
+        let hook = json!({"kind": "webhook", "url": "https://hooks.example.com/hc"});
+        // Someone signs up with an address that is not theirs: no webhook on the owner's feed.
+        let squatter = t.unverified_account(email).await;
+        t.post("/v1/push-endpoints", Some(&squatter), hook.clone())
+            .await
+            .assert_error(StatusCode::FORBIDDEN, ErrorCode::EmailNotVerified);
+        // The owner takes the address back; a webhook added before (by whoever held the
+        // account) is gone with the reset, as every session is.
+        t.verify_from(&t.mail, &squatter, email).await;
+        let added = t.post("/v1/push-endpoints", Some(&squatter), hook).await;
+        assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
+        let seen = mails_to(&t.mail, email).len();
+        t.post("/v1/auth/forgot", None, json!({ "email": email }))
+            .await;
+        let code = next_code_for(&t.mail, email, seen, MAIL_WAIT).await;
+        let reset = t
+            .post(
+                "/v1/auth/reset",
+                None,
+                json!({"email": email, "code": code, "new_password": "the owner's own passphrase"}),
+            )
+            .await;
+        assert_eq!(reset.status, StatusCode::NO_CONTENT, "{:?}", reset.body);
+        let owner = t
+            .post(
+                "/v1/auth/login",
+                None,
+                json!({"email": email, "password": "the owner's own passphrase"}),
+            )
+            .await;
+        let owner = owner.body["access_token"].as_str().unwrap().to_owned();
+        let list = t.get("/v1/push-endpoints", &owner).await;
+        assert_eq!(list.body["endpoints"], json!([]), "{:?}", list.body);
     }
 
     pub async fn the_outbox_keeps_a_mail_while_the_relay_is_down_and_sends_it_when_it_is_back(

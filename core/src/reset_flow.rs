@@ -686,7 +686,10 @@ mod tests {
         // would replace the busy frame and be the one it waits inside.
         let deadline = Instant::now() + Duration::from_secs(60);
         while flow.shared.lock().waiting.is_some() {
-            assert!(Instant::now() < deadline, "the decoder never took the busy frame");
+            assert!(
+                Instant::now() < deadline,
+                "the decoder never took the busy frame"
+            );
             std::thread::sleep(Duration::from_millis(1));
         }
         for frame in frames {

@@ -11,7 +11,7 @@ use hc_protocol::api::{
     ErrorCode, MAX_PUSH_ENDPOINTS, NewPushEndpoint, PushEndpointCreated, PushEndpointList,
 };
 
-use crate::auth::Account;
+use crate::auth::{Account, VerifiedAccount};
 use crate::crypto::new_push_secret;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -29,12 +29,15 @@ use crate::state::{AppState, unix_now};
     responses(
         (status = 201, description = "the endpoint and its secret", body = PushEndpointCreated),
         (status = 400, description = "invalid_push_endpoint"),
+        (status = 403, description = "email_not_verified"),
         (status = 409, description = "too_many_push_endpoints"),
     ),
 )]
 pub async fn add(
     State(state): State<AppState>,
-    Account(account): Account,
+    // An address nobody proved could be a squatter's: its webhook would hear the owner's feed
+    // once the owner took the address back with a reset.
+    VerifiedAccount(account): VerifiedAccount,
     ApiJson(request): ApiJson<NewPushEndpoint>,
 ) -> Result<(StatusCode, Json<PushEndpointCreated>), ApiError> {
     let invalid = |message: String| {

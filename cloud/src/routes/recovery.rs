@@ -128,29 +128,35 @@ pub async fn reset(
         )
         .await?;
     }
-    rate_limit::hit(
-        &state,
-        &format!("code-tries:email:{email}"),
-        limits.tries_per_account,
-        limits.tries_window,
-    )
-    .await?;
     let refused = || {
         invalid_code(
             "wrong, expired or used code: check it, or ask for a new one",
             None,
         )
     };
-    let Tried::Right {
-        account_id,
-        code_hash,
-    } = account_codes::attempt(
+    let tried = account_codes::attempt(
         &state,
         CodeOwner::Email(&email),
         AccountCodePurpose::ResetPassword,
         &code,
     )
-    .await?
+    .await?;
+    // The address's tries across codes count only tries at a live code: tries at an address
+    // without one (no account, or no code asked) could otherwise use up an owner's recovery for
+    // the day without a single mail reaching them. A live code means a mail did.
+    if !matches!(tried, Tried::NoCode) {
+        rate_limit::hit(
+            &state,
+            &format!("code-tries:email:{email}"),
+            limits.tries_per_account,
+            limits.tries_window,
+        )
+        .await?;
+    }
+    let Tried::Right {
+        account_id,
+        code_hash,
+    } = tried
     else {
         return Err(refused());
     };

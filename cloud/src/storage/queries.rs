@@ -495,6 +495,20 @@ macro_rules! sql_storage {
                 .bind(account_id)
                 .execute(&mut *tx)
                 .await?;
+                // And so are its push endpoints: whoever held the account (a squatter on an
+                // address it never verified, a thief of the password) may have added a webhook
+                // that would go on hearing the owner's feed. The owner adds theirs again.
+                sqlx::query(
+                    "DELETE FROM push_outbox WHERE endpoint_id IN
+                     (SELECT id FROM push_endpoints WHERE account_id = $1)",
+                )
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM push_endpoints WHERE account_id = $1")
+                    .bind(account_id)
+                    .execute(&mut *tx)
+                    .await?;
                 Self::insert_feed(&mut tx, std::slice::from_ref(event)).await?;
                 tx.commit().await?;
                 Ok(true)
