@@ -28,10 +28,27 @@ const BATCH: u32 = 16;
 /// Longest `last_error` kept.
 const MAX_ERROR_CHARS: usize = 200;
 
-/// Sends one mail. `Err` with a short reason (no message text in it) when it did not leave.
+/// Why a mail did not leave: a short reason (no message text, no address in it), and whether
+/// trying again cannot help (the relay refused it for good: an unknown mailbox, a policy).
+#[derive(Debug)]
+pub struct SendError {
+    pub reason: String,
+    pub permanent: bool,
+}
+
+impl SendError {
+    fn transient(reason: String) -> Self {
+        SendError {
+            reason,
+            permanent: false,
+        }
+    }
+}
+
+/// Sends one mail.
 #[async_trait]
 pub trait MailSender: Send + Sync {
-    async fn send(&self, outbox_id: i64, recipient: &str, message: &[u8]) -> Result<(), String>;
+    async fn send(&self, outbox_id: i64, recipient: &str, message: &[u8]) -> Result<(), SendError>;
     /// Where mail goes, for the start-up log line.
     fn describe(&self) -> String;
 }
@@ -98,17 +115,35 @@ impl SmtpSender {
 
 #[async_trait]
 impl MailSender for SmtpSender {
-    async fn send(&self, _outbox_id: i64, recipient: &str, message: &[u8]) -> Result<(), String> {
+    async fn send(
+        &self,
+        _outbox_id: i64,
+        recipient: &str,
+        message: &[u8],
+    ) -> Result<(), SendError> {
+        let refused = |reason: String| SendError {
+            reason,
+            permanent: true,
+        };
         let to: Address = recipient
             .parse()
-            .map_err(|e| format!("the recipient address: {e}"))?;
+            .map_err(|e| refused(format!("the recipient address: {e}")))?;
         let envelope = Envelope::new(Some(self.from.clone()), vec![to])
-            .map_err(|e| format!("the envelope: {e}"))?;
+            .map_err(|e| refused(format!("the envelope: {e}")))?;
         self.transport
             .send_raw(&envelope, message)
             .await
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(|e| {
+                // The relay's own words may quote the address: its status code says enough.
+                let permanent = e.is_permanent();
+                let reason = match e.status() {
+                    Some(code) if permanent => format!("the relay refused it for good ({code})"),
+                    Some(code) => format!("the relay answered {code}"),
+                    None => e.to_string(),
+                };
+                SendError { reason, permanent }
+            })
     }
 
     fn describe(&self) -> String {
@@ -133,13 +168,18 @@ pub struct FolderSender {
 
 #[async_trait]
 impl MailSender for FolderSender {
-    async fn send(&self, outbox_id: i64, _recipient: &str, message: &[u8]) -> Result<(), String> {
+    async fn send(
+        &self,
+        outbox_id: i64,
+        _recipient: &str,
+        message: &[u8],
+    ) -> Result<(), SendError> {
         let dir = self.dir.clone();
         let message = message.to_vec();
         tokio::task::spawn_blocking(move || write_mail_file(&dir, outbox_id, &message))
             .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| format!("writing to the mail folder: {e}"))
+            .map_err(|e| SendError::transient(e.to_string()))?
+            .map_err(|e| SendError::transient(format!("writing to the mail folder: {e}")))
     }
 
     fn describe(&self) -> String {
@@ -168,11 +208,17 @@ pub fn folder_files(dir: &std::path::Path) -> Vec<PathBuf> {
 
 fn write_mail_file(dir: &std::path::Path, outbox_id: i64, message: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    std::fs::create_dir_all(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    // A folder the cloud makes is owner-only (its files hold codes); one the operator made
+    // keeps the mode they gave it (the files in it are owner-only either way).
+    if !dir.exists() {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder.create(dir)?;
     }
     let name = format!("{}-{outbox_id}.eml", unix_now_ms());
     let temp = dir.join(format!(".{name}.tmp"));
@@ -262,9 +308,9 @@ async fn attempt(
         .await
     {
         Ok(()) => Settlement::Delivered,
-        Err(error) => {
-            let error: String = error.chars().take(MAX_ERROR_CHARS).collect();
-            if failures >= settings.max_attempts {
+        Err(SendError { reason, permanent }) => {
+            let error: String = reason.chars().take(MAX_ERROR_CHARS).collect();
+            if permanent || failures >= settings.max_attempts {
                 Settlement::Dead { error }
             } else {
                 let exponent = failures.saturating_sub(1).min(20);

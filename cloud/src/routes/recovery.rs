@@ -4,6 +4,8 @@
 //! zero rows or one), `reset` answers every wrong, expired or used code and every unknown address
 //! with the same `invalid_code`, without `attempts_left` (a count would tell).
 
+use std::time::Duration;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -78,7 +80,15 @@ pub async fn forgot(
         .storage()
         .issue_code(account_id, &email, &row, &hash, mail.as_ref())
         .await?;
-    state.mail_written().notify_one();
+    // The worker's sending (known addresses only) must not line up with this answer, or the
+    // requests right after it would feel the work and tell known from unknown: it is woken after
+    // a random delay, either way, and the answer goes now.
+    let wake_in = Duration::from_millis(rand::random_range(200..=1500));
+    let woken = state.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(wake_in).await;
+        woken.mail_written().notify_one();
+    });
     Ok((
         StatusCode::ACCEPTED,
         Json(CodeSent {
