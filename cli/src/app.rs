@@ -111,34 +111,55 @@ impl Context {
         Ok(())
     }
 
-    /// "Forgot password": without `code`, mails one (and on a terminal asks for it and the new
-    /// password at once); with it, sets the new password and logs in with it.
-    pub async fn forgot(
-        &self,
-        email: String,
-        code: Option<String>,
-        password_stdin: bool,
-    ) -> Result<(), CliError> {
-        let code = match code {
-            Some(code) => code,
-            None => {
-                let valid_for_secs = self.client.forgot_password(email.clone()).await?;
-                outln!("{}", say(&code_sent_message(&email, true, valid_for_secs)));
-                if !std::io::stdin().is_terminal() {
-                    outln!(
-                        "{}",
-                        cli_words(
-                            &format!("Then: hc forgot {} --code CODE", email.trim()),
-                            &format!("然后运行：hc forgot {} --code 验证码", email.trim())
+    /// "Forgot password": mails a code (unless `enter_code`: one was mailed already), then on a
+    /// terminal asks for it and the new password twice; from standard input, the code on the
+    /// first line and the new password on the second.
+    pub async fn forgot(&self, email: String, enter_code: bool) -> Result<(), CliError> {
+        let terminal = std::io::stdin().is_terminal();
+        if !enter_code {
+            let valid_for_secs = self.client.forgot_password(email.clone()).await?;
+            outln!("{}", say(&code_sent_message(&email, true, valid_for_secs)));
+            if !terminal {
+                outln!(
+                    "{}",
+                    cli_words(
+                        &format!(
+                            "Then: hc forgot {} --enter-code (the code and the new password, one per line)",
+                            email.trim()
+                        ),
+                        &format!(
+                            "然后运行：hc forgot {} --enter-code（依次输入验证码和新密码，每行一个）",
+                            email.trim()
                         )
-                    );
-                    return Ok(());
-                }
-                read_line(&cli_words("Code from the mail: ", "邮件中的验证码："))?
+                    )
+                );
+                return Ok(());
             }
-        };
-        let (new, again) = read_new_password(password_stdin)?;
-        self.client.reset_password(email, code, new, again).await?;
+        }
+        let code = read_line(&cli_words("Code from the mail: ", "邮件中的验证码："))?;
+        // The code's form first: a typo there should not cost the new password twice.
+        hc_core::check_mailed_code(&code)?;
+        let (new, again) = read_new_password(!terminal)?;
+        let reset = self
+            .client
+            .reset_password(email.clone(), code, new, again)
+            .await;
+        if let Err(HcError::MailedCodeRefused { .. }) = &reset {
+            eprintln!(
+                "{}",
+                cli_words(
+                    &format!(
+                        "hc forgot {} --enter-code tries a code again without mailing a new one.",
+                        email.trim()
+                    ),
+                    &format!(
+                        "运行 hc forgot {} --enter-code 可再次输入验证码，而不发送新邮件。",
+                        email.trim()
+                    )
+                )
+            );
+        }
+        reset?;
         outln!("{}", say(&UiMessage::plain(MessageId::PasswordResetDone)));
         Ok(())
     }

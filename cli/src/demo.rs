@@ -125,7 +125,9 @@ pub async fn run(keep: bool) -> Result<(), DemoError> {
         })
         .await
         .map_err(|e| step_error("owner account")(&e))?;
-    story.done(&format!("Logged in as {OWNER}"));
+    story.done(&format!(
+        "Registered {OWNER} and logged in; the address is not verified yet"
+    ));
     let (mail, code) = mailed_code(&cloud, OWNER).await?;
     story.done(&format!(
         "The cloud mailed {OWNER} a 6-digit code ({}): {code}",

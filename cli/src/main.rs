@@ -81,16 +81,15 @@ enum AppCommand {
         connection: Connection,
     },
     /// Forgot the account password: a code is mailed to the address, then the code and a new
-    /// password set it anew (asked for on a terminal; or give --code).
+    /// password set it anew (asked for on a terminal).
     Forgot {
         /// The account's e-mail address.
         email: String,
-        /// The code from the mail, to set the new password (without it, a code is mailed first).
+        /// Enter a code already mailed (and the new password) instead of mailing one: asked for
+        /// on a terminal, else read from standard input, the code on the first line and the new
+        /// password on the second. Never on the command line, where other users see it.
         #[arg(long)]
-        code: Option<String>,
-        /// With --code: read the new password from standard input (one line).
-        #[arg(long, requires = "code")]
-        password_stdin: bool,
+        enter_code: bool,
         #[command(flatten)]
         connection: Connection,
     },
@@ -358,11 +357,8 @@ async fn run(cli: Cli) -> ExitCode {
         } => context.login(email, password_stdin).await,
         AppCommand::Verify { code, resend, .. } => context.verify(code, resend).await,
         AppCommand::Forgot {
-            email,
-            code,
-            password_stdin,
-            ..
-        } => context.forgot(email, code, password_stdin).await,
+            email, enter_code, ..
+        } => context.forgot(email, enter_code).await,
         AppCommand::Account { .. } => context.account().await,
         AppCommand::Logout { everywhere, .. } => context.logout(everywhere).await,
         AppCommand::Password { password_stdin, .. } => {

@@ -119,11 +119,11 @@ pub fn wording(lang: Lang, message: &UiMessage) -> String {
             .into(),
         MessageId::ErrorServer if zh => format!("云服务拒绝了该请求（错误 {}）。", arg(0)),
         MessageId::ErrorServer => format!("The cloud refused the request (error {}).", arg(0)),
-        MessageId::ErrorInvalidCredentials if zh => "邮箱或密码错误。".into(),
-        MessageId::ErrorInvalidCredentials => "Wrong email or password.".into(),
-        MessageId::ErrorEmailTaken if zh => "该邮箱已注册账号，请直接登录。".into(),
+        MessageId::ErrorInvalidCredentials if zh => "邮箱或密码错误。忘记密码？运行 hc forgot 邮箱地址。".into(),
+        MessageId::ErrorInvalidCredentials => "Wrong email or password. Forgot it? hc forgot EMAIL".into(),
+        MessageId::ErrorEmailTaken if zh => "该邮箱已注册账号，请直接登录；忘记密码（或不是您本人注册的）请运行 hc forgot 邮箱地址。".into(),
         MessageId::ErrorEmailTaken => {
-            "An account with this email already exists. Log in instead.".into()
+            "An account with this email already exists. Log in instead; if you forgot its password (or did not sign up yourself), hc forgot EMAIL takes it back.".into()
         }
         // Each says what to change, then the whole rule.
         MessageId::ErrorWeakPassword
@@ -175,9 +175,10 @@ pub fn wording(lang: Lang, message: &UiMessage) -> String {
         MessageId::ErrorInvalidMailedCode if zh => "邮件中的验证码是 6 位数字。".into(),
         MessageId::ErrorInvalidMailedCode => "The code in the mail is 6 digits.".into(),
         MessageId::ErrorMailedCodeWrong if zh => format!("验证码不正确。还可以再试 {} 次。", arg(0)),
+        MessageId::ErrorMailedCodeWrong if arg(0) == "1" => "That code is wrong. 1 try left.".into(),
         MessageId::ErrorMailedCodeWrong => format!("That code is wrong. {} tries left.", arg(0)),
-        MessageId::ErrorMailedCodeSpent if zh => "此验证码已不能使用（已过期、已使用或尝试次数用完）。请重新获取验证码。".into(),
-        MessageId::ErrorMailedCodeSpent => "That code can no longer be used (expired, used, or out of tries). Ask for a new one.".into(),
+        MessageId::ErrorMailedCodeSpent if zh => "此验证码已不能使用（已过期、已使用或尝试次数用完）。请重新获取验证码（hc verify --resend）。".into(),
+        MessageId::ErrorMailedCodeSpent => "That code can no longer be used (expired, used, or out of tries). Ask for a new one: hc verify --resend".into(),
         MessageId::ErrorMailedCodeRefused if zh => "验证码不正确或已过期。请使用最新一封邮件中的验证码，或重新获取。".into(),
         MessageId::ErrorMailedCodeRefused => "That code is wrong or has expired. Use the code in the newest mail, or ask for a new one.".into(),
         MessageId::ErrorEmailAlreadyVerified if zh => "您的邮箱已经验证过了。".into(),

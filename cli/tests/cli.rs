@@ -806,40 +806,39 @@ async fn hc_forgot_mails_a_code_that_sets_a_new_password_and_says_the_same_for_a
             .contains("If an account uses owner@example.com")
             && known
                 .stdout
-                .contains("hc forgot owner@example.com --code CODE"),
+                .contains("hc forgot owner@example.com --enter-code"),
         "{}",
         known.stdout
     );
 
     let code = next_code_for(&owner.mail, "owner@example.com", seen, MAIL_WAIT).await;
+    let typed = format!("{code}\na brand new password");
     let run = stranger
         .hc(
-            &[
-                "forgot",
-                "nobody@example.com",
-                "--code",
-                &code,
-                "--password-stdin",
-            ],
-            Some("a brand new password"),
+            &["forgot", "nobody@example.com", "--enter-code"],
+            Some(&typed),
         )
         .await;
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
-        run.stderr.contains("wrong or has expired"),
+        run.stderr.contains("wrong or has expired")
+            && run.stderr.contains("--enter-code tries a code again"),
         "{}",
         run.stderr
     );
+    // A code that is not six digits is refused before the new password is asked for.
     let run = stranger
         .hc(
-            &[
-                "forgot",
-                "owner@example.com",
-                "--code",
-                &code,
-                "--password-stdin",
-            ],
-            Some("a brand new password"),
+            &["forgot", "owner@example.com", "--enter-code"],
+            Some("12345"),
+        )
+        .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("6 digits"), "{}", run.stderr);
+    let run = stranger
+        .hc(
+            &["forgot", "owner@example.com", "--enter-code"],
+            Some(&typed),
         )
         .await;
     assert_eq!(run.code, 0, "{}", run.stderr);

@@ -54,6 +54,12 @@ fn mailed_code(typed: &str) -> Result<String> {
     parse_account_code(typed).ok_or(HcError::InvalidMailedCode)
 }
 
+/// Checks a mailed code as typed, before anything is sent: `InvalidMailedCode` unless it is six
+/// digits (spaces, dashes and full-width digits are fine), so a screen can say so at once.
+pub fn check_mailed_code(typed: &str) -> Result<()> {
+    mailed_code(typed).map(|_| ())
+}
+
 impl HcClient {
     /// The logged-in account and whether its address is verified (`GET /v1/accounts/me`).
     pub async fn account_status(&self) -> Result<AccountStatus> {

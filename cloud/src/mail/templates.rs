@@ -36,14 +36,17 @@ pub fn render(from: &str, mail: &CodeMail<'_>) -> Result<Vec<u8>, String> {
     let (what, not_you) = match mail.purpose {
         AccountCodePurpose::VerifyEmail => (
             "Type this code into the hc app to confirm that this e-mail address is yours:",
-            "If you did not sign up for hc, ignore this mail: nobody can add cameras to an \
-             account with this address until the code is typed in, and nobody can sign in \
-             without the account's password.",
+            "If you did not sign up for hc, someone typed your address: ignore this mail, and \
+             nobody can add cameras to an account with it until this code is typed in. To take \
+             the address back for yourself, choose \"Forgot password\" in the hc app and enter \
+             this address: the code we mail then sets a password of your own and signs the \
+             other person out.",
         ),
         AccountCodePurpose::ResetPassword => (
             "Type this code into the hc app to set a new password for your account:",
             "If you did not ask for this, ignore this mail: your password has not changed, and \
-             nobody can change it without this code.",
+             nobody can change it without this code. The app's security events list every \
+             sign-in to your account.",
         ),
     };
     let minutes = mail.valid_for_secs.div_ceil(60);
