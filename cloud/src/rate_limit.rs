@@ -25,6 +25,27 @@ pub async fn hit(
     Ok(())
 }
 
+/// Refuses with 429, counting nothing, when `bucket` has used its `limit` in this window: for a
+/// request whose only use is a later one that this limit would refuse (a new code that no try
+/// could be made at).
+pub async fn spent(
+    state: &AppState,
+    bucket: &str,
+    limit: u32,
+    window: Duration,
+) -> Result<(), ApiError> {
+    let now = unix_now();
+    if state
+        .storage()
+        .hits(bucket, window_start(now, window))
+        .await?
+        >= u64::from(limit)
+    {
+        return Err(refusal(now, window));
+    }
+    Ok(())
+}
+
 /// The 429 of a request over a limit at `now`: come back when this window ends.
 pub fn refusal(now: i64, window: Duration) -> ApiError {
     let retry_after =
@@ -35,6 +56,11 @@ pub fn refusal(now: i64, window: Duration) -> ApiError {
 /// The bucket of every reset-code request an account makes.
 pub fn reset_codes_of_account(account: i64) -> String {
     format!("reset-codes:account:{account}")
+}
+
+/// The bucket of an account's tries at its verification codes, across codes.
+pub fn code_tries_of_account(account: i64) -> String {
+    format!("code-tries:account:{account}")
 }
 
 /// The bucket of the reset-code requests whose QR verifies for a device.

@@ -28,6 +28,7 @@ suite!(
     a_refused_registration_mails_nothing,
     without_a_relay_mail_is_written_to_the_mail_folder,
     guesses_at_an_address_no_code_was_mailed_to_do_not_lock_its_owner_out,
+    a_resend_while_the_tries_are_used_up_says_when_instead_of_mailing_a_code_that_cannot_work,
     a_squatter_on_an_unverified_address_gets_no_webhook_and_the_owners_reset_ends_every_one,
 );
 
@@ -452,6 +453,36 @@ mod cases {
             )
             .await;
         assert_eq!(reset.status, StatusCode::NO_CONTENT, "{:?}", reset.body);
+    }
+
+    pub async fn a_resend_while_the_tries_are_used_up_says_when_instead_of_mailing_a_code_that_cannot_work(
+        backend: Backend,
+    ) {
+        let Some(t) = backend
+            .start(|c| {
+                c.with_account_codes(AccountCodeLimits {
+                    tries_per_account: 2,
+                    ..AccountCodeLimits::default()
+                })
+            })
+            .await
+        else {
+            return;
+        };
+        let email = "jay@example.com";
+        let token = t.unverified_account(email).await;
+        let code = code_for(&t.mail, email, MAIL_WAIT).await;
+        for _ in 0..2 {
+            verify(&t, &token, &other_than(&code))
+                .await
+                .assert_error(StatusCode::BAD_REQUEST, ErrorCode::InvalidCode);
+        }
+        let resend = t
+            .post("/v1/accounts/verify/resend", Some(&token), json!({}))
+            .await;
+        resend.assert_error(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited);
+        assert!(resend.headers.contains_key("retry-after"));
+        assert_eq!(mails_to(&t.mail, email).len(), 1, "no second mail");
     }
 
     pub async fn a_squatter_on_an_unverified_address_gets_no_webhook_and_the_owners_reset_ends_every_one(

@@ -165,7 +165,7 @@ pub async fn verify(
     let limits = &state.policy().account_codes;
     rate_limit::hit(
         &state,
-        &format!("code-tries:account:{account}"),
+        &rate_limit::code_tries_of_account(account),
         limits.tries_per_account,
         limits.tries_window,
     )
@@ -233,6 +233,15 @@ pub async fn resend(
         ));
     }
     let limits = &state.policy().account_codes;
+    // A new code while the account's tries are used up could not be tried until the window
+    // ends: say so now instead of mailing a code that cannot work.
+    rate_limit::spent(
+        &state,
+        &rate_limit::code_tries_of_account(account),
+        limits.tries_per_account,
+        limits.tries_window,
+    )
+    .await?;
     rate_limit::hit(
         &state,
         &format!("code-mails:account:{account}"),

@@ -498,6 +498,9 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Counts one hit in a fixed-window bucket and returns the hits so far in that window.
     async fn count_hit(&self, bucket: &str, window_start: i64) -> StorageResult<u64>;
 
+    /// The hits so far in a fixed-window bucket, without counting one.
+    async fn hits(&self, bucket: &str, window_start: i64) -> StorageResult<u64>;
+
     /// What a reset-code request reads, in one statement: the account of a live access token,
     /// whether its address is verified, and the registry row of `serial` (`None` when no QR named
     /// one, or the serial is unknown). `None` when the token is not live.

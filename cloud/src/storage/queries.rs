@@ -987,6 +987,21 @@ macro_rules! sql_storage {
                 Self::hit(&self.writer, bucket, window_start).await
             }
 
+            async fn hits(
+                &self,
+                bucket: &str,
+                window_start: i64,
+            ) -> $crate::storage::StorageResult<u64> {
+                let hits: Option<i64> = sqlx::query_scalar(
+                    "SELECT hits FROM rate_limit_hits WHERE bucket = $1 AND window_start = $2",
+                )
+                .bind(bucket)
+                .bind(window_start)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(hits.map_or(0, |h| u64::try_from(h).unwrap_or(0)))
+            }
+
             async fn reset_code_context(
                 &self,
                 access_hash: &[u8],
