@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod password;
 mod qr;
 mod sync;
+pub mod utc;
 #[cfg(feature = "test-vectors")]
 pub mod vectors;
 
