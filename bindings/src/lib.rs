@@ -757,6 +757,12 @@ pub fn code_sent_message(
     hc_core::code_sent_message(&email, for_forgotten_password, valid_for_secs)
 }
 
+/// "Your address … is verified": what the verify screen says once the code was taken.
+#[uniffi::export]
+pub fn email_verified_message(status: AccountStatus) -> UiMessage {
+    hc_core::email_verified_message(&status)
+}
+
 /// The message a screen shows for an error.
 #[uniffi::export]
 pub fn error_message(error: HcError) -> UiMessage {

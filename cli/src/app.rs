@@ -8,7 +8,7 @@ use std::time::Duration;
 use hc_core::{
     ClientConfig, HcClient, HcError, MessageId, ResetFlowListener, ResetScreen, ResetState,
     SessionState, UiMessage, code_sent_message, device_added_message, device_list_screen,
-    reset_screen,
+    email_verified_message, reset_screen,
 };
 use hc_protocol::account_code::ACCOUNT_CODE_VALID_SECS;
 use tokio::sync::mpsc;
@@ -104,10 +104,7 @@ impl Context {
             None => read_line(&cli_words("Code from the mail: ", "邮件中的验证码："))?,
         };
         let status = self.client.verify_email(code).await?;
-        outln!(
-            "{}",
-            say(&UiMessage::with(MessageId::EmailVerified, [status.email]))
-        );
+        outln!("{}", say(&email_verified_message(&status)));
         Ok(())
     }
 

@@ -121,7 +121,9 @@ pub use screens::{
     list_age_message, reset_screen, reset_view, transfer_row,
 };
 pub use store::{MemoryStore, SecureStore, StoreError};
-pub use verification::{AccountStatus, check_mailed_code, code_sent_message};
+pub use verification::{
+    AccountStatus, check_mailed_code, code_sent_message, email_verified_message,
+};
 
 /// Unix seconds by the phone's clock.
 pub(crate) fn unix_now() -> i64 {

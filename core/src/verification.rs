@@ -50,6 +50,11 @@ pub fn code_sent_message(
     UiMessage::with(id, [email.trim().to_owned(), minutes.to_string()])
 }
 
+/// "Your address … is verified": what the screen says once the code was taken.
+pub fn email_verified_message(status: &AccountStatus) -> UiMessage {
+    UiMessage::with(MessageId::EmailVerified, [&status.email])
+}
+
 fn mailed_code(typed: &str) -> Result<String> {
     parse_account_code(typed).ok_or(HcError::InvalidMailedCode)
 }

@@ -69,7 +69,7 @@ public final class VerifyEmailModel: @unchecked Sendable {
         screen.update { $0.form = accountWorking(screen: $0.form) }
         do {
             let status = try await client.verifyEmail(code: code)
-            let done = accountDone(loggedIn: client.isLoggedIn(), done: UiMessage(id: .emailVerified, args: [status.email]))
+            let done = accountDone(loggedIn: client.isLoggedIn(), done: emailVerifiedMessage(status: status))
             screen.update {
                 $0.form = done
                 $0.email = status.email

@@ -20,6 +20,7 @@ import org.hc.core.accountIdle
 import org.hc.core.accountWorking
 import org.hc.core.checkNewPassword
 import org.hc.core.codeSentMessage
+import org.hc.core.emailVerifiedMessage
 import org.hc.core.errorAction
 import org.hc.core.errorMessage
 import org.hc.core.plainMessage
@@ -76,7 +77,7 @@ class VerifyEmailModel(
         return scope.launch {
             try {
                 val status = client.verifyEmail(code)
-                val done = UiMessage(MessageId.EMAIL_VERIFIED, listOf(status.email))
+                val done = emailVerifiedMessage(status)
                 _screen.update {
                     it.copy(
                         form = accountDone(client.isLoggedIn(), done), email = status.email,
