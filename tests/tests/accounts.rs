@@ -10,6 +10,18 @@ use hc_testkit::cloud_api::MAIL_WAIT;
 use hc_testkit::mail::{code_for, mails_to, next_code_for};
 use hc_testkit::{ACCOUNT_PASSWORD, Screen, World};
 
+/// More > Reset Device Password on the NVR's QR code ends with a code.
+async fn gets_a_code(phone: &hc_core::HcClient, nvr: &hc_testkit::Nvr) {
+    let screen = Arc::new(Screen::default());
+    let flow = phone.reset_flow(screen.clone());
+    flow.submit_text(nvr.show_reset_qr().await);
+    assert!(
+        matches!(screen.outcome().await, ResetState::CodeReady { .. }),
+        "{:?}",
+        screen.states()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_account_enters_the_mailed_code_and_then_adds_its_nvr_and_gets_a_code() {
     let world = World::start(|c| c).await;
@@ -39,14 +51,7 @@ async fn a_new_account_enters_the_mailed_code_and_then_adds_its_nvr_and_gets_a_c
         .await
         .unwrap();
     assert!(nvr.sync().await);
-    let screen = Arc::new(Screen::default());
-    let flow = phone.reset_flow(screen.clone());
-    flow.submit_text(nvr.show_reset_qr().await);
-    assert!(
-        matches!(screen.outcome().await, ResetState::CodeReady { .. }),
-        "{:?}",
-        screen.states()
-    );
+    gets_a_code(&phone, &nvr).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -154,14 +159,7 @@ async fn the_owner_forgot_the_app_password_too_a_mailed_code_sets_a_new_one_and_
     );
 
     // The new session gets the NVR's code, and the owner's feed tells of the reset.
-    let screen = Arc::new(Screen::default());
-    let flow = phone.reset_flow(screen.clone());
-    flow.submit_text(nvr.show_reset_qr().await);
-    assert!(
-        matches!(screen.outcome().await, ResetState::CodeReady { .. }),
-        "{:?}",
-        screen.states()
-    );
+    gets_a_code(&phone, &nvr).await;
     let page = phone.feed_page(None, 0).await.unwrap();
     assert!(
         page.events
