@@ -90,6 +90,10 @@ impl RunningCloud {
         }
         self.purger.abort();
         self.pusher.abort();
+        // The mail worker sends what is due and stops (an aborted send would leave its row
+        // leased, and the mail waiting for the lease to run out after the next start).
+        let flush = self.state.policy().mail.timeout * 2 + std::time::Duration::from_secs(1);
+        let _ = tokio::time::timeout(flush, &mut self.mailer).await;
         self.mailer.abort();
         self.state.storage().close().await;
     }
@@ -172,6 +176,7 @@ pub async fn launch_with_listener(
     let mailer = tokio::spawn(crate::mail::deliver_forever(
         state.clone(),
         mail_sender.clone(),
+        stop.subscribe(),
     ));
     if config.mail.smtp.is_none() {
         tracing::info!(

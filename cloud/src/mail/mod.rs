@@ -236,12 +236,19 @@ fn write_mail_file(dir: &std::path::Path, outbox_id: i64, message: &[u8]) -> std
     std::fs::rename(&temp, dir.join(name))
 }
 
-/// The worker: claims due mails, sends them, settles them, until the task is aborted.
-pub async fn deliver_forever(state: AppState, sender: Arc<dyn MailSender>) {
+/// The worker: claims due mails, sends them, settles them, until the task is aborted or `stop`
+/// turns true; then it sends what is due once more and returns (a graceful shutdown leaves no
+/// mail behind a lease).
+pub async fn deliver_forever(
+    state: AppState,
+    sender: Arc<dyn MailSender>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let settings = state.policy().mail.clone();
     // A lease outlives the longest SMTP conversation, so a live worker never loses its row.
     let lease_for = millis(settings.timeout) * 2 + 1000;
     loop {
+        let stopping = *stop.borrow_and_update();
         let woken = state.mail_written().notified();
         let claimed = match round(&state, &sender, &settings, lease_for).await {
             Ok(claimed) => claimed,
@@ -250,10 +257,14 @@ pub async fn deliver_forever(state: AppState, sender: Arc<dyn MailSender>) {
                 0
             }
         };
+        if stopping && claimed < BATCH as usize {
+            return;
+        }
         if claimed < BATCH as usize {
             tokio::select! {
                 _ = woken => {}
                 _ = tokio::time::sleep(settings.poll_interval) => {}
+                _ = stop.changed() => {}
             }
         }
     }
