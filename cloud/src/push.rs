@@ -212,16 +212,12 @@ impl PushSender for WebhookSender {
 }
 
 /// The delay before retry number `failures` (1 after the first failure): base * 2^(failures-1),
-/// at most `cap`.
-pub fn backoff(settings: &PushSettings, failures: u32) -> Duration {
+/// at most `cap`. The push and the mail outbox alike.
+pub fn backoff(base: Duration, cap: Duration, failures: u32) -> Duration {
     let factor = 1u32
         .checked_shl(failures.saturating_sub(1))
         .unwrap_or(u32::MAX);
-    settings
-        .backoff_base
-        .checked_mul(factor)
-        .unwrap_or(settings.backoff_cap)
-        .min(settings.backoff_cap)
+    base.checked_mul(factor).unwrap_or(cap).min(cap)
 }
 
 /// Unix milliseconds now.
@@ -232,7 +228,7 @@ pub fn unix_now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-fn millis(d: Duration) -> i64 {
+pub fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
@@ -322,7 +318,11 @@ async fn attempt(
             Settlement::Dead { error }
         } else {
             Settlement::Retry {
-                due_at_ms: unix_now_ms().saturating_add(millis(backoff(settings, failures))),
+                due_at_ms: unix_now_ms().saturating_add(millis(backoff(
+                    settings.backoff_base,
+                    settings.backoff_cap,
+                    failures,
+                ))),
                 error,
             }
         }
@@ -415,10 +415,25 @@ mod tests {
             backoff_cap: Duration::from_secs(1),
             ..PushSettings::default()
         };
-        assert_eq!(backoff(&settings, 1), Duration::from_millis(100));
-        assert_eq!(backoff(&settings, 2), Duration::from_millis(200));
-        assert_eq!(backoff(&settings, 4), Duration::from_millis(800));
-        assert_eq!(backoff(&settings, 5), Duration::from_secs(1));
-        assert_eq!(backoff(&settings, 100), Duration::from_secs(1));
+        assert_eq!(
+            backoff(settings.backoff_base, settings.backoff_cap, 1),
+            Duration::from_millis(100)
+        );
+        assert_eq!(
+            backoff(settings.backoff_base, settings.backoff_cap, 2),
+            Duration::from_millis(200)
+        );
+        assert_eq!(
+            backoff(settings.backoff_base, settings.backoff_cap, 4),
+            Duration::from_millis(800)
+        );
+        assert_eq!(
+            backoff(settings.backoff_base, settings.backoff_cap, 5),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            backoff(settings.backoff_base, settings.backoff_cap, 100),
+            Duration::from_secs(1)
+        );
     }
 }

@@ -17,12 +17,11 @@ pub async fn hit(
     window: Duration,
 ) -> Result<(), ApiError> {
     let now = unix_now();
-    let window_start = window_start(now, window);
-    let hits = state.storage().count_hit(bucket, window_start).await?;
-    if hits > u64::from(limit) {
-        return Err(refusal(now, window));
-    }
-    Ok(())
+    let hits = state
+        .storage()
+        .count_hit(bucket, window_start(now, window))
+        .await?;
+    refuse_over(now, window, hits, u64::from(limit))
 }
 
 /// Refuses with 429, counting nothing, when `bucket` has used its `limit` in this window: for a
@@ -35,12 +34,17 @@ pub async fn spent(
     window: Duration,
 ) -> Result<(), ApiError> {
     let now = unix_now();
-    if state
+    let hits = state
         .storage()
         .hits(bucket, window_start(now, window))
-        .await?
-        >= u64::from(limit)
-    {
+        .await?;
+    // One more hit would be over the limit.
+    refuse_over(now, window, hits + 1, u64::from(limit))
+}
+
+/// The 429 when `hits` in this window are more than `limit`.
+fn refuse_over(now: i64, window: Duration, hits: u64, limit: u64) -> Result<(), ApiError> {
+    if hits > limit {
         return Err(refusal(now, window));
     }
     Ok(())

@@ -19,7 +19,7 @@ use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use crate::config::{MailSettings, SmtpSettings, SmtpTls};
 use crate::error::Error;
-use crate::push::unix_now_ms;
+use crate::push::{backoff, millis, unix_now_ms};
 use crate::state::AppState;
 use crate::storage::{ClaimedMail, Settlement};
 
@@ -324,11 +324,7 @@ async fn attempt(
             if permanent || failures >= settings.max_attempts {
                 Settlement::Dead { error }
             } else {
-                let exponent = failures.saturating_sub(1).min(20);
-                let delay = settings
-                    .backoff_base
-                    .saturating_mul(1 << exponent)
-                    .min(settings.backoff_cap);
+                let delay = backoff(settings.backoff_base, settings.backoff_cap, failures);
                 Settlement::Retry {
                     due_at_ms: unix_now_ms().saturating_add(millis(delay)),
                     error,
@@ -336,10 +332,6 @@ async fn attempt(
             }
         }
     }
-}
-
-fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -33,6 +33,23 @@ pub const AUDIT_PAGE: &str =
  LEFT JOIN accounts requester ON requester.id = page.account_id AND page.account_id <> $1
  ORDER BY page.id DESC LIMIT $3";
 
+/// The lease of up to `$4` due rows of an outbox table (`push_outbox`, `mail_outbox`): `$1` now,
+/// `$2` the lease's end, `$3` its token; the rows' `returning` columns. The outer conditions
+/// repeat the inner ones: on PostgreSQL (`skip_locked`) a row another instance claimed meanwhile
+/// is re-checked after its lock and skipped.
+pub fn outbox_claim(table: &str, returning: &str, skip_locked: &str) -> String {
+    format!(
+        "UPDATE {table} SET lease_until_ms = $2, lease = $3
+         WHERE id IN (
+             SELECT id FROM {table}
+             WHERE state = 'pending' AND due_at_ms <= $1
+               AND (lease_until_ms IS NULL OR lease_until_ms <= $1)
+             ORDER BY due_at_ms, id LIMIT $4{skip_locked}
+         ) AND state = 'pending' AND (lease_until_ms IS NULL OR lease_until_ms <= $1)
+         RETURNING {returning}"
+    )
+}
+
 macro_rules! sql_storage {
     ($storage:ty, $db:ty) => {
         impl $storage {
@@ -522,18 +539,10 @@ macro_rules! sql_storage {
                 limit: u32,
             ) -> $crate::storage::StorageResult<Vec<$crate::storage::ClaimedMail>> {
                 use sqlx::Row;
-                // As `claim_deliveries`: the outer conditions re-check a row another instance
-                // claimed meanwhile (PostgreSQL skips the rows locked right now).
-                let claim = format!(
-                    "UPDATE mail_outbox SET lease_until_ms = $2, lease = $3
-                     WHERE id IN (
-                         SELECT id FROM mail_outbox
-                         WHERE state = 'pending' AND due_at_ms <= $1
-                           AND (lease_until_ms IS NULL OR lease_until_ms <= $1)
-                         ORDER BY due_at_ms, id LIMIT $4{}
-                     ) AND state = 'pending' AND (lease_until_ms IS NULL OR lease_until_ms <= $1)
-                     RETURNING id, attempts, recipient, message",
-                    Self::SKIP_LOCKED
+                let claim = $crate::storage::queries::outbox_claim(
+                    "mail_outbox",
+                    "id, attempts, recipient, message",
+                    Self::SKIP_LOCKED,
                 );
                 let rows = sqlx::query(&claim)
                     .bind(now_ms)
@@ -1169,19 +1178,8 @@ macro_rules! sql_storage {
                 limit: u32,
             ) -> $crate::storage::StorageResult<Vec<$crate::storage::ClaimedDelivery>> {
                 use sqlx::Row;
-                // The outer conditions repeat the inner ones: on PostgreSQL a row another
-                // instance claimed meanwhile is re-checked after its lock and skipped.
-                let claim = format!(
-                    "UPDATE push_outbox SET lease_until_ms = $2, lease = $3
-                     WHERE id IN (
-                         SELECT id FROM push_outbox
-                         WHERE state = 'pending' AND due_at_ms <= $1
-                           AND (lease_until_ms IS NULL OR lease_until_ms <= $1)
-                         ORDER BY due_at_ms, id LIMIT $4{}
-                     ) AND state = 'pending' AND (lease_until_ms IS NULL OR lease_until_ms <= $1)
-                     RETURNING id",
-                    Self::SKIP_LOCKED
-                );
+                let claim =
+                    $crate::storage::queries::outbox_claim("push_outbox", "id", Self::SKIP_LOCKED);
                 let ids: Vec<i64> = sqlx::query(&claim)
                     .bind(now_ms)
                     .bind(lease_until_ms)
