@@ -407,8 +407,8 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         now: i64,
     ) -> StorageResult<bool>;
     /// Uses the reset code whose hash is `code_hash`, sets the new password hash, marks the
-    /// address verified, ends every session of the account and writes `event` (with its push
-    /// outbox rows), in one transaction; `false` when that code is no longer there.
+    /// address verified, ends every session of the account, removes its push endpoints and writes
+    /// `event`, in one transaction; `false` when that code is no longer there.
     async fn reset_password(
         &self,
         account_id: i64,
